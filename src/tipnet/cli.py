@@ -1,0 +1,199 @@
+"""Command line: builds core objects, calls them, renders the result. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
+from tipnet.render import console, emit_json, report_table
+from tipnet.settings import Settings
+from tipnet.store import Database
+
+app = typer.Typer(help="tipnet: case data against trafficking in persons.", no_args_is_help=True)
+standard_app = typer.Typer(help="The case-data standard.", no_args_is_help=True)
+db_app = typer.Typer(help="The store.", no_args_is_help=True)
+app.add_typer(standard_app, name="standard")
+app.add_typer(db_app, name="db")
+
+DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _db(url: str | None) -> Database:
+    db = Database(url) if url else Database()
+    db.upgrade()
+    return db
+
+
+def _progress_import(path: Path, run):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(path.name, total=None)
+        return run(lambda n: bar.advance(task, n))
+
+
+@app.command()
+def validate(
+    file: Path = typer.Argument(..., help="CSV, XLSX, JSON or Parquet file."),
+    profile: str = typer.Option(None, "--profile", "-p", help="Profile name or YAML mapping file (default: detect)."),
+    country: str = typer.Option(None, "--country", help="ISO3 code of the reporting country."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Check a file against the standard. Writes nothing; exits 1 when any row is invalid."""
+    opts = ImportOptions(profile=profile, country=country.upper() if country else None)
+    report = validate_file(file, opts) if as_json else _progress_import(file, lambda p: validate_file(file, opts, progress=p))
+    emit_json(report.to_dict()) if as_json else report_table(report)
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="CSV, XLSX, JSON or Parquet file."),
+    profile: str = typer.Option(None, "--profile", "-p", help="Profile name or YAML mapping file (default: detect)."),
+    country: str = typer.Option(None, "--country", help="ISO3 code of the reporting country."),
+    organisation: str = typer.Option(None, "--organisation", help="Organisation submitting the file."),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Import a file: accepted rows are stored, rejected rows go to a quarantine file. One transaction."""
+    opts = ImportOptions(profile=profile, country=country.upper() if country else None, organisation=organisation)
+    database = _db(db)
+    run = lambda p=None: import_file(file, database, opts, progress=p)  # noqa: E731
+    report = run() if as_json else _progress_import(file, run)
+    if as_json:
+        d = report.to_dict()
+        emit_json(d)
+    else:
+        report_table(report)
+    raise typer.Exit(1 if report.file_error is not None else 0)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+    htcds = "htcds"
+
+
+@app.command()
+def export(
+    out: Path = typer.Argument(..., help="Output file."),
+    format: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f"),  # noqa: A002
+    country: str = typer.Option(None, "--country", help="Only this reporting country."),
+    db: str = DbOption,
+) -> None:
+    """Export stored records in the flat layout (csv, parquet, json) or as an HTCDS 2.0 flat file."""
+    from tipnet.store.export import export_records
+
+    n = export_records(_db(db), out, format.value, country.upper() if country else None)
+    console.print(f"{n} records written to {out}")
+
+
+@app.command()
+def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """List submissions with their row accounting."""
+    from tipnet.store.repo import list_submissions
+
+    rows = list_submissions(_db(db))
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table("id", "kind", "country", "file", "profile", "total", "accepted", "quarantined", "created")
+    for r in rows:
+        t.add_row(*(str(r[k]) for k in ("id", "kind", "reporting_country", "filename", "profile", "rows_total",
+                                         "rows_accepted", "rows_quarantined", "created_at")))
+    console.print(t)
+
+
+@standard_app.command("schema")
+def standard_schema(
+    kind: str = typer.Argument("json", help="json (JSON Schema) or table (Frictionless Table Schema)."),
+    out: Path = typer.Option(None, "--out", "-o"),
+) -> None:
+    """Print or write the generated schema."""
+    from tipnet.standard.schemas import json_schema, table_schema
+
+    doc = table_schema() if kind == "table" else json_schema()
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text)
+
+
+@standard_app.command("dictionary")
+def standard_dictionary(
+    lang: str = typer.Option("en", "--lang", help="en, es, fr or pt."),
+    html: bool = typer.Option(False, "--html", help="HTML instead of Markdown."),
+    out: Path = typer.Option(None, "--out", "-o"),
+) -> None:
+    """Print or write the data dictionary."""
+    from tipnet.standard.schemas import dictionary_html, dictionary_markdown
+
+    text = dictionary_html(lang) if html else dictionary_markdown(lang)
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: str = DbOption) -> None:
+    """Create or migrate the schema to the newest version."""
+    _db(db)
+    console.print("schema is up to date")
+
+
+@app.command()
+def demo(
+    db: str = DbOption,
+    seed: int = typer.Option(2026, help="Random seed (same seed, same data)."),
+    scale: float = typer.Option(1.0, help="Volume multiplier."),
+    glotip: Path = typer.Option(Path("../shared/data/glotip/data_glotip_2023-05-30.xlsx"), help="GLOTIP workbook."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Generate the synthetic demo data for the 35 OAS member states and import it with the GLOTIP file."""
+    from tipnet.demo.load import load_demo
+
+    summary = load_demo(_db(db), Settings.from_env(), seed=seed, scale=scale, glotip=glotip)
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(f"demo loaded: {summary['files']} files, {summary['rows_accepted']} rows accepted, "
+                      f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+    db: str = DbOption,
+) -> None:
+    """Run the web application."""
+    import uvicorn
+
+    from tipnet.web.app import create_app
+
+    database = _db(db)
+    console.print(f"tipnet is serving on http://{host}:{port}/")
+    uvicorn.run(create_app(database, Settings.from_env()), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("TIPNET_LOG_LEVEL", "WARNING"),
+                        format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

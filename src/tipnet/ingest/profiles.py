@@ -1,0 +1,244 @@
+"""Import profiles: how a source layout's columns and values map to the standard's fields.
+
+A profile is data (YAML). Built-in profiles live beside this module; users write their own for any national
+spreadsheet. Keys:
+
+- `columns`: source column -> field name, or {field, values: {raw: code}}; several columns may feed one field
+  (the first non-empty wins; for list fields their values are joined).
+- `flags`: source column -> {field, code}: a truthy cell adds `code` (or a list of codes) to a list field.
+- `events`: HTCDS-style route events given as parallel ';'-lists (type, country, state, city, date, lat, lon).
+- `defaults`: field -> value used where the cell is empty; `generate`: field -> "row" to number records by row.
+- `missing_values`: cells that mean "no value" (e.g. -99, NULL); `day_first`: read 03/04/2020 as 3 April.
+- `detect`: columns whose presence makes auto-detection pick this profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from tipnet.ingest.readers import ROW
+from tipnet.standard import load_standard
+from tipnet.standard.model import LIST_SEPARATOR, normalise_token
+
+TRUTHY = {"1", "true", "yes", "y", "x", "si", "sim", "oui", "verdadero", "verdadeiro", "vrai"}
+DEFAULT_MISSING = ["", "-99", "-999", "NULL", "null", "N/A", "n/a", "NA", "#N/A", "None", "none"]
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    source: str
+    field: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    source: str
+    field: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    kind: str = "records"
+    columns: tuple[ColumnRule, ...] = ()
+    flags: tuple[FlagRule, ...] = ()
+    events: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    generate: dict[str, str] = field(default_factory=dict)
+    missing_values: tuple[str, ...] = tuple(DEFAULT_MISSING)
+    day_first: bool = True
+    detect: tuple[str, ...] = ()
+    match_labels: bool = False  # also accept the fields' names and labels (any language) as column headers
+
+    def value_map(self, field_name: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for rule in self.columns:
+            if rule.field == field_name:
+                out.update({normalise_token(k): v for k, v in rule.values.items()})
+        return out
+
+    def bind(self, source_columns: list[str]) -> tuple[list[ColumnRule], list[FlagRule], list[str]]:
+        """The rules that apply to these source columns, and the source columns nothing maps."""
+        by_key = {normalise_token(c): c for c in source_columns}
+        rules: list[ColumnRule] = []
+        for rule in self.columns:
+            src = by_key.get(normalise_token(rule.source))
+            if src is not None:
+                rules.append(ColumnRule(src, rule.field, rule.values))
+        if self.match_labels:
+            taken = {r.source for r in rules}
+            for f in load_standard().fields:
+                names = {f.name, *f.labels.values()}
+                for n in names:
+                    src = by_key.get(normalise_token(n))
+                    if src is not None and src not in taken:
+                        rules.append(ColumnRule(src, f.name))
+                        taken.add(src)
+                        break
+        flags = []
+        for flag in self.flags:
+            src = by_key.get(normalise_token(flag.source))
+            if src is not None:
+                flags.append(FlagRule(src, flag.field, flag.codes))
+        used = {r.source for r in rules} | {f.source for f in flags}
+        used |= {by_key[normalise_token(c)] for c in self.events.values() if normalise_token(c) in by_key}
+        unmapped = [c for c in source_columns if c not in used]
+        return rules, flags, unmapped
+
+
+def _profile_from_doc(doc: dict[str, Any]) -> Profile:
+    columns = []
+    for src, target in (doc.get("columns") or {}).items():
+        if isinstance(target, str):
+            columns.append(ColumnRule(str(src), target))
+        elif isinstance(target, list):
+            columns.extend(ColumnRule(str(src), str(t)) for t in target)
+        else:
+            values = {str(k): str(v) for k, v in (target.get("values") or {}).items()}
+            columns.append(ColumnRule(str(src), target["field"], values))
+    flags = []
+    for src, spec in (doc.get("flags") or {}).items():
+        codes = spec["code"] if isinstance(spec["code"], list) else [spec["code"]]
+        flags.append(FlagRule(str(src), spec["field"], tuple(str(c) for c in codes)))
+    known = set(load_standard().field_names)
+    for name in [c.field for c in columns] + [f.field for f in flags] + list(doc.get("defaults") or {}):
+        if name not in known:
+            raise ValueError(f"profile {doc.get('name')!r}: unknown field {name!r}")
+    return Profile(
+        name=str(doc["name"]),
+        title=str(doc.get("title", doc["name"])),
+        kind=str(doc.get("kind", "records")),
+        columns=tuple(columns),
+        flags=tuple(flags),
+        events={str(k): str(v) for k, v in (doc.get("events") or {}).items()},
+        defaults={str(k): str(v) for k, v in (doc.get("defaults") or {}).items()},
+        generate={str(k): str(v) for k, v in (doc.get("generate") or {}).items()},
+        missing_values=tuple(str(v) for v in doc.get("missing_values", DEFAULT_MISSING)),
+        day_first=bool(doc.get("day_first", True)),
+        detect=tuple(str(c) for c in doc.get("detect", ())),
+        match_labels=bool(doc.get("match_labels", False)),
+    )
+
+
+@cache
+def builtin_profiles() -> dict[str, Profile]:
+    out = {}
+    for entry in resources.files("tipnet.ingest").joinpath("profiles").iterdir():
+        if entry.name.endswith(".yaml"):
+            p = _profile_from_doc(yaml.safe_load(entry.read_text(encoding="utf-8")))
+            out[p.name] = p
+    return out
+
+
+def load_profile(name_or_path: str) -> Profile | None:
+    """A built-in profile by name, or a user's YAML mapping file by path; None when neither exists."""
+    if name_or_path in builtin_profiles():
+        return builtin_profiles()[name_or_path]
+    path = Path(name_or_path)
+    if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
+        return _profile_from_doc(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return None
+
+
+def detect_profile(columns: list[str]) -> Profile:
+    """The built-in profile whose detection columns are all present; the tipnet flat layout otherwise."""
+    keys = {normalise_token(c) for c in columns}
+    best, best_hits = builtin_profiles()["tipnet"], 0
+    for p in builtin_profiles().values():
+        if p.detect and all(normalise_token(c) in keys for c in p.detect) and len(p.detect) > best_hits:
+            best, best_hits = p, len(p.detect)
+    return best
+
+
+# ---------------------------------------------------------------- applying a profile to a chunk
+
+
+def _blank(expr: pl.Expr, missing: tuple[str, ...]) -> pl.Expr:
+    e = expr.str.strip_chars()
+    return pl.when(e.is_in(list(missing)) | e.is_null()).then(None).otherwise(e)
+
+
+def _join_lists(parts: list[pl.Expr]) -> pl.Expr:
+    if len(parts) == 1:
+        return parts[0]
+    joined = pl.concat_str(parts, separator=LIST_SEPARATOR, ignore_nulls=True)
+    return pl.when(joined == "").then(None).otherwise(joined)
+
+
+def apply_profile(profile: Profile, data: pl.DataFrame, rules: list[ColumnRule], flags: list[FlagRule]) -> pl.DataFrame:
+    """Source chunk -> one text column per standard field the profile fills (values not yet checked)."""
+    std = load_standard()
+    missing = profile.missing_values
+    sources: dict[str, list[pl.Expr]] = {}
+    for rule in rules:
+        sources.setdefault(rule.field, []).append(_blank(pl.col(rule.source), missing))
+    for flag in flags:
+        on = _blank(pl.col(flag.source), missing).str.to_lowercase().is_in(list(TRUTHY))
+        code = LIST_SEPARATOR.join(flag.codes)
+        sources.setdefault(flag.field, []).append(pl.when(on).then(pl.lit(code)).otherwise(None))
+    out: list[pl.Expr] = [pl.col(ROW)]
+    for name, parts in sources.items():
+        f = std.field(name)
+        expr = _join_lists(parts) if f.is_list else pl.coalesce(parts)
+        out.append(expr.alias(name))
+    frame = data.select(out)
+    if profile.events:
+        frame = _apply_events(frame, data, profile)
+    for name, how in profile.generate.items():
+        if how == "row":
+            generated = pl.format("row-{}", pl.col(ROW))
+            frame = frame.with_columns(
+                (pl.coalesce(pl.col(name), generated) if name in frame.columns else generated).alias(name)
+            )
+    return frame
+
+
+def _apply_events(frame: pl.DataFrame, data: pl.DataFrame, profile: Profile) -> pl.DataFrame:
+    """HTCDS route events (parallel ';'-lists of type, country, ...) -> the standard's route fields."""
+    cols = {k: v for k, v in profile.events.items() if v in data.columns}
+    if "type" not in cols or "country" not in cols:
+        return frame
+    parts = {k: data[v].to_list() for k, v in cols.items()}
+    slots = {
+        "recruitment": {"country": "recruitment_country", "state": "recruitment_subdivision",
+                        "city": "recruitment_place", "date": "recruitment_date"},
+        "exploitation": {"country": "exploitation_country", "state": "exploitation_subdivision",
+                         "city": "exploitation_place", "date": "exploitation_start_date",
+                         "latitude": "exploitation_latitude", "longitude": "exploitation_longitude"},
+    }
+    result: dict[str, list[str | None]] = {f: [None] * data.height for s in slots.values() for f in s.values()}
+    result["transit_countries"] = [None] * data.height
+    for i in range(data.height):
+        types = (parts["type"][i] or "").split(LIST_SEPARATOR)
+        split = {k: (v[i] or "").split(LIST_SEPARATOR) for k, v in parts.items()}
+        transits = []
+        for j, t in enumerate(types):
+            kind = normalise_token(t)
+            def at(key: str, j: int = j) -> str | None:
+                vals = split.get(key, [])
+                return vals[j].strip() or None if j < len(vals) else None
+            if kind == "transit":
+                if at("country"):
+                    transits.append(at("country"))
+            elif kind in slots:
+                for key, target in slots[kind].items():
+                    if result[target][i] is None:
+                        result[target][i] = at(key)
+        result["transit_countries"][i] = LIST_SEPARATOR.join(t for t in transits if t) or None
+    extra = pl.DataFrame(result, schema={k: pl.Utf8 for k in result})
+    keep = [c for c in frame.columns if c not in extra.columns]
+    merged = frame.select(keep).hstack(extra)
+    for c in extra.columns:
+        if c in frame.columns:
+            merged = merged.with_columns(pl.coalesce(frame[c], pl.col(c)).alias(c))
+    return merged

@@ -1,0 +1,430 @@
+"""Readers: turn a CSV, XLSX, JSON or Parquet file into chunks of text columns with source row numbers.
+
+Every cell arrives as text (or null); typing is the checks' job. Each chunk carries a `__row` column with the row
+number a person would find in the source file (CSV: the header is row 1; XLSX: the sheet's row number; JSON and
+Parquet: the record's position, from 1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from tipnet.ingest.report import Problem
+
+log = logging.getLogger(__name__)
+
+ROW = "__row"
+SAMPLE_BYTES = 64 * 1024
+_DELIMITERS = ",;\t|"
+
+
+class ReadError(Exception):
+    """The file cannot be read at all; carries the one problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass
+class Chunk:
+    data: pl.DataFrame  # source columns (Utf8) + __row (Int64)
+    problems: list[Problem] = field(default_factory=list)  # structural problems of rows in this chunk
+    bad_rows: set[int] = field(default_factory=set)  # rows that those problems make invalid
+
+
+@dataclass
+class SourceTable:
+    path: Path
+    format: str
+    columns: list[str]
+    encoding: str | None = None
+    _chunks: Iterator[Chunk] | None = None
+
+    def chunks(self) -> Iterator[Chunk]:
+        assert self._chunks is not None
+        return self._chunks
+
+
+def _unreadable(path: Path, fmt: str, reason: str) -> ReadError:
+    from tipnet.ingest.errors import error_type
+
+    msg = error_type("unreadable-file").message(path=path.name, format=fmt, reason=reason)
+    return ReadError(Problem("unreadable-file", msg))
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return "xlsx"
+    if suffix in (".json", ".ndjson", ".jsonl"):
+        return "json"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.lstrip()[:1] in (b"[", b"{"):
+        return "json"
+    return "csv"
+
+
+def _clean_header(raw: list[Any]) -> list[str]:
+    out = []
+    for i, name in enumerate(raw):
+        text = "" if name is None else str(name).strip().lstrip("\ufeff")
+        out.append(text or f"column_{i + 1}")
+    return out
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def detect_encoding(path: Path) -> str:
+    """BOM first, then strict UTF-8 over the whole file (streamed), then a charset guess on a sample."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(16 * 1024 * 1024):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    with path.open("rb") as fh:
+        sample = fh.read(SAMPLE_BYTES * 4)
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]).best()
+    # Windows-1252 is a superset of Latin-1 for text that people type; prefer it when in doubt.
+    return "cp1252" if best is None or best.encoding in ("latin_1", "iso8859_15") else best.encoding
+
+
+def sniff_delimiter(text_sample: str) -> str:
+    lines = [ln for ln in text_sample.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in _DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def _to_utf8_file(path: Path, encoding: str) -> Path:
+    tmp = tempfile.NamedTemporaryFile(prefix="tipnet-", suffix=".csv", delete=False)  # noqa: SIM115
+    with path.open("r", encoding=encoding, newline="") as src, open(tmp.name, "w", encoding="utf-8", newline="") as dst:
+        while block := src.read(4 * 1024 * 1024):
+            dst.write(block)
+    return Path(tmp.name)
+
+
+class _Ragged(Exception):
+    pass
+
+
+class RaggedInput(Exception):
+    """The fast CSV reader met a row with the wrong number of cells: read again with careful=True."""
+
+
+def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+    def on_invalid(_row: Any) -> str:
+        raise _Ragged
+
+    read = pacsv.ReadOptions(
+        column_names=[f"c{i}" for i in range(len(columns))], skip_rows=1, block_size=16 * 1024 * 1024,
+        encoding="utf8",
+    )
+    parse = pacsv.ParseOptions(
+        delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+    )
+    convert = pacsv.ConvertOptions(
+        column_types={f"c{i}": pa.large_string() for i in range(len(columns))},
+        strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+    )
+    reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    next_row = 2
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in reader:
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= chunk_rows:
+            yield _arrow_chunk(pending, columns, next_row)
+            next_row += pending_rows
+            pending, pending_rows = [], 0
+    if pending:
+        yield _arrow_chunk(pending, columns, next_row)
+
+
+def _arrow_chunk(batches: list[pa.RecordBatch], columns: list[str], first_row: int) -> Chunk:
+    table = pa.Table.from_batches(batches).rename_columns(columns)
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    df = df.with_columns(pl.col(c).cast(pl.Utf8) for c in columns)
+    df = df.with_columns(pl.int_range(first_row, first_row + df.height, dtype=pl.Int64).alias(ROW))
+    return Chunk(df)
+
+
+def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+    """Record-by-record reader for files with ragged rows: every row is kept and flagged, none is cut."""
+    from tipnet.ingest.errors import error_type
+
+    width = len(columns)
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        rows: list[list[str | None]] = []
+        numbers: list[int] = []
+        problems: list[Problem] = []
+        bad: set[int] = set()
+        record = 1
+        for cells in reader:
+            record += 1
+            if not cells or all(not c.strip() for c in cells) and len(cells) <= 1:
+                continue  # a blank line is not a row
+            if len(cells) != width:
+                code = "extra-cell" if len(cells) > width else "missing-cell"
+                problems.append(Problem(code, error_type(code).message(found=len(cells), expected=width),
+                                        row=record, value=delimiter.join(cells)[:200]))
+                bad.add(record)
+                cells = (cells + [""] * width)[:width]
+            rows.append([c if c != "" else None for c in cells])
+            numbers.append(record)
+            if len(rows) >= chunk_rows:
+                yield _rows_chunk(rows, numbers, columns, problems, bad)
+                rows, numbers, problems, bad = [], [], [], set()
+        if rows or problems:
+            yield _rows_chunk(rows, numbers, columns, problems, bad)
+
+
+def _rows_chunk(rows: list[list[Any]], numbers: list[int], columns: list[str],
+                problems: list[Problem], bad: set[int]) -> Chunk:
+    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    df = pl.DataFrame(data, schema={c: pl.Utf8 for c in columns})
+    df = df.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
+    return Chunk(df, problems, bad)
+
+
+def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
+    encoding = detect_encoding(path)
+    src = path
+    if encoding not in ("utf-8", "utf-8-sig"):
+        src = _to_utf8_file(path, encoding)
+    with src.open("r", encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    if not sample.strip():
+        from tipnet.ingest.errors import error_type
+
+        raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
+    delimiter = sniff_delimiter(sample)
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    columns = _clean_header(header)
+    if src is path and encoding == "utf-8-sig":
+        # pyarrow does not skip a BOM by itself: read through a BOM-less copy.
+        src = _to_utf8_file(path, "utf-8-sig")
+    table = SourceTable(path, "csv", columns, encoding)
+
+    def chunks() -> Iterator[Chunk]:
+        try:
+            if careful:
+                yield from _csv_careful(src, delimiter, columns, chunk_rows)
+                return
+            try:
+                yield from _csv_fast(src, delimiter, columns, chunk_rows)
+            except _Ragged as exc:
+                raise RaggedInput(path.name) from exc
+            except pa.ArrowInvalid as exc:
+                if "CSV parse error" in str(exc) or "Expected" in str(exc):
+                    raise RaggedInput(path.name) from exc
+                raise _unreadable(path, "CSV", str(exc).splitlines()[0]) from exc
+        finally:
+            if src is not path:
+                src.unlink(missing_ok=True)
+
+    table._chunks = chunks()
+    return table
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _find_header(rows: list[list[Any]]) -> int:
+    """Skip preamble rows (titles, licence text, release dates): the header is the first row that is mostly filled."""
+    width = max((len(r) for r in rows[:50]), default=0)
+    for i, r in enumerate(rows[:50]):
+        filled = sum(1 for c in r if _cell_text(c) is not None)
+        if width and filled >= max(2, (width + 1) // 2):
+            return i
+    return 0
+
+
+def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
+        rows = ws.to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises several unrelated types for a broken workbook
+        raise _unreadable(path, "a spreadsheet (XLSX)", str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    if not rows:
+        from tipnet.ingest.errors import error_type
+
+        raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
+    h = _find_header(rows)
+    columns = _clean_header(rows[h])
+    width = len(columns)
+
+    def chunks() -> Iterator[Chunk]:
+        body = rows[h + 1:]
+        for start in range(0, len(body), chunk_rows):
+            part = body[start:start + chunk_rows]
+            numbers, texts = [], []
+            for offset, r in enumerate(part):
+                cells = [_cell_text(c) for c in r[:width]] + [None] * (width - len(r))
+                if all(c is None for c in cells):
+                    continue
+                texts.append(cells)
+                numbers.append(h + 2 + start + offset)
+            if texts:
+                yield _rows_chunk(texts, numbers, columns, [], set())
+
+    return SourceTable(path, "xlsx", columns, None, chunks())
+
+
+# ---------------------------------------------------------------- JSON and Parquet
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value if v is not None) or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def open_json(path: Path, chunk_rows: int) -> SourceTable:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            records = json.loads(text)
+        elif stripped.startswith("{") and "\n{" not in stripped.rstrip():
+            doc = json.loads(text)
+            records = next((doc[k] for k in ("records", "data", "rows") if isinstance(doc.get(k), list)), [doc])
+        else:
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _unreadable(path, "JSON", str(exc)) from exc
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise _unreadable(path, "JSON", "expected a list of objects")
+    columns: list[str] = []
+    for r in records:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    if not columns:
+        from tipnet.ingest.errors import error_type
+
+        raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
+
+    def chunks() -> Iterator[Chunk]:
+        for start in range(0, len(records), chunk_rows):
+            part = records[start:start + chunk_rows]
+            rows = [[_json_text(r.get(c)) for c in columns] for r in part]
+            yield _rows_chunk(rows, list(range(start + 1, start + 1 + len(part))), columns, [], set())
+
+    return SourceTable(path, "json", columns, "utf-8", chunks())
+
+
+def open_parquet(path: Path, chunk_rows: int) -> SourceTable:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _unreadable(path, "Parquet", str(exc)) from exc
+    columns = list(pf.schema_arrow.names)
+
+    def chunks() -> Iterator[Chunk]:
+        first = 1
+        for batch in pf.iter_batches(batch_size=chunk_rows):
+            df = pl.from_arrow(batch)
+            assert isinstance(df, pl.DataFrame)
+            exprs = []
+            for c in columns:
+                dtype = df.schema[c]
+                if isinstance(dtype, pl.List):
+                    exprs.append(pl.col(c).list.eval(pl.element().cast(pl.Utf8)).list.join(";").alias(c))
+                elif dtype == pl.Boolean:
+                    exprs.append(pl.col(c).cast(pl.Utf8).alias(c))
+                else:
+                    exprs.append(pl.col(c).cast(pl.Utf8).alias(c))
+            df = df.select(exprs).with_columns(pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW))
+            first += df.height
+            yield Chunk(df)
+
+    return SourceTable(path, "parquet", columns, None, chunks())
+
+
+def open_source(path: Path, chunk_rows: int, fmt: str | None = None, sheet: str | None = None,
+                careful: bool = False) -> SourceTable:
+    fmt = fmt or detect_format(path)
+    if fmt == "csv":
+        return open_csv(path, chunk_rows, careful)
+    if fmt == "xlsx":
+        return open_xlsx(path, chunk_rows, sheet)
+    if fmt == "json":
+        return open_json(path, chunk_rows)
+    if fmt == "parquet":
+        return open_parquet(path, chunk_rows)
+    from tipnet.ingest.errors import error_type
+
+    raise ReadError(Problem("unknown-format", error_type("unknown-format").message(path=path.name, reason=fmt)))

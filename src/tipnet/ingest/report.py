@@ -1,0 +1,93 @@
+"""The Report: what a validation or an import found, row by row. Bad data never raises; it is reported."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tipnet.ingest.errors import CATALOGUE
+
+MAX_LISTED_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    row: int | None = None  # row number in the source file (the header row is row 1 in a CSV)
+    field: str | None = None  # standard field
+    column: str | None = None  # source column
+    value: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return CATALOGUE[self.code].severity
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["severity"] = self.severity
+        d["title"] = CATALOGUE[self.code].title
+        return d
+
+
+@dataclass
+class Report:
+    path: str
+    profile: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    rows_total: int = 0
+    rows_valid: int = 0
+    rows_invalid: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: Counter[str] = field(default_factory=Counter)
+    problems_truncated: bool = False
+    # set by an import
+    submission_id: int | None = None
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    quarantine_path: str | None = None
+    duplicate_of: int | None = None
+    kind: str = "records"
+
+    @property
+    def file_error(self) -> Problem | None:
+        for p in self.problems:
+            if CATALOGUE[p.code].scope == "file" or (
+                CATALOGUE[p.code].scope == "header" and p.severity == "error"
+            ):
+                return p
+        return None
+
+    @property
+    def valid(self) -> bool:
+        return self.file_error is None and self.rows_invalid == 0
+
+    def add(self, problem: Problem) -> None:
+        self.problem_counts[problem.code] += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS or CATALOGUE[problem.code].scope != "row":
+            self.problems.append(problem)
+        else:
+            self.problems_truncated = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "profile": self.profile,
+            "format": self.format,
+            "encoding": self.encoding,
+            "valid": self.valid,
+            "rows_total": self.rows_total,
+            "rows_valid": self.rows_valid,
+            "rows_invalid": self.rows_invalid,
+            "submission_id": self.submission_id,
+            "rows_accepted": self.rows_accepted,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantine_path": self.quarantine_path,
+            "duplicate_of": self.duplicate_of,
+            "problem_counts": dict(sorted(self.problem_counts.items())),
+            "problems_truncated": self.problems_truncated,
+            "problems": [p.to_dict() for p in self.problems],
+        }

@@ -1,0 +1,37 @@
+"""Settings, declared once as data with help text. Each can be set by an environment variable TIPNET_<NAME>."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from dataclasses import field as dc_field
+from pathlib import Path
+
+
+def _setting(default: object, help: str) -> object:  # noqa: A002 - mirrors argparse's name
+    return dc_field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = _setting(Path("var"), "Folder for the embedded database, quarantine files and uploads.")  # type: ignore[assignment]
+    max_file_bytes: int = _setting(4 * 1024**3, "Largest file an import reads, in bytes.")  # type: ignore[assignment]
+    max_upload_bytes: int = _setting(200 * 1024**2, "Largest file the web upload accepts, in bytes.")  # type: ignore[assignment]
+    max_rows: int = _setting(50_000_000, "Most data rows one import reads.")  # type: ignore[assignment]
+    chunk_rows: int = _setting(250_000, "Rows checked and stored per batch (bounds memory).")  # type: ignore[assignment]
+    max_listed_problems: int = _setting(1000, "Row problems listed in a report (all are counted).")  # type: ignore[assignment]
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            env = os.environ.get(f"TIPNET_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = Path(env) if f.type in ("Path", Path) else int(env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        s = cls(**values)  # type: ignore[arg-type]
+        return s
+
+    @staticmethod
+    def describe() -> list[tuple[str, object, str]]:
+        return [(f.name, f.default, f.metadata["help"]) for f in fields(Settings)]

@@ -1,0 +1,114 @@
+"""Table definitions. The `persons` columns are generated from the standard's field list."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeEngine
+
+from tipnet.standard import load_standard
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_TYPES: dict[str, TypeEngine] = {
+    "string": Text(),
+    "integer": BigInteger(),
+    "number": Float(),
+    "date": Date(),
+    "boolean": Boolean(),
+    "country": String(3),
+    "country_list": Text(),
+    "code": String(64),
+    "code_list": Text(),
+}
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # "records" | "aggregates"
+    Column("reporting_country", String(3)),
+    Column("organisation", Text),
+    Column("source_type", String(64)),
+    Column("period_start", Date),
+    Column("period_end", Date),
+    Column("profile", String(64), nullable=False),
+    Column("standard_version", String(16), nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("rows_total", BigInteger, nullable=False),
+    Column("rows_accepted", BigInteger, nullable=False),
+    Column("rows_quarantined", BigInteger, nullable=False),
+    Column("quarantine_path", Text),
+    Column("report_json", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("content_sha256"),
+)
+
+
+def _person_columns() -> list[Column]:
+    cols: list[Column] = []
+    for f in load_standard().fields:
+        cols.append(Column(f.name, _TYPES[f.type], nullable=not f.required))
+    return cols
+
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("source_row", BigInteger, nullable=False),
+    *_person_columns(),
+    Index("ix_persons_submission", "submission_id"),
+    Index("ix_persons_country_year", "reporting_country", "identification_year"),
+)
+
+aggregates = Table(
+    "aggregates",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("source_row", BigInteger, nullable=False),
+    Column("area_code", String(16)),  # as written in the source
+    Column("area_kind", String(16), nullable=False),  # country | region | unknown
+    Column("country", String(3)),  # ISO 3166-1 alpha-3 when area_kind = country
+    Column("area_name", Text),
+    Column("indicator", String(32), nullable=False),  # detected_victims | formal_contact | prosecuted | convicted | offences
+    Column("dimension", String(32), nullable=False),  # total | form_of_exploitation | citizenship | repatriation
+    Column("category", Text),  # as written in the source
+    Column("category_code", String(64)),  # resolved: exploitation group, ISO3 origin, or "total"
+    Column("category_kind", String(16)),  # total | exploitation | country | own | region | unknown
+    Column("sex", String(16), nullable=False),  # female | male | other | unknown | total
+    Column("age", String(16), nullable=False),  # minor | adult | unknown | total
+    Column("year", Integer, nullable=False),
+    Column("value", BigInteger),  # exact count, NULL when censored
+    Column("value_min", BigInteger, nullable=False),
+    Column("value_max", BigInteger, nullable=False),
+    Column("censored", Boolean, nullable=False),
+    Column("raw_value", String(32), nullable=False),
+    Column("source", String(32)),
+    Index("ix_aggregates_country_year", "country", "year"),
+    Index("ix_aggregates_submission", "submission_id"),
+)
