@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from tipnet.demo.names import PersonName
 from tipnet.demo.reference import NamePool
 
+
 def _neighbour_keys() -> dict[str, str]:
     """Keys next to each letter on a QWERTY keyboard, for substitution typos."""
     rows = ("qwertyuiop", "asdfghjkl", "zxcvbnm")

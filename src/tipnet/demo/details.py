@@ -9,24 +9,83 @@ from datetime import date, timedelta
 from tipnet.demo.volumes import pick, pick_some
 
 _CONTROL = {
-    "sexual": {"physical_threats": 6, "physical_abuse": 6, "sexual_abuse": 6, "psychoactive_substances": 4,
-               "takes_earnings": 6, "debt_bondage": 6, "restricts_movement": 5, "withholds_documents": 3,
-               "false_promises": 8, "psychological_abuse": 7, "threats_family": 3, "threats_law_enforcement": 2},
-    "labour": {"debt_bondage": 10, "withholds_documents": 8, "excessive_working_hours": 9, "takes_earnings": 6,
-               "restricts_movement": 5, "false_promises": 10, "withholds_necessities": 4,
-               "threats_law_enforcement": 4, "physical_threats": 3, "restricts_financial_access": 3,
-               "restricts_medical_care": 2},
-    "other": {"psychological_abuse": 7, "physical_threats": 6, "threats_family": 5, "physical_abuse": 5,
-              "false_promises": 5, "restricts_movement": 4, "other": 2},
+    "sexual": {
+        "physical_threats": 6,
+        "physical_abuse": 6,
+        "sexual_abuse": 6,
+        "psychoactive_substances": 4,
+        "takes_earnings": 6,
+        "debt_bondage": 6,
+        "restricts_movement": 5,
+        "withholds_documents": 3,
+        "false_promises": 8,
+        "psychological_abuse": 7,
+        "threats_family": 3,
+        "threats_law_enforcement": 2,
+    },
+    "labour": {
+        "debt_bondage": 10,
+        "withholds_documents": 8,
+        "excessive_working_hours": 9,
+        "takes_earnings": 6,
+        "restricts_movement": 5,
+        "false_promises": 10,
+        "withholds_necessities": 4,
+        "threats_law_enforcement": 4,
+        "physical_threats": 3,
+        "restricts_financial_access": 3,
+        "restricts_medical_care": 2,
+    },
+    "other": {
+        "psychological_abuse": 7,
+        "physical_threats": 6,
+        "threats_family": 5,
+        "physical_abuse": 5,
+        "false_promises": 5,
+        "restricts_movement": 4,
+        "other": 2,
+    },
 }
-_RECRUITMENT = {"online_social_network": 8, "online_advertisement": 3, "employment_agency": 5, "friends": 7,
-                "family": 5, "place_of_business": 3, "at_work": 2, "educational_institution": 1,
-                "newspaper_advertisement": 1, "television_advertisement": 0.3, "abduction": 1.5, "other": 1}
-_RELATIONSHIP = {"stranger": 25, "acquaintance": 25, "friend": 12, "intimate_partner": 12, "family": 10,
-                 "other": 3, "unknown": 13}
-_PERPETRATOR_ROLES = {"recruiter": 10, "exploiter": 10, "controlled": 5, "transporter": 4, "harboured": 3,
-                      "received": 2, "sold": 2, "bought": 1.5, "broker_travel_agent": 2, "abuser": 2,
-                      "smuggler": 2, "kidnapper": 0.5, "transferred": 1, "travelling_partner": 0.5, "other": 0.5}
+_RECRUITMENT = {
+    "online_social_network": 8,
+    "online_advertisement": 3,
+    "employment_agency": 5,
+    "friends": 7,
+    "family": 5,
+    "place_of_business": 3,
+    "at_work": 2,
+    "educational_institution": 1,
+    "newspaper_advertisement": 1,
+    "television_advertisement": 0.3,
+    "abduction": 1.5,
+    "other": 1,
+}
+_RELATIONSHIP = {
+    "stranger": 25,
+    "acquaintance": 25,
+    "friend": 12,
+    "intimate_partner": 12,
+    "family": 10,
+    "other": 3,
+    "unknown": 13,
+}
+_PERPETRATOR_ROLES = {
+    "recruiter": 10,
+    "exploiter": 10,
+    "controlled": 5,
+    "transporter": 4,
+    "harboured": 3,
+    "received": 2,
+    "sold": 2,
+    "bought": 1.5,
+    "broker_travel_agent": 2,
+    "abuser": 2,
+    "smuggler": 2,
+    "kidnapper": 0.5,
+    "transferred": 1,
+    "travelling_partner": 0.5,
+    "other": 0.5,
+}
 _LEGAL_STATUS = {
     "police": {"suspected": 60, "prosecuted": 30, "convicted": 10},
     "prosecution": {"suspected": 8, "prosecuted": 45, "convicted": 35, "acquitted": 12},
@@ -72,8 +131,17 @@ def assistance(
 ) -> dict[str, str]:
     if rng.random() >= ASSISTED.get(source_type, 0.3):
         return {}
-    weights = {"psychological": 9.0, "legal": 7.0, "medical": 6.0, "shelter": 6.0, "social": 6.0,
-               "reintegration": 4.0, "financial": 3.0, "livelihood": 2.0, "rights_training": 2.0}
+    weights = {
+        "psychological": 9.0,
+        "legal": 7.0,
+        "medical": 6.0,
+        "shelter": 6.0,
+        "social": 6.0,
+        "reintegration": 4.0,
+        "financial": 3.0,
+        "livelihood": 2.0,
+        "rights_training": 2.0,
+    }
     if foreign:
         weights |= {"repatriation": 8.0, "interpretation": 3.0}
     if child:

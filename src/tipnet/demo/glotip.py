@@ -1,11 +1,12 @@
 """Country profiles for the demo, derived from the real UNODC GLOTIP data set.
 
-The generator reads the derived profiles shipped in ``data/country_profiles.yaml`` so that it runs without the
-5 MB spreadsheet; ``python -m tipnet.demo.glotip GLOTIP.xlsx`` rebuilds that file (a test checks it is current).
+The generator reads the derived profiles shipped in ``data/country_profiles.yaml`` so that it runs without
+the 5 MB spreadsheet; ``python -m tipnet.demo.glotip GLOTIP.xlsx`` rebuilds that file (a test checks it is
+current).
 
 From the indicator "Detected trafficking victims" of the member states:
-  - volume: yearly victims (dimension Total; the Sex x Age cells or the exploitation forms where the total is absent),
-    averaged over the years with data;
+  - volume: yearly victims (dimension Total; the sex totals or the exploitation forms where the total is
+    absent), averaged over the years with data;
   - sex/age shares from the Total dimension's Sex x Age cells, smoothed towards the pooled OAS shares;
   - exploitation mix (sexual / labour / other) per sex x age cell from "by form of exploitation";
   - domestic share and origin countries from "by citizenship" (country names resolved to alpha-3).
@@ -21,7 +22,6 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,56 +29,24 @@ from typing import Any
 import pycountry
 import yaml
 
-from tipnet.demo.reference import DATA_DIR, Reference, fold, load_reference
+from tipnet.demo.profiles import CELLS, FORMS, PROFILES_FILE, CountryProfile
+from tipnet.demo.reference import Reference, fold, load_reference
 
 log = logging.getLogger("tipnet.demo")
 
-PROFILES_FILE = DATA_DIR / "country_profiles.yaml"
 INDICATOR = "Detected trafficking victims"
-CELLS = ("female_child", "female_adult", "male_child", "male_adult")
-FORMS = ("sexual", "labour", "other")
-_FORM_OF = {"Sexual exploitation": "sexual", "Forced labour": "labour", "Other forms of exploitation": "other"}
+_FORM_OF = {
+    "Sexual exploitation": "sexual",
+    "Forced labour": "labour",
+    "Other forms of exploitation": "other",
+}
 _AGE_OF = {"0 to 17 years": "child", "18 years or over": "adult"}
-_FOREIGN_UNSPECIFIED = {fold("(especifique otras nacionalidades)"), fold("Personnes de nationalit\ufffd \ufffdtrang\ufffdre")}
+_FOREIGN_UNSPECIFIED = {
+    fold("(especifique otras nacionalidades)"),
+    fold("Personnes de nationalit\ufffd \ufffdtrang\ufffdre"),
+}
 SEX_AGE_PRIOR, FORM_PRIOR, CITIZENSHIP_PRIOR = 20.0, 10.0, 10.0
 MAX_ORIGINS = 8
-
-
-@dataclass(frozen=True)
-class CountryProfile:
-    alpha3: str
-    annual_victims: float | None  # None: GLOTIP has no victim counts for the country
-    sex_age: dict[str, float]  # CELLS -> share
-    other_sex: float  # share recorded with sex "other"
-    forms: dict[str, dict[str, float]]  # CELLS -> FORMS -> share
-    domestic_share: float
-    origins: dict[str, float]  # foreign origins (alpha-3) -> share among foreign victims
-    observed: dict[str, bool]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "annual_victims": self.annual_victims,
-            "sex_age": self.sex_age,
-            "other_sex": self.other_sex,
-            "forms": self.forms,
-            "domestic_share": self.domestic_share,
-            "origins": self.origins,
-            "observed": self.observed,
-        }
-
-    @classmethod
-    def from_dict(cls, alpha3: str, raw: dict[str, Any]) -> CountryProfile:
-        av = raw["annual_victims"]
-        return cls(
-            alpha3=alpha3,
-            annual_victims=None if av is None else float(av),
-            sex_age={k: float(v) for k, v in raw["sex_age"].items()},
-            other_sex=float(raw["other_sex"]),
-            forms={c: {f: float(x) for f, x in m.items()} for c, m in raw["forms"].items()},
-            domestic_share=float(raw["domestic_share"]),
-            origins={k: float(v) for k, v in raw["origins"].items()},
-            observed={k: bool(v) for k, v in raw["observed"].items()},
-        )
 
 
 def parse_count(text: object) -> float | None:
@@ -104,7 +72,7 @@ def read_glotip(path: Path) -> Iterator[dict[str, Any]]:
 
 @cache
 def _name_index() -> dict[str, str]:
-    """Folded country names in en/es/fr/pt (pycountry and its translations) plus the demo's aliases -> alpha-3."""
+    """Folded country names in en/es/fr/pt (pycountry, its translations, the demo's aliases) -> alpha-3."""
     index: dict[str, str] = {}
     translators = [
         gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
@@ -182,7 +150,9 @@ class _Tally:
         return sum(per_year) / len(per_year)
 
 
-def _norm(counts: dict[str, float], keys: tuple[str, ...], prior: dict[str, float], weight: float) -> dict[str, float]:
+def _norm(
+    counts: dict[str, float], keys: tuple[str, ...], prior: dict[str, float], weight: float
+) -> dict[str, float]:
     n = sum(counts.get(k, 0.0) for k in keys)
     return {k: round((counts.get(k, 0.0) + weight * prior[k]) / (n + weight), 4) for k in keys}
 
@@ -207,7 +177,9 @@ def build_profiles(glotip_path: Path) -> dict[str, CountryProfile]:
     pooled_forms = {c: _pooled([t.cell_forms[c] for t in tallies.values()], FORMS) for c in CELLS}
     own = sum(t.citizenship.get("OWN", 0.0) for t in tallies.values())
     pooled_domestic = own / (sum(sum(t.citizenship.values()) for t in tallies.values()) or 1.0)
-    return {iso: _profile(iso, t, ref, pooled_cells, pooled_forms, pooled_domestic) for iso, t in tallies.items()}
+    return {
+        iso: _profile(iso, t, ref, pooled_cells, pooled_forms, pooled_domestic) for iso, t in tallies.items()
+    }
 
 
 def _profile(
@@ -222,7 +194,9 @@ def _profile(
     overall = _pooled([t.forms], FORMS) if sum(t.forms.values()) >= 10 else None
     forms = {}
     for c in CELLS:
-        prior = pooled_forms[c] if overall is None else {f: (pooled_forms[c][f] + overall[f]) / 2 for f in FORMS}
+        prior = (
+            pooled_forms[c] if overall is None else {f: (pooled_forms[c][f] + overall[f]) / 2 for f in FORMS}
+        )
         forms[c] = _norm(t.cell_forms[c], FORMS, prior, FORM_PRIOR)
     own = t.citizenship.get("OWN", 0.0)
     cit_n = sum(t.citizenship.values())
@@ -267,12 +241,6 @@ def dump_profiles(profiles: dict[str, CountryProfile], source: Path) -> str:
         "countries": {iso: profiles[iso].to_dict() for iso in sorted(profiles)},
     }
     return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=110)
-
-
-@cache
-def load_profiles() -> dict[str, CountryProfile]:
-    raw = yaml.safe_load(PROFILES_FILE.read_text(encoding="utf-8"))
-    return {iso: CountryProfile.from_dict(iso, p) for iso, p in raw["countries"].items()}
 
 
 def main(argv: list[str] | None = None) -> None:

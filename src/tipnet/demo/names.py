@@ -1,4 +1,4 @@
-"""Synthetic names following each naming tradition (two surnames in Spanish, particles, compound given names)."""
+"""Synthetic names in each naming tradition (two surnames in Spanish, particles, compound given names)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,11 @@ def given_pool(pool: NamePool, sex: str, rng: random.Random) -> tuple[str, ...]:
     return rng.choice((pool.female, pool.male))
 
 
-def draw_name(rng: random.Random, pool: NamePool, sex: str) -> PersonName:
+LOCAL_SHARE = 0.35  # family names drawn from the country's own frequent names
+
+
+def draw_name(rng: random.Random, pool: NamePool, sex: str, local: tuple[str, ...] = ()) -> PersonName:
+    """A name from `pool`; `local` holds the country's frequent family names."""
     names = given_pool(pool, sex, rng)
     given = [rng.choice(names)]
     if rng.random() < pool.middle_share:
@@ -63,14 +67,10 @@ def draw_name(rng: random.Random, pool: NamePool, sex: str) -> PersonName:
     while len(family) < n_family:
         if pool.particles and rng.random() < pool.particle_share:
             surname = rng.choice(pool.particles)
+        elif local and rng.random() < LOCAL_SHARE:
+            surname = rng.choice(local)
         else:
             surname = rng.choice(pool.family)
         if surname not in family:
             family.append(surname)
     return PersonName(tuple(given), tuple(family))
-
-
-def shares_surname(rng: random.Random, pool: NamePool, sex: str, relative: PersonName) -> PersonName:
-    """A relative of `relative` (siblings and cousins appear together in cases): same family names."""
-    name = draw_name(rng, pool, sex)
-    return PersonName(name.given, relative.family)

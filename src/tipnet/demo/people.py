@@ -88,10 +88,10 @@ def new_person(
     relative: PersonName | None = None,
 ) -> Person:
     pool = pool_for(rng, ref, citizenship)
-    name = draw_name(rng, pool, sex)
+    country = ref.countries[citizenship]
+    name = draw_name(rng, pool, sex, country.family_names if pool.key == country.names else ())
     if relative is not None:
         name = PersonName(name.given, relative.family)
-    country = ref.countries[citizenship]
     return Person(
         key=key,
         sex=sex,
@@ -118,7 +118,12 @@ def identity_fields(
     """Identifying and demographic fields as `agency` writes them on `on`."""
     rec = RECORDING[agency.source_type]
     given, family = identity.render()
-    fields = {"given_names": given, "family_names": family, "sex": person.sex, "citizenship": person.citizenship}
+    fields = {
+        "given_names": given,
+        "family_names": family,
+        "sex": person.sex,
+        "citizenship": person.citizenship,
+    }
     birth = identity.birth_date if rng.random() < rec.birth_date else None
     if birth is not None and birth < on:
         fields["birth_date"] = birth.isoformat()

@@ -1,4 +1,4 @@
-"""The demo's reference data (OAS members, name pools, agencies, corridors), read from ``demo/data/*.yaml``."""
+"""The demo's reference data (OAS members, name pools, agencies, corridors) from ``demo/data/*.yaml``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import pycountry
 import yaml
+
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader where PyYAML has it
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -42,6 +44,7 @@ class Country:
     land: tuple[str, ...]
     near: tuple[str, ...]
     places: tuple[Place, ...]
+    family_names: tuple[str, ...]  # frequent in the country; added to its name pool
     aliases: tuple[str, ...]
 
 
@@ -84,7 +87,7 @@ class Reference:
 
 
 def _read(name: str) -> Any:
-    return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+    return yaml.load((DATA_DIR / name).read_text(encoding="utf-8"), Loader=YAML_LOADER)
 
 
 def _country(alpha3: str, raw: dict[str, Any], member: bool) -> Country:
@@ -107,6 +110,7 @@ def _country(alpha3: str, raw: dict[str, Any], member: bool) -> Country:
         land=tuple(raw.get("land", [])),
         near=tuple(raw.get("near", [])),
         places=tuple(places),
+        family_names=tuple(str(n) for n in raw.get("family_names", [])),
         aliases=tuple(str(a) for a in raw.get("aliases", [])),
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from tipnet.demo.glotip import CountryProfile
+from tipnet.demo.profiles import CountryProfile
 from tipnet.demo.reference import Reference
 from tipnet.demo.volumes import pick
 
@@ -24,7 +24,9 @@ class Route:
 
 
 @cache
-def _corridor_transits(corridors: tuple[tuple[str, ...], ...]) -> dict[tuple[str, str], tuple[tuple[str, ...], ...]]:
+def _corridor_transits(
+    corridors: tuple[tuple[str, ...], ...],
+) -> dict[tuple[str, str], tuple[tuple[str, ...], ...]]:
     """(origin, destination) -> the transit sequences (one or two countries) the corridors allow."""
     found: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for corridor in corridors:
@@ -37,6 +39,8 @@ def _corridor_transits(corridors: tuple[tuple[str, ...], ...]) -> dict[tuple[str
 
 
 def transit_options(ref: Reference, origin: str, destination: str) -> tuple[tuple[str, ...], ...]:
+    if destination in ref.countries[origin].land:  # neighbours: the border is crossed directly
+        return ()
     return _corridor_transits(ref.corridors).get((origin, destination), ())
 
 
@@ -60,7 +64,7 @@ def draw_route(rng: random.Random, ref: Reference, citizenship: str, exploitatio
 def abroad_destinations(
     profiles: Mapping[str, CountryProfile], ref: Reference, origin: str
 ) -> dict[str, float]:
-    """Where nationals of `origin` are exploited abroad: the GLOTIP flows that name `origin`, else its neighbours."""
+    """Where nationals of `origin` are exploited abroad: GLOTIP flows naming `origin`, else its neighbours."""
     flows = {
         iso: (p.annual_victims or 1.0) * (1 - p.domestic_share) * p.origins[origin]
         for iso, p in profiles.items()

@@ -1,4 +1,4 @@
-"""How many victims each country gets, and the sex/age/exploitation draws, from the GLOTIP-derived profiles."""
+"""How many victims each country gets, and the sex/age/exploitation draws from the GLOTIP profiles."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from itertools import accumulate
 
-from tipnet.demo.glotip import CountryProfile
+from tipnet.demo.profiles import CountryProfile
 
 TARGET_VICTIMS = 27_000  # victims (before duplicates and perpetrators) over all countries at scale 1
 FLOOR = 30  # fewest victims per country at scale 1
@@ -16,7 +17,7 @@ _YEAR_WEIGHTS = tuple(1.0 + 0.06 * i for i in range(len(YEARS)))  # detection gr
 
 
 def rng_for(seed: int, *parts: object) -> random.Random:
-    """An independent, reproducible stream for one purpose (never Python's hash(), which is salted per process)."""
+    """A reproducible stream for one purpose (never Python's hash(), which is salted per process)."""
     digest = hashlib.sha256(":".join(str(p) for p in (seed, *parts)).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
 
@@ -37,8 +38,10 @@ def pick_some(rng: random.Random, weights: Mapping[str, float], k: int) -> list[
     return out
 
 
-def victim_counts(profiles: Mapping[str, CountryProfile], members: Sequence[str], scale: float) -> dict[str, int]:
-    """Victims per country: proportional to GLOTIP's yearly detections, with a floor so every state has data."""
+def victim_counts(
+    profiles: Mapping[str, CountryProfile], members: Sequence[str], scale: float
+) -> dict[str, int]:
+    """Victims per country: proportional to GLOTIP's yearly detections, with a floor for every state."""
     weights = {iso: profiles[iso].annual_victims or 0.0 for iso in members}
     total = sum(weights.values()) or 1.0
     floor = max(6, round(FLOOR * scale))
@@ -63,12 +66,17 @@ def draw_form_group(rng: random.Random, profile: CountryProfile, sex: str, child
     return pick(rng, profile.forms[cell_of(sex, child)])
 
 
+_CHILD_AGES = tuple(range(3, 18))
+_CHILD_CUM = tuple(accumulate(max(1, a - 6) ** 1.6 for a in _CHILD_AGES))
+_ADULT_AGES = tuple(range(18, 66))
+_ADULT_CUM = tuple(accumulate(1.0 / (1 + 0.09 * (a - 18)) ** 2 for a in _ADULT_AGES))
+
+
 def draw_age(rng: random.Random, child: bool) -> int:
+    """Age at identification: children mostly 12-17, adults mostly young."""
     if child:
-        ages = range(3, 18)
-        return rng.choices(ages, weights=[max(1, a - 6) ** 1.6 for a in ages])[0]
-    ages = range(18, 66)
-    return rng.choices(ages, weights=[1.0 / (1 + 0.09 * (a - 18)) ** 2 for a in ages])[0]
+        return rng.choices(_CHILD_AGES, cum_weights=_CHILD_CUM)[0]
+    return rng.choices(_ADULT_AGES, cum_weights=_ADULT_CUM)[0]
 
 
 def draw_date(rng: random.Random) -> date:
@@ -92,18 +100,28 @@ def form_codes(rng: random.Random, group: str, sex: str, child: bool) -> list[st
         else:
             main = pick(rng, {"forced_labour": 8, "servitude": 3 if sex == "female" else 1})
     else:
-        weights = {"forced_begging": 3.0, "forced_criminality": 3.0, "forced_marriage": 1.5, "illegal_adoption": 0.3,
-                   "forced_military": 0.4, "organ_removal": 0.2, "surrogacy": 0.2, "other": 1.0}
+        weights = {
+            "forced_begging": 2.0,
+            "forced_criminality": 3.0,
+            "forced_marriage": 1.5,
+            "illegal_adoption": 0.3,
+            "forced_military": 0.4,
+            "organ_removal": 0.2,
+            "surrogacy": 0.2,
+            "other": 1.0,
+        }
         if child:
-            weights |= {"forced_begging": 6.0, "illegal_adoption": 0.8, "forced_military": 1.0}
+            weights |= {"forced_begging": 9.0, "illegal_adoption": 0.8, "forced_military": 1.0}
         if sex == "male":
             weights |= {"forced_marriage": 0.2, "surrogacy": 0.0}
         main = pick(rng, weights)
     forms = [main]
     if rng.random() < 0.12:  # mixed exploitation, e.g. sexual exploitation and forced labour
-        second = {"sexual": ["forced_labour", "forced_criminality", "servitude"],
-                  "labour": ["sexual_exploitation", "forced_criminality"],
-                  "other": ["sexual_exploitation", "forced_labour"]}[group]
+        second = {
+            "sexual": ["forced_labour", "forced_criminality", "servitude"],
+            "labour": ["sexual_exploitation", "forced_criminality"],
+            "other": ["sexual_exploitation", "forced_labour"],
+        }[group]
         extra = rng.choice(second)
         if extra != main:
             forms.append(extra)
@@ -130,5 +148,3 @@ SEXUAL_TYPES = {"prostitution": 70, "private_sexual_services": 12, "pornography"
 def sexual_types(rng: random.Random, child: bool) -> list[str]:
     weights = SEXUAL_TYPES | ({"pornography": 22, "remote_interactive": 14} if child else {})
     return pick_some(rng, weights, 2 if rng.random() < 0.15 else 1)
-
-

@@ -17,7 +17,7 @@ from tipnet.ingest.profiles import TRUTHY, Profile
 from tipnet.ingest.readers import ROW
 from tipnet.standard import Field, load_standard
 from tipnet.standard.countries import resolve_country
-from tipnet.standard.model import LIST_SEPARATOR
+from tipnet.standard.model import LIST_SEPARATOR, normalise_token
 
 FALSY = {"0", "false", "no", "n", "non", "nao", "não", "falso", "faux"}
 PROBLEM_SCHEMA = {"row": pl.Int64, "code": pl.Utf8, "field": pl.Utf8, "value": pl.Utf8}
@@ -45,17 +45,28 @@ def _map_unique(s: pl.Series, fn: Callable[[str], str | None]) -> pl.Series:
     return s.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
 
 
-def _resolver_code(f: Field, profile: Profile) -> Callable[[str], str | None]:
+def _apply_value_map(raw: pl.Series, pmap: dict[str, str], is_list: bool) -> pl.Series:
+    """A profile's own value map (e.g. 'F' -> female), applied before the vocabulary; '' means no value."""
+
+    def one(token: str) -> str:
+        return pmap.get(normalise_token(token), token.strip())
+
+    def apply(value: str) -> str | None:
+        if is_list:
+            out = LIST_SEPARATOR.join(t for t in (one(x) for x in value.split(LIST_SEPARATOR)) if t)
+        else:
+            out = one(value)
+        return out or None
+
+    uniq = raw.drop_nulls().unique().to_list()
+    return raw.replace_strict({u: apply(u) for u in uniq}, default=None, return_dtype=pl.Utf8) if uniq else raw
+
+
+def _resolver_code(f: Field) -> Callable[[str], str | None]:
     vocab = load_standard().vocabulary_of(f)
-    pmap = profile.value_map(f.name)
 
     def one(token: str) -> str | None:
-        from tipnet.standard.model import normalise_token
-
-        mapped = pmap.get(normalise_token(token), token)
-        if mapped == "":
-            return ""
-        return vocab.resolve(mapped)
+        return vocab.resolve(token)
 
     if not f.is_list:
         return lambda raw: None if LIST_SEPARATOR in raw else one(raw)
@@ -81,12 +92,8 @@ _REGION = "\x00region"
 
 
 def _resolver_country(f: Field, ctx: Context) -> Callable[[str], str | None]:
-    from tipnet.standard.model import normalise_token
-
-    pmap = ctx.profile.value_map(f.name)
-
     def one(token: str) -> str | None:
-        m = resolve_country(pmap.get(normalise_token(token), token))
+        m = resolve_country(token)
         if m.kind == "country":
             return m.code
         if m.kind == "own":
@@ -149,6 +156,11 @@ class _Collector:
 
 def _convert_field(f: Field, raw: pl.Series, ctx: Context, bad: _Collector) -> pl.Series:
     present = raw.is_not_null()
+    nul = raw.str.contains("\x00", literal=True)
+    if nul.any():
+        bad.add(nul, "invalid-text", f.name, raw)
+        raw = pl.select(pl.when(nul).then(None).otherwise(raw)).to_series().alias(f.name)
+        present = raw.is_not_null()
     if f.type == "string":
         return raw
     if f.type in ("integer", "number"):
@@ -189,7 +201,7 @@ def _convert_field(f: Field, raw: pl.Series, ctx: Context, bad: _Collector) -> p
         bad.add(present & mapped.is_null(), "invalid-boolean", f.name, raw)
         return (mapped == "t").alias(f.name)
     if f.type in ("code", "code_list"):
-        mapped = _map_unique(raw, _resolver_code(f, ctx.profile))
+        mapped = _map_unique(raw, _resolver_code(f))
         bad.add(present & mapped.is_null(), "invalid-code", f.name, raw)
         return pl.select(pl.when(mapped == "").then(None).otherwise(mapped)).to_series().alias(f.name)
     if f.type in ("country", "country_list"):
@@ -214,6 +226,9 @@ def convert(frame: pl.DataFrame, ctx: Context) -> Converted:
         default = ctx.profile.defaults.get(f.name, f.default)
         if f.name == "reporting_country" and ctx.country:
             default = default or ctx.country
+        pmap = ctx.profile.value_map(f.name)
+        if pmap:
+            raw = _apply_value_map(raw, pmap, f.is_list)
         if default is not None:
             raw = raw.fill_null(default)
         cols[f.name] = _convert_field(f, raw, ctx, bad)

@@ -36,6 +36,7 @@ _TYPES = [
     ErrorType("extra-cell", "Extra cells", "row has {found} cells; the header has {expected}", "row"),
     ErrorType("missing-cell", "Missing cells", "row has {found} cells; the header has {expected}", "row"),
     ErrorType("required", "Required value missing", "{field} is required", "row"),
+    ErrorType("invalid-text", "Invalid characters", "{field}: {value!r} holds control characters (NUL)", "row"),
     ErrorType("invalid-date", "Invalid date", "{field}: {value!r} is not a date (use YYYY-MM-DD)", "row"),
     ErrorType("future-date", "Date in the future", "{field}: {value!r} is after today", "row"),
     ErrorType("invalid-integer", "Invalid whole number", "{field}: {value!r} is not a whole number", "row"),

@@ -235,10 +235,10 @@ def _schema() -> Any:
     import pyarrow as pa
 
     return pa.schema([
-        ("submission_id", pa.int64()), ("source_row", pa.int64()), ("area_code", pa.string()),
+        ("submission_id", pa.int32()), ("source_row", pa.int64()), ("area_code", pa.string()),
         ("area_kind", pa.string()), ("country", pa.string()), ("area_name", pa.string()), ("indicator", pa.string()),
         ("dimension", pa.string()), ("category", pa.string()), ("category_code", pa.string()),
-        ("category_kind", pa.string()), ("sex", pa.string()), ("age", pa.string()), ("year", pa.int64()),
+        ("category_kind", pa.string()), ("sex", pa.string()), ("age", pa.string()), ("year", pa.int32()),
         ("value", pa.int64()), ("value_min", pa.int64()), ("value_max", pa.int64()), ("censored", pa.bool_()),
         ("raw_value", pa.string()), ("source", pa.string()),
     ])

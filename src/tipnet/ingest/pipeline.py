@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from tipnet import STANDARD_VERSION
+from tipnet.ingest import worker
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CATALOGUE, error_type
 from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile
@@ -116,13 +117,13 @@ class RecordSink:
         self.quarantine = quarantine
         std = load_standard()
         self._schema = pa.schema(
-            [pa.field("submission_id", pa.int64()), pa.field("source_row", pa.int64())]
+            [pa.field("submission_id", pa.int32()), pa.field("source_row", pa.int64())]
             + [pa.field(f.name, _ARROW_TYPES[f.type]) for f in std.fields]
         )
 
     def accept(self, rows: pl.DataFrame) -> None:
         frame = rows.rename({ROW: "source_row"}).with_columns(
-            pl.lit(self.submission_id, dtype=pl.Int64).alias("submission_id")
+            pl.lit(self.submission_id, dtype=pl.Int32).alias("submission_id")
         )
         table = frame.select(self._schema.names).to_arrow().cast(self._schema)
         self.tx.ingest("persons", table)
@@ -249,6 +250,8 @@ def import_file(path: Path, db, options: ImportOptions | None = None,  # type: i
     """Import a file into the store: one submission, one transaction; rejected rows to a quarantine file."""
     options = options or ImportOptions()
     settings = settings or Settings.from_env()
+    if db.backend_name == "sqlite" and not worker.in_worker():
+        return worker.run_import(path, db.url, options, settings, progress)
     report = Report(path=options.display_name or str(path))
     if not _file_checks(path, settings, report):
         return report

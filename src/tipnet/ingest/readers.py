@@ -122,7 +122,20 @@ def detect_encoding(path: Path) -> str:
         sample = fh.read(SAMPLE_BYTES * 4)
     best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]).best()
     # Windows-1252 is a superset of Latin-1 for text that people type; prefer it when in doubt.
-    return "cp1252" if best is None or best.encoding in ("latin_1", "iso8859_15") else best.encoding
+    guess = "cp1252" if best is None or best.encoding in ("latin_1", "iso8859_15") else best.encoding
+    return guess if _decodes(path, guess) else "latin-1"  # latin-1 decodes every byte
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(16 * 1024 * 1024):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def sniff_delimiter(text_sample: str) -> str:
@@ -145,17 +158,13 @@ def _to_utf8_file(path: Path, encoding: str) -> Path:
     return Path(tmp.name)
 
 
-class _Ragged(Exception):
-    pass
-
-
 class RaggedInput(Exception):
     """The fast CSV reader met a row with the wrong number of cells: read again with careful=True."""
 
 
 def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
     def on_invalid(_row: Any) -> str:
-        raise _Ragged
+        return "error"  # pyarrow then raises ArrowInvalid; the caller re-reads record by record
 
     read = pacsv.ReadOptions(
         column_names=[f"c{i}" for i in range(len(columns))], skip_rows=1, block_size=16 * 1024 * 1024,
@@ -233,6 +242,10 @@ def _rows_chunk(rows: list[list[Any]], numbers: list[int], columns: list[str],
 
 
 def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
+    with path.open("rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _unreadable(path, "CSV", "it holds binary data (NUL bytes), not text")
     encoding = detect_encoding(path)
     src = path
     if encoding not in ("utf-8", "utf-8-sig"):
@@ -258,8 +271,6 @@ def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
                 return
             try:
                 yield from _csv_fast(src, delimiter, columns, chunk_rows)
-            except _Ragged as exc:
-                raise RaggedInput(path.name) from exc
             except pa.ArrowInvalid as exc:
                 if "CSV parse error" in str(exc) or "Expected" in str(exc):
                     raise RaggedInput(path.name) from exc

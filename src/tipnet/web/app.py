@@ -1,0 +1,69 @@
+"""The FastAPI application factory. Pages are server-rendered; each has a JSON twin (same path + `.json`)."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from tipnet import STANDARD_VERSION, __version__
+from tipnet.settings import Settings
+from tipnet.store import Database
+from tipnet.web import errors
+from tipnet.web.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, translate
+
+log = logging.getLogger(__name__)
+
+
+class Page:
+    """Renders a page as HTML or as its JSON twin from the same data."""
+
+    def __init__(self, templates: Jinja2Templates) -> None:
+        self.templates = templates
+
+    def __call__(self, request: Request, template: str, data: dict[str, Any], status: int = 200,
+                 context: dict[str, Any] | None = None) -> Response:
+        if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json"):
+            return JSONResponse(data, status_code=status)
+        lang = negotiate(request)
+        ctx = {"request": request, "data": data, "lang": lang, "languages": LANGUAGES,
+               "language_names": LANGUAGE_NAMES, "version": __version__,
+               "t": lambda key, **kw: translate(lang, key, **kw), **(context or {})}
+        response = self.templates.TemplateResponse(request, template, ctx, status_code=status)
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie("tipnet_lang", lang, samesite="lax", httponly=True)
+        return response
+
+
+def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="tipnet", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.db = db
+    app.state.settings = settings
+    templates = Jinja2Templates(directory=str(resources.files("tipnet.web").joinpath("templates")))
+    app.state.page = Page(templates)
+    app.mount("/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static")
+    errors.install(app)
+
+    from tipnet.web.routes_core import router as core_router
+    from tipnet.web.routes_uploads import router as uploads_router
+
+    app.include_router(core_router)
+    app.include_router(uploads_router)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        ok = db.has_schema()
+        return {"status": "ok" if ok else "degraded", "version": __version__, "standard": STANDARD_VERSION,
+                "database": db.backend_name}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> HTMLResponse:
+        return HTMLResponse(status_code=204)
+
+    return app

@@ -1,0 +1,76 @@
+"""The web skeleton through ASGI, in-process: pages, JSON twins, one error shape, upload -> report -> commit."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tipnet.store.repo import count_persons
+from tipnet.web.app import create_app
+
+CSV = "record_id,case_id,sex,age,citizenship\n1,A,F,17,Venezuela\n2,A,M,400,PER\n"
+
+
+@pytest.fixture
+def client(sqlite_db, settings):
+    return TestClient(create_app(sqlite_db, settings))
+
+
+def test_health(client):
+    assert client.get("/health").json() == {"status": "ok", "version": "0.1.0", "standard": "1.0",
+                                            "database": "sqlite"}
+
+
+@pytest.mark.parametrize("lang,label", [("en", "Sex"), ("es", "Sexo"), ("fr", "Sexe"), ("pt", "Sexo")])
+def test_dictionary_in_four_languages_with_json_twin(client, lang, label):
+    html = client.get(f"/dictionary?lang={lang}")
+    assert html.status_code == 200 and f'<html lang="{lang}">' in html.text
+    doc = client.get(f"/dictionary.json?lang={lang}").json()
+    sex = next(f for f in doc["fields"] if f["name"] == "sex")
+    assert sex["label"] == label
+    assert f"<td>{label}</td>" in html.text
+
+
+def test_one_error_shape(client):
+    for path in ("/submissions/999.json", "/nowhere", "/uploads/not-a-token.json"):
+        r = client.get(path)
+        assert r.status_code == 404
+        assert set(r.json()) == {"error"} and set(r.json()["error"]) == {"status", "code", "message", "details"}
+    r = client.post("/uploads.json", data={"country": "PER"})  # no file
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid-request"
+
+
+def test_upload_report_commit(client, sqlite_db):
+    r = client.post("/uploads", files={"file": ("cases.csv", CSV.encode(), "text/csv")},
+                    data={"country": "per"}, follow_redirects=False)
+    assert r.status_code == 303
+    report_url = r.headers["location"]
+    page = client.get(report_url)
+    assert 'id="row-summary"' in page.text and "400" in page.text
+    twin = client.get(report_url + ".json").json()
+    assert twin["report"]["rows_valid"] == 1 and twin["report"]["rows_invalid"] == 1
+    assert count_persons(sqlite_db) == 0  # nothing stored before commit
+    done = client.post(report_url + "/commit", follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/submissions/1"
+    assert count_persons(sqlite_db) == 1
+    sub = client.get("/submissions/1.json").json()
+    assert (sub["rows_total"], sub["rows_accepted"], sub["rows_quarantined"]) == (2, 1, 1)
+    quarantine = client.get("/submissions/1/quarantine.csv")
+    assert quarantine.status_code == 200 and "400" in quarantine.text and "out-of-range" in quarantine.text
+    assert client.get(report_url + ".json").status_code == 404  # the staged upload is gone
+
+
+def test_upload_json_api(client):
+    r = client.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")}, data={"country": "PER"})
+    assert r.status_code == 201
+    token = r.json()["token"]
+    done = client.post(f"/uploads/{token}/commit.json")
+    assert done.status_code == 201 and done.json()["rows_accepted"] == 1
+
+
+def test_upload_size_limit(sqlite_db, tmp_path):
+    from tipnet.settings import Settings
+
+    small = TestClient(create_app(sqlite_db, Settings.from_env(home=tmp_path / "h", max_upload_bytes=10)))
+    r = small.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too-large"
