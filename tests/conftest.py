@@ -70,3 +70,12 @@ def sqlite_db(tmp_path: Path, settings: Settings) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def inprocess_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run SQLite imports in this process (so a test can patch the pipeline); only for tests that read the store
+    through fresh connections afterwards."""
+    from tipnet.ingest import worker
+
+    monkeypatch.setattr(worker, "_IN_WORKER", True)

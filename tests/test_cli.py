@@ -21,7 +21,9 @@ def test_validate_exit_codes(tmp_path):
     result = runner.invoke(app, ["validate", str(bad), "--country", "PER", "--json"])
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert doc["rows_invalid"] == 1 and doc["problems"][0]["row"] == 3 and doc["problems"][0]["value"] == "400"
+    assert (
+        doc["rows_invalid"] == 1 and doc["problems"][0]["row"] == 3 and doc["problems"][0]["value"] == "400"
+    )
 
 
 def test_import_json_reports_the_accounting(tmp_path, monkeypatch):
@@ -33,9 +35,14 @@ def test_import_json_reports_the_accounting(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert {k: doc[k] for k in ("rows_total", "rows_accepted", "rows_quarantined")} == {
-        "rows_total": 2, "rows_accepted": 1, "rows_quarantined": 1}
+        "rows_total": 2,
+        "rows_accepted": 1,
+        "rows_quarantined": 1,
+    }
     assert doc["submission_id"] == 1 and doc["quarantine_path"].endswith(".quarantine.csv")
-    again = json.loads(runner.invoke(app, ["import", str(bad), "--country", "PER", "--db", url, "--json"]).stdout)
+    again = json.loads(
+        runner.invoke(app, ["import", str(bad), "--country", "PER", "--db", url, "--json"]).stdout
+    )
     assert again["duplicate_of"] == 1 and again["rows_accepted"] == 0
     listed = json.loads(runner.invoke(app, ["submissions", "--db", url, "--json"]).stdout)
     assert [s["id"] for s in listed] == [1]
@@ -63,8 +70,9 @@ def test_export_round_trip(tmp_path, monkeypatch):
     htcds = tmp_path / "out.htcds.csv"
     assert runner.invoke(app, ["export", str(htcds), "--format", "htcds", "--db", url]).exit_code == 0
     assert "prs_Gender" in htcds.read_text(encoding="utf-8").splitlines()[0]
-    again = runner.invoke(app, ["import", str(out), "--country", "PER", "--db", f"sqlite:///{tmp_path / 'y.db'}",
-                                "--json"])
+    again = runner.invoke(
+        app, ["import", str(out), "--country", "PER", "--db", f"sqlite:///{tmp_path / 'y.db'}", "--json"]
+    )
     assert json.loads(again.stdout)["rows_accepted"] == 2
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 import openpyxl
 import pytest
+from conftest import GLOTIP
 from sqlalchemy import func, select
 
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
@@ -13,8 +14,6 @@ from tipnet.settings import Settings
 from tipnet.store import Database
 from tipnet.store.repo import aggregate_value, count_aggregates
 from tipnet.store.tables import aggregates
-
-from conftest import GLOTIP
 
 pytestmark = pytest.mark.skipif(not GLOTIP.exists(), reason="shared GLOTIP data not present")
 
@@ -60,8 +59,14 @@ def test_censored_values_stay_intervals(loaded, workbook_rows):
     db, _, _ = loaded
     n_censored = sum(1 for r in workbook_rows if r[11] == "<5")
     with db.engine.connect() as conn:
-        got = conn.execute(select(func.count(), func.min(aggregates.c.value_min), func.max(aggregates.c.value_max),
-                                  func.count(aggregates.c.value)).where(aggregates.c.censored.is_(True))).one()
+        got = conn.execute(
+            select(
+                func.count(),
+                func.min(aggregates.c.value_min),
+                func.max(aggregates.c.value_max),
+                func.count(aggregates.c.value),
+            ).where(aggregates.c.censored.is_(True))
+        ).one()
     assert got == (n_censored, 1, 4, 0)  # never a guessed number
 
 
@@ -69,20 +74,36 @@ def test_dimensions_are_kept_apart(loaded, workbook_rows):
     db, _, _ = loaded
     expected = Counter(r[5] for r in workbook_rows)
     with db.engine.connect() as conn:
-        got = dict(conn.execute(select(aggregates.c.dimension, func.count()).group_by(aggregates.c.dimension)).all())
-    assert got == {"total": expected["Total"], "form_of_exploitation": expected["by form of exploitation"],
-                   "citizenship": expected["by citizenship"], "repatriation": expected["by country of repatriation"]}
+        got = dict(
+            conn.execute(select(aggregates.c.dimension, func.count()).group_by(aggregates.c.dimension)).all()
+        )
+    assert got == {
+        "total": expected["Total"],
+        "form_of_exploitation": expected["by form of exploitation"],
+        "citizenship": expected["by citizenship"],
+        "repatriation": expected["by country of repatriation"],
+    }
 
 
 def test_citizenship_names_resolve_to_iso3_and_regions_stay_regions(loaded):
     db, _, _ = loaded
     a = aggregates.c
     with db.engine.connect() as conn:
-        arg_2010 = dict(conn.execute(select(a.category, a.category_code).where(
-            a.country == "ARG", a.year == 2010, a.dimension == "citizenship", a.indicator == "detected_victims",
-            a.sex == "total", a.age == "total")).all())
-        regions = conn.execute(select(func.count()).where(a.area_code == "SAM", a.area_kind == "region",
-                                                          a.country.is_(None))).scalar_one()
+        arg_2010 = dict(
+            conn.execute(
+                select(a.category, a.category_code).where(
+                    a.country == "ARG",
+                    a.year == 2010,
+                    a.dimension == "citizenship",
+                    a.indicator == "detected_victims",
+                    a.sex == "total",
+                    a.age == "total",
+                )
+            ).all()
+        )
+        regions = conn.execute(
+            select(func.count()).where(a.area_code == "SAM", a.area_kind == "region", a.country.is_(None))
+        ).scalar_one()
     assert arg_2010["Bolivia (Plurinational State of)"] == "BOL"
     assert arg_2010["Paraguay"] == "PRY"
     assert regions > 0

@@ -17,12 +17,51 @@ from tipnet.settings import Settings
 from tipnet.store import Database
 from tipnet.store.tables import persons, submissions
 
-COLUMNS = ["record_id", "case_id", "sex", "age", "birth_date", "identification_date", "citizenship",
-           "forms_of_exploitation", "transit_countries", "consent_share_hub", "exploitation_latitude", "junk"]
+COLUMNS = [
+    "record_id",
+    "case_id",
+    "sex",
+    "age",
+    "birth_date",
+    "identification_date",
+    "citizenship",
+    "forms_of_exploitation",
+    "transit_countries",
+    "consent_share_hub",
+    "exploitation_latitude",
+    "junk",
+]
 CELL = st.one_of(
-    st.sampled_from(["", "F", "male", "x", "17", "-3", "1e9", "2020-02-30", "2019-05-01", "PER", "SAM", "Atlantis",
-                     "forced_labour;bogus", "sexual_exploitation", "true", "maybe", "91.5", "<5", "1,282", "-99",
-                     "NULL", "\"", "a\nb", ";;", "Perú", "\x00"]),
+    st.sampled_from(
+        [
+            "",
+            "F",
+            "male",
+            "x",
+            "17",
+            "-3",
+            "1e9",
+            "2020-02-30",
+            "2019-05-01",
+            "PER",
+            "SAM",
+            "Atlantis",
+            "forced_labour;bogus",
+            "sexual_exploitation",
+            "true",
+            "maybe",
+            "91.5",
+            "<5",
+            "1,282",
+            "-99",
+            "NULL",
+            '"',
+            "a\nb",
+            ";;",
+            "Perú",
+            "\x00",
+        ]
+    ),
     st.text(max_size=12),
 )
 _counter = itertools.count()

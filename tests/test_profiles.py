@@ -68,7 +68,9 @@ def test_ctdc_2017_layout_alpha2_and_minus_99(sqlite_db, settings):
     by_row = {p.row: p.code for p in report.problems if p.row}
     assert by_row[4] == "required"  # every location is -99: no reporting country
     assert by_row[5] == "inconsistent-age"  # "Minor" with the 30--38 band
-    assert report.problem_counts["unmapped-column"] == 3  # majorityStatusAtExploit, majorityEntry, NotSpecified
+    assert (
+        report.problem_counts["unmapped-column"] == 3
+    )  # majorityStatusAtExploit, majorityEntry, NotSpecified
 
 
 def test_ctdc_2024_layout_alpha3_and_zero_padded_bands(sqlite_db, settings):
@@ -105,8 +107,9 @@ def test_user_yaml_mapping_on_a_cp1252_semicolon_spreadsheet(sqlite_db, settings
 
 
 def test_validate_reports_the_file_row_field_and_value():
-    report = validate_file(FIX / "national_cp1252.csv",
-                           ImportOptions(profile=str(FIX / "national_mapping.yaml"), country="PER"))
+    report = validate_file(
+        FIX / "national_cp1252.csv", ImportOptions(profile=str(FIX / "national_mapping.yaml"), country="PER")
+    )
     bad = next(p for p in report.problems if p.code == "invalid-integer")
     assert (bad.row, bad.field, bad.column, bad.value) == (4, "age", "Edad", "abc")
     assert "abc" in bad.message

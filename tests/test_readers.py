@@ -16,8 +16,11 @@ HEADER = "record_id,case_id,sex,age,citizenship"
 
 def test_utf8_bom_and_semicolons(tmp_path):
     p = tmp_path / "bom.csv"
-    p.write_bytes("\ufeffrecord_id;case_id;sex;age;citizenship\n1;A;Femenino;12;Perú\n2;A;masculino;40;Brasil\n"
-                  .encode("utf-8"))
+    p.write_bytes(
+        "\ufeffrecord_id;case_id;sex;age;citizenship\n1;A;Femenino;12;Perú\n2;A;masculino;40;Brasil\n".encode(
+            "utf-8"
+        )
+    )
     r = validate_file(p, ImportOptions(country="PER"))
     assert r.encoding == "utf-8-sig" and r.valid and r.rows_valid == 2
 
@@ -38,7 +41,9 @@ def test_tab_delimited(tmp_path):
 
 def test_ragged_rows_are_quarantined_not_cut(sqlite_db, settings, tmp_path):
     p = tmp_path / "ragged.csv"
-    p.write_text(f"{HEADER}\n1,A,F,30,PER\n2,A,F,30,PER,extra\n3,A,F\n4,B,M,22,\"Lima, Perú\"\n", encoding="utf-8")
+    p.write_text(
+        f'{HEADER}\n1,A,F,30,PER\n2,A,F,30,PER,extra\n3,A,F\n4,B,M,22,"Lima, Perú"\n', encoding="utf-8"
+    )
     r = import_file(p, sqlite_db, ImportOptions(country="PER"), settings)
     codes = {p.row: p.code for p in r.problems if p.row}
     assert codes[3] == "extra-cell" and codes[4] == "missing-cell"
@@ -50,8 +55,9 @@ def test_ragged_rows_are_quarantined_not_cut(sqlite_db, settings, tmp_path):
 
 def test_quoted_newlines_keep_record_numbers(tmp_path):
     p = tmp_path / "multiline.csv"
-    p.write_text('record_id,case_id,place_of_birth,age\n1,A,"line one\nline two",30\n2,B,Lima,abc\n',
-                 encoding="utf-8")
+    p.write_text(
+        'record_id,case_id,place_of_birth,age\n1,A,"line one\nline two",30\n2,B,Lima,abc\n', encoding="utf-8"
+    )
     r = validate_file(p, ImportOptions(country="PER"))
     assert [(x.row, x.code) for x in r.problems] == [(3, "invalid-integer")]
 
@@ -72,8 +78,15 @@ def test_xlsx_with_preamble_rows(tmp_path):
 
 
 def test_json_and_parquet(tmp_path):
-    records = [{"record_id": "1", "case_id": "A", "forms_of_exploitation": ["forced_labour", "forced_begging"],
-                "age": 9}, {"record_id": "2", "case_id": "A", "age": "nine"}]
+    records = [
+        {
+            "record_id": "1",
+            "case_id": "A",
+            "forms_of_exploitation": ["forced_labour", "forced_begging"],
+            "age": 9,
+        },
+        {"record_id": "2", "case_id": "A", "age": "nine"},
+    ]
     pj = tmp_path / "r.json"
     pj.write_text(json.dumps(records), encoding="utf-8")
     rj = validate_file(pj, ImportOptions(country="COL"))
@@ -106,7 +119,9 @@ def test_missing_required_column_is_a_header_error(tmp_path):
     p = tmp_path / "nocase.csv"
     p.write_text("record_id,age\n1,3\n", encoding="utf-8")
     r = validate_file(p, ImportOptions(country="PER"))
-    assert r.file_error is not None and r.file_error.code == "missing-column" and r.file_error.field == "case_id"
+    assert (
+        r.file_error is not None and r.file_error.code == "missing-column" and r.file_error.field == "case_id"
+    )
 
 
 def test_quarantine_file_can_be_fixed_and_reimported(sqlite_db, settings, tmp_path):

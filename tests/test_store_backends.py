@@ -54,8 +54,9 @@ def _quarantine_files(settings: Settings) -> list[Path]:
     return sorted(folder.glob("*")) if folder.exists() else []
 
 
-def test_import_reads_back_typed_and_reimport_adds_nothing(db: Database, settings: Settings,
-                                                           tmp_path: Path) -> None:
+def test_import_reads_back_typed_and_reimport_adds_nothing(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
     src = _write_csv(tmp_path / "peru.csv", ROWS)
 
     report = import_file(src, db, ImportOptions(country="PER"), settings=settings)
@@ -95,7 +96,10 @@ def test_import_reads_back_typed_and_reimport_adds_nothing(db: Database, setting
     assert [r["exploitation_country"] for r in rows] == ["PER", "PER", "PER"]
     assert [r["citizenship"] for r in rows] == ["VEN", "PER", "COL;VEN"]
     assert [r["forms_of_exploitation"] for r in rows] == [
-        "sexual_exploitation", "forced_labour;servitude", "forced_begging"]
+        "sexual_exploitation",
+        "forced_labour;servitude",
+        "forced_begging",
+    ]
     assert [r["case_id"] for r in rows] == ["C1", "C1", "C2"]
 
     # The rejected row is kept, as written, in the quarantine file.
@@ -116,14 +120,24 @@ def _json_records(n: int) -> list[dict[str, str]]:
     keys = HEADER.split(",")
     out = []
     for i in range(1, n + 1):
-        values = [f"R{i}", f"C{i}", "female", str(20 + i), "", f"2023-01-{i:02d}", "forced_labour", "PER",
-                  "PER"]
+        values = [
+            f"R{i}",
+            f"C{i}",
+            "female",
+            str(20 + i),
+            "",
+            f"2023-01-{i:02d}",
+            "forced_labour",
+            "PER",
+            "PER",
+        ]
         out.append({k: v for k, v in zip(keys, values, strict=True) if v})
     return out
 
 
-def test_import_failing_midway_leaves_nothing(db: Database, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_failing_midway_leaves_nothing(
+    inprocess_imports: None, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # chunk_rows=2: the 6 records are checked and stored in three batches of two; storing the second fails.
     # (JSON because its reader splits exactly at chunk_rows; the fast CSV reader batches 16 MiB blocks.)
     settings = Settings.from_env(home=tmp_path / "home", chunk_rows=2)
@@ -158,9 +172,9 @@ def test_import_failing_midway_leaves_nothing(db: Database, tmp_path: Path,
     assert len(_quarantine_files(settings)) == 1
 
 
-def test_csv_import_failing_after_rows_are_stored_leaves_nothing(db: Database, settings: Settings,
-                                                                 tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_csv_import_failing_after_rows_are_stored_leaves_nothing(
+    inprocess_imports: None, db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src = _write_csv(tmp_path / "peru.csv", ROWS)
     stored: list[int] = []
     real_accept, real_reject = pipeline.RecordSink.accept, pipeline.RecordSink.reject
@@ -182,8 +196,9 @@ def test_csv_import_failing_after_rows_are_stored_leaves_nothing(db: Database, s
     assert _quarantine_files(settings) == []
 
 
-def test_failed_update_of_submission_rolls_back_rows(db: Database, settings: Settings, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_update_of_submission_rolls_back_rows(
+    inprocess_imports: None, db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A failure after every row is stored (writing the submission's totals) still leaves nothing behind."""
     src = _write_csv(tmp_path / "late.csv", ROWS)
 
@@ -202,8 +217,9 @@ def test_pooled_reads_see_every_import(db: Database, settings: Settings, tmp_pat
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(persons)).scalar_one() == 0
     for n in (1, 2, 3):
-        src = _write_csv(tmp_path / f"batch{n}.csv", [f"B{n}R{i},C{n},female,30,,2023-05-0{i},,PER,PER"
-                                                      for i in (1, 2)])
+        src = _write_csv(
+            tmp_path / f"batch{n}.csv", [f"B{n}R{i},C{n},female,30,,2023-05-0{i},,PER,PER" for i in (1, 2)]
+        )
         report = import_file(src, db, ImportOptions(country="PER"), settings=settings)
         assert report.rows_accepted == 2
         with db.engine.connect() as conn:

@@ -17,8 +17,12 @@ def client(sqlite_db, settings):
 
 
 def test_health(client):
-    assert client.get("/health").json() == {"status": "ok", "version": "0.1.0", "standard": "1.0",
-                                            "database": "sqlite"}
+    assert client.get("/health").json() == {
+        "status": "ok",
+        "version": "0.1.0",
+        "standard": "1.0",
+        "database": "sqlite",
+    }
 
 
 @pytest.mark.parametrize("lang,label", [("en", "Sex"), ("es", "Sexo"), ("fr", "Sexe"), ("pt", "Sexo")])
@@ -35,14 +39,23 @@ def test_one_error_shape(client):
     for path in ("/submissions/999.json", "/nowhere", "/uploads/not-a-token.json"):
         r = client.get(path)
         assert r.status_code == 404
-        assert set(r.json()) == {"error"} and set(r.json()["error"]) == {"status", "code", "message", "details"}
+        assert set(r.json()) == {"error"} and set(r.json()["error"]) == {
+            "status",
+            "code",
+            "message",
+            "details",
+        }
     r = client.post("/uploads.json", data={"country": "PER"})  # no file
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid-request"
 
 
 def test_upload_report_commit(client, sqlite_db):
-    r = client.post("/uploads", files={"file": ("cases.csv", CSV.encode(), "text/csv")},
-                    data={"country": "per"}, follow_redirects=False)
+    r = client.post(
+        "/uploads",
+        files={"file": ("cases.csv", CSV.encode(), "text/csv")},
+        data={"country": "per"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     report_url = r.headers["location"]
     page = client.get(report_url)
@@ -61,7 +74,9 @@ def test_upload_report_commit(client, sqlite_db):
 
 
 def test_upload_json_api(client):
-    r = client.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")}, data={"country": "PER"})
+    r = client.post(
+        "/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")}, data={"country": "PER"}
+    )
     assert r.status_code == 201
     token = r.json()["token"]
     done = client.post(f"/uploads/{token}/commit.json")

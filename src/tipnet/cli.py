@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -34,8 +34,13 @@ def _db(url: str | None) -> Database:
 def _progress_import(path: Path, run):  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(path.name, total=None)
         return run(lambda n: bar.advance(task, n))
 
@@ -43,13 +48,19 @@ def _progress_import(path: Path, run):  # type: ignore[no-untyped-def]
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="CSV, XLSX, JSON or Parquet file."),
-    profile: str = typer.Option(None, "--profile", "-p", help="Profile name or YAML mapping file (default: detect)."),
+    profile: str = typer.Option(
+        None, "--profile", "-p", help="Profile name or YAML mapping file (default: detect)."
+    ),
     country: str = typer.Option(None, "--country", help="ISO3 code of the reporting country."),
     as_json: bool = JsonOption,
 ) -> None:
     """Check a file against the standard. Writes nothing; exits 1 when any row is invalid."""
     opts = ImportOptions(profile=profile, country=country.upper() if country else None)
-    report = validate_file(file, opts) if as_json else _progress_import(file, lambda p: validate_file(file, opts, progress=p))
+    report = (
+        validate_file(file, opts)
+        if as_json
+        else _progress_import(file, lambda p: validate_file(file, opts, progress=p))
+    )
     emit_json(report.to_dict()) if as_json else report_table(report)
     raise typer.Exit(0 if report.valid else 1)
 
@@ -57,14 +68,18 @@ def validate(
 @app.command("import")
 def import_(
     file: Path = typer.Argument(..., help="CSV, XLSX, JSON or Parquet file."),
-    profile: str = typer.Option(None, "--profile", "-p", help="Profile name or YAML mapping file (default: detect)."),
+    profile: str = typer.Option(
+        None, "--profile", "-p", help="Profile name or YAML mapping file (default: detect)."
+    ),
     country: str = typer.Option(None, "--country", help="ISO3 code of the reporting country."),
     organisation: str = typer.Option(None, "--organisation", help="Organisation submitting the file."),
     db: str = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Import a file: accepted rows are stored, rejected rows go to a quarantine file. One transaction."""
-    opts = ImportOptions(profile=profile, country=country.upper() if country else None, organisation=organisation)
+    opts = ImportOptions(
+        profile=profile, country=country.upper() if country else None, organisation=organisation
+    )
     database = _db(db)
     run = lambda p=None: import_file(file, database, opts, progress=p)  # noqa: E731
     report = run() if as_json else _progress_import(file, run)
@@ -76,7 +91,7 @@ def import_(
     raise typer.Exit(1 if report.file_error is not None else 0)
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
     json = "json"
@@ -110,8 +125,22 @@ def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
 
     t = Table("id", "kind", "country", "file", "profile", "total", "accepted", "quarantined", "created")
     for r in rows:
-        t.add_row(*(str(r[k]) for k in ("id", "kind", "reporting_country", "filename", "profile", "rows_total",
-                                         "rows_accepted", "rows_quarantined", "created_at")))
+        t.add_row(
+            *(
+                str(r[k])
+                for k in (
+                    "id",
+                    "kind",
+                    "reporting_country",
+                    "filename",
+                    "profile",
+                    "rows_total",
+                    "rows_accepted",
+                    "rows_quarantined",
+                    "created_at",
+                )
+            )
+        )
     console.print(t)
 
 
@@ -159,7 +188,9 @@ def demo(
     db: str = DbOption,
     seed: int = typer.Option(2026, help="Random seed (same seed, same data)."),
     scale: float = typer.Option(1.0, help="Volume multiplier."),
-    glotip: Path = typer.Option(Path("../shared/data/glotip/data_glotip_2023-05-30.xlsx"), help="GLOTIP workbook."),
+    glotip: Path = typer.Option(
+        Path("../shared/data/glotip/data_glotip_2023-05-30.xlsx"), help="GLOTIP workbook."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Generate the synthetic demo data for the 35 OAS member states and import it with the GLOTIP file."""
@@ -169,8 +200,10 @@ def demo(
     if as_json:
         emit_json(summary)
     else:
-        console.print(f"demo loaded: {summary['files']} files, {summary['rows_accepted']} rows accepted, "
-                      f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows")
+        console.print(
+            f"demo loaded: {summary['files']} files, {summary['rows_accepted']} rows accepted, "
+            f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows"
+        )
 
 
 @app.command()
@@ -190,8 +223,9 @@ def serve(
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("TIPNET_LOG_LEVEL", "WARNING"),
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("TIPNET_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
+    )
     app()
 
 

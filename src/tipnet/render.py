@@ -20,11 +20,17 @@ def emit_json(data: Any) -> None:
 def report_table(report: Report, limit: int = 50) -> None:
     d = report.to_dict()
     status = "[green]valid[/green]" if report.valid else "[red]invalid[/red]"
-    console.print(f"[bold]{report.path}[/bold] ({report.format or '?'}, profile {report.profile or '?'}): {status}")
-    console.print(f"rows: {report.rows_total} total, {report.rows_valid} valid, {report.rows_invalid} invalid")
+    console.print(
+        f"[bold]{report.path}[/bold] ({report.format or '?'}, profile {report.profile or '?'}): {status}"
+    )
+    console.print(
+        f"rows: {report.rows_total} total, {report.rows_valid} valid, {report.rows_invalid} invalid"
+    )
     if report.submission_id is not None:
-        console.print(f"submission {report.submission_id}: {report.rows_accepted} accepted, "
-                      f"{report.rows_quarantined} quarantined")
+        console.print(
+            f"submission {report.submission_id}: {report.rows_accepted} accepted, "
+            f"{report.rows_quarantined} quarantined"
+        )
     if report.quarantine_path:
         console.print(f"quarantine: {report.quarantine_path}")
     if report.duplicate_of is not None:
@@ -33,7 +39,14 @@ def report_table(report: Report, limit: int = 50) -> None:
         return
     table = Table("row", "code", "field", "column", "value", "message")
     for p in d["problems"][:limit]:
-        table.add_row(str(p["row"] or ""), p["code"], p["field"] or "", p["column"] or "", p["value"] or "", p["message"])
+        table.add_row(
+            str(p["row"] or ""),
+            p["code"],
+            p["field"] or "",
+            p["column"] or "",
+            p["value"] or "",
+            p["message"],
+        )
     console.print(table)
     hidden = sum(report.problem_counts.values()) - min(limit, len(d["problems"]))
     if hidden > 0:

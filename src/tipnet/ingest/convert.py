@@ -59,7 +59,9 @@ def _apply_value_map(raw: pl.Series, pmap: dict[str, str], is_list: bool) -> pl.
         return out or None
 
     uniq = raw.drop_nulls().unique().to_list()
-    return raw.replace_strict({u: apply(u) for u in uniq}, default=None, return_dtype=pl.Utf8) if uniq else raw
+    return (
+        raw.replace_strict({u: apply(u) for u in uniq}, default=None, return_dtype=pl.Utf8) if uniq else raw
+    )
 
 
 def _resolver_code(f: Field) -> Callable[[str], str | None]:
@@ -145,7 +147,9 @@ class _Collector:
             return
         part = pl.DataFrame({"row": self.frame[ROW], "value": value.cast(pl.Utf8)}).filter(mask)
         self.parts.append(
-            part.with_columns(pl.lit(code).alias("code"), pl.lit(field).alias("field")).select(list(PROBLEM_SCHEMA))
+            part.with_columns(pl.lit(code).alias("code"), pl.lit(field).alias("field")).select(
+                list(PROBLEM_SCHEMA)
+            )
         )
 
     def result(self) -> pl.DataFrame:
@@ -167,7 +171,9 @@ def _convert_field(f: Field, raw: pl.Series, ctx: Context, bad: _Collector) -> p
         cleaned = raw.str.strip_chars()
         if f.type == "number":
             cleaned = pl.select(
-                pl.when(cleaned.str.contains(r"^-?\d+,\d+$")).then(cleaned.str.replace(",", ".")).otherwise(cleaned)
+                pl.when(cleaned.str.contains(r"^-?\d+,\d+$"))
+                .then(cleaned.str.replace(",", "."))
+                .otherwise(cleaned)
             ).to_series()
         num = cleaned.cast(pl.Float64, strict=False)
         if f.type == "integer":
@@ -191,8 +197,13 @@ def _convert_field(f: Field, raw: pl.Series, ctx: Context, bad: _Collector) -> p
         future = typed > ctx.today
         bad.add(future, "future-date", f.name, raw)
         bad.add(typed < MIN_DATE, "out-of-range", f.name, raw)
-        return pl.select(pl.when(future | (typed < MIN_DATE)).then(None).otherwise(typed)).to_series().alias(f.name)
+        return (
+            pl.select(pl.when(future | (typed < MIN_DATE)).then(None).otherwise(typed))
+            .to_series()
+            .alias(f.name)
+        )
     if f.type == "boolean":
+
         def as_bool(v: str) -> str | None:
             key = v.strip().lower()
             return "t" if key in TRUTHY else "f" if key in FALSY else None
@@ -209,9 +220,9 @@ def _convert_field(f: Field, raw: pl.Series, ctx: Context, bad: _Collector) -> p
         region = mapped == _REGION
         bad.add(region, "region-not-country", f.name, raw)
         bad.add(present & mapped.is_null(), "invalid-country", f.name, raw)
-        return pl.select(
-            pl.when(region | (mapped == "")).then(None).otherwise(mapped)
-        ).to_series().alias(f.name)
+        return (
+            pl.select(pl.when(region | (mapped == "")).then(None).otherwise(mapped)).to_series().alias(f.name)
+        )
     raise ValueError(f"unknown field type {f.type}")
 
 
@@ -246,51 +257,91 @@ def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: _Collect
     std = load_standard()
     for f in std.fields:
         if f.required:
-            bad.add(data[f.name].is_null() & _raw(frame, f.name).is_null(), "required", f.name, _raw(frame, f.name))
+            bad.add(
+                data[f.name].is_null() & _raw(frame, f.name).is_null(),
+                "required",
+                f.name,
+                _raw(frame, f.name),
+            )
     if ctx.country:
-        bad.add(data["reporting_country"].is_not_null() & (data["reporting_country"] != ctx.country),
-                "country-mismatch", "reporting_country", _raw(frame, "reporting_country"))
+        bad.add(
+            data["reporting_country"].is_not_null() & (data["reporting_country"] != ctx.country),
+            "country-mismatch",
+            "reporting_country",
+            _raw(frame, "reporting_country"),
+        )
     ident, birth = data["identification_date"], data["birth_date"]
     year_from_date = ident.dt.year().cast(pl.Int64)
-    bad.add(data["identification_year"].is_not_null() & year_from_date.is_not_null()
-            & (data["identification_year"] != year_from_date),
-            "inconsistent-year", "identification_year", _raw(frame, "identification_year"))
+    bad.add(
+        data["identification_year"].is_not_null()
+        & year_from_date.is_not_null()
+        & (data["identification_year"] != year_from_date),
+        "inconsistent-year",
+        "identification_year",
+        _raw(frame, "identification_year"),
+    )
     bad.add(birth > ident, "date-order", "identification_date", _raw(frame, "identification_date"))
-    bad.add(data["exploitation_end_date"] < data["exploitation_start_date"], "date-order",
-            "exploitation_end_date", _raw(frame, "exploitation_end_date"))
+    bad.add(
+        data["exploitation_end_date"] < data["exploitation_start_date"],
+        "date-order",
+        "exploitation_end_date",
+        _raw(frame, "exploitation_end_date"),
+    )
     before_birthday = (ident.dt.month().cast(pl.Int32) * 100 + ident.dt.day().cast(pl.Int32)) < (
         birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)
     )
-    computed_age = (ident.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(pl.Int64)
+    computed_age = (ident.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(
+        pl.Int64
+    )
     computed_age = pl.select(pl.when(computed_age >= 0).then(computed_age).otherwise(None)).to_series()
     age_given = data["age"]
-    bad.add(age_given.is_not_null() & computed_age.is_not_null() & ((age_given - computed_age).abs() > 1),
-            "inconsistent-age", "age", _raw(frame, "age"))
+    bad.add(
+        age_given.is_not_null() & computed_age.is_not_null() & ((age_given - computed_age).abs() > 1),
+        "inconsistent-age",
+        "age",
+        _raw(frame, "age"),
+    )
     age = age_given.fill_null(computed_age)
 
     bands = std.vocabularies["age_band"]
     band_of_age = pl.Series("b", [None] * len(age), dtype=pl.Utf8)
     for v in bands.values:
         lo, hi = v.attrs["min"], v.attrs["max"]
-        band_of_age = pl.select(pl.when((age >= lo) & (age <= hi)).then(pl.lit(v.code)).otherwise(band_of_age)).to_series()
+        band_of_age = pl.select(
+            pl.when((age >= lo) & (age <= hi)).then(pl.lit(v.code)).otherwise(band_of_age)
+        ).to_series()
     band_given = data["age_band"]
-    bad.add(band_given.is_not_null() & band_of_age.is_not_null() & (band_given != band_of_age),
-            "inconsistent-age-band", "age_band", _raw(frame, "age_band"))
+    bad.add(
+        band_given.is_not_null() & band_of_age.is_not_null() & (band_given != band_of_age),
+        "inconsistent-age-band",
+        "age_band",
+        _raw(frame, "age_band"),
+    )
     minor_of_band = band_given.replace_strict(
         {v.code: v.attrs["minor"] for v in bands.values}, default=None, return_dtype=pl.Boolean
     )
     minor_derived = pl.select(pl.when(age.is_not_null()).then(age < 18).otherwise(minor_of_band)).to_series()
     minor_given = data["is_minor"]
-    bad.add(minor_given.is_not_null() & minor_derived.is_not_null() & (minor_given != minor_derived),
-            "inconsistent-age", "is_minor", _raw(frame, "is_minor"))
+    bad.add(
+        minor_given.is_not_null() & minor_derived.is_not_null() & (minor_given != minor_derived),
+        "inconsistent-age",
+        "is_minor",
+        _raw(frame, "is_minor"),
+    )
 
     sex_of_gender = data["gender"].replace_strict(
         std.vocabularies["gender"].attr_map("sex"), default=None, return_dtype=pl.Utf8
     )
     sex = data["sex"]
-    sex = pl.select(
-        pl.when(sex.is_null() | ((sex == "unknown") & sex_of_gender.is_not_null())).then(sex_of_gender).otherwise(sex)
-    ).to_series().fill_null("unknown")
+    sex = (
+        pl.select(
+            pl.when(sex.is_null() | ((sex == "unknown") & sex_of_gender.is_not_null()))
+            .then(sex_of_gender)
+            .otherwise(sex)
+        )
+        .to_series()
+        .fill_null("unknown")
+    )
     return data.with_columns(
         identification_year=data["identification_year"].fill_null(year_from_date),
         age=age,

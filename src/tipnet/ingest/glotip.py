@@ -21,8 +21,21 @@ from tipnet.standard.countries import region_codes, resolve_country
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex", "Age",
-           "Year", "Unit of measurement", "txtVALUE", "Source"]
+COLUMNS = [
+    "Iso3_code",
+    "Country",
+    "Region",
+    "Subregion",
+    "Indicator",
+    "Dimension",
+    "Category",
+    "Sex",
+    "Age",
+    "Year",
+    "Unit of measurement",
+    "txtVALUE",
+    "Source",
+]
 INDICATORS = {
     "Detected trafficking victims": "detected_victims",
     "Persons brought into formal contact": "formal_contact",
@@ -36,7 +49,11 @@ DIMENSIONS = {
     "by citizenship": "citizenship",
     "by country of repatriation": "repatriation",
 }
-EXPLOITATION = {"Sexual exploitation": "sexual", "Forced labour": "labour", "Other forms of exploitation": "other"}
+EXPLOITATION = {
+    "Sexual exploitation": "sexual",
+    "Forced labour": "labour",
+    "Other forms of exploitation": "other",
+}
 SEX = {"Female": "female", "Male": "male", "Other": "other", "Unknown": "unknown", "Total": "total"}
 AGE = {"0 to 17 years": "minor", "18 years or over": "adult", "Unknown": "unknown", "Total": "total"}
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
@@ -91,7 +108,9 @@ def _category(dimension: str, raw: str | None, area_country: str | None) -> tupl
     return None, m.kind if m.kind == "region" else "unknown"
 
 
-def _convert_row(row: dict[str, Any], submission_id: int | None) -> tuple[dict[str, Any] | None, list[tuple[str, str, Any]]]:
+def _convert_row(
+    row: dict[str, Any], submission_id: int | None
+) -> tuple[dict[str, Any] | None, list[tuple[str, str, Any]]]:
     errors: list[tuple[str, str, Any]] = []
     indicator = INDICATORS.get(row["Indicator"] or "")
     if indicator is None:
@@ -119,11 +138,26 @@ def _convert_row(row: dict[str, Any], submission_id: int | None) -> tuple[dict[s
     category_code, category_kind = _category(dimension, row["Category"], country)
     exact, lo, hi, censored = value
     return {
-        "submission_id": submission_id, "source_row": row[ROW], "area_code": row["Iso3_code"],
-        "area_kind": area_kind, "country": country, "area_name": row["Country"], "indicator": indicator,
-        "dimension": dimension, "category": row["Category"], "category_code": category_code,
-        "category_kind": category_kind, "sex": sex, "age": age, "year": year, "value": exact, "value_min": lo,
-        "value_max": hi, "censored": censored, "raw_value": row["txtVALUE"], "source": row["Source"],
+        "submission_id": submission_id,
+        "source_row": row[ROW],
+        "area_code": row["Iso3_code"],
+        "area_kind": area_kind,
+        "country": country,
+        "area_name": row["Country"],
+        "indicator": indicator,
+        "dimension": dimension,
+        "category": row["Category"],
+        "category_code": category_code,
+        "category_kind": category_kind,
+        "sex": sex,
+        "age": age,
+        "year": year,
+        "value": exact,
+        "value_min": lo,
+        "value_max": hi,
+        "censored": censored,
+        "raw_value": row["txtVALUE"],
+        "source": row["Source"],
     }, []
 
 
@@ -133,12 +167,18 @@ _MESSAGES = {
 }
 
 
-def _run(path: Path, report: Report, submission_id: int | None, sink: Any, quarantine: QuarantineWriter | None) -> None:
+def _run(
+    path: Path, report: Report, submission_id: int | None, sink: Any, quarantine: QuarantineWriter | None
+) -> None:
     table = open_xlsx(path, chunk_rows=100_000)
     report.format, report.profile, report.kind = "xlsx", "glotip", "aggregates"
     missing = [c for c in COLUMNS if c not in table.columns]
     for c in missing:
-        report.add(Problem("missing-column", error_type("missing-column").message(field=c, profile="glotip"), field=c))
+        report.add(
+            Problem(
+                "missing-column", error_type("missing-column").message(field=c, profile="glotip"), field=c
+            )
+        )
     if missing:
         return
     for chunk in table.chunks():
@@ -153,7 +193,11 @@ def _run(path: Path, report: Report, submission_id: int | None, sink: Any, quara
             msgs = []
             for code, field, value in errors:
                 msg = _MESSAGES[code].format(field=field, value=value)
-                report.add(Problem(code, msg, row=row[ROW], column=field, value=None if value is None else str(value)))
+                report.add(
+                    Problem(
+                        code, msg, row=row[ROW], column=field, value=None if value is None else str(value)
+                    )
+                )
                 msgs.append(f"{code}: {msg}")
             rejected[row[ROW]] = " | ".join(msgs)
         report.rows_valid += len(accepted)
@@ -182,7 +226,9 @@ def import_glotip(path: Path, db: Any, report: Report, options: Any, sha: str, s
         return report
 
 
-def _import_in_transaction(path: Path, db: Any, report: Report, options: Any, sha: str, settings: Any) -> Report:
+def _import_in_transaction(
+    path: Path, db: Any, report: Report, options: Any, sha: str, settings: Any
+) -> Report:
     import pyarrow as pa
 
     from tipnet.ingest.pipeline import quarantine_dir, submission_row
@@ -192,7 +238,9 @@ def _import_in_transaction(path: Path, db: Any, report: Report, options: Any, sh
         if existing is not None:
             report.duplicate_of = existing
             return report
-        submission_id = tx.insert_returning_id("submissions", submission_row(db, "aggregates", options, "glotip", path, sha))
+        submission_id = tx.insert_returning_id(
+            "submissions", submission_row(db, "aggregates", options, "glotip", path, sha)
+        )
         qpath = quarantine_dir(settings) / f"submission-{submission_id}-{path.stem}.quarantine.csv"
         try:
             table = open_xlsx(path, chunk_rows=1)
@@ -215,11 +263,17 @@ def _import_in_transaction(path: Path, db: Any, report: Report, options: Any, sh
             else:
                 report.quarantine_path = str(qpath)
             report.submission_id = submission_id
-            tx.update("submissions", submission_id, {
-                "rows_total": report.rows_total, "rows_accepted": report.rows_accepted,
-                "rows_quarantined": report.rows_quarantined, "quarantine_path": report.quarantine_path,
-                "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
-            })
+            tx.update(
+                "submissions",
+                submission_id,
+                {
+                    "rows_total": report.rows_total,
+                    "rows_accepted": report.rows_accepted,
+                    "rows_quarantined": report.rows_quarantined,
+                    "quarantine_path": report.quarantine_path,
+                    "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
+                },
+            )
         except BaseException:
             quarantine.discard()
             report.submission_id = None
@@ -234,14 +288,30 @@ class _Abort(Exception):
 def _schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([
-        ("submission_id", pa.int32()), ("source_row", pa.int64()), ("area_code", pa.string()),
-        ("area_kind", pa.string()), ("country", pa.string()), ("area_name", pa.string()), ("indicator", pa.string()),
-        ("dimension", pa.string()), ("category", pa.string()), ("category_code", pa.string()),
-        ("category_kind", pa.string()), ("sex", pa.string()), ("age", pa.string()), ("year", pa.int32()),
-        ("value", pa.int64()), ("value_min", pa.int64()), ("value_max", pa.int64()), ("censored", pa.bool_()),
-        ("raw_value", pa.string()), ("source", pa.string()),
-    ])
+    return pa.schema(
+        [
+            ("submission_id", pa.int32()),
+            ("source_row", pa.int64()),
+            ("area_code", pa.string()),
+            ("area_kind", pa.string()),
+            ("country", pa.string()),
+            ("area_name", pa.string()),
+            ("indicator", pa.string()),
+            ("dimension", pa.string()),
+            ("category", pa.string()),
+            ("category_code", pa.string()),
+            ("category_kind", pa.string()),
+            ("sex", pa.string()),
+            ("age", pa.string()),
+            ("year", pa.int32()),
+            ("value", pa.int64()),
+            ("value_min", pa.int64()),
+            ("value_max", pa.int64()),
+            ("censored", pa.bool_()),
+            ("raw_value", pa.string()),
+            ("source", pa.string()),
+        ]
+    )
 
 
 _SCHEMA = _schema()

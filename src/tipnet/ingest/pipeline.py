@@ -78,19 +78,24 @@ def resolve_profile(options: ImportOptions, columns: list[str], report: Report) 
     if options.profile:
         profile = load_profile(options.profile)
         if profile is None:
-            report.add(Problem("unknown-profile", error_type("unknown-profile").message(profile=options.profile)))
+            report.add(
+                Problem("unknown-profile", error_type("unknown-profile").message(profile=options.profile))
+            )
         return profile
     return detect_profile(columns)
 
 
-def _header_checks(table: SourceTable, profile: Profile, options: ImportOptions, report: Report
-                   ) -> tuple[list[ColumnRule], list] | None:
+def _header_checks(
+    table: SourceTable, profile: Profile, options: ImportOptions, report: Report
+) -> tuple[list[ColumnRule], list] | None:
     columns = [c for c in table.columns if c not in ANNOTATION_COLUMNS]
     seen: set[str] = set()
     ok = True
     for c in columns:
         if c in seen:
-            report.add(Problem("duplicate-column", error_type("duplicate-column").message(column=c), column=c))
+            report.add(
+                Problem("duplicate-column", error_type("duplicate-column").message(column=c), column=c)
+            )
             ok = False
         seen.add(c)
     rules, flags, unmapped = profile.bind(columns)
@@ -133,29 +138,56 @@ class RecordSink:
 
 
 _ARROW_TYPES = {
-    "string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "date": pa.date32(),
-    "boolean": pa.bool_(), "country": pa.string(), "country_list": pa.string(), "code": pa.string(),
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
+    "country": pa.string(),
+    "country_list": pa.string(),
+    "code": pa.string(),
     "code_list": pa.string(),
 }
 
 
-def _process(table: SourceTable, profile: Profile, rules: list[ColumnRule], flags: list, ctx: Context,
-             report: Report, sink: RecordSink | None, settings: Settings, progress: Progress | None) -> None:
+def _process(
+    table: SourceTable,
+    profile: Profile,
+    rules: list[ColumnRule],
+    flags: list,
+    ctx: Context,
+    report: Report,
+    sink: RecordSink | None,
+    settings: Settings,
+    progress: Progress | None,
+) -> None:
     seen_ids: list[pl.Series] = []
     source_of = {r.field: r.source for r in rules}
     for chunk in table.chunks():
         report.rows_total += chunk.data.height
         if report.rows_total > settings.max_rows:
-            raise ReadError(Problem("too-many-rows", error_type("too-many-rows").message(
-                path=report.path, limit=settings.max_rows)))
+            raise ReadError(
+                Problem(
+                    "too-many-rows",
+                    error_type("too-many-rows").message(path=report.path, limit=settings.max_rows),
+                )
+            )
         _process_chunk(chunk, profile, rules, flags, ctx, report, sink, seen_ids, source_of)
         if progress:
             progress(chunk.data.height)
 
 
-def _process_chunk(chunk: Chunk, profile: Profile, rules: list[ColumnRule], flags: list, ctx: Context,
-                   report: Report, sink: RecordSink | None, seen_ids: list[pl.Series],
-                   source_of: dict[str, str]) -> None:
+def _process_chunk(
+    chunk: Chunk,
+    profile: Profile,
+    rules: list[ColumnRule],
+    flags: list,
+    ctx: Context,
+    report: Report,
+    sink: RecordSink | None,
+    seen_ids: list[pl.Series],
+    source_of: dict[str, str],
+) -> None:
     mapped = apply_profile(profile, chunk.data, rules, flags)
     converted = convert(mapped, ctx)
     data, problems = converted.data, converted.problems
@@ -165,9 +197,12 @@ def _process_chunk(chunk: Chunk, profile: Profile, rules: list[ColumnRule], flag
     for earlier in seen_ids:
         dup = dup | ids.is_in(earlier.implode())
     if dup.any():
-        extra = pl.DataFrame({"row": data[ROW], "value": ids}).filter(dup).with_columns(
-            pl.lit("duplicate-record").alias("code"), pl.lit("record_id").alias("field")
-        ).select(problems.columns)
+        extra = (
+            pl.DataFrame({"row": data[ROW], "value": ids})
+            .filter(dup)
+            .with_columns(pl.lit("duplicate-record").alias("code"), pl.lit("record_id").alias("field"))
+            .select(problems.columns)
+        )
         problems = pl.concat([problems, extra])
     seen_ids.append(ids.drop_nulls())
 
@@ -200,8 +235,12 @@ def _open(path: Path, options: ImportOptions, settings: Settings, careful: bool)
     return open_source(path, settings.chunk_rows, sheet=options.sheet, careful=careful)
 
 
-def validate_file(path: Path, options: ImportOptions | None = None, settings: Settings | None = None,
-                  progress: Progress | None = None) -> Report:
+def validate_file(
+    path: Path,
+    options: ImportOptions | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Check a file against the standard. Writes nothing."""
     options = options or ImportOptions()
     settings = settings or Settings.from_env()
@@ -245,8 +284,13 @@ def _is_aggregate(path: Path, options: ImportOptions) -> bool:
     return detect_format(path) == "xlsx" and looks_like_glotip(path)
 
 
-def import_file(path: Path, db, options: ImportOptions | None = None,  # type: ignore[no-untyped-def]
-                settings: Settings | None = None, progress: Progress | None = None) -> Report:
+def import_file(
+    path: Path,
+    db,
+    options: ImportOptions | None = None,  # type: ignore[no-untyped-def]
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Import a file into the store: one submission, one transaction; rejected rows to a quarantine file."""
     options = options or ImportOptions()
     settings = settings or Settings.from_env()
@@ -273,8 +317,16 @@ def import_file(path: Path, db, options: ImportOptions | None = None,  # type: i
     raise AssertionError("unreachable")
 
 
-def _import_records(path: Path, db, options: ImportOptions, settings: Settings,  # type: ignore[no-untyped-def]
-                    progress: Progress | None, careful: bool, sha: str, report: Report) -> Report:
+def _import_records(
+    path: Path,
+    db,
+    options: ImportOptions,
+    settings: Settings,  # type: ignore[no-untyped-def]
+    progress: Progress | None,
+    careful: bool,
+    sha: str,
+    report: Report,
+) -> Report:
     table = _open(path, options, settings, careful)
     report.format, report.encoding = table.format, table.encoding
     profile = resolve_profile(options, table.columns, report)
@@ -291,8 +343,9 @@ def _import_records(path: Path, db, options: ImportOptions, settings: Settings, 
             report.duplicate_of = existing
             log.info("%s was already imported as submission %s", path.name, existing)
             return report
-        submission_id = tx.insert_returning_id("submissions", submission_row(
-            db, "records", options, profile.name, path, sha))
+        submission_id = tx.insert_returning_id(
+            "submissions", submission_row(db, "records", options, profile.name, path, sha)
+        )
         qpath = quarantine_dir(settings) / f"submission-{submission_id}-{path.stem}.quarantine.csv"
         quarantine = QuarantineWriter(qpath, table.columns)
         try:
@@ -304,17 +357,28 @@ def _import_records(path: Path, db, options: ImportOptions, settings: Settings, 
                 quarantine.discard()
             else:
                 report.quarantine_path = str(qpath)
-            tx.update("submissions", submission_id, {
-                "rows_total": report.rows_total, "rows_accepted": report.rows_accepted,
-                "rows_quarantined": report.rows_quarantined, "quarantine_path": report.quarantine_path,
-                "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
-            })
+            tx.update(
+                "submissions",
+                submission_id,
+                {
+                    "rows_total": report.rows_total,
+                    "rows_accepted": report.rows_accepted,
+                    "rows_quarantined": report.rows_quarantined,
+                    "quarantine_path": report.quarantine_path,
+                    "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
+                },
+            )
         except BaseException:
             quarantine.discard()
             report.submission_id = None
             raise
-    log.info("imported %s: %d rows, %d accepted, %d quarantined", path.name, report.rows_total,
-             report.rows_accepted, report.rows_quarantined)
+    log.info(
+        "imported %s: %d rows, %d accepted, %d quarantined",
+        path.name,
+        report.rows_total,
+        report.rows_accepted,
+        report.rows_quarantined,
+    )
     return report
 
 
@@ -322,13 +386,28 @@ def quarantine_dir(settings: Settings) -> Path:
     return settings.home.resolve() / "quarantine"
 
 
-def submission_row(db, kind: str, options: ImportOptions, profile: str, path: Path,  # type: ignore[no-untyped-def]
-                   sha: str) -> dict[str, object]:
+def submission_row(
+    db,
+    kind: str,
+    options: ImportOptions,
+    profile: str,
+    path: Path,  # type: ignore[no-untyped-def]
+    sha: str,
+) -> dict[str, object]:
     now = datetime.now(UTC)
     created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if db.backend_name == "sqlite" else now
     return {
-        "kind": kind, "reporting_country": options.country, "organisation": options.organisation,
-        "source_type": options.source_type, "profile": profile, "standard_version": STANDARD_VERSION,
-        "filename": options.display_name or path.name, "content_sha256": sha, "rows_total": 0,
-        "rows_accepted": 0, "rows_quarantined": 0, "report_json": "{}", "created_at": created,
+        "kind": kind,
+        "reporting_country": options.country,
+        "organisation": options.organisation,
+        "source_type": options.source_type,
+        "profile": profile,
+        "standard_version": STANDARD_VERSION,
+        "filename": options.display_name or path.name,
+        "content_sha256": sha,
+        "rows_total": 0,
+        "rows_accepted": 0,
+        "rows_quarantined": 0,
+        "report_json": "{}",
+        "created_at": created,
     }

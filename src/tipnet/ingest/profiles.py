@@ -14,7 +14,8 @@ spreadsheet. Keys:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,7 +36,7 @@ DEFAULT_MISSING = ["", "-99", "-999", "NULL", "null", "N/A", "n/a", "NA", "#N/A"
 class ColumnRule:
     source: str
     field: str
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ class Profile:
     kind: str = "records"
     columns: tuple[ColumnRule, ...] = ()
     flags: tuple[FlagRule, ...] = ()
-    events: dict[str, str] = field(default_factory=dict)
-    defaults: dict[str, str] = field(default_factory=dict)
-    generate: dict[str, str] = field(default_factory=dict)
+    events: dict[str, str] = dataclasses.field(default_factory=dict)
+    defaults: dict[str, str] = dataclasses.field(default_factory=dict)
+    generate: dict[str, str] = dataclasses.field(default_factory=dict)
     missing_values: tuple[str, ...] = tuple(DEFAULT_MISSING)
     day_first: bool = True
     detect: tuple[str, ...] = ()
@@ -175,7 +176,9 @@ def _join_lists(parts: list[pl.Expr]) -> pl.Expr:
     return pl.when(joined == "").then(None).otherwise(joined)
 
 
-def apply_profile(profile: Profile, data: pl.DataFrame, rules: list[ColumnRule], flags: list[FlagRule]) -> pl.DataFrame:
+def apply_profile(
+    profile: Profile, data: pl.DataFrame, rules: list[ColumnRule], flags: list[FlagRule]
+) -> pl.DataFrame:
     """Source chunk -> one text column per standard field the profile fills (values not yet checked)."""
     std = load_standard()
     missing = profile.missing_values
@@ -210,13 +213,24 @@ def _apply_events(frame: pl.DataFrame, data: pl.DataFrame, profile: Profile) -> 
         return frame
     parts = {k: data[v].to_list() for k, v in cols.items()}
     slots = {
-        "recruitment": {"country": "recruitment_country", "state": "recruitment_subdivision",
-                        "city": "recruitment_place", "date": "recruitment_date"},
-        "exploitation": {"country": "exploitation_country", "state": "exploitation_subdivision",
-                         "city": "exploitation_place", "date": "exploitation_start_date",
-                         "latitude": "exploitation_latitude", "longitude": "exploitation_longitude"},
+        "recruitment": {
+            "country": "recruitment_country",
+            "state": "recruitment_subdivision",
+            "city": "recruitment_place",
+            "date": "recruitment_date",
+        },
+        "exploitation": {
+            "country": "exploitation_country",
+            "state": "exploitation_subdivision",
+            "city": "exploitation_place",
+            "date": "exploitation_start_date",
+            "latitude": "exploitation_latitude",
+            "longitude": "exploitation_longitude",
+        },
     }
-    result: dict[str, list[str | None]] = {f: [None] * data.height for s in slots.values() for f in s.values()}
+    result: dict[str, list[str | None]] = {
+        f: [None] * data.height for s in slots.values() for f in s.values()
+    }
     result["transit_countries"] = [None] * data.height
     for i in range(data.height):
         types = (parts["type"][i] or "").split(LIST_SEPARATOR)
@@ -224,9 +238,11 @@ def _apply_events(frame: pl.DataFrame, data: pl.DataFrame, profile: Profile) -> 
         transits = []
         for j, t in enumerate(types):
             kind = normalise_token(t)
-            def at(key: str, j: int = j) -> str | None:
+
+            def at(key: str, j: int = j, split: dict[str, list[str]] = split) -> str | None:
                 vals = split.get(key, [])
                 return vals[j].strip() or None if j < len(vals) else None
+
             if kind == "transit":
                 if at("country"):
                     transits.append(at("country"))

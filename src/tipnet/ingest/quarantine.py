@@ -33,7 +33,9 @@ class QuarantineWriter:
         cols = [*self.columns, ROW]
         for values in raw.select(cols).iter_rows():
             row = values[-1]
-            self._writer.writerow([("" if v is None else v) for v in values[:-1]] + [row, reasons.get(row, "")])
+            self._writer.writerow(
+                [("" if v is None else v) for v in values[:-1]] + [row, reasons.get(row, "")]
+            )
             self.rows += 1
 
     def close(self) -> None:

@@ -152,7 +152,10 @@ def sniff_delimiter(text_sample: str) -> str:
 
 def _to_utf8_file(path: Path, encoding: str) -> Path:
     tmp = tempfile.NamedTemporaryFile(prefix="tipnet-", suffix=".csv", delete=False)  # noqa: SIM115
-    with path.open("r", encoding=encoding, newline="") as src, open(tmp.name, "w", encoding="utf-8", newline="") as dst:
+    with (
+        path.open("r", encoding=encoding, newline="") as src,
+        open(tmp.name, "w", encoding="utf-8", newline="") as dst,
+    ):
         while block := src.read(4 * 1024 * 1024):
             dst.write(block)
     return Path(tmp.name)
@@ -167,7 +170,9 @@ def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -
         return "error"  # pyarrow then raises ArrowInvalid; the caller re-reads record by record
 
     read = pacsv.ReadOptions(
-        column_names=[f"c{i}" for i in range(len(columns))], skip_rows=1, block_size=16 * 1024 * 1024,
+        column_names=[f"c{i}" for i in range(len(columns))],
+        skip_rows=1,
+        block_size=16 * 1024 * 1024,
         encoding="utf8",
     )
     parse = pacsv.ParseOptions(
@@ -175,7 +180,9 @@ def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -
     )
     convert = pacsv.ConvertOptions(
         column_types={f"c{i}": pa.large_string() for i in range(len(columns))},
-        strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
     )
     reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     next_row = 2
@@ -220,8 +227,14 @@ def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int
                 continue  # a blank line is not a row
             if len(cells) != width:
                 code = "extra-cell" if len(cells) > width else "missing-cell"
-                problems.append(Problem(code, error_type(code).message(found=len(cells), expected=width),
-                                        row=record, value=delimiter.join(cells)[:200]))
+                problems.append(
+                    Problem(
+                        code,
+                        error_type(code).message(found=len(cells), expected=width),
+                        row=record,
+                        value=delimiter.join(cells)[:200],
+                    )
+                )
                 bad.add(record)
                 cells = (cells + [""] * width)[:width]
             rows.append([c if c != "" else None for c in cells])
@@ -233,8 +246,9 @@ def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int
             yield _rows_chunk(rows, numbers, columns, problems, bad)
 
 
-def _rows_chunk(rows: list[list[Any]], numbers: list[int], columns: list[str],
-                problems: list[Problem], bad: set[int]) -> Chunk:
+def _rows_chunk(
+    rows: list[list[Any]], numbers: list[int], columns: list[str], problems: list[Problem], bad: set[int]
+) -> Chunk:
     data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     df = pl.DataFrame(data, schema={c: pl.Utf8 for c in columns})
     df = df.with_columns(pl.Series(ROW, numbers, dtype=pl.Int64))
@@ -242,8 +256,8 @@ def _rows_chunk(rows: list[list[Any]], numbers: list[int], columns: list[str],
 
 
 def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
-    with path.open("rb") as fh:
-        head = fh.read(SAMPLE_BYTES)
+    with path.open("rb") as raw:
+        head = raw.read(SAMPLE_BYTES)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _unreadable(path, "CSV", "it holds binary data (NUL bytes), not text")
     encoding = detect_encoding(path)
@@ -319,7 +333,9 @@ def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTa
         ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
         rows = ws.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises several unrelated types for a broken workbook
-        raise _unreadable(path, "a spreadsheet (XLSX)", str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        raise _unreadable(
+            path, "a spreadsheet (XLSX)", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        ) from exc
     if not rows:
         from tipnet.ingest.errors import error_type
 
@@ -329,9 +345,9 @@ def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTa
     width = len(columns)
 
     def chunks() -> Iterator[Chunk]:
-        body = rows[h + 1:]
+        body = rows[h + 1 :]
         for start in range(0, len(body), chunk_rows):
-            part = body[start:start + chunk_rows]
+            part = body[start : start + chunk_rows]
             numbers, texts = [], []
             for offset, r in enumerate(part):
                 cells = [_cell_text(c) for c in r[:width]] + [None] * (width - len(r))
@@ -369,7 +385,9 @@ def open_json(path: Path, chunk_rows: int) -> SourceTable:
             records = json.loads(text)
         elif stripped.startswith("{") and "\n{" not in stripped.rstrip():
             doc = json.loads(text)
-            records = next((doc[k] for k in ("records", "data", "rows") if isinstance(doc.get(k), list)), [doc])
+            records = next(
+                (doc[k] for k in ("records", "data", "rows") if isinstance(doc.get(k), list)), [doc]
+            )
         else:
             records = [json.loads(line) for line in text.splitlines() if line.strip()]
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -388,7 +406,7 @@ def open_json(path: Path, chunk_rows: int) -> SourceTable:
 
     def chunks() -> Iterator[Chunk]:
         for start in range(0, len(records), chunk_rows):
-            part = records[start:start + chunk_rows]
+            part = records[start : start + chunk_rows]
             rows = [[_json_text(r.get(c)) for c in columns] for r in part]
             yield _rows_chunk(rows, list(range(start + 1, start + 1 + len(part))), columns, [], set())
 
@@ -418,15 +436,18 @@ def open_parquet(path: Path, chunk_rows: int) -> SourceTable:
                     exprs.append(pl.col(c).cast(pl.Utf8).alias(c))
                 else:
                     exprs.append(pl.col(c).cast(pl.Utf8).alias(c))
-            df = df.select(exprs).with_columns(pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW))
+            df = df.select(exprs).with_columns(
+                pl.int_range(first, first + df.height, dtype=pl.Int64).alias(ROW)
+            )
             first += df.height
             yield Chunk(df)
 
     return SourceTable(path, "parquet", columns, None, chunks())
 
 
-def open_source(path: Path, chunk_rows: int, fmt: str | None = None, sheet: str | None = None,
-                careful: bool = False) -> SourceTable:
+def open_source(
+    path: Path, chunk_rows: int, fmt: str | None = None, sheet: str | None = None, careful: bool = False
+) -> SourceTable:
     fmt = fmt or detect_format(path)
     if fmt == "csv":
         return open_csv(path, chunk_rows, careful)
@@ -438,4 +459,6 @@ def open_source(path: Path, chunk_rows: int, fmt: str | None = None, sheet: str 
         return open_parquet(path, chunk_rows)
     from tipnet.ingest.errors import error_type
 
-    raise ReadError(Problem("unknown-format", error_type("unknown-format").message(path=path.name, reason=fmt)))
+    raise ReadError(
+        Problem("unknown-format", error_type("unknown-format").message(path=path.name, reason=fmt))
+    )

@@ -54,15 +54,18 @@ def _get_executor() -> tuple[ProcessPoolExecutor, Any]:
     if _executor is None:
         ctx = multiprocessing.get_context("spawn")
         _progress_queue = ctx.Queue()
-        _executor = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init,
-                                        initargs=(_progress_queue,))
+        _executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=ctx, initializer=_init, initargs=(_progress_queue,)
+        )
     return _executor, _progress_queue
 
 
 _jobs = iter(range(1, 1 << 62))
 
 
-def run_import(path: Path, url: str, options: Any, settings: Any, progress: Callable[[int], None] | None) -> Any:
+def run_import(
+    path: Path, url: str, options: Any, settings: Any, progress: Callable[[int], None] | None
+) -> Any:
     """Run one import in the worker process and return its Report. One import at a time per process."""
     global _executor
     with _lock:

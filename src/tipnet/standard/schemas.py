@@ -15,8 +15,17 @@ _JSON_TYPES = {
     "date": {"type": "string", "format": "date"},
     "boolean": {"type": "boolean"},
 }
-_TABLE_TYPES = {"string": "string", "integer": "integer", "number": "number", "date": "date", "boolean": "boolean",
-                "country": "string", "country_list": "string", "code": "string", "code_list": "string"}
+_TABLE_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "date": "date",
+    "boolean": "boolean",
+    "country": "string",
+    "country_list": "string",
+    "code": "string",
+    "code_list": "string",
+}
 
 
 def _json_field(std: Standard, f: Field) -> dict[str, Any]:
@@ -33,7 +42,11 @@ def _json_field(std: Standard, f: Field) -> dict[str, Any]:
     elif f.type == "code":
         prop = {"type": "string", "enum": std.vocabulary_of(f).codes}
     else:
-        prop = {"type": "array", "items": {"type": "string", "enum": std.vocabulary_of(f).codes}, "uniqueItems": True}
+        prop = {
+            "type": "array",
+            "items": {"type": "string", "enum": std.vocabulary_of(f).codes},
+            "uniqueItems": True,
+        }
     prop["description"] = f.description
     prop["title"] = f.label("en")
     return prop
@@ -52,17 +65,20 @@ def json_schema(std: Standard | None = None) -> dict[str, Any]:
         "properties": {
             "type": {"type": "string", "enum": ["recruitment", "transit", "exploitation"]},
             "country": {"type": "string", "pattern": "^[A-Z]{3}$"},
-            "subdivision": {"type": "string"}, "place": {"type": "string"},
+            "subdivision": {"type": "string"},
+            "place": {"type": "string"},
             "latitude": {"type": "number", "minimum": -90, "maximum": 90},
             "longitude": {"type": "number", "minimum": -180, "maximum": 180},
-            "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"},
+            "start_date": {"type": "string", "format": "date"},
+            "end_date": {"type": "string", "format": "date"},
         },
         "required": ["type", "country"],
     }
     required = {e: [f.name for f in std.fields if f.required and f.entity == e] for e in entities}
     props: dict[str, Any] = {
         e: {"type": "object", "properties": p, **({"required": required[e]} if required[e] else {})}
-        for e, p in entities.items() if e != "route"
+        for e, p in entities.items()
+        if e != "route"
     }
     props["route"] = {"type": "array", "items": route_event, "description": "Route events in time order."}
     return {
@@ -80,8 +96,12 @@ def table_schema(std: Standard | None = None) -> dict[str, Any]:
     std = std or load_standard()
     fields = []
     for f in std.fields:
-        spec: dict[str, Any] = {"name": f.name, "type": _TABLE_TYPES[f.type], "title": f.label("en"),
-                                "description": f.description}
+        spec: dict[str, Any] = {
+            "name": f.name,
+            "type": _TABLE_TYPES[f.type],
+            "title": f.label("en"),
+            "description": f.description,
+        }
         cons: dict[str, Any] = {}
         if f.required:
             cons["required"] = True
@@ -104,20 +124,34 @@ def table_schema(std: Standard | None = None) -> dict[str, Any]:
         if cons:
             spec["constraints"] = cons
         fields.append(spec)
-    return {"fields": fields, "primaryKey": ["record_id"], "missingValues": [""],
-            "$comment": f"tipnet standard {std.version}; list values are '{LIST_SEPARATOR}'-separated"}
+    return {
+        "fields": fields,
+        "primaryKey": ["record_id"],
+        "missingValues": [""],
+        "$comment": f"tipnet standard {std.version}; list values are '{LIST_SEPARATOR}'-separated",
+    }
 
 
 def dictionary_markdown(lang: str = "en", std: Standard | None = None) -> str:
     std = std or load_standard()
     out = [f"# tipnet data dictionary — standard {std.version}", ""]
-    out += ["| field | label | type | required | vocabulary | HTCDS | description |", "|---|---|---|---|---|---|---|"]
+    out += [
+        "| field | label | type | required | vocabulary | HTCDS | description |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in std.fields:
-        out.append(f"| `{f.name}` | {f.label(lang)} | {f.type} | {'yes' if f.required else ''} | "
-                   f"{f.vocabulary or ''} | {f.htcds or ''} | {f.describe(lang)} |")
+        out.append(
+            f"| `{f.name}` | {f.label(lang)} | {f.type} | {'yes' if f.required else ''} | "
+            f"{f.vocabulary or ''} | {f.htcds or ''} | {f.describe(lang)} |"
+        )
     out += ["", "## Vocabularies", ""]
     for v in std.vocabularies.values():
-        out += [f"### `{v.id}` — {v.labels.get(lang, v.labels.get('en', v.id))}", "", "| code | label |", "|---|---|"]
+        out += [
+            f"### `{v.id}` — {v.labels.get(lang, v.labels.get('en', v.id))}",
+            "",
+            "| code | label |",
+            "|---|---|",
+        ]
         out += [f"| `{val.code}` | {val.label(lang)} |" for val in v.values]
         out.append("")
     return "\n".join(out)
@@ -134,10 +168,13 @@ def dictionary_html(lang: str = "en", std: Standard | None = None) -> str:
     )
     vocabs = "".join(
         f"<h3 id='v-{e(v.id)}'>{e(v.labels.get(lang, v.id))} <code>{e(v.id)}</code></h3><ul>"
-        + "".join(f"<li><code>{e(val.code)}</code> — {e(val.label(lang))}</li>" for val in v.values) + "</ul>"
+        + "".join(f"<li><code>{e(val.code)}</code> — {e(val.label(lang))}</li>" for val in v.values)
+        + "</ul>"
         for v in std.vocabularies.values()
     )
-    return (f"<!doctype html><html lang='{e(lang)}'><meta charset='utf-8'><title>tipnet {e(std.version)}</title>"
-            f"<h1>tipnet — standard {e(std.version)}</h1><table><thead><tr><th>field</th><th>label</th><th>type</th>"
-            f"<th>required</th><th>vocabulary</th><th>description</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<h2>Vocabularies</h2>{vocabs}</html>")
+    return (
+        f"<!doctype html><html lang='{e(lang)}'><meta charset='utf-8'><title>tipnet {e(std.version)}</title>"
+        f"<h1>tipnet — standard {e(std.version)}</h1><table><thead><tr><th>field</th><th>label</th><th>type</th>"
+        f"<th>required</th><th>vocabulary</th><th>description</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<h2>Vocabularies</h2>{vocabs}</html>"
+    )

@@ -48,7 +48,9 @@ class BulkTransaction:
         else:
             sets = ", ".join(f"{c} = ${i + 1}" for i, c in enumerate(cols))
             where = f"${len(cols) + 1}"
-        self._cur.execute(f"UPDATE {table} SET {sets} WHERE id = {where}", (*[values[c] for c in cols], row_id))
+        self._cur.execute(
+            f"UPDATE {table} SET {sets} WHERE id = {where}", (*[values[c] for c in cols], row_id)
+        )
 
     def find_id(self, table: str, column: str, value: Any) -> int | None:
         p = "?" if self._placeholder == "?" else "$1"

@@ -23,8 +23,17 @@ def read_records(db: Database, country: str | None = None) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-_POLARS = {"string": pl.Utf8, "integer": pl.Int64, "number": pl.Float64, "date": pl.Date, "boolean": pl.Boolean,
-           "country": pl.Utf8, "country_list": pl.Utf8, "code": pl.Utf8, "code_list": pl.Utf8}
+_POLARS = {
+    "string": pl.Utf8,
+    "integer": pl.Int64,
+    "number": pl.Float64,
+    "date": pl.Date,
+    "boolean": pl.Boolean,
+    "country": pl.Utf8,
+    "country_list": pl.Utf8,
+    "code": pl.Utf8,
+    "code_list": pl.Utf8,
+}
 
 
 def to_htcds(df: pl.DataFrame) -> pl.DataFrame:
@@ -36,14 +45,15 @@ def to_htcds(df: pl.DataFrame) -> pl.DataFrame:
             continue
         col = df[f.name]
         if f.vocabulary:
-            mapping = {c: h for c, h in std.vocabularies[f.vocabulary].attr_map("htcds").items()}
-            col = col.map_elements(
-                lambda v, m=mapping: ";".join(m.get(t, t) for t in v.split(";")), return_dtype=pl.Utf8
-            ) if col.null_count() < len(col) else col
+            mapping: dict[str, str] = std.vocabularies[f.vocabulary].attr_map("htcds")
+            uniq = col.drop_nulls().unique().to_list()
+            translated = {v: ";".join(mapping.get(t, t) for t in v.split(";")) for v in uniq}
+            col = col.replace_strict(translated, default=None, return_dtype=pl.Utf8) if uniq else col
         out[f.htcds] = col.cast(pl.Utf8)
     events_type, events_country = [], []
-    for rec, transit, expl in zip(df["recruitment_country"], df["transit_countries"], df["exploitation_country"],
-                                  strict=True):
+    for rec, transit, expl in zip(
+        df["recruitment_country"], df["transit_countries"], df["exploitation_country"], strict=True
+    ):
         types, countries = [], []
         if rec:
             types.append("Recruitment")

@@ -10,8 +10,20 @@ from sqlalchemy import func, select
 from tipnet.store.db import Database
 from tipnet.store.tables import aggregates, persons, submissions
 
-_LIST_COLUMNS = ("id", "kind", "reporting_country", "organisation", "filename", "profile", "standard_version",
-                 "rows_total", "rows_accepted", "rows_quarantined", "quarantine_path", "created_at")
+_LIST_COLUMNS = (
+    "id",
+    "kind",
+    "reporting_country",
+    "organisation",
+    "filename",
+    "profile",
+    "standard_version",
+    "rows_total",
+    "rows_accepted",
+    "rows_quarantined",
+    "quarantine_path",
+    "created_at",
+)
 
 
 def list_submissions(db: Database, country: str | None = None) -> list[dict[str, Any]]:
@@ -48,13 +60,25 @@ def count_aggregates(db: Database, submission_id: int | None = None) -> int:
         return int(conn.execute(q).scalar_one())
 
 
-def aggregate_value(db: Database, country: str, year: int, indicator: str = "detected_victims",
-                    dimension: str = "total", category_code: str = "total", sex: str = "total",
-                    age: str = "total") -> list[dict[str, Any]]:
+def aggregate_value(
+    db: Database,
+    country: str,
+    year: int,
+    indicator: str = "detected_victims",
+    dimension: str = "total",
+    category_code: str = "total",
+    sex: str = "total",
+    age: str = "total",
+) -> list[dict[str, Any]]:
     a = aggregates.c
     q = select(a.value, a.value_min, a.value_max, a.censored, a.raw_value, a.source_row).where(
-        a.country == country, a.year == year, a.indicator == indicator, a.dimension == dimension,
-        a.category_code == category_code, a.sex == sex, a.age == age,
+        a.country == country,
+        a.year == year,
+        a.indicator == indicator,
+        a.dimension == dimension,
+        a.category_code == category_code,
+        a.sex == sex,
+        a.age == age,
     )
     with db.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]

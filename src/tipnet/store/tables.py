@@ -95,8 +95,12 @@ aggregates = Table(
     Column("area_kind", String(16), nullable=False),  # country | region | unknown
     Column("country", String(3)),  # ISO 3166-1 alpha-3 when area_kind = country
     Column("area_name", Text),
-    Column("indicator", String(32), nullable=False),  # detected_victims | formal_contact | prosecuted | convicted | offences
-    Column("dimension", String(32), nullable=False),  # total | form_of_exploitation | citizenship | repatriation
+    Column(
+        "indicator", String(32), nullable=False
+    ),  # detected_victims | formal_contact | prosecuted | convicted | offences
+    Column(
+        "dimension", String(32), nullable=False
+    ),  # total | form_of_exploitation | citizenship | repatriation
     Column("category", Text),  # as written in the source
     Column("category_code", String(64)),  # resolved: exploitation group, ISO3 origin, or "total"
     Column("category_kind", String(16)),  # total | exploitation | country | own | region | unknown

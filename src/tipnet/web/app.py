@@ -26,14 +26,29 @@ class Page:
     def __init__(self, templates: Jinja2Templates) -> None:
         self.templates = templates
 
-    def __call__(self, request: Request, template: str, data: dict[str, Any], status: int = 200,
-                 context: dict[str, Any] | None = None) -> Response:
-        if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json"):
+    def __call__(
+        self,
+        request: Request,
+        template: str,
+        data: dict[str, Any],
+        status: int = 200,
+        context: dict[str, Any] | None = None,
+    ) -> Response:
+        if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith(
+            "application/json"
+        ):
             return JSONResponse(data, status_code=status)
         lang = negotiate(request)
-        ctx = {"request": request, "data": data, "lang": lang, "languages": LANGUAGES,
-               "language_names": LANGUAGE_NAMES, "version": __version__,
-               "t": lambda key, **kw: translate(lang, key, **kw), **(context or {})}
+        ctx = {
+            "request": request,
+            "data": data,
+            "lang": lang,
+            "languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
+            "version": __version__,
+            "t": lambda key, **kw: translate(lang, key, **kw),
+            **(context or {}),
+        }
         response = self.templates.TemplateResponse(request, template, ctx, status_code=status)
         if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie("tipnet_lang", lang, samesite="lax", httponly=True)
@@ -47,7 +62,9 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(resources.files("tipnet.web").joinpath("templates")))
     app.state.page = Page(templates)
-    app.mount("/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static")
+    app.mount(
+        "/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static"
+    )
     errors.install(app)
 
     from tipnet.web.routes_core import router as core_router
@@ -59,8 +76,12 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     @app.get("/health")
     def health() -> dict[str, Any]:
         ok = db.has_schema()
-        return {"status": "ok" if ok else "degraded", "version": __version__, "standard": STANDARD_VERSION,
-                "database": db.backend_name}
+        return {
+            "status": "ok" if ok else "degraded",
+            "version": __version__,
+            "standard": STANDARD_VERSION,
+            "database": db.backend_name,
+        }
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> HTMLResponse:

@@ -20,14 +20,24 @@ def error_body(status: int, code: str, message: str, details: Any = None) -> dic
     return {"error": {"status": status, "code": code, "message": message, "details": details}}
 
 
-_CODES = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-          413: "too-large", 422: "invalid-request", 500: "internal-error"}
+_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    422: "invalid-request",
+    500: "internal-error",
+}
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status, exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.status, exc.code, exc.message, exc.details), status_code=exc.status
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -37,4 +47,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
-        return JSONResponse(error_body(422, "invalid-request", "the request is not valid", details), status_code=422)
+        return JSONResponse(
+            error_body(422, "invalid-request", "the request is not valid", details), status_code=422
+        )

@@ -24,8 +24,14 @@ def home(request: Request) -> Response:
     db = request.app.state.db
     std = load_standard()
     subs = list_submissions(db)
-    data = {"standard": STANDARD_VERSION, "fields": len(std.fields), "vocabularies": len(std.vocabularies),
-            "persons": count_persons(db), "aggregates": count_aggregates(db), "submissions": len(subs)}
+    data = {
+        "standard": STANDARD_VERSION,
+        "fields": len(std.fields),
+        "vocabularies": len(std.vocabularies),
+        "persons": count_persons(db),
+        "aggregates": count_aggregates(db),
+        "submissions": len(subs),
+    }
     return request.app.state.page(request, "home.html", data)
 
 
@@ -34,13 +40,35 @@ def dictionary_data(lang: str) -> dict[str, Any]:
     return {
         "version": std.version,
         "language": lang,
-        "fields": [{"name": f.name, "label": f.label(lang), "type": f.type, "entity": f.entity,
-                    "required": f.required, "identifying": f.identifying, "vocabulary": f.vocabulary,
-                    "htcds": f.htcds, "description": f.describe(lang)} for f in std.fields],
-        "vocabularies": [{"id": v.id, "label": v.labels.get(lang, v.labels.get("en", v.id)),
-                          "values": [{"code": x.code, "label": x.label(lang),
-                                      **{k: x.attrs[k] for k in ("htcds", "ctdc", "glotip", "iccs") if k in x.attrs}}
-                                     for x in v.values]} for v in std.vocabularies.values()],
+        "fields": [
+            {
+                "name": f.name,
+                "label": f.label(lang),
+                "type": f.type,
+                "entity": f.entity,
+                "required": f.required,
+                "identifying": f.identifying,
+                "vocabulary": f.vocabulary,
+                "htcds": f.htcds,
+                "description": f.describe(lang),
+            }
+            for f in std.fields
+        ],
+        "vocabularies": [
+            {
+                "id": v.id,
+                "label": v.labels.get(lang, v.labels.get("en", v.id)),
+                "values": [
+                    {
+                        "code": x.code,
+                        "label": x.label(lang),
+                        **{k: x.attrs[k] for k in ("htcds", "ctdc", "glotip", "iccs") if k in x.attrs},
+                    }
+                    for x in v.values
+                ],
+            }
+            for v in std.vocabularies.values()
+        ],
     }
 
 
@@ -52,7 +80,9 @@ def dictionary(request: Request) -> Response:
 
 @router.get("/dictionary.md")
 def dictionary_md(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(dictionary_markdown(negotiate(request)), media_type="text/markdown; charset=utf-8")
+    return PlainTextResponse(
+        dictionary_markdown(negotiate(request)), media_type="text/markdown; charset=utf-8"
+    )
 
 
 @router.get("/standard/record.schema.json")

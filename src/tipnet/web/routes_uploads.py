@@ -39,8 +39,11 @@ def _stage_dir(request: Request, token: str) -> Path:
 
 
 def _options(meta: dict[str, Any]) -> ImportOptions:
-    return ImportOptions(profile=meta.get("profile") or None, country=meta.get("country") or None,
-                         display_name=meta["filename"])
+    return ImportOptions(
+        profile=meta.get("profile") or None,
+        country=meta.get("country") or None,
+        display_name=meta["filename"],
+    )
 
 
 @router.get("/uploads")
@@ -53,8 +56,9 @@ def upload_form(request: Request) -> Response:
 
 @router.post("/uploads")
 @router.post("/uploads.json")
-async def upload(request: Request, file: UploadFile = File(...), country: str = Form(""),
-                 profile: str = Form("")) -> Response:
+async def upload(
+    request: Request, file: UploadFile = File(...), country: str = Form(""), profile: str = Form("")
+) -> Response:
     settings = request.app.state.settings
     token = secrets.token_urlsafe(18)
     d = _staging(request) / token
@@ -67,13 +71,20 @@ async def upload(request: Request, file: UploadFile = File(...), country: str = 
             if size > settings.max_upload_bytes:
                 fh.close()
                 shutil.rmtree(d, ignore_errors=True)
-                raise ApiError(413, "too-large", f"the upload is larger than {settings.max_upload_bytes} bytes")
+                raise ApiError(
+                    413, "too-large", f"the upload is larger than {settings.max_upload_bytes} bytes"
+                )
             fh.write(block)
     country = country.strip().upper()
     if profile and profile not in builtin_profiles() and profile != "glotip":
         shutil.rmtree(d, ignore_errors=True)
         raise ApiError(422, "invalid-request", f"unknown profile {profile!r}")
-    meta = {"filename": file.filename or target.name, "stored": target.name, "country": country, "profile": profile}
+    meta: dict[str, Any] = {
+        "filename": file.filename or target.name,
+        "stored": target.name,
+        "country": country,
+        "profile": profile,
+    }
     report = validate_file(target, _options(meta), settings)
     meta["report"] = report.to_dict()
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
