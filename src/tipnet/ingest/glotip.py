@@ -7,7 +7,6 @@ several dimensions; the dimension is stored with each figure so statistics can p
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -231,7 +230,7 @@ def _import_in_transaction(
 ) -> Report:
     import pyarrow as pa
 
-    from tipnet.ingest.pipeline import quarantine_dir, submission_row
+    from tipnet.ingest.pipeline import finish_submission, quarantine_dir, submission_row
 
     with db.bulk.transaction() as tx:
         existing = tx.find_id("submissions", "content_sha256", sha)
@@ -255,29 +254,14 @@ def _import_in_transaction(
 
         try:
             _run(path, report, submission_id, sink, quarantine)
-            quarantine.close()
             if report.file_error is not None:
                 raise _Abort
-            if report.rows_quarantined == 0:
-                quarantine.discard()
-            else:
-                report.quarantine_path = str(qpath)
-            report.submission_id = submission_id
-            tx.update(
-                "submissions",
-                submission_id,
-                {
-                    "rows_total": report.rows_total,
-                    "rows_accepted": report.rows_accepted,
-                    "rows_quarantined": report.rows_quarantined,
-                    "quarantine_path": report.quarantine_path,
-                    "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
-                },
-            )
+            finish_submission(tx, submission_id, report, quarantine)
         except BaseException:
             quarantine.discard()
             report.submission_id = None
             raise
+    quarantine.publish()
     return report
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -351,27 +352,12 @@ def _import_records(
         try:
             sink = RecordSink(tx, submission_id, quarantine)
             _process(table, profile, bound[0], bound[1], ctx, report, sink, settings, progress)
-            quarantine.close()
-            report.submission_id = submission_id
-            if report.rows_quarantined == 0:
-                quarantine.discard()
-            else:
-                report.quarantine_path = str(qpath)
-            tx.update(
-                "submissions",
-                submission_id,
-                {
-                    "rows_total": report.rows_total,
-                    "rows_accepted": report.rows_accepted,
-                    "rows_quarantined": report.rows_quarantined,
-                    "quarantine_path": report.quarantine_path,
-                    "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
-                },
-            )
+            finish_submission(tx, submission_id, report, quarantine)
         except BaseException:
             quarantine.discard()
             report.submission_id = None
             raise
+    quarantine.publish()
     log.info(
         "imported %s: %d rows, %d accepted, %d quarantined",
         path.name,
@@ -380,6 +366,24 @@ def _import_records(
         report.rows_quarantined,
     )
     return report
+
+
+def finish_submission(tx: Any, submission_id: int, report: Report, quarantine: QuarantineWriter) -> None:
+    """Record the accounting on the submission row (inside the import's transaction)."""
+    quarantine.close()
+    report.submission_id = submission_id
+    report.quarantine_path = str(quarantine.path) if report.rows_quarantined else None
+    tx.update(
+        "submissions",
+        submission_id,
+        {
+            "rows_total": report.rows_total,
+            "rows_accepted": report.rows_accepted,
+            "rows_quarantined": report.rows_quarantined,
+            "quarantine_path": report.quarantine_path,
+            "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
+        },
+    )
 
 
 def quarantine_dir(settings: Settings) -> Path:

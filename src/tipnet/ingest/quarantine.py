@@ -19,12 +19,16 @@ ANNOTATION_COLUMNS = (ROW_COLUMN, ERRORS_COLUMN)
 
 
 class QuarantineWriter:
+    """Writes to `<path>.partial`; `publish()` renames it once the import has committed, so a killed import leaves
+    at most a `.partial` file and never a quarantine file that no submission points to."""
+
     def __init__(self, path: Path, source_columns: list[str]) -> None:
         self.path = path
+        self.partial = path.with_name(path.name + ".partial")
         self.columns = [c for c in source_columns if c not in ANNOTATION_COLUMNS]
         self.rows = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("w", encoding="utf-8", newline="")
+        self._fh = self.partial.open("w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._fh)
         self._writer.writerow([*self.columns, ROW_COLUMN, ERRORS_COLUMN])
 
@@ -39,8 +43,16 @@ class QuarantineWriter:
             self.rows += 1
 
     def close(self) -> None:
-        self._fh.close()
+        if not self._fh.closed:
+            self._fh.close()
+
+    def publish(self) -> None:
+        self.close()
+        if self.rows:
+            self.partial.replace(self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
 
     def discard(self) -> None:
         self.close()
-        self.path.unlink(missing_ok=True)
+        self.partial.unlink(missing_ok=True)

@@ -1,0 +1,76 @@
+"""The web app in real Chromium (Debian's package, driven by Playwright): dictionary and upload -> commit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from tipnet.web.app import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(sqlite_db, settings) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(sqlite_db, settings), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(server):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":  # CI installs Chromium: missing is a failure there
+            pytest.fail("Chromium is not installed")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page()
+        yield pg
+        browser.close()
+
+
+def test_dictionary_and_upload_in_a_browser(page, server, tmp_path):
+    page.goto(f"{server}/dictionary?lang=fr")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("#fields tbody tr").count() > 40
+    assert page.get_by_role("cell", name="Sexe", exact=True).count() == 1
+
+    f = tmp_path / "victimas.csv"
+    f.write_text("record_id,case_id,sexo,edad\n1,A,F,15\n2,A,M,200\n", encoding="utf-8")
+    page.goto(f"{server}/uploads?lang=es")
+    page.set_input_files("input[name=file]", str(f))
+    page.fill("input[name=country]", "PER")
+    page.click("#upload button[type=submit]")
+    page.wait_for_selector("#row-summary")
+    assert "2 filas: 1 válidas, 1 no válidas" in page.inner_text("#row-summary")
+    assert "200" in page.inner_text("#problems")
+    page.click("#commit")
+    page.wait_for_selector("#rows-accepted")
+    assert page.inner_text("#rows-accepted") == "1" and page.inner_text("#rows-quarantined") == "1"
+    assert page.locator("#quarantine").count() == 1
