@@ -144,6 +144,97 @@ def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
     console.print(t)
 
 
+def _emit_rows(rows: list[dict], as_json: bool, as_csv: bool) -> None:
+    if as_json:
+        emit_json(rows)
+        return
+    if as_csv:
+        import csv
+        import sys
+
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return
+    from rich.table import Table
+
+    if not rows:
+        console.print("no figures")
+        return
+    table = Table(*rows[0].keys())
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r.values()))
+    console.print(table)
+
+
+@app.command()
+def stats(
+    by: str = typer.Option("country,year", "--by", help="Dimensions, comma-separated: country, year, sex, "
+                           "age_group, age_band, form, form_group, citizenship, source_type."),
+    source: str = typer.Option("microdata", "--source", help="microdata (case records) or glotip (aggregates)."),
+    country: str = typer.Option(None, "--country", help="Only this country (ISO3)."),
+    year: int = typer.Option(None, "--year", help="Only this year."),
+    no_margins: bool = typer.Option(False, "--no-margins", help="Only the full-detail cells."),
+    indicator: str = typer.Option("detected_victims", "--indicator",
+                                  help="glotip: detected_victims, prosecuted, convicted, formal_contact, offences."),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Victim counts (and rates per 100,000) by any dimensions, with all margins."""
+    from tipnet.stats import CubeSpec, StatsSource
+    from tipnet.stats.figures import glotip, victims
+
+    dims = tuple(d.strip() for d in by.split(",") if d.strip())
+    filters: dict[str, str | int] = {}
+    if country:
+        filters["country"] = country.upper()
+    if year is not None:
+        filters["year"] = year
+    src = StatsSource(_db(db))
+    try:
+        if source == "glotip":
+            rows = glotip(src, dims, indicator, filters)
+        else:
+            rows = victims(src, CubeSpec(dims, margins=not no_margins, filters=filters))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    _emit_rows(rows, as_json, as_csv)
+
+
+@app.command()
+def routes(
+    country: str = typer.Option(None, "--country", help="Routes touching this country (ISO3)."),
+    year_from: int = typer.Option(None, "--from", help="First year."),
+    year_to: int = typer.Option(None, "--to", help="Last year."),
+    view: str = typer.Option("flows", "--view", help="flows, legs, borders, roles, corridors, summary, glotip."),
+    min_victims: int = typer.Option(5, "--min-victims", help="Hide flows below this (UNODC shows flows at >= 5)."),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Routes and flows: origin -> transit -> destination, land borders, country roles, corridor priorities."""
+    from tipnet import routes as r
+    from tipnet.stats import StatsSource
+
+    src = StatsSource(_db(db))
+    f = r.RouteFilter(country=country.upper() if country else None, year_from=year_from, year_to=year_to)
+    views = {
+        "flows": lambda: r.flows(src, f, min_victims),
+        "legs": lambda: r.legs(src, f, min_victims),
+        "borders": lambda: r.border_crossings(src, f, min_victims),
+        "roles": lambda: r.country_roles(src, f, min_victims),
+        "corridors": lambda: r.corridors(src, f, min_victims),
+        "summary": lambda: [r.summary(src, f)],
+        "glotip": lambda: r.glotip_flows(src, f.country, None, min_victims),
+    }
+    if view not in views:
+        console.print(f"[red]unknown view {view!r}; choose from {', '.join(views)}[/red]")
+        raise typer.Exit(2)
+    _emit_rows(views[view](), as_json, False)
+
+
 @standard_app.command("schema")
 def standard_schema(
     kind: str = typer.Argument("json", help="json (JSON Schema) or table (Frictionless Table Schema)."),

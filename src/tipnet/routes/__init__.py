@@ -1,0 +1,18 @@
+"""Routes and flows: origin -> transit -> destination, country roles, corridor priorities, land-border crossings."""
+
+from tipnet.routes.flows import (
+    PUBLIC_MIN_VICTIMS,
+    RouteFilter,
+    border_crossings,
+    corridors,
+    country_roles,
+    flows,
+    glotip_flows,
+    legs,
+    summary,
+)
+
+__all__ = [
+    "PUBLIC_MIN_VICTIMS", "RouteFilter", "border_crossings", "corridors", "country_roles", "flows", "glotip_flows",
+    "legs", "summary",
+]

@@ -1,0 +1,138 @@
+"""The analytics source: the store's persons and aggregates as DuckDB tables (with derived analysis columns).
+
+The store stays the truth; this is a read-only, in-memory copy refreshed when the store changes (a new submission).
+Rows are read through the store's own SQLAlchemy connection and handed to DuckDB as Arrow.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import func, select
+
+from tipnet.standard import load_standard
+from tipnet.stats.population import load_population
+from tipnet.store import Database
+from tipnet.store.tables import aggregates, persons, submissions
+
+log = logging.getLogger(__name__)
+
+PERSON_COLUMNS = [
+    "id", "submission_id", "reporting_country", "source_type", "role", "identification_year", "victim_status",
+    "age", "age_band", "is_minor", "sex", "citizenship", "forms_of_exploitation", "legal_status",
+    "recruitment_country", "transit_countries", "exploitation_country",
+]
+_BATCH = 200_000
+
+
+def _read_table(db: Database, table: Any, columns: list[str]) -> pa.Table:
+    cols = [table.c[c] for c in columns]
+    batches: list[pa.RecordBatch] = []
+    with db.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(select(*cols))
+        for part in result.partitions(_BATCH):
+            data = list(zip(*part, strict=True)) if part else [[] for _ in columns]
+            batches.append(pa.RecordBatch.from_arrays([pa.array(list(d)) for d in data], names=columns))
+    if not batches:
+        return pa.table({c: pa.array([], type=pa.string()) for c in columns})
+    return pa.Table.from_batches(batches) if len({b.schema for b in batches}) == 1 else pa.concat_tables(
+        [pa.Table.from_batches([b]) for b in batches], promote_options="permissive")
+
+
+def _exploitation_groups() -> list[tuple[str, str]]:
+    vocab = load_standard().vocabularies["exploitation_form"]
+    return [(v.code, v.attrs["glotip"]) for v in vocab.values]
+
+
+@dataclass
+class StatsSource:
+    """A DuckDB connection holding `victims`, `victim_forms`, `perpetrators`, `aggregates` and `population`."""
+
+    db: Database
+    _con: duckdb.DuckDBPyConnection | None = None
+    _version: tuple[int, int] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def store_version(self) -> tuple[int, int]:
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0))).one()
+        return int(row[0]), int(row[1])
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The loaded connection; reloaded when a submission was added since the last load."""
+        with self._lock:
+            version = self.store_version()
+            if self._con is None or version != self._version:
+                self._con = self._load()
+                self._version = version
+            return self._con
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        con = self.connection()
+        with self._lock:
+            cur = con.cursor()
+            rel = cur.execute(sql, params or [])
+            names = [d[0] for d in rel.description]
+            return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+
+    def _load(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        people = _read_table(self.db, persons, PERSON_COLUMNS)
+        aggs = _read_table(self.db, aggregates, [c.name for c in aggregates.columns])
+        con.register("persons_raw", people)
+        con.register("aggregates_raw", aggs)
+        con.execute("CREATE TABLE exploitation_groups (form VARCHAR, form_group VARCHAR)")
+        con.executemany("INSERT INTO exploitation_groups VALUES (?, ?)", _exploitation_groups())
+        load_into(con)
+        pop = load_population()
+        con.register("population_raw", pop.table)
+        con.execute("CREATE TABLE population AS SELECT * FROM population_raw")
+        con.unregister("population_raw")
+        log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
+        return con
+
+
+def load_into(con: duckdb.DuckDBPyConnection) -> None:
+    """Derive the analysis tables from `persons_raw` and `aggregates_raw` (registered Arrow tables)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE victims AS
+        SELECT id, submission_id, reporting_country AS country,
+               CAST(identification_year AS INTEGER) AS year,
+               coalesce(sex, 'unknown') AS sex,
+               CASE WHEN is_minor IS NULL THEN 'unknown' WHEN is_minor THEN 'minor' ELSE 'adult' END AS age_group,
+               coalesce(age_band, 'unknown') AS age_band,
+               coalesce(split_part(citizenship, ';', 1), 'unknown') AS citizenship,
+               coalesce(source_type, 'unknown') AS source_type,
+               coalesce(forms_of_exploitation, '') AS forms,
+               coalesce(recruitment_country, nullif(split_part(citizenship, ';', 1), '')) AS origin,
+               coalesce(transit_countries, '') AS transits,
+               coalesce(exploitation_country, reporting_country) AS destination
+        FROM persons_raw
+        WHERE coalesce(role, 'victim') = 'victim' AND coalesce(victim_status, 'actual') <> 'not_a_victim'
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE victim_forms AS
+        SELECT v.id, f.form, coalesce(g.form_group, 'not_recorded') AS form_group
+        FROM victims v,
+             LATERAL (SELECT unnest(CASE WHEN v.forms = '' THEN ['not_recorded'] ELSE string_split(v.forms, ';') END)
+                      AS form) f
+        LEFT JOIN exploitation_groups g ON g.form = f.form
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE perpetrators AS
+        SELECT id, submission_id, reporting_country AS country, CAST(identification_year AS INTEGER) AS year,
+               coalesce(sex, 'unknown') AS sex, coalesce(legal_status, 'unknown') AS legal_status
+        FROM persons_raw WHERE role = 'perpetrator'
+        """
+    )
+    con.execute("CREATE OR REPLACE TABLE aggregates AS SELECT * FROM aggregates_raw")
