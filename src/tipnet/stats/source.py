@@ -30,18 +30,34 @@ PERSON_COLUMNS = [
 _BATCH = 200_000
 
 
+def _arrow_type(column: Any) -> pa.DataType:
+    from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer
+
+    t = column.type
+    if isinstance(t, Boolean):
+        return pa.bool_()
+    if isinstance(t, BigInteger | Integer):
+        return pa.int64()
+    if isinstance(t, Float):
+        return pa.float64()
+    if isinstance(t, DateTime):
+        return pa.timestamp("us")
+    if isinstance(t, Date):
+        return pa.date32()
+    return pa.string()
+
+
 def _read_table(db: Database, table: Any, columns: list[str]) -> pa.Table:
+    """Stream a store table into Arrow with fixed column types (so an empty or all-null batch types the same)."""
     cols = [table.c[c] for c in columns]
+    schema = pa.schema([pa.field(c.name, _arrow_type(c)) for c in cols])
     batches: list[pa.RecordBatch] = []
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(select(*cols))
         for part in result.partitions(_BATCH):
-            data = list(zip(*part, strict=True)) if part else [[] for _ in columns]
-            batches.append(pa.RecordBatch.from_arrays([pa.array(list(d)) for d in data], names=columns))
-    if not batches:
-        return pa.table({c: pa.array([], type=pa.string()) for c in columns})
-    return pa.Table.from_batches(batches) if len({b.schema for b in batches}) == 1 else pa.concat_tables(
-        [pa.Table.from_batches([b]) for b in batches], promote_options="permissive")
+            arrays = [pa.array([row[i] for row in part], type=f.type) for i, f in enumerate(schema)]
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _exploitation_groups() -> list[tuple[str, str]]:
