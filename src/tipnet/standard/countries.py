@@ -103,3 +103,16 @@ def country_name(alpha3: str, lang: str = "en") -> str:
         return name
     t = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
     return t.gettext(name)
+
+
+# The 35 member states of the Organization of American States (ISO 3166-1 alpha-3).
+OAS_MEMBERS: tuple[str, ...] = (
+    "ATG", "ARG", "BHS", "BRB", "BLZ", "BOL", "BRA", "CAN", "CHL", "COL", "CRI", "CUB", "DMA", "DOM", "ECU", "SLV",
+    "USA", "GRD", "GTM", "GUY", "HTI", "HND", "JAM", "MEX", "NIC", "PAN", "PRY", "PER", "KNA", "LCA", "VCT", "SUR",
+    "TTO", "URY", "VEN",
+)
+
+
+def iso3_by_numeric() -> dict[str, str]:
+    """ISO 3166-1 numeric code (as in Natural Earth / world-atlas ids) -> alpha-3."""
+    return {c.numeric: c.alpha_3 for c in pycountry.countries}

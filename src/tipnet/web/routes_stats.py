@@ -1,0 +1,146 @@
+"""Hemisphere overview, country profiles and routes, each with its JSON twin; the web layer only assembles what
+`tipnet.stats` and `tipnet.routes` compute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from tipnet import routes as rt
+from tipnet.standard.countries import OAS_MEMBERS, country_name, iso3_by_numeric
+from tipnet.stats import CubeSpec, StatsSource
+from tipnet.stats.cube import ALL
+from tipnet.stats.figures import glotip, perpetrators, victims
+from tipnet.web.errors import ApiError
+from tipnet.web.i18n import negotiate
+
+router = APIRouter()
+
+
+def _source(request: Request) -> StatsSource:
+    src = getattr(request.app.state, "stats_source", None)
+    if src is None:
+        src = StatsSource(request.app.state.db)
+        request.app.state.stats_source = src
+    return src
+
+
+def _int(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    if not value.lstrip("-").isdigit():
+        raise ApiError(422, "invalid-request", f"{value!r} is not a year")
+    return int(value)
+
+
+def _map_spec(kind: str, **payload: Any) -> dict[str, Any]:
+    return {"kind": kind, "geometryUrl": "/static/vendor/countries-50m.json", "iso3ByNumeric": iso3_by_numeric(),
+            "minVictims": rt.PUBLIC_MIN_VICTIMS, **payload}
+
+
+@router.get("/stats")
+@router.get("/stats.json")
+def overview(request: Request) -> Response:
+    src = _source(request)
+    lang = negotiate(request)
+    by_country = [r for r in victims(src, CubeSpec(("country",))) if r["country"] != ALL]
+    latest = glotip(src, ("country", "year"))
+    latest_year: dict[str, dict[str, Any]] = {}
+    for r in latest:
+        if r["country"] in OAS_MEMBERS and (r["country"] not in latest_year
+                                             or int(r["year"]) > int(latest_year[r["country"]]["year"])):
+            latest_year[r["country"]] = r
+    rates = {c: r["rate_per_100k"] for c, r in latest_year.items() if r["rate_per_100k"] is not None}
+    data = {
+        "countries": [{"country": c, "name": country_name(c, lang)} for c in OAS_MEMBERS],
+        "microdata_by_country": by_country,
+        "glotip_latest": sorted(latest_year.values(), key=lambda r: r["country"]),
+        "route_summary": rt.summary(src),
+        "map": _map_spec("choropleth", values=rates, region="americas",
+                         labels={"title": "GLOTIP", "legend": "per 100,000"}),
+    }
+    return request.app.state.page(request, "overview.html", data)
+
+
+@router.get("/countries/{iso3}")
+@router.get("/countries/{iso3}.json")
+def country_profile(request: Request, iso3: str) -> Response:
+    code = iso3.removesuffix(".json").upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ApiError(404, "not-found", f"no country {code}")
+    src = _source(request)
+    lang = negotiate(request)
+    f = {"country": code}
+    by_year = victims(src, CubeSpec(("year",), filters=f))
+    rf = rt.RouteFilter(country=code)
+    data = {
+        "country": code,
+        "name": country_name(code, lang),
+        "victims_by_year": [r for r in by_year if r["year"] != ALL],
+        "victims_total": next((r["victims"] for r in by_year if r["year"] == ALL), 0),
+        "by_sex": victims(src, CubeSpec(("sex",), filters=f)),
+        "by_age_group": victims(src, CubeSpec(("age_group",), filters=f)),
+        "by_form_group": victims(src, CubeSpec(("form_group",), filters=f)),
+        "perpetrators": [r for r in perpetrators(src, ("country", "year")) if r["country"] == code],
+        "glotip_by_year": glotip(src, ("year",), filters=f),
+        "roles": [r for r in rt.country_roles(src, rf, rt.PUBLIC_MIN_VICTIMS) if r["country"] == code],
+        "flows": rt.flows(src, rf, rt.PUBLIC_MIN_VICTIMS),
+    }
+    data["map"] = _map_spec("flows", flows=data["flows"], region=code, labels={"title": data["name"]})
+    return request.app.state.page(request, "country.html", data)
+
+
+@router.get("/routes")
+@router.get("/routes.json")
+def routes_page(request: Request) -> Response:
+    q = request.query_params
+    country = (q.get("country") or "").upper() or None
+    f = rt.RouteFilter(country=country, year_from=_int(q.get("from")), year_to=_int(q.get("to")))
+    src = _source(request)
+    flows = rt.flows(src, f, rt.PUBLIC_MIN_VICTIMS)
+    crossings = rt.border_crossings(src, f, rt.PUBLIC_MIN_VICTIMS)
+    data = {
+        "filter": {"country": country, "from": f.year_from, "to": f.year_to},
+        "summary": rt.summary(src, f),
+        "flows": [x for x in flows if x["origin"] != x["destination"]],
+        "domestic": [x for x in flows if x["origin"] == x["destination"]],
+        "border_crossings": crossings,
+        "corridors": rt.corridors(src, f, rt.PUBLIC_MIN_VICTIMS)[:20],
+        "min_victims": rt.PUBLIC_MIN_VICTIMS,
+    }
+    data["map"] = _map_spec("flows", flows=flows, region=country or "americas",
+                            crossings=[{"a": c["from_country"], "b": c["to_country"], "victims": c["victims"]}
+                                       for c in crossings])
+    return request.app.state.page(request, "routes.html", data)
+
+
+@router.get("/api/stats")
+def stats_api(request: Request) -> Response:
+    """Figures as JSON or CSV: ?by=country,year&source=microdata|glotip&country=PER&year=2020&format=csv"""
+    q = request.query_params
+    dims = tuple(d for d in (q.get("by") or "country,year").split(",") if d)
+    filters: dict[str, Any] = {}
+    if q.get("country"):
+        filters["country"] = q["country"].upper()
+    if q.get("year"):
+        filters["year"] = _int(q["year"])
+    try:
+        rows = (glotip(_source(request), dims, q.get("indicator", "detected_victims"), filters)
+                if q.get("source") == "glotip" else victims(_source(request), CubeSpec(dims, filters=filters)))
+    except ValueError as exc:
+        raise ApiError(422, "invalid-request", str(exc)) from exc
+    if q.get("format") == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        return PlainTextResponse(buf.getvalue(), media_type="text/csv; charset=utf-8")
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"dimensions": list(dims), "filters": filters, "rows": rows})
