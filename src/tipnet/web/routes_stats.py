@@ -72,7 +72,7 @@ def country_profile(request: Request, iso3: str) -> Response:
         raise ApiError(404, "not-found", f"no country {code}")
     src = _source(request)
     lang = negotiate(request)
-    f = {"country": code}
+    f: dict[str, str | int] = {"country": code}
     by_year = victims(src, CubeSpec(("year",), filters=f))
     rf = rt.RouteFilter(country=code)
     data = {
