@@ -136,3 +136,14 @@ def test_quarantine_file_can_be_fixed_and_reimported(sqlite_db, settings, tmp_pa
     assert (second.rows_total, second.rows_accepted, second.rows_quarantined) == (2, 2, 0)
     assert second.problem_counts["unmapped-column"] == 0  # tipnet_row / tipnet_errors are ours, not data
     assert count_persons(sqlite_db) == 3
+
+
+def test_old_mac_line_endings_and_control_bytes(tmp_path):
+    p = tmp_path / "cr.csv"
+    p.write_bytes(b"\r\x01")
+    r = validate_file(p, ImportOptions(country="PER"))
+    assert r.file_error is not None and r.file_error.code == "empty-file"
+    q = tmp_path / "mac.csv"
+    q.write_bytes(b"record_id,case_id,age\r1,A,7\r2,B,x\r")
+    r2 = validate_file(q, ImportOptions(country="PER"))
+    assert r2.rows_total == 2 and [(x.row, x.code) for x in r2.problems] == [(3, "invalid-integer")]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from tipnet.cli_mse import mse as mse_command
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.render import console, emit_json, report_table
 from tipnet.settings import Settings
@@ -20,6 +21,7 @@ standard_app = typer.Typer(help="The case-data standard.", no_args_is_help=True)
 db_app = typer.Typer(help="The store.", no_args_is_help=True)
 app.add_typer(standard_app, name="standard")
 app.add_typer(db_app, name="db")
+app.command("mse")(mse_command)
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -235,6 +237,28 @@ def routes(
     _emit_rows(views[view](), as_json, False)
 
 
+@app.command("map")
+def map_(
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: .png, .svg or .html (self-contained)."),
+    kind: str = typer.Option("flows", "--kind", help="choropleth, flows or borders."),
+    country: str = typer.Option(None, "--country", help="Frame one country (ISO3) and its routes."),
+    year_from: int = typer.Option(None, "--from"),
+    year_to: int = typer.Option(None, "--to"),
+    db: str = DbOption,
+) -> None:
+    """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
+    from tipnet.routes.mapping import render
+    from tipnet.stats import StatsSource
+
+    try:
+        path = render(StatsSource(_db(db)), kind, out, country=country.upper() if country else None,
+                      year_from=year_from, year_to=year_to)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"map written to {path}")
+
+
 @standard_app.command("schema")
 def standard_schema(
     kind: str = typer.Argument("json", help="json (JSON Schema) or table (Frictionless Table Schema)."),
@@ -287,7 +311,14 @@ def demo(
     """Generate the synthetic demo data for the 35 OAS member states and import it with the GLOTIP file."""
     from tipnet.demo.load import load_demo
 
-    summary = load_demo(_db(db), Settings.from_env(), seed=seed, scale=scale, glotip=glotip)
+    database = _db(db)
+    summary = load_demo(database, Settings.from_env(), seed=seed, scale=scale, glotip=glotip)
+    from tipnet.routes.mapping import render
+    from tipnet.stats import StatsSource
+
+    maps_dir = Settings.from_env().home.resolve() / "maps"
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    summary["flow_map"] = str(render(StatsSource(database), "flows", maps_dir / "hemisphere-flows.png"))
     if as_json:
         emit_json(summary)
     else:

@@ -271,7 +271,11 @@ def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
 
         raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
     delimiter = sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+    if not any(str(h).strip() for h in header):
+        from tipnet.ingest.errors import error_type
+
+        raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
     columns = _clean_header(header)
     if src is path and encoding == "utf-8-sig":
         # pyarrow does not skip a BOM by itself: read through a BOM-less copy.

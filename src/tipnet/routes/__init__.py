@@ -9,10 +9,11 @@ from tipnet.routes.flows import (
     flows,
     glotip_flows,
     legs,
+    paths,
     summary,
 )
 
 __all__ = [
     "PUBLIC_MIN_VICTIMS", "RouteFilter", "border_crossings", "corridors", "country_roles", "flows", "glotip_flows",
-    "legs", "summary",
+    "legs", "paths", "summary",
 ]

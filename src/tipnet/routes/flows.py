@@ -186,3 +186,11 @@ def glotip_flows(source: StatsSource, destination: str | None = None, year: int 
            f"FROM aggregates WHERE {' AND '.join(where)} AND value_min >= ? "
            f"ORDER BY year, victims_max DESC, origin")
     return source.query(sql, [*params, min_victims])
+
+
+def paths(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: int = 1) -> list[dict[str, Any]]:
+    """Victims per full route (origin, transits..., destination), e.g. for drawing arcs through transit countries."""
+    routes, params = _routes(f)
+    sql = (f"SELECT path, count(*) AS victims FROM ({routes}) GROUP BY path HAVING count(*) >= ? "
+           f"ORDER BY victims DESC, array_to_string(path, '>')")
+    return source.query(sql, [*params, min_victims])

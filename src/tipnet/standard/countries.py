@@ -111,8 +111,3 @@ OAS_MEMBERS: tuple[str, ...] = (
     "USA", "GRD", "GTM", "GUY", "HTI", "HND", "JAM", "MEX", "NIC", "PAN", "PRY", "PER", "KNA", "LCA", "VCT", "SUR",
     "TTO", "URY", "VEN",
 )
-
-
-def iso3_by_numeric() -> dict[str, str]:
-    """ISO 3166-1 numeric code (as in Natural Earth / world-atlas ids) -> alpha-3."""
-    return {c.numeric: c.alpha_3 for c in pycountry.countries}

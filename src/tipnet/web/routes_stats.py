@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from tipnet import routes as rt
-from tipnet.standard.countries import OAS_MEMBERS, country_name, iso3_by_numeric
+from tipnet.maps import map_spec
+from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats import CubeSpec, StatsSource
 from tipnet.stats.cube import ALL
 from tipnet.stats.figures import glotip, perpetrators, victims
@@ -35,9 +36,9 @@ def _int(value: str | None) -> int | None:
     return int(value)
 
 
-def _map_spec(kind: str, **payload: Any) -> dict[str, Any]:
-    return {"kind": kind, "geometryUrl": "/static/vendor/countries-50m.json", "iso3ByNumeric": iso3_by_numeric(),
-            "minVictims": rt.PUBLIC_MIN_VICTIMS, **payload}
+def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
+    return [{"origin": p["path"][0], "destination": p["path"][-1], "victims": p["victims"], "via": p["path"][1:-1]}
+            for p in rt.paths(src, f, 1)]
 
 
 @router.get("/stats")
@@ -58,8 +59,8 @@ def overview(request: Request) -> Response:
         "microdata_by_country": by_country,
         "glotip_latest": sorted(latest_year.values(), key=lambda r: r["country"]),
         "route_summary": rt.summary(src),
-        "map": _map_spec("choropleth", values=rates, region="americas",
-                         labels={"title": "GLOTIP", "legend": "per 100,000"}),
+        "map": map_spec("choropleth", values=rates, region="americas", title="UNODC GLOTIP",
+                        legend="per 100,000"),
     }
     return request.app.state.page(request, "overview.html", data)
 
@@ -88,7 +89,7 @@ def country_profile(request: Request, iso3: str) -> Response:
         "roles": [r for r in rt.country_roles(src, rf, rt.PUBLIC_MIN_VICTIMS) if r["country"] == code],
         "flows": rt.flows(src, rf, rt.PUBLIC_MIN_VICTIMS),
     }
-    data["map"] = _map_spec("flows", flows=data["flows"], region=code, labels={"title": data["name"]})
+    data["map"] = map_spec("flows", flows=_flows(src, rf), region=code, title=country_name(code, lang))
     return request.app.state.page(request, "country.html", data)
 
 
@@ -110,9 +111,10 @@ def routes_page(request: Request) -> Response:
         "corridors": rt.corridors(src, f, rt.PUBLIC_MIN_VICTIMS)[:20],
         "min_victims": rt.PUBLIC_MIN_VICTIMS,
     }
-    data["map"] = _map_spec("flows", flows=flows, region=country or "americas",
-                            crossings=[{"a": c["from_country"], "b": c["to_country"], "victims": c["victims"]}
-                                       for c in crossings])
+    region = country or "americas"
+    data["map"] = map_spec("flows", flows=_flows(src, f), region=region)
+    all_crossings = {(c["from_country"], c["to_country"]): int(c["victims"]) for c in rt.border_crossings(src, f, 1)}
+    data["border_map"] = map_spec("borders", crossings=all_crossings, region=region)
     return request.app.state.page(request, "routes.html", data)
 
 
