@@ -74,3 +74,27 @@ def test_dictionary_and_upload_in_a_browser(page, server, tmp_path):
     page.wait_for_selector("#rows-accepted")
     assert page.inner_text("#rows-accepted") == "1" and page.inner_text("#rows-quarantined") == "1"
     assert page.locator("#quarantine").count() == 1
+
+
+def test_routes_page_draws_countries_and_arcs(page, server, sqlite_db, settings, tmp_path):
+    from tipnet.ingest.pipeline import ImportOptions, import_file
+
+    rows = ["record_id,case_id,citizenship,exploitation_country,identification_date"]
+    routes = [("VEN", 7), ("BOL", 5), ("COL", 3), ("PER", 6)]  # COL -> PER has 3 victims: below the threshold
+    n = 0
+    for origin, count in routes:
+        for _ in range(count):
+            n += 1
+            rows.append(f"R{n},C{n},{origin},PER,2022-05-0{1 + n % 9}")
+    f = tmp_path / "routes.csv"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert import_file(f, sqlite_db, ImportOptions(country="PER"), settings).rows_accepted == n
+    page.goto(f"{server}/routes")
+    page.wait_for_selector("#map svg.tipnet-map path.country", state="attached")
+    assert page.locator("#map path.country").count() > 30
+    arcs = page.locator("#map path.flow")
+    assert arcs.count() == 2
+    assert {(arcs.nth(i).get_attribute("data-origin"), arcs.nth(i).get_attribute("data-destination"))
+            for i in range(2)} == {("VEN", "PER"), ("BOL", "PER")}
+    assert page.locator("#map circle.domestic").count() == 1
+    page.screenshot(path=str(tmp_path / "routes.png"), full_page=True)
