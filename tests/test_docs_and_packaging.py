@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -51,3 +52,19 @@ def test_core_import_needs_no_extras():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_readme_mse_example_runs(monkeypatch):
+    from conftest import SHARED
+
+    if not (SHARED / "data" / "mse" / "NewOrl.csv").exists():
+        import pytest
+
+        pytest.skip("shared MSE data not present")
+    monkeypatch.chdir(ROOT)
+    line = next(ln for ln in README.splitlines() if ln.startswith(".venv/bin/tipnet mse"))
+    args = shlex.split(line.split("#")[0])[1:]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert round(doc["total"]) == 1184  # Chan, Silverman & Vincent (2021): New Orleans, D:E model
