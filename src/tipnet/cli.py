@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from tipnet.cli_mse import mse as mse_command
+from tipnet.cli_release import release_app
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.render import console, emit_json, report_table
 from tipnet.settings import Settings
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="The store.", no_args_is_help=True)
 app.add_typer(standard_app, name="standard")
 app.add_typer(db_app, name="db")
 app.command("mse")(mse_command)
+app.add_typer(release_app, name="release")
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")

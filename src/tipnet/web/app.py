@@ -68,12 +68,14 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     errors.install(app)
 
     from tipnet.web.routes_core import router as core_router
+    from tipnet.web.routes_releases import router as releases_router
     from tipnet.web.routes_stats import router as stats_router
     from tipnet.web.routes_uploads import router as uploads_router
 
     app.include_router(core_router)
     app.include_router(uploads_router)
     app.include_router(stats_router)
+    app.include_router(releases_router)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
