@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 export TIPNET_HOME ?= $(CURDIR)/var
 
-.PHONY: venv demo serve test lint typecheck bench clean
+.PHONY: venv demo serve test lint typecheck bench bench-cube clean
 
 $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -31,6 +31,9 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/ingest.py
+
+bench-cube: venv
+	$(BIN)/python benchmarks/cube.py
 
 clean:
 	rm -rf $(VENV) var

@@ -13,9 +13,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import func, select
 
-from tipnet.standard import load_standard
+from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.population import load_population
 from tipnet.store import Database
 from tipnet.store.tables import aggregates, persons, submissions
@@ -57,12 +58,12 @@ def _read_table(db: Database, table: Any, columns: list[str]) -> pa.Table:
         for part in result.partitions(_BATCH):
             arrays = [pa.array([row[i] for row in part], type=f.type) for i, f in enumerate(schema)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-    return pa.Table.from_batches(batches, schema=schema)
-
-
-def _exploitation_groups() -> list[tuple[str, str]]:
-    vocab = load_standard().vocabularies["exploitation_form"]
-    return [(v.code, v.attrs["glotip"]) for v in vocab.values]
+    table = pa.Table.from_batches(batches, schema=schema)
+    # Codes repeat a lot: dictionary-encoded they take a fraction of the memory (countries, vocabularies, lists).
+    for i, f in enumerate(schema):
+        if pa.types.is_string(f.type):
+            table = table.set_column(i, f.name, pc.dictionary_encode(table.column(i)))
+    return table
 
 
 @dataclass
@@ -90,9 +91,8 @@ class StatsSource:
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         con = self.connection()
-        with self._lock:
-            cur = con.cursor()
-            rel = cur.execute(sql, params or [])
+        with self._lock:  # one query at a time on the connection (its registered Arrow tables are not in cursors)
+            rel = con.execute(sql, params or [])
             names = [d[0] for d in rel.description]
             return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
 
@@ -102,8 +102,6 @@ class StatsSource:
         aggs = _read_table(self.db, aggregates, [c.name for c in aggregates.columns])
         con.register("persons_raw", people)
         con.register("aggregates_raw", aggs)
-        con.execute("CREATE TABLE exploitation_groups (form VARCHAR, form_group VARCHAR)")
-        con.executemany("INSERT INTO exploitation_groups VALUES (?, ?)", _exploitation_groups())
         load_into(con)
         pop = load_population()
         con.register("population_raw", pop.table)
@@ -114,41 +112,38 @@ class StatsSource:
 
 
 def load_into(con: duckdb.DuckDBPyConnection) -> None:
-    """Derive the analysis tables from `persons_raw` and `aggregates_raw` (registered Arrow tables)."""
+    """Define the analysis views over `persons_raw` and `aggregates_raw` (registered Arrow tables)."""
     con.execute(
         """
-        CREATE OR REPLACE TABLE victims AS
+        CREATE OR REPLACE VIEW victims AS
         SELECT id, submission_id, reporting_country AS country,
                CAST(identification_year AS INTEGER) AS year,
                coalesce(sex, 'unknown') AS sex,
                CASE WHEN is_minor IS NULL THEN 'unknown' WHEN is_minor THEN 'minor' ELSE 'adult' END AS age_group,
                coalesce(age_band, 'unknown') AS age_band,
-               coalesce(split_part(citizenship, ';', 1), 'unknown') AS citizenship,
+               coalesce(citizenship1, 'unknown') AS citizenship,
                coalesce(source_type, 'unknown') AS source_type,
                coalesce(forms_of_exploitation, '') AS forms,
-               coalesce(recruitment_country, nullif(split_part(citizenship, ';', 1), '')) AS origin,
+               coalesce(recruitment_country, citizenship1) AS origin,
                coalesce(transit_countries, '') AS transits,
                coalesce(exploitation_country, reporting_country) AS destination
-        FROM persons_raw
+        FROM (SELECT *, nullif(split_part(citizenship, ';', 1), '') AS citizenship1 FROM persons_raw)
         WHERE coalesce(role, 'victim') = 'victim' AND coalesce(victim_status, 'actual') <> 'not_a_victim'
         """
     )
     con.execute(
-        """
-        CREATE OR REPLACE TABLE victim_forms AS
-        SELECT v.id, f.form, coalesce(g.form_group, 'not_recorded') AS form_group
-        FROM victims v,
-             LATERAL (SELECT unnest(CASE WHEN v.forms = '' THEN ['not_recorded'] ELSE string_split(v.forms, ';') END)
-                      AS form) f
-        LEFT JOIN exploitation_groups g ON g.form = f.form
+        f"""
+        CREATE OR REPLACE VIEW victim_forms AS
+        SELECT v.id, f.form, {group_case('f.form')} AS form_group
+        FROM victims v, unnest({FORMS_LIST}) AS f(form)
         """
     )
     con.execute(
         """
-        CREATE OR REPLACE TABLE perpetrators AS
+        CREATE OR REPLACE VIEW perpetrators AS
         SELECT id, submission_id, reporting_country AS country, CAST(identification_year AS INTEGER) AS year,
                coalesce(sex, 'unknown') AS sex, coalesce(legal_status, 'unknown') AS legal_status
         FROM persons_raw WHERE role = 'perpetrator'
         """
     )
-    con.execute("CREATE OR REPLACE TABLE aggregates AS SELECT * FROM aggregates_raw")
+    con.execute("CREATE OR REPLACE VIEW aggregates AS SELECT * FROM aggregates_raw")
