@@ -1,4 +1,5 @@
-"""The web app in real Chromium (Debian's package, driven by Playwright): dictionary and upload -> commit."""
+"""The web app in real Chromium (Debian's package, driven by Playwright): sign-in with a one-time code, dictionary,
+upload -> commit, routes map."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
+from auth_helpers import PASSWORD, make_user
 
+from tipnet.auth import totp
 from tipnet.web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,7 +58,21 @@ def page(server):
         browser.close()
 
 
-def test_dictionary_and_upload_in_a_browser(page, server, tmp_path):
+def sign_in(page, server, account, next_path="/"):
+    """Through the forms, as a person would: e-mail and password, then the code from the authenticator."""
+    page.goto(f"{server}{next_path}")
+    page.wait_for_selector("#login-form")  # an anonymous visit to a protected page lands on the sign-in form
+    page.fill("input[name=email]", account.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#totp-form")
+    page.fill("input[name=code]", totp.current_code(account.secret))
+    page.click("#totp-form button[type=submit]")
+    page.wait_for_selector("#account")
+    assert page.url.endswith(next_path)
+
+
+def test_dictionary_and_upload_in_a_browser(page, server, sqlite_db, tmp_path):
     page.goto(f"{server}/dictionary?lang=fr")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.locator("#fields tbody tr").count() > 40
@@ -63,9 +80,9 @@ def test_dictionary_and_upload_in_a_browser(page, server, tmp_path):
 
     f = tmp_path / "victimas.csv"
     f.write_text("record_id,case_id,sexo,edad\n1,A,F,15\n2,A,M,200\n", encoding="utf-8")
-    page.goto(f"{server}/uploads?lang=es")
+    sign_in(page, server, make_user(sqlite_db, "analyst", "PER"), "/uploads?lang=es")
     page.set_input_files("input[name=file]", str(f))
-    page.fill("input[name=country]", "PER")
+    assert page.input_value("input[name=country]") == "PER"  # fixed to the analyst's country
     page.click("#upload button[type=submit]")
     page.wait_for_selector("#row-summary")
     assert "2 filas: 1 válidas, 1 no válidas" in page.inner_text("#row-summary")
@@ -89,7 +106,7 @@ def test_routes_page_draws_countries_and_arcs(page, server, sqlite_db, settings,
     f = tmp_path / "routes.csv"
     f.write_text("\n".join(rows) + "\n", encoding="utf-8")
     assert import_file(f, sqlite_db, ImportOptions(country="PER"), settings).rows_accepted == n
-    page.goto(f"{server}/routes")
+    sign_in(page, server, make_user(sqlite_db, "analyst", "PER"), "/routes")
     page.wait_for_selector("#map svg.tipnet-map path.country", state="attached")
     assert page.locator("#map path.country").count() > 30
     arcs = page.locator("#map path.flow")

@@ -1,8 +1,10 @@
-"""The web skeleton through ASGI, in-process: pages, JSON twins, one error shape, upload -> report -> commit."""
+"""The web skeleton through ASGI, in-process: pages, JSON twins, one error shape, upload -> report -> commit (signed
+in as a national analyst of PER; access control itself is tested in test_auth*.py and test_authz_matrix.py)."""
 
 from __future__ import annotations
 
 import pytest
+from auth_helpers import signed_in_client
 from fastapi.testclient import TestClient
 
 from tipnet.store.repo import count_persons
@@ -13,10 +15,11 @@ CSV = "record_id,case_id,sex,age,citizenship\n1,A,F,17,Venezuela\n2,A,M,400,PER\
 
 @pytest.fixture
 def client(sqlite_db, settings):
-    return TestClient(create_app(sqlite_db, settings))
+    return signed_in_client(create_app(sqlite_db, settings), sqlite_db, "analyst", "PER")[0]
 
 
-def test_health(client):
+def test_health(sqlite_db, settings):
+    client = TestClient(create_app(sqlite_db, settings))  # public
     assert client.get("/health").json() == {
         "status": "ok",
         "version": "0.1.0",
@@ -26,7 +29,8 @@ def test_health(client):
 
 
 @pytest.mark.parametrize("lang,label", [("en", "Sex"), ("es", "Sexo"), ("fr", "Sexe"), ("pt", "Sexo")])
-def test_dictionary_in_four_languages_with_json_twin(client, lang, label):
+def test_dictionary_in_four_languages_with_json_twin(sqlite_db, settings, lang, label):
+    client = TestClient(create_app(sqlite_db, settings))  # public
     html = client.get(f"/dictionary?lang={lang}")
     assert html.status_code == 200 and f'<html lang="{lang}">' in html.text
     doc = client.get(f"/dictionary.json?lang={lang}").json()
@@ -86,6 +90,7 @@ def test_upload_json_api(client):
 def test_upload_size_limit(sqlite_db, tmp_path):
     from tipnet.settings import Settings
 
-    small = TestClient(create_app(sqlite_db, Settings.from_env(home=tmp_path / "h", max_upload_bytes=10)))
+    small = signed_in_client(create_app(sqlite_db, Settings.from_env(home=tmp_path / "h", max_upload_bytes=10)),
+                             sqlite_db, "analyst", "PER")[0]
     r = small.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")})
     assert r.status_code == 413 and r.json()["error"]["code"] == "too-large"

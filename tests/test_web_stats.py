@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from auth_helpers import signed_in_client
 
 from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.web.app import create_app
@@ -16,7 +16,7 @@ FIX = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def client(sqlite_db, settings):
     import_file(FIX / "stats_small.csv", sqlite_db, ImportOptions(country="PER"), settings)
-    return TestClient(create_app(sqlite_db, settings))
+    return signed_in_client(create_app(sqlite_db, settings), sqlite_db, "analyst", "PER")[0]
 
 
 def test_country_profile_json_twin(client):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from tipnet.cli_auth import audit_app, user_app
 from tipnet.cli_mse import mse as mse_command
 from tipnet.cli_release import release_app
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
@@ -24,6 +25,8 @@ app.add_typer(standard_app, name="standard")
 app.add_typer(db_app, name="db")
 app.command("mse")(mse_command)
 app.add_typer(release_app, name="release")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -321,13 +324,20 @@ def demo(
     maps_dir = Settings.from_env().home.resolve() / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
     summary["flow_map"] = str(render(StatsSource(database), "flows", maps_dir / "hemisphere-flows.png"))
+    from tipnet.auth.demo import create_demo_users
+
+    summary["logins"] = create_demo_users(database)
     if as_json:
         emit_json(summary)
     else:
         console.print(
             f"demo loaded: {summary['files']} files, {summary['rows_accepted']} rows accepted, "
-            f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows"
+            f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows; "
+            f"flow map: {summary['flow_map']}"
         )
+        from tipnet.cli_auth import print_logins
+
+        print_logins(summary["logins"])
 
 
 @app.command()

@@ -48,13 +48,14 @@ def _arrow_type(column: Any) -> pa.DataType:
     return pa.string()
 
 
-def _read_table(db: Database, table: Any, columns: list[str]) -> pa.Table:
+def _read_table(db: Database, table: Any, columns: list[str], where: Any = None) -> pa.Table:
     """Stream a store table into Arrow with fixed column types (so an empty or all-null batch types the same)."""
     cols = [table.c[c] for c in columns]
     schema = pa.schema([pa.field(c.name, _arrow_type(c)) for c in cols])
     batches: list[pa.RecordBatch] = []
+    query = select(*cols) if where is None else select(*cols).where(where)
     with db.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(select(*cols))
+        result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
         for part in result.partitions(_BATCH):
             arrays = [pa.array([row[i] for row in part], type=f.type) for i, f in enumerate(schema)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
@@ -66,19 +67,35 @@ def _read_table(db: Database, table: Any, columns: list[str]) -> pa.Table:
     return table
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """Which store rows a source may read. Built by `tipnet.auth.tenancy` (statistics know nothing of users):
+    `persons` and `aggregates` are SQLAlchemy conditions on those tables, `version` a SELECT whose single row joins
+    the store version (so a change in what is shared reloads the source)."""
+
+    key: str
+    persons: Any = None
+    aggregates: Any = None
+    version: Any = None
+
+
 @dataclass
 class StatsSource:
-    """A DuckDB connection holding `victims`, `victim_forms`, `perpetrators`, `aggregates` and `population`."""
+    """A DuckDB connection holding `victims`, `victim_forms`, `perpetrators`, `aggregates` and `population`.
+
+    With a `rows` filter, only the persons and aggregates it allows are ever read from the store."""
 
     db: Database
+    rows: RowFilter | None = None
     _con: duckdb.DuckDBPyConnection | None = None
-    _version: tuple[int, int] | None = None
+    _version: tuple[int, ...] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def store_version(self) -> tuple[int, int]:
+    def store_version(self) -> tuple[int, ...]:
         with self.db.engine.connect() as conn:
             row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0))).one()
-        return int(row[0]), int(row[1])
+            extra = conn.execute(self.rows.version).one() if self.rows and self.rows.version is not None else ()
+        return (int(row[0]), int(row[1]), *(int(x or 0) for x in extra))
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The loaded connection; reloaded when a submission was added since the last load."""
@@ -98,8 +115,9 @@ class StatsSource:
 
     def _load(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
-        people = _read_table(self.db, persons, PERSON_COLUMNS)
-        aggs = _read_table(self.db, aggregates, [c.name for c in aggregates.columns])
+        rows = self.rows or RowFilter("all")
+        people = _read_table(self.db, persons, PERSON_COLUMNS, rows.persons)
+        aggs = _read_table(self.db, aggregates, [c.name for c in aggregates.columns], rows.aggregates)
         con.register("persons_raw", people)
         con.register("aggregates_raw", aggs)
         load_into(con)

@@ -1,4 +1,7 @@
-"""The FastAPI application factory. Pages are server-rendered; each has a JSON twin (same path + `.json`)."""
+"""The FastAPI application factory. Pages are server-rendered; each has a JSON twin (same path + `.json`).
+
+Every route is classified with `@access(rule)`; the app-wide `enforce` dependency applies the rule, so a route
+without one is refused (and fails `tests/test_authz_matrix.py`)."""
 
 from __future__ import annotations
 
@@ -6,18 +9,26 @@ import logging
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from tipnet import STANDARD_VERSION, __version__
+from tipnet.auth.policy import PUBLIC
+from tipnet.auth.records import SourceCache
+from tipnet.auth.settings import AuthSettings
 from tipnet.settings import Settings
 from tipnet.store import Database
 from tipnet.web import errors
 from tipnet.web.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, translate
+from tipnet.web.middleware import SecurityHeaders
+from tipnet.web.openapi import install_openapi
+from tipnet.web.security import access, csrf_token, enforce, principal
 
 log = logging.getLogger(__name__)
+
+_MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
 
 
 class Page:
@@ -47,6 +58,8 @@ class Page:
             "language_names": LANGUAGE_NAMES,
             "version": __version__,
             "t": lambda key, **kw: translate(lang, key, **kw),
+            "me": principal(request),
+            "csrf": csrf_token(request),
             **(context or {}),
         }
         response = self.templates.TemplateResponse(request, template, ctx, status_code=status)
@@ -55,29 +68,40 @@ class Page:
         return response
 
 
-def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
+def create_app(db: Database, settings: Settings | None = None, auth_settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    app = FastAPI(title="tipnet", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPI(title="tipnet", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  dependencies=[Depends(enforce)])
     app.state.db = db
     app.state.settings = settings
+    app.state.auth_settings = auth_settings or AuthSettings.from_env()
+    app.state.sources = SourceCache(db)
     templates = Jinja2Templates(directory=str(resources.files("tipnet.web").joinpath("templates")))
     app.state.page = Page(templates)
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static"
     )
+    app.add_middleware(SecurityHeaders, max_body_bytes=settings.max_upload_bytes + _MULTIPART_SLACK)
     errors.install(app)
 
+    from tipnet.web.routes_account import router as account_router
+    from tipnet.web.routes_admin import router as admin_router
     from tipnet.web.routes_core import router as core_router
+    from tipnet.web.routes_login import router as login_router
     from tipnet.web.routes_releases import router as releases_router
     from tipnet.web.routes_stats import router as stats_router
     from tipnet.web.routes_uploads import router as uploads_router
 
     app.include_router(core_router)
+    app.include_router(login_router)
+    app.include_router(account_router)
+    app.include_router(admin_router)
     app.include_router(uploads_router)
     app.include_router(stats_router)
     app.include_router(releases_router)
 
     @app.get("/health")
+    @access(PUBLIC)
     def health() -> dict[str, Any]:
         ok = db.has_schema()
         return {
@@ -88,7 +112,9 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
         }
 
     @app.get("/favicon.ico", include_in_schema=False)
+    @access(PUBLIC)
     def favicon() -> HTMLResponse:
         return HTMLResponse(status_code=204)
 
+    install_openapi(app)
     return app

@@ -1,13 +1,21 @@
-"""One JSON error shape for every error: {"error": {"status", "code", "message", "details"}}."""
+"""One JSON error shape for every error: {"error": {"status", "code", "message", "details"}}.
+
+Browsers asking for a page get the same content as an HTML page (same status); an anonymous browser asking for a page
+that needs a sign-in is sent to /login instead of a 401.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tipnet.auth import audit
+from tipnet.auth.errors import AuthError, NotVisible, Throttled, Unauthenticated
 
 
 class ApiError(Exception):
@@ -28,25 +36,52 @@ _CODES = {
     405: "method-not-allowed",
     413: "too-large",
     422: "invalid-request",
+    429: "too-many-requests",
     500: "internal-error",
 }
 
 
+def error_response(request: Request, status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    from tipnet.web.security import wants_html
+
+    body = error_body(status, code, message, details)
+    page = getattr(request.app.state, "page", None)
+    if page is not None and wants_html(request) and "text/html" in request.headers.get("accept", ""):
+        response = page(request, "error.html", body["error"], status=status)
+    else:
+        response = JSONResponse(body, status_code=status)
+    response.headers.update(headers or {})
+    return response
+
+
 def install(app: FastAPI) -> None:
+    from tipnet.web.security import login_redirect, principal, wants_html
+
     @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.status, exc.code, exc.message, exc.details), status_code=exc.status
-        )
+    async def _api(request: Request, exc: ApiError) -> Response:
+        return error_response(request, exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError) -> Response:
+        who = principal(request)
+        if isinstance(exc, NotVisible) and who.authenticated:  # asking for another country's objects is logged
+            await run_in_threadpool(audit.record, request.app.state.db, who, "access.not_visible", outcome="denied",
+                                    object_type="path", object_id=request.url.path[:64],
+                                    details={"method": request.method})
+        if isinstance(exc, Unauthenticated) and wants_html(request):
+            return login_redirect(request, who)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
+        if isinstance(exc, Unauthenticated):
+            headers = {"WWW-Authenticate": 'Bearer realm="tipnet"'}
+        return error_response(request, exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _CODES.get(exc.status_code, "error")
-        return JSONResponse(error_body(exc.status_code, code, str(exc.detail)), status_code=exc.status_code)
+        return error_response(request, exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
-        return JSONResponse(
-            error_body(422, "invalid-request", "the request is not valid", details), status_code=422
-        )
+        return error_response(request, 422, "invalid-request", "the request is not valid", details)

@@ -12,9 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from tipnet.auth.policy import PUBLIC
 from tipnet.disclosure import repo
 from tipnet.disclosure.package import list_files
 from tipnet.web.errors import ApiError
+from tipnet.web.security import access
 
 router = APIRouter()
 
@@ -39,6 +41,7 @@ def _published(request: Request, release_id: str) -> dict[str, Any]:
 
 @router.get("/releases")
 @router.get("/releases.json")
+@access(PUBLIC)
 def releases(request: Request) -> Response:
     rows = [_public(r) for r in repo.list_releases(request.app.state.db, status=repo.PUBLISHED)]
     rows.sort(key=lambda r: r["published_at"] or "", reverse=True)
@@ -47,6 +50,7 @@ def releases(request: Request) -> Response:
 
 @router.get("/releases/{release_id}")
 @router.get("/releases/{release_id}.json")
+@access(PUBLIC)
 def release(request: Request, release_id: str) -> Response:
     rel = _published(request, release_id)
     data = _public(rel)
@@ -57,6 +61,7 @@ def release(request: Request, release_id: str) -> Response:
 
 
 @router.get("/releases/{release_id}/files/{path:path}")
+@access(PUBLIC)
 def release_file(request: Request, release_id: str, path: str) -> FileResponse:
     rel = _published(request, release_id)
     recorded = {f["path"]: f for f in rel["files"]}

@@ -1,5 +1,6 @@
 """Hemisphere overview, country profiles and routes, each with its JSON twin; the web layer only assembles what
-`tipnet.stats` and `tipnet.routes` compute."""
+`tipnet.stats` and `tipnet.routes` compute. Microdata figures come from the caller's scoped source: a country's
+users see their country's records, the hub what countries shared; GLOTIP figures are public."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from tipnet import routes as rt
+from tipnet.auth.policy import needs
+from tipnet.auth.roles import Permission
 from tipnet.maps import map_spec
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats import CubeSpec, StatsSource
@@ -16,16 +19,14 @@ from tipnet.stats.cube import ALL
 from tipnet.stats.figures import glotip, perpetrators, victims
 from tipnet.web.errors import ApiError
 from tipnet.web.i18n import negotiate
+from tipnet.web.security import access, principal
 
 router = APIRouter()
+STATS = needs(Permission.STATS_READ)
 
 
 def _source(request: Request) -> StatsSource:
-    src = getattr(request.app.state, "stats_source", None)
-    if src is None:
-        src = StatsSource(request.app.state.db)
-        request.app.state.stats_source = src
-    return src
+    return request.app.state.sources.for_principal(principal(request))
 
 
 def _int(value: str | None) -> int | None:
@@ -43,6 +44,7 @@ def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
 
 @router.get("/stats")
 @router.get("/stats.json")
+@access(STATS)
 def overview(request: Request) -> Response:
     src = _source(request)
     lang = negotiate(request)
@@ -55,6 +57,7 @@ def overview(request: Request) -> Response:
             latest_year[r["country"]] = r
     rates = {c: r["rate_per_100k"] for c, r in latest_year.items() if r["rate_per_100k"] is not None}
     data = {
+        "scope": principal(request).country or "hub",
         "countries": [{"country": c, "name": country_name(c, lang)} for c in OAS_MEMBERS],
         "microdata_by_country": by_country,
         "glotip_latest": sorted(latest_year.values(), key=lambda r: r["country"]),
@@ -67,6 +70,7 @@ def overview(request: Request) -> Response:
 
 @router.get("/countries/{iso3}")
 @router.get("/countries/{iso3}.json")
+@access(STATS)
 def country_profile(request: Request, iso3: str) -> Response:
     code = iso3.removesuffix(".json").upper()
     if len(code) != 3 or not code.isalpha():
@@ -80,7 +84,7 @@ def country_profile(request: Request, iso3: str) -> Response:
         "country": code,
         "name": country_name(code, lang),
         "victims_by_year": [r for r in by_year if r["year"] != ALL],
-        "victims_total": next((r["victims"] for r in by_year if r["year"] == ALL), 0),
+        "victims_total": next((r["victims"] for r in by_year if r["year"] == ALL), 0) or 0,
         "by_sex": victims(src, CubeSpec(("sex",), filters=f)),
         "by_age_group": victims(src, CubeSpec(("age_group",), filters=f)),
         "by_form_group": victims(src, CubeSpec(("form_group",), filters=f)),
@@ -95,6 +99,7 @@ def country_profile(request: Request, iso3: str) -> Response:
 
 @router.get("/routes")
 @router.get("/routes.json")
+@access(STATS)
 def routes_page(request: Request) -> Response:
     q = request.query_params
     country = (q.get("country") or "").upper() or None
@@ -119,6 +124,7 @@ def routes_page(request: Request) -> Response:
 
 
 @router.get("/api/stats")
+@access(STATS)
 def stats_api(request: Request) -> Response:
     """Figures as JSON or CSV: ?by=country,year&source=microdata|glotip&country=PER&year=2020&format=csv"""
     q = request.query_params

@@ -1,4 +1,8 @@
-"""Upload -> validation report -> commit. The upload is staged on disk; nothing is stored until commit."""
+"""Upload -> validation report -> commit. The upload is staged on disk; nothing is stored until commit.
+
+The reporting country is the uploader's (see `tipnet.auth.uploads`); a staged upload records who staged it, and only
+that country (or hub uploader) can read its report or commit it. Each step is written to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from tipnet.auth import audit
+from tipnet.auth import uploads as policy
+from tipnet.auth.errors import AuthError
+from tipnet.auth.policy import needs
+from tipnet.auth.roles import Permission
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.ingest.profiles import builtin_profiles
 from tipnet.web.errors import ApiError
+from tipnet.web.security import access, principal
 
 router = APIRouter()
+UPLOAD = needs(Permission.UPLOAD)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -29,13 +40,16 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", base)[:120] or "upload"
 
 
-def _stage_dir(request: Request, token: str) -> Path:
+def _staged(request: Request, token: str) -> tuple[Path, dict[str, Any]]:
+    """The staged upload's folder and metadata, if the caller may see it."""
     if not _TOKEN.match(token):
         raise ApiError(404, "not-found", "no such upload")
     d = _staging(request) / token
     if not (d / "meta.json").is_file():
         raise ApiError(404, "not-found", "no such upload (it may have been committed already)")
-    return d
+    meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    policy.check_staged(principal(request), meta.get("owner"))
+    return d, meta
 
 
 def _options(meta: dict[str, Any]) -> ImportOptions:
@@ -46,20 +60,31 @@ def _options(meta: dict[str, Any]) -> ImportOptions:
     )
 
 
+def _public(token: str, meta: dict[str, Any]) -> dict[str, Any]:
+    return {"token": token, **{k: v for k, v in meta.items() if k != "owner"}}
+
+
 @router.get("/uploads")
 @router.get("/uploads.json")
+@access(UPLOAD)
 def upload_form(request: Request) -> Response:
+    me = principal(request)
     profiles = [{"name": p.name, "title": p.title} for p in builtin_profiles().values()]
     profiles.append({"name": "glotip", "title": "UNODC GLOTIP aggregate workbook"})
-    return request.app.state.page(request, "upload.html", {"profiles": profiles})
+    return request.app.state.page(request, "upload.html", {"profiles": profiles, "country": me.country})
 
 
 @router.post("/uploads")
 @router.post("/uploads.json")
+@access(UPLOAD)
 async def upload(
     request: Request, file: UploadFile = File(...), country: str = Form(""), profile: str = Form("")
 ) -> Response:
+    me = principal(request)
     settings = request.app.state.settings
+    country_code = policy.upload_country(me, country)
+    if profile and profile not in builtin_profiles() and profile != "glotip":
+        raise ApiError(422, "invalid-request", f"unknown profile {profile!r}")
     token = secrets.token_urlsafe(18)
     d = _staging(request) / token
     d.mkdir(parents=True, exist_ok=True)
@@ -75,44 +100,57 @@ async def upload(
                     413, "too-large", f"the upload is larger than {settings.max_upload_bytes} bytes"
                 )
             fh.write(block)
-    country = country.strip().upper()
-    if profile and profile not in builtin_profiles() and profile != "glotip":
-        shutil.rmtree(d, ignore_errors=True)
-        raise ApiError(422, "invalid-request", f"unknown profile {profile!r}")
     meta: dict[str, Any] = {
         "filename": file.filename or target.name,
         "stored": target.name,
-        "country": country,
+        "country": country_code or "",
         "profile": profile,
+        "owner": policy.owner(me),
     }
     report = validate_file(target, _options(meta), settings)
+    try:
+        policy.check_kind(me, report.kind)
+    except AuthError:
+        shutil.rmtree(d, ignore_errors=True)
+        raise
     meta["report"] = report.to_dict()
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    audit.record(request.app.state.db, me, "upload.validate", object_type="upload", object_id=token,
+                 subject_country=country_code, details={"filename": meta["filename"], "bytes": size,
+                                                        "rows": report.rows_total})
     if request.url.path.endswith(".json"):
-        return request.app.state.page(request, "report.html", {"token": token, **meta}, status=201)
+        return request.app.state.page(request, "report.html", _public(token, meta), status=201)
     return RedirectResponse(f"/uploads/{token}", status_code=303)
 
 
 @router.get("/uploads/{token}")
 @router.get("/uploads/{token}.json")
+@access(UPLOAD)
 def upload_report(request: Request, token: str) -> Response:
     token = token.removesuffix(".json")
-    meta = json.loads((_stage_dir(request, token) / "meta.json").read_text(encoding="utf-8"))
-    return request.app.state.page(request, "report.html", {"token": token, **meta})
+    _, meta = _staged(request, token)
+    audit.record(request.app.state.db, principal(request), "upload.report.read", object_type="upload",
+                 object_id=token, subject_country=meta.get("country") or None)
+    return request.app.state.page(request, "report.html", _public(token, meta))
 
 
 @router.post("/uploads/{token}/commit")
 @router.post("/uploads/{token}/commit.json")
+@access(UPLOAD)
 def commit(request: Request, token: str) -> Response:
-    d = _stage_dir(request, token)
-    meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    me = principal(request)
+    d, meta = _staged(request, token)
     report = import_file(d / meta["stored"], request.app.state.db, _options(meta), request.app.state.settings)
     if report.file_error is not None:
         raise ApiError(422, "invalid-file", report.file_error.message, report.to_dict())
     shutil.rmtree(d, ignore_errors=True)
     sid = report.submission_id if report.submission_id is not None else report.duplicate_of
+    audit.record(request.app.state.db, me, "upload.commit", object_type="submission", object_id=sid,
+                 subject_country=meta.get("country") or None,
+                 details={"upload": token, "rows_accepted": report.rows_accepted,
+                          "rows_quarantined": report.rows_quarantined, "duplicate": report.duplicate_of is not None})
     if request.url.path.endswith(".json"):
-        from fastapi.responses import JSONResponse
-
-        return JSONResponse(report.to_dict(), status_code=201 if report.submission_id else 200)
+        body = report.to_dict()
+        body.pop("quarantine_path", None)  # server paths are nobody's business; the file is served by id
+        return JSONResponse(body, status_code=201 if report.submission_id else 200)
     return RedirectResponse(f"/submissions/{sid}", status_code=303)

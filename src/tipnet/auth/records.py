@@ -1,0 +1,184 @@
+"""Scoped reads of the store: submissions, quarantine files, record exports, counts, statistics sources.
+
+Each function takes the principal, applies its `Scope` (tenancy) and writes record-level reads and changes to the
+audit log. The web layer reads submissions and records through these functions only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tipnet.auth import audit, clock
+from tipnet.auth.errors import Forbidden, NotVisible
+from tipnet.auth.principal import Principal
+from tipnet.auth.roles import Permission
+from tipnet.auth.tenancy import Scope
+from tipnet.standard import load_standard
+from tipnet.stats.source import StatsSource
+from tipnet.store import Database
+from tipnet.store.tables import aggregates, persons, submissions
+from tipnet.store.tables_auth import submission_sharing
+
+_META = ("id", "kind", "reporting_country", "organisation", "filename", "profile", "standard_version", "rows_total",
+         "rows_accepted", "rows_quarantined", "created_at")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _query(scope: Scope) -> Any:
+    shared = func.coalesce(submission_sharing.c.shared_with_hub, False).label("shared_with_hub")
+    return (select(*(submissions.c[c] for c in _META), submissions.c.quarantine_path, shared)
+            .join_from(submissions, submission_sharing, submission_sharing.c.submission_id == submissions.c.id,
+                       isouter=True)
+            .where(scope.submissions()))
+
+
+def _present(scope: Scope, row: dict[str, Any]) -> dict[str, Any]:
+    country, shared = row["reporting_country"], bool(row.pop("shared_with_hub"))
+    qpath = row.pop("quarantine_path", None)
+    out = {k: _iso(v) for k, v in row.items()}
+    out["shared_with_hub"] = shared
+    out["records_visible"] = scope.owns(country) or (scope.kind == "hub" and shared)
+    out["has_quarantine"] = bool(qpath) and scope.owns(country)
+    return out
+
+
+def list_submissions(db: Database, principal: Principal) -> list[dict[str, Any]]:
+    scope = Scope.of(principal)
+    with db.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(_query(scope).order_by(submissions.c.id.desc()))]
+    return [_present(scope, r) for r in rows]
+
+
+def _row(db: Database, scope: Scope, submission_id: int, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    q = _query(scope).add_columns(*(submissions.c[c] for c in extra)).where(submissions.c.id == submission_id)
+    with db.engine.connect() as conn:
+        row = conn.execute(q).first()
+    if row is None:
+        raise NotVisible(f"no submission {submission_id}")
+    return dict(row._mapping)
+
+
+def get_submission(db: Database, principal: Principal, submission_id: int) -> dict[str, Any]:
+    """Metadata in scope; the validation report's problem list (it quotes source values) only for the owner."""
+    scope = Scope.of(principal)
+    row = _row(db, scope, submission_id, ("report_json",))
+    report = json.loads(row.pop("report_json") or "{}")
+    out = _present(scope, row)
+    report.pop("quarantine_path", None)
+    report.pop("path", None)
+    if not scope.owns(out["reporting_country"]):
+        report.pop("problems", None)
+    out["report"] = report
+    if "problems" in report:
+        audit.record(db, principal, "submission.report.read", object_type="submission", object_id=submission_id,
+                     subject_country=out["reporting_country"])
+    return out
+
+
+def quarantine_file(db: Database, principal: Principal, submission_id: int) -> Path:
+    """The quarantine file of a submission of one's own country (rejected rows, as the source wrote them)."""
+    scope = Scope.of(principal)
+    row = _row(db, scope, submission_id)
+    if not scope.owns(row["reporting_country"]) or not principal.can(Permission.RECORDS_READ):
+        raise NotVisible(f"submission {submission_id} has no quarantine file you can read")
+    if not row["quarantine_path"]:
+        raise NotVisible(f"submission {submission_id} has no quarantined rows")
+    path = Path(row["quarantine_path"])
+    if not path.is_file():
+        raise NotVisible("the quarantine file is no longer on disk")
+    audit.record(db, principal, "records.quarantine.read", object_type="submission", object_id=submission_id,
+                 subject_country=row["reporting_country"], details={"rows": row["rows_quarantined"]})
+    return path
+
+
+def export_records(db: Database, principal: Principal, submission_id: int) -> Iterator[str]:
+    """A submission's stored records in scope as CSV (flat layout). The hub gets only shared, consented records."""
+    scope = Scope.of(principal)
+    row = _row(db, scope, submission_id)
+    if not principal.can(Permission.RECORDS_READ) or not _present(scope, dict(row))["records_visible"]:
+        raise NotVisible(f"no records of submission {submission_id} you can read")
+    names = [f.name for f in load_standard().fields]
+    q = (select(*(persons.c[n] for n in names))
+         .where(persons.c.submission_id == submission_id, scope.persons()).order_by(persons.c.id))
+    with db.engine.connect() as conn:
+        count = int(conn.execute(select(func.count()).select_from(q.subquery())).scalar_one())
+    audit.record(db, principal, "records.export", object_type="submission", object_id=submission_id,
+                 subject_country=row["reporting_country"], details={"rows": count})
+    return _csv(db, q, names)
+
+
+def _csv(db: Database, query: Any, names: list[str]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(names)
+    with db.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
+        for part in result.partitions(5000):
+            writer.writerows([_iso(v) for v in r] for r in part)
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def set_shared(db: Database, principal: Principal, submission_id: int, shared: bool) -> dict[str, Any]:
+    """A country's focal point or analyst shares (or stops sharing) one of its submissions with the hub."""
+    scope = Scope.of(principal)
+    row = _row(db, scope, submission_id)
+    if not principal.can(Permission.SHARE) or scope.kind != "country" or not scope.owns(row["reporting_country"]):
+        raise Forbidden("only the submitting country's focal point or analyst can change sharing")
+    now = clock.now()
+    with db.engine.begin() as conn:
+        current = conn.execute(select(submission_sharing.c.revision)
+                               .where(submission_sharing.c.submission_id == submission_id)).first()
+        values = {"shared_with_hub": shared, "changed_by": principal.user_id, "changed_at": now}
+        if current is None:
+            conn.execute(submission_sharing.insert().values(submission_id=submission_id, revision=1, **values))
+        else:
+            conn.execute(submission_sharing.update().where(submission_sharing.c.submission_id == submission_id)
+                         .values(revision=current.revision + 1, **values))
+    audit.record(db, principal, "submission.share", object_type="submission", object_id=submission_id,
+                 subject_country=row["reporting_country"], details={"shared_with_hub": shared})
+    return {"submission_id": submission_id, "shared_with_hub": shared}
+
+
+def counts(db: Database, principal: Principal) -> dict[str, int] | None:
+    """Records, figures and submissions in scope (None for the public: the home page shows no store figures)."""
+    scope = Scope.of(principal)
+    if scope.kind == "none" or not principal.can(Permission.STATS_READ):
+        return None
+    with db.engine.connect() as conn:
+        n_persons = conn.execute(select(func.count()).select_from(persons).where(scope.persons())).scalar_one()
+        n_aggs = conn.execute(select(func.count()).select_from(aggregates).where(scope.aggregates())).scalar_one()
+        n_subs = conn.execute(select(func.count()).select_from(submissions).where(scope.submissions())).scalar_one()
+    return {"persons": int(n_persons), "aggregates": int(n_aggs), "submissions": int(n_subs)}
+
+
+class SourceCache:
+    """One statistics source per scope (a country, the hub): each loads only the rows its scope allows."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._sources: dict[str, StatsSource] = {}
+        self._lock = threading.Lock()
+
+    def for_principal(self, principal: Principal) -> StatsSource:
+        if not principal.can(Permission.STATS_READ):
+            raise Forbidden("your role does not allow statistics")
+        rows = Scope.of(principal).rows()
+        with self._lock:
+            src = self._sources.get(rows.key)
+            if src is None:
+                src = self._sources[rows.key] = StatsSource(self.db, rows)
+            return src

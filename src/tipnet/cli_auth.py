@@ -1,0 +1,269 @@
+"""`tipnet user` (accounts, API tokens, demo log-ins) and `tipnet audit` (verify and read the audit log).
+
+The command line acts as the operator who holds the database: it is not limited by roles, and every change it makes is
+written to the audit log as `cli:<login name>`. No logic lives here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import typer
+
+from tipnet.render import console, emit_json
+from tipnet.store import Database
+
+user_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
+
+DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _db(url: str | None) -> Database:
+    db = Database(url) if url else Database()
+    db.upgrade()
+    return db
+
+
+def _operator():  # type: ignore[no-untyped-def]
+    from tipnet.auth.principal import system
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return system(f"cli:{name}")
+
+
+def _fail(message: str, as_json: bool, code: str = "invalid-request") -> None:
+    if as_json:
+        emit_json({"error": {"status": 1, "code": code, "message": message, "details": None}})
+    else:
+        console.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)
+
+
+def _user(db: Database, email: str, as_json: bool = False):  # type: ignore[no-untyped-def]
+    from tipnet.auth import users
+
+    user = users.by_email(db, email)
+    if user is None:
+        _fail(f"no user {email}", as_json, "not-found")
+    return user
+
+
+@user_app.command("add")
+def user_add(
+    email: str = typer.Option(..., "--email", help="The person's e-mail address (their sign-in name)."),
+    role: str = typer.Option(..., "--role", help="hub_admin, hub_analyst, focal_point, analyst, investigator, "
+                                                 "service_provider."),
+    country: str = typer.Option(None, "--country", help="ISO3 code (every role but the hub's)."),
+    name: str = typer.Option(None, "--name", help="Display name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the password from standard input instead of generating a "
+                                             "temporary one."),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an account. Without --password-stdin a temporary password is printed once; it must be changed at the
+    first sign-in, where the second factor is also set up."""
+    from tipnet.auth import audit, passwords, users
+    from tipnet.auth.errors import AuthError
+
+    database = _db(db)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else passwords.temporary_password()
+    try:
+        user = users.create(database, email, role, country, password, display_name=name,
+                            must_change=not password_stdin)
+    except (AuthError, ValueError) as exc:
+        _fail(getattr(exc, "message", str(exc)), as_json)
+        return
+    audit.record(database, _operator(), "user.create", object_type="user", object_id=user.id,
+                 subject_country=user.country, details={"email": user.email, "role": user.role.value})
+    out = {"user": user.public(), "temporary_password": None if password_stdin else password}
+    if as_json:
+        emit_json(out)
+        return
+    console.print(f"created {user.email} ({user.role.value}{', ' + user.country if user.country else ''})")
+    if not password_stdin:
+        console.print(f"temporary password (shown once): {password}")
+
+
+@user_app.command("list")
+def user_list(country: str = typer.Option(None, "--country"), db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """List accounts."""
+    from rich.table import Table
+
+    from tipnet.auth import users
+
+    rows = [u.public() for u in users.listing(_db(db), country.upper() if country else None)]
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("id", "email", "role", "country", "2FA", "disabled")
+    for r in rows:
+        t.add_row(str(r["id"]), r["email"], r["role"], r["country"] or "hub", str(r["totp_enabled"]),
+                  str(r["disabled"]))
+    console.print(t)
+
+
+def _change(email: str, action: str, db: str | None, as_json: bool) -> None:
+    from tipnet.auth import audit, passwords, sessions, users
+
+    database = _db(db)
+    user = _user(database, email, as_json)
+    out: dict[str, object] = {"email": user.email, "action": action}
+    if action == "disable":
+        users.change(database, user.id, disabled=True)
+        sessions.revoke_user(database, user.id)
+    elif action == "enable":
+        users.change(database, user.id, disabled=False)
+    elif action == "reset_password":
+        temporary = passwords.temporary_password()
+        users.set_password(database, user, temporary, must_change=True)
+        sessions.revoke_user(database, user.id)
+        out["temporary_password"] = temporary
+    else:
+        users.change(database, user.id, totp_secret=None, totp_pending=None, totp_last_step=None)
+        sessions.revoke_user(database, user.id)
+    audit.record(database, _operator(), f"user.{action}", object_type="user", object_id=user.id,
+                 subject_country=user.country)
+    if as_json:
+        emit_json(out)
+    else:
+        console.print(" ".join(f"{k}={v}" for k, v in out.items()))
+
+
+@user_app.command("disable")
+def user_disable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Disable an account and end its sessions (its API tokens stop working too)."""
+    _change(email, "disable", db, as_json)
+
+
+@user_app.command("enable")
+def user_enable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Enable a disabled account."""
+    _change(email, "enable", db, as_json)
+
+
+@user_app.command("reset-password")
+def user_reset_password(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Give the account a temporary password (printed once) and end its sessions."""
+    _change(email, "reset_password", db, as_json)
+
+
+@user_app.command("reset-totp")
+def user_reset_totp(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Remove the account's second factor: it is set up again at the next sign-in."""
+    _change(email, "reset_totp", db, as_json)
+
+
+@user_app.command("token")
+def user_token(
+    email: str,
+    name: str = typer.Option(..., "--name", help="What the token is for, e.g. 'police nightly export'."),
+    days: int = typer.Option(365, "--days", help="Lifetime in days."),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an API token for a country user's machine submissions (printed once)."""
+    from tipnet.auth import tokens
+    from tipnet.auth.errors import AuthError
+    from tipnet.auth.principal import Principal, Via
+
+    database = _db(db)
+    user = _user(database, email, as_json)
+    owner = Principal(via=Via.SYSTEM, user_id=user.id, email=user.email, role=user.role, country=user.country)
+    try:
+        issued = tokens.issue(database, owner, name, days, actor=_operator())
+    except AuthError as exc:
+        _fail(exc.message, as_json, exc.code)
+        return
+    if as_json:
+        emit_json(issued)
+    else:
+        console.print(f"token for {user.email} ({issued['country']}), expires {issued['expires_at']}:")
+        console.print(issued["token"])
+
+
+@user_app.command("demo")
+def user_demo(db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Create the demo accounts (published passwords and TOTP secrets: demo stores only)."""
+    from tipnet.auth.demo import create_demo_users
+
+    logins = create_demo_users(_db(db))
+    if as_json:
+        emit_json(logins)
+    else:
+        print_logins(logins)
+
+
+def print_logins(logins: list[dict[str, object]]) -> None:
+    """The demo log-ins as a table (also used by `tipnet demo`)."""
+    from rich.table import Table
+
+    t = Table("e-mail", "password", "role", "country", "TOTP secret", title="demo log-ins (demo only)")
+    for u in logins:
+        t.add_row(str(u["email"]), str(u["password"]), str(u["role"]), str(u["country"] or "hub"),
+                  str(u["totp_secret"]))
+    console.print(t)
+    console.print("one-time codes: an authenticator app with the secret, or `tipnet user otp SECRET`")
+
+
+@user_app.command("otp")
+def user_otp(secret: str) -> None:
+    """Print the current one-time code for a TOTP secret (for demos and tests)."""
+    from tipnet.auth import totp
+
+    console.print(totp.current_code(secret.strip().replace(" ", "").upper()))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    expect_head: str = typer.Option(None, "--expect-head",
+                                    help="SEQ:HASH printed by an earlier run: it must still be in the chain."),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Recompute the hash chain; report the first broken row. Exits 1 when the log was altered."""
+    from tipnet.auth import audit
+
+    result = audit.verify(_db(db), expect_head)
+    if as_json:
+        emit_json(result.to_dict())
+    elif result.ok:
+        console.print(f"[green]audit log intact[/green]: {result.rows} rows; head {result.head_seq}:{result.head_hash}")
+    else:
+        console.print(f"[red]audit log broken at row {result.broken_seq}[/red]: {result.reason} "
+                      f"({result.rows} rows verified before it)")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@audit_app.command("show")
+def audit_show(
+    action: str = typer.Option(None, "--action", help="Actions starting with this, e.g. 'records.'."),
+    actor: str = typer.Option(None, "--actor", help="E-mail (or part of it)."),
+    country: str = typer.Option(None, "--country", help="Whose data (subject country)."),
+    limit: int = typer.Option(50, "--limit"),
+    db: str = DbOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The newest entries, filtered."""
+    from rich.table import Table
+    from sqlalchemy import true
+
+    from tipnet.auth import audit
+
+    filters = {"action": action or "", "actor": actor or "", "subject_country": (country or "").upper()}
+    rows = audit.search(_db(db), true(), filters, limit)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("seq", "at", "actor", "role", "country", "action", "outcome", "object", "data of", "ip")
+    for r in rows:
+        t.add_row(str(r["seq"]), r["at"], r["actor"] or "", r["role"] or "", r["country"] or "", r["action"],
+                  r["outcome"], f"{r['object_type'] or ''} {r['object_id'] or ''}".strip(),
+                  r["subject_country"] or "", r["ip"] or "")
+    console.print(t)
