@@ -48,8 +48,40 @@ def _arrow_type(column: Any) -> pa.DataType:
     return pa.string()
 
 
+# Compact in-memory types: codes repeat a lot, so strings are dictionary-encoded with the narrowest index that fits
+# what the standard allows (vocabulary codes < 128, countries < 300, ';'-lists and free text need int32).
+_INT8_CODES = {"source_type", "role", "victim_status", "age_band", "sex", "legal_status", "area_kind", "indicator",
+               "dimension", "category_kind", "age"}
+_INT16_CODES = {"reporting_country", "recruitment_country", "exploitation_country", "country", "area_code",
+                "category_code", "source"}
+_NARROW_INTS = {"submission_id": pa.int32(), "identification_year": pa.int16(), "year": pa.int16(), "age": pa.int16()}
+
+
+def _compact_type(name: str, t: pa.DataType) -> pa.DataType:
+    if pa.types.is_string(t):
+        index = pa.int8() if name in _INT8_CODES else pa.int16() if name in _INT16_CODES else pa.int32()
+        return pa.dictionary(index, pa.string())
+    return _NARROW_INTS.get(name, t)
+
+
+def compact_batch(arrays: list[pa.Array], schema: pa.Schema) -> pa.RecordBatch:
+    """One batch in the compact types of `compact_schema(schema)` (encoded batch by batch: the wide form of the
+    whole table never exists)."""
+    out = []
+    for arr, f in zip(arrays, compact_schema(schema), strict=True):
+        if pa.types.is_dictionary(f.type):
+            out.append(pc.dictionary_encode(arr).cast(f.type))
+        else:
+            out.append(arr.cast(f.type))
+    return pa.RecordBatch.from_arrays(out, schema=compact_schema(schema))
+
+
+def compact_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, _compact_type(f.name, f.type)) for f in schema])
+
+
 def _read_table(db: Database, table: Any, columns: list[str], where: Any = None) -> pa.Table:
-    """Stream a store table into Arrow with fixed column types (so an empty or all-null batch types the same)."""
+    """Stream a store table into compact Arrow with fixed column types (an empty or all-null batch types the same)."""
     cols = [table.c[c] for c in columns]
     schema = pa.schema([pa.field(c.name, _arrow_type(c)) for c in cols])
     batches: list[pa.RecordBatch] = []
@@ -58,13 +90,8 @@ def _read_table(db: Database, table: Any, columns: list[str], where: Any = None)
         result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
         for part in result.partitions(_BATCH):
             arrays = [pa.array([row[i] for row in part], type=f.type) for i, f in enumerate(schema)]
-            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-    table = pa.Table.from_batches(batches, schema=schema)
-    # Codes repeat a lot: dictionary-encoded they take a fraction of the memory (countries, vocabularies, lists).
-    for i, f in enumerate(schema):
-        if pa.types.is_string(f.type):
-            table = table.set_column(i, f.name, pc.dictionary_encode(table.column(i)))
-    return table
+            batches.append(compact_batch(arrays, schema))
+    return pa.Table.from_batches(batches, schema=compact_schema(schema))
 
 
 @dataclass(frozen=True)
