@@ -1,0 +1,231 @@
+"""Record linkage benchmark: Dice throughput, accuracy on the hard synthetic set, and a 1M x 1M blocked linkage.
+
+    python benchmarks/linkage.py dice            # Dice comparisons/s: tipnet (numpy popcount) vs anonlink
+    python benchmarks/linkage.py hard --n 50000  # P/R/F1 and time: tipnet encoded, clkhash+anonlink, Splink plaintext
+    python benchmarks/linkage.py million         # 1,000,000 x 1,000,000 encoded linkage with blocking (time, peak RSS)
+
+clkhash 0.18 and anonlink 0.15 pin old cryptography/bitarray/numpy versions, so they run in a separate virtualenv
+given by ``--baseline-python`` (default /tmp/blv/bin/python); this script hands them the records through files.
+Results are printed as JSON and appended to benchmarks/out/linkage.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tipnet.link.compare import dice_all
+from tipnet.link.encode import encode_records
+from tipnet.link.evaluate import normalise_pairs, prf
+from tipnet.link.keys import PseudonymKey
+from tipnet.link.match import MatchSettings, link_pair
+from tipnet.link.prepare import prepare_person
+from tipnet.link.schema import person_schema
+from tipnet.link.synth import generate
+
+OUT = Path(__file__).parent / "out" / "linkage.jsonl"
+SECRET = b"benchmark-shared-secret-0123456789"
+
+ANONLINK_DICE = r"""
+import json, sys, time, numpy as np
+from bitarray import bitarray
+import anonlink
+na, nb, words = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+def clks(n):
+    a = rng.integers(0, 2**64, size=(n, words), dtype=np.uint64)
+    a &= rng.integers(0, 2**64, size=(n, words), dtype=np.uint64)
+    out = []
+    for row in a.astype('>u8').view(np.uint8).reshape(n, -1):
+        b = bitarray(); b.frombytes(row.tobytes()); out.append(b)
+    return out
+A, B = clks(na), clks(nb)
+t = time.perf_counter()
+anonlink.candidate_generation.find_candidate_pairs([A, B], anonlink.similarities.dice_coefficient_accelerated, 0.99)
+dt = time.perf_counter() - t
+print(json.dumps({"comparisons": na * nb, "seconds": dt, "per_second": na * nb / dt}))
+"""
+
+CLKHASH_LINK = r"""
+import json, sys, time
+from clkhash import clk, schema as S
+import anonlink
+data = json.load(open(sys.argv[1]))
+sch = S.from_json_dict(json.load(open(sys.argv[2])))
+t0 = time.perf_counter()
+ca = clk.generate_clks(data["a"], sch, "benchmark-secret")
+cb = clk.generate_clks(data["b"], sch, "benchmark-secret")
+t1 = time.perf_counter()
+dice = anonlink.similarities.dice_coefficient_accelerated
+cands = anonlink.candidate_generation.find_candidate_pairs([ca, cb], dice, float(sys.argv[3]))
+groups = anonlink.solving.greedy_solve(cands)
+t2 = time.perf_counter()
+pairs = []
+for g in groups:
+    d = dict(g)
+    if 0 in d and 1 in d:
+        pairs.append([d[0], d[1]])
+print(json.dumps({"pairs": pairs, "encode_seconds": t1 - t0, "match_seconds": t2 - t1}))
+"""
+
+
+def clkhash_schema() -> dict:
+    """clkhash's own (shared filter) encoding of the same prepared fields, tuned like its FEBRL example."""
+    def feat(name: str, k: int, comparison: dict | None = None) -> dict:
+        return {"identifier": name, "format": {"type": "string", "encoding": "utf-8"},
+                "hashing": {"comparison": comparison or {"type": "ngram", "n": 2}, "strategy": {"bitsPerToken": k},
+                            "hash": {"type": "blakeHash"}}}
+    return {"version": 3, "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+            "features": [feat("given", 15), feat("family", 15), feat("dob", 10, {"type": "ngram", "n": 1,
+                                                                                 "positional": True}),
+                         feat("sex", 20, {"type": "exact"}), feat("place", 8)]}
+
+
+def record(result: dict) -> dict:
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with OUT.open("a") as fh:
+        fh.write(json.dumps(result) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def bench_dice(args: argparse.Namespace) -> dict:
+    rng = np.random.default_rng(0)
+    na, nb, words = 2000, 20000, 16
+    a = rng.integers(0, 2**64, size=(na, words), dtype=np.uint64) & rng.integers(0, 2**64, size=(na, words),
+                                                                                  dtype=np.uint64)
+    b = rng.integers(0, 2**64, size=(nb, words), dtype=np.uint64) & rng.integers(0, 2**64, size=(nb, words),
+                                                                                  dtype=np.uint64)
+    out: dict = {"bench": "dice", "bits": words * 64}
+    from tipnet.link import fastdice
+
+    variants = [("tipnet_numpy", False)] + ([("tipnet_numba", True)] if fastdice.available() else [])
+    for label, compiled in variants:
+        if compiled:
+            dice_all(a[:8], b[:8], compiled=True)  # compile outside the timing
+        t = time.perf_counter()
+        dice_all(a, b, compiled=compiled)
+        dt = time.perf_counter() - t
+        out[label] = {"comparisons": na * nb, "seconds": round(dt, 3), "per_second": round(na * nb / dt),
+                      "output": "full Dice matrix"}
+    if fastdice.available():
+        fastdice.count_above(a[:8], b[:8], 0.99)
+        t = time.perf_counter()
+        fastdice.count_above(a, b, 0.99)
+        dt = time.perf_counter() - t
+        out["tipnet_numba_threshold"] = {"comparisons": na * nb, "seconds": round(dt, 3),
+                                         "per_second": round(na * nb / dt), "output": "pairs >= 0.99 (as anonlink)"}
+    try:
+        res = subprocess.run([args.baseline_python, "-c", ANONLINK_DICE, str(na), str(nb), str(words)],
+                             capture_output=True, text=True, check=True)
+        out["anonlink"] = json.loads(res.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.CalledProcessError) as err:
+        out["anonlink"] = {"error": str(err)}
+    return record(out)
+
+
+def _encoded(ss, schema, countries=("AAA", "BBB")):
+    t = time.perf_counter()
+    sets = [encode_records(ss.countries[c], ss.countries[c]["record_id"], schema, SECRET,
+                           PseudonymKey.from_secret(b"own-key-" + c.encode() * 8, c), c,
+                           rng=np.random.default_rng(i)) for i, c in enumerate(countries)]
+    return sets, time.perf_counter() - t
+
+
+def bench_hard(args: argparse.Namespace) -> dict:
+    n = args.n
+    t = time.perf_counter()
+    ss = generate(n, seed=args.seed)
+    gen = time.perf_counter() - t
+    a, b = ss.countries["AAA"], ss.countries["BBB"]
+    truth = normalise_pairs(ss.truth_pairs("AAA", "BBB"))
+    out: dict = {"bench": "hard", "n": n, "true_pairs": len(truth), "generate_seconds": round(gen, 1)}
+    for label, schema in (("tipnet_hardened", person_schema(True)), ("tipnet_plain", person_schema(False))):
+        sets, enc = _encoded(ss, schema)
+        links = link_pair(sets[0], sets[1], MatchSettings())
+        pred = normalise_pairs((a["record_id"][i], b["record_id"][j])
+                               for i, j in zip(links.ia.tolist(), links.ib.tolist(), strict=True))
+        out[label] = prf(pred, truth) | {"encode_seconds": round(enc, 1), "match_seconds":
+                                         links.stats["seconds_total"], "candidate_pairs":
+                                         links.stats["candidate_pairs"]}
+    # clkhash + anonlink on the same prepared (normalised) fields
+    try:
+        pa, pb = prepare_person(a), prepare_person(b)
+        rows = {k: [[p.text[f][i] for f in ("given", "family", "dob", "sex", "place")] for i in range(p.n)]
+                for k, p in (("a", pa), ("b", pb))}
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "d.json").write_text(json.dumps(rows))
+            (Path(tmp) / "s.json").write_text(json.dumps(clkhash_schema()))
+            best = None
+            for thr in args.anonlink_thresholds:
+                res = subprocess.run([args.baseline_python, "-c", CLKHASH_LINK, str(Path(tmp) / "d.json"),
+                                      str(Path(tmp) / "s.json"), str(thr)], capture_output=True, text=True,
+                                     check=True)
+                r = json.loads(res.stdout.strip().splitlines()[-1])
+                pred = normalise_pairs((a["record_id"][i], b["record_id"][j]) for i, j in r["pairs"])
+                m = prf(pred, truth) | {"threshold": thr, "encode_seconds": round(r["encode_seconds"], 1),
+                                        "match_seconds": round(r["match_seconds"], 1)}
+                if best is None or m["f1"] > best["f1"]:
+                    best = m
+            out["clkhash_anonlink"] = best
+    except (OSError, subprocess.CalledProcessError) as err:
+        out["clkhash_anonlink"] = {"error": str(err)}
+    if not args.no_splink:
+        from tipnet.link.dedupe import link_plaintext
+
+        t = time.perf_counter()
+        run = link_plaintext((a, a["record_id"]), (b, b["record_id"]), threshold=0.5)
+        groups: dict[str, list[str]] = {}
+        for rid, cid in run.clusters.items():
+            groups.setdefault(cid, []).append(rid)
+        pred = normalise_pairs((x, y) for m in groups.values() for x in m for y in m
+                               if x.startswith("AAA") and y.startswith("BBB"))
+        out["splink_plaintext"] = prf(pred, truth) | {"seconds": round(time.perf_counter() - t, 1)} | run.seconds
+    return record(out)
+
+
+def bench_million(args: argparse.Namespace) -> dict:
+    n = args.n
+    t0 = time.perf_counter()
+    ss = generate(n, seed=args.seed)
+    t1 = time.perf_counter()
+    sets, enc = _encoded(ss, person_schema(True))
+    a_ids, b_ids = ss.countries["AAA"]["record_id"], ss.countries["BBB"]["record_id"]
+    truth = normalise_pairs(ss.truth_pairs("AAA", "BBB"))
+    del ss
+    t2 = time.perf_counter()
+    settings = MatchSettings(max_block_pairs=args.max_block_pairs)
+    links = link_pair(sets[0], sets[1], settings)
+    t3 = time.perf_counter()
+    pred = normalise_pairs((a_ids[i], b_ids[j]) for i, j in zip(links.ia.tolist(), links.ib.tolist(), strict=True))
+    return record({"bench": "million", "n": n, "max_block_pairs": args.max_block_pairs,
+                   "generate_seconds": round(t1 - t0, 1), "encode_seconds": round(enc, 1),
+                   "link_seconds": round(t3 - t2, 1), "stats": links.stats} | prf(pred, truth))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("bench", choices=("dice", "hard", "million"))
+    p.add_argument("--n", type=int, default=None)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--baseline-python", default="/tmp/blv/bin/python")
+    p.add_argument("--anonlink-thresholds", type=float, nargs="+", default=[0.75, 0.8, 0.85])
+    p.add_argument("--no-splink", action="store_true")
+    p.add_argument("--max-block-pairs", type=int, default=10_000, help="million: skip larger blocks")
+    args = p.parse_args()
+    if args.n is None:
+        args.n = {"dice": 0, "hard": 50_000, "million": 1_000_000}[args.bench]
+    {"dice": bench_dice, "hard": bench_hard, "million": bench_million}[args.bench](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""`tipnet link`: privacy-preserving linkage. Builds tipnet.link objects and renders them; no logic lives here.
+
+    encode   a country's records -> CLK file (pseudonyms + CLKs + blocking tokens, never names)   [in the country]
+    match    two or more CLK files -> cluster ids per pseudonym                                  [at the hub]
+    resolve  the hub's answer -> cluster ids per record id, for this country's own records       [in the country]
+    dedupe   a country's agency files -> cluster ids per record (Splink, plaintext)              [in the country]
+    report   cluster ids against a truth file -> precision, recall, F1
+    schema   print the default linkage schema (clkhash v3 JSON with tipnet's extensions)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from tipnet.render import console, emit_json
+
+link_app = typer.Typer(help="Privacy-preserving record linkage across agencies and countries.", no_args_is_help=True)
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _fail(as_json: bool, code: str, message: str) -> typer.Exit:
+    if as_json:
+        emit_json({"error": {"status": 422, "code": code, "message": message, "details": None}})
+    else:
+        console.print(f"[red]{message}[/red]")
+    return typer.Exit(1)
+
+
+def _read_csv(path: Path) -> dict[str, list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols: dict[str, list[str]] = {name: [] for name in reader.fieldnames or []}
+        for row in reader:
+            for k in cols:
+                cols[k].append(row.get(k) or "")
+    return cols
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".csv":
+        fields = list(rows[0]) if rows else ["record_id", "cluster_id"]
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fields, lineterminator="\n")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in r.items()})
+    else:
+        with path.open("w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _secret(file: Path | None, env: str | None, what: str) -> bytes:
+    from tipnet.link.keys import read_secret
+
+    if file is None and env is None:
+        raise ValueError(f"give the {what} with a file or an environment variable")
+    return read_secret(file, env if file is None else None)
+
+
+@link_app.command("schema")
+def schema_cmd(plain: bool = typer.Option(False, "--plain", help="Without hardening (bit flips).")) -> None:
+    """Print tipnet's linkage schema for persons (clkhash v3 JSON with `x-tipnet` extensions)."""
+    from tipnet.link.schema import person_schema
+
+    console.print_json(person_schema(hardened=not plain).dumps())
+
+
+@link_app.command("encode")
+def encode_cmd(
+    input: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV of the country's records (the "
+                                 "standard's columns: record_id, given_names, family_names, birth_date, sex, "
+                                 "place_of_birth)."),
+    country: str = typer.Option(..., "--country", help="ISO alpha-3 code of the encoding country."),
+    output: Path = typer.Option(..., "-o", "--output", help="CLK file: .jsonl or .parquet."),
+    secret_file: Path | None = typer.Option(None, "--secret-file", help="Shared linkage secret (national "
+                                            "authorities only)."),
+    secret_env: str | None = typer.Option(None, "--secret-env", help="Environment variable holding the secret."),
+    pseudonym_file: Path | None = typer.Option(None, "--pseudonym-secret-file", help="This country's own "
+                                               "secret for record pseudonyms."),
+    pseudonym_env: str | None = typer.Option(None, "--pseudonym-secret-env"),
+    schema_path: Path | None = typer.Option(None, "--schema", help="Linkage schema JSON (default: tipnet's)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Encode a country's records into CLKs. Runs in the country; the output holds no name and no key."""
+    from tipnet.link.encode import encode_records
+    from tipnet.link.keys import PseudonymKey, SecretError
+    from tipnet.link.schema import LinkageSchema, person_schema
+
+    try:
+        secret = _secret(secret_file, secret_env, "linkage secret")
+        pkey = PseudonymKey.from_secret(_secret(pseudonym_file, pseudonym_env, "pseudonym secret"), country)
+    except (SecretError, ValueError, OSError) as err:
+        raise _fail(as_json, "secret", str(err)) from err
+    schema = LinkageSchema.read(schema_path) if schema_path else person_schema()
+    cols = _read_csv(input)
+    if "record_id" not in cols:
+        raise _fail(as_json, "no-record-id", f"{input} has no record_id column")
+    es = encode_records(cols, cols["record_id"], schema, secret, pkey, country)
+    es.write(output)
+    result = {"output": str(output), "country": es.country, "records": len(es), "bits": es.words * 64,
+              "blocking_tokens": int(len(es.block_tok)), "schema": schema.name, "fingerprint": es.fingerprint}
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(f"encoded {len(es):,} records of {es.country} -> {output} ({result['bits']}-bit CLKs, "
+                      f"schema {schema.name or es.fingerprint})")
+
+
+@link_app.command("match")
+def match_cmd(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Two or more CLK files."),
+    output: Path = typer.Option(..., "-o", "--output", help="Cluster ids per (country, pseudonym): .jsonl/.csv."),
+    split_dir: Path | None = typer.Option(None, "--split-dir", help="Also write one file per country holding "
+                                          "only that country's rows (what the hub sends back)."),
+    threshold: float = typer.Option(0.3, "--threshold", help="Match probability to accept a pair."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Match CLK files at the hub: blocking, Dice, EM-trained scores, one-to-one, clusters across countries."""
+    from tipnet.link.clk import read_encoded
+    from tipnet.link.match import MatchError, MatchSettings, link_many
+
+    sets = [read_encoded(f) for f in files]
+    try:
+        clusters = link_many(sets, MatchSettings(threshold=threshold))
+    except MatchError as err:
+        raise _fail(as_json, "incompatible-encodings", str(err)) from err
+    _write_rows(output, clusters.rows)
+    if split_dir:
+        for s in sets:
+            _write_rows(split_dir / f"{s.country}{output.suffix}", clusters.for_country(s.country))
+    result = {"output": str(output), "clusters": len({r["cluster_id"] for r in clusters.rows}),
+              "linked_records": len(clusters.rows),
+              "pairs": [{"a": p.a, "b": p.b, "links": len(p)} | p.stats for p in clusters.pairs]}
+    if as_json:
+        emit_json(result)
+    else:
+        table = Table("countries", "candidate pairs", "links", "seconds")
+        for p in clusters.pairs:
+            table.add_row(f"{p.a}-{p.b}", f"{p.stats['candidate_pairs']:,}", f"{len(p):,}",
+                          f"{p.stats['seconds_total']:.1f}")
+        console.print(table)
+        console.print(f"{result['clusters']:,} clusters over {result['linked_records']:,} records -> {output}")
+
+
+@link_app.command("resolve")
+def resolve_cmd(
+    matches: Path = typer.Argument(..., exists=True, dir_okay=False, help="The hub's answer (.jsonl or .csv)."),
+    input: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="This country's records CSV."),
+    country: str = typer.Option(..., "--country"),
+    output: Path = typer.Option(..., "-o", "--output", help="record_id, cluster_id, ... (.csv or .jsonl)."),
+    pseudonym_file: Path | None = typer.Option(None, "--pseudonym-secret-file"),
+    pseudonym_env: str | None = typer.Option(None, "--pseudonym-secret-env"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Map the hub's cluster ids back to this country's record ids (nobody else can)."""
+    from tipnet.link.keys import PseudonymKey, SecretError
+    from tipnet.link.resolve import resolve
+
+    try:
+        pkey = PseudonymKey.from_secret(_secret(pseudonym_file, pseudonym_env, "pseudonym secret"), country)
+    except (SecretError, ValueError, OSError) as err:
+        raise _fail(as_json, "secret", str(err)) from err
+    rows = resolve(_read_rows(matches), _read_csv(input)["record_id"], pkey, country)
+    _write_rows(output, rows)
+    if as_json:
+        emit_json({"output": str(output), "country": country.upper(), "resolved": len(rows)})
+    else:
+        console.print(f"{len(rows):,} records of {country.upper()} linked -> {output}")
+
+
+@link_app.command("dedupe")
+def dedupe_cmd(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="A country's agency CSV files."),
+    output: Path = typer.Option(..., "-o", "--output", help="record_id, cluster_id (.csv or .jsonl)."),
+    threshold: float = typer.Option(0.9, "--threshold", help="Match probability to join two records."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Deduplicate a country's records across its agencies with Splink (plaintext, in the country)."""
+    from tipnet.link.dedupe import dedupe
+
+    inputs = {}
+    for f in files:
+        cols = _read_csv(f)
+        if "record_id" not in cols:
+            raise _fail(as_json, "no-record-id", f"{f} has no record_id column")
+        inputs[f.name] = (cols, cols["record_id"])
+    run = dedupe(inputs, threshold=threshold)
+    rows = [{"record_id": r, "cluster_id": c} for r, c in sorted(run.clusters.items())]
+    _write_rows(output, rows)
+    result = {"output": str(output), "records": sum(len(c[1]) for c in inputs.values()),
+              "records_in_clusters": len(rows), "clusters": len({r["cluster_id"] for r in rows}),
+              "seconds": run.seconds}
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(f"{result['records']:,} records, {result['records_in_clusters']:,} in "
+                      f"{result['clusters']:,} clusters of duplicates -> {output}")
+
+
+@link_app.command("report")
+def report_cmd(
+    predictions: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files with record_id and "
+                                             "cluster_id (from dedupe or resolve)."),
+    truth: Path = typer.Option(..., "--truth", exists=True, dir_okay=False, help="CSV with record_id and "
+                               "person_key (the demo's truth.csv)."),
+    scope: str = typer.Option("all", "--scope", help="all | between (pairs across countries) | within."),
+    countries: str | None = typer.Option(None, "--countries", help="Comma-separated countries the truth is "
+                                         "restricted to (default: those of the predicted record ids)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Precision, recall and F1 of linked record pairs against the truth."""
+    from tipnet.link.evaluate import country_of, pairs_from_assignment, prf
+
+    if scope not in ("all", "between", "within"):
+        raise _fail(as_json, "scope", "scope must be all, between or within")
+    assign: dict[str, str] = {}
+    for p in predictions:
+        for r in _read_rows(p):
+            assign[str(r["record_id"])] = str(r["cluster_id"])
+    keep = ({c.strip().upper() for c in countries.split(",")} if countries
+            else {country_of(r) for r in assign})
+    person = {str(r["record_id"]): str(r["person_key"]) for r in _read_rows(truth)
+              if country_of(str(r["record_id"])) in keep}
+    result = prf(pairs_from_assignment(assign, scope), pairs_from_assignment(person, scope))  # type: ignore[arg-type]
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(f"precision {result['precision']:.4f}  recall {result['recall']:.4f}  "
+                      f"F1 {result['f1']:.4f}  ({result['true_positives']:,} of {result['true_pairs']:,} "
+                      f"true pairs found, {result['false_positives']:,} false)")

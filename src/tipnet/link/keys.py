@@ -1,0 +1,91 @@
+"""Keys for the in-country encoder: per-field keys from the shared secret (HKDF), record pseudonyms (HMAC with the
+country's own key). Nothing here ever leaves the country; the hub receives encodings and pseudonyms only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from tipnet.link.schema import LinkageSchema
+
+MIN_SECRET_BYTES = 16
+_HASHES = {"SHA256": hashes.SHA256, "SHA512": hashes.SHA512}
+
+
+class SecretError(ValueError):
+    """The secret is missing or too short."""
+
+
+def read_secret(path: Path | None = None, env: str | None = None) -> bytes:
+    """A secret from a file (surrounding whitespace ignored) or an environment variable; at least 16 bytes."""
+    if path is not None:
+        raw = Path(path).read_bytes().strip()
+    elif env is not None:
+        value = os.environ.get(env)
+        if value is None:
+            raise SecretError(f"environment variable {env} is not set")
+        raw = value.strip().encode()
+    else:
+        raise SecretError("give a secret file or an environment variable")
+    if len(raw) < MIN_SECRET_BYTES:
+        raise SecretError(f"the secret must be at least {MIN_SECRET_BYTES} bytes long")
+    return raw
+
+
+def _hkdf(secret: bytes, schema: LinkageSchema, label: str, length: int) -> bytes:
+    kdf = schema.kdf
+    algo = _HASHES.get(kdf.hash)
+    if algo is None:
+        raise ValueError(f"unsupported HKDF hash {kdf.hash!r}")
+    info = base64.b64decode(kdf.info) + b"|" + label.encode()
+    return HKDF(algorithm=algo(), length=length, salt=base64.b64decode(kdf.salt) or None, info=info).derive(secret)
+
+
+@dataclass(frozen=True, repr=False)
+class FieldKeys:
+    """Per-feature HMAC keys, the blocking key and the balancing permutation seeds. Never serialised."""
+
+    features: dict[str, bytes]
+    blocking: bytes
+    permutation: dict[str, bytes]
+
+    def __repr__(self) -> str:  # never print key material
+        return f"FieldKeys({sorted(self.features)})"
+
+
+def derive_keys(secret: bytes, schema: LinkageSchema) -> FieldKeys:
+    if len(secret) < MIN_SECRET_BYTES:
+        raise SecretError(f"the secret must be at least {MIN_SECRET_BYTES} bytes long")
+    size = max(schema.kdf.key_size, 32)
+    feats = {f.identifier: _hkdf(secret, schema, "feature:" + f.identifier, size) for f in schema.features}
+    perms = {f.identifier: _hkdf(secret, schema, "balance:" + f.identifier, 32) for f in schema.features}
+    return FieldKeys(feats, _hkdf(secret, schema, "blocking", 32), perms)
+
+
+@dataclass(frozen=True, repr=False)
+class PseudonymKey:
+    """A country's own key for record pseudonyms; the hub and the other countries never hold it."""
+
+    key: bytes
+
+    @classmethod
+    def from_secret(cls, secret: bytes, country: str) -> PseudonymKey:
+        if len(secret) < MIN_SECRET_BYTES:
+            raise SecretError(f"the secret must be at least {MIN_SECRET_BYTES} bytes long")
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tipnet-pseudonym-v1",
+                   info=country.upper().encode()).derive(secret)
+        return cls(key)
+
+    def pseudonym(self, record_id: str) -> str:
+        return hmac.new(self.key, record_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def __repr__(self) -> str:
+        return "PseudonymKey(...)"

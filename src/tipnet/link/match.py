@@ -1,0 +1,249 @@
+"""Hub-side matching. Receives :class:`~tipnet.link.clk.EncodedSet` objects only: pseudonyms, CLK words, opaque
+blocking tokens and the public schema. It never holds a key, a name or a record id.
+
+Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are skipped and
+logged), segment Dice by popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold,
+then a one-to-one assignment (greedy by probability). Three or more countries: every pair of countries is linked,
+then accepted pairs are merged by union-find in descending probability, refusing any merge that would put two
+records of one country in a cluster. Cluster ids are hashes of their members' pseudonyms: a country can resolve
+only its own records (it alone can recompute its pseudonyms).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from tipnet.link.clk import EncodedSet
+from tipnet.link.compare import Comparison, default_comparisons, gammas, popcounts, segment_dice
+from tipnet.link.model import FSModel, level_frequencies, train_sessions
+
+log = logging.getLogger("tipnet.link")
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+
+class MatchError(ValueError):
+    """Encodings that cannot be compared (different schemas or layouts)."""
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    threshold: float = 0.3  # match probability at or above which a pair is accepted
+    one_to_one: bool = True
+    max_block_pairs: int = 250_000  # skip blocks with more pairs than this (common values)
+    u_sample: int = 300_000  # random pairs for the u probabilities
+    em_sample: int = 2_000_000  # blocked pairs used for EM (a random sample when there are more)
+    chunk: int = 250_000  # pairs scored at once
+    seed: int = 0
+
+
+@dataclass
+class PairLinks:
+    """Accepted pairs between countries a and b (indices into each set), with probability and match weight."""
+
+    a: str
+    b: str
+    ia: I64
+    ib: I64
+    probability: F64
+    weight: F64
+    model: FSModel
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ia)
+
+
+def _check(sets: Sequence[EncodedSet]) -> None:
+    if len(sets) < 2:
+        raise MatchError("give at least two encoded sets")
+    first = sets[0]
+    for s in sets[1:]:
+        if s.fingerprint != first.fingerprint or s.segments != first.segments:
+            raise MatchError(f"{s.country} was encoded under another schema than {first.country}")
+    countries = [s.country for s in sets]
+    if len(set(countries)) != len(countries):
+        raise MatchError("each encoded set must come from a different country")
+
+
+def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[I64, I64, dict[str, Any]]:
+    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks skipped."""
+    da = pl.DataFrame({"t": a.block_tok, "ra": a.block_rec}).unique()
+    db = pl.DataFrame({"t": b.block_tok, "rb": b.block_rec}).unique()
+    sizes = da.group_by("t").len("na").join(db.group_by("t").len("nb"), on="t")
+    big = sizes.filter(pl.col("na") * pl.col("nb") > max_block_pairs)
+    keep = sizes.filter(pl.col("na") * pl.col("nb") <= max_block_pairs).select("t")
+    pairs = (da.join(keep, on="t").join(db, on="t").select("ra", "rb").unique())
+    stats: dict[str, Any] = {"blocks_shared": sizes.height, "blocks_skipped": big.height,
+             "pairs_skipped": int(big.select((pl.col("na") * pl.col("nb")).sum()).item() or 0),
+             "candidate_pairs": pairs.height}
+    if big.height:
+        log.info("skipped %d oversized blocks (%d pairs)", big.height, stats["pairs_skipped"])
+    return pairs["ra"].to_numpy().astype(np.int64), pairs["rb"].to_numpy().astype(np.int64), stats
+
+
+def _gammas(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comparison], chunk: int,
+            pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32]) -> npt.NDArray[np.int8]:
+    out = np.empty((len(ia), len(comps)), np.int8)
+    for lo in range(0, len(ia), chunk):
+        hi = min(lo + chunk, len(ia))
+        out[lo:hi] = gammas(comps, segment_dice(a, b, ia[lo:hi], ib[lo:hi], pa, pb))
+    return out
+
+
+def train(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comparison], s: MatchSettings,
+          g: npt.NDArray[np.int8], pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32]) -> FSModel:
+    rng = np.random.default_rng(s.seed)
+    ra = rng.integers(0, len(a), s.u_sample)
+    rb = rng.integers(0, len(b), s.u_sample)
+    u = level_frequencies(_gammas(a, b, ra, rb, comps, s.chunk, pa, pb), comps)
+    sample = g if len(g) <= s.em_sample else g[rng.choice(len(g), s.em_sample, replace=False)]
+    return train_sessions(sample, comps, u, float(len(a)) * float(len(b)), scale=len(g) / max(len(sample), 1))
+
+
+def _fills(es: EncodedSet, pop: npt.NDArray[np.int32]) -> dict[str, float]:
+    out = {}
+    for j, (name, _, words) in enumerate(es.segments):
+        col = pop[:, j]
+        present = col[col > 0]
+        out[name] = float(present.mean()) / (64 * words) if len(present) else 0.3
+    return out
+
+
+def greedy_one_to_one(ia: I64, ib: I64, score: F64) -> npt.NDArray[np.bool_]:
+    """Keep the best-scoring pair of each record, greedily (ties by the order given)."""
+    order = np.argsort(-score, kind="stable")
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    keep = np.zeros(len(ia), np.bool_)
+    for k in order.tolist():
+        x, y = int(ia[k]), int(ib[k])
+        if x in used_a or y in used_b:
+            continue
+        used_a.add(x)
+        used_b.add(y)
+        keep[k] = True
+    return keep
+
+
+def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSettings(),
+              model: FSModel | None = None) -> PairLinks:
+    """Link two countries' encodings."""
+    _check([a, b])
+    t0 = time.perf_counter()
+    blip = float(a.schema.get("x-tipnet", {}).get("blip", 0.0))
+    pa, pb = popcounts(a), popcounts(b)
+    comps = model.comparisons if model else default_comparisons(a.segments, blip, _fills(a, pa))
+    ia, ib, stats = candidate_pairs(a, b, settings.max_block_pairs)
+    g = _gammas(a, b, ia, ib, comps, settings.chunk, pa, pb)
+    t1 = time.perf_counter()
+    if model is None:
+        model = train(a, b, ia, ib, comps, settings, g, pa, pb)
+    t2 = time.perf_counter()
+    weight = model.match_weight(g)
+    prob = 1.0 / (1.0 + np.exp2(-weight))
+    acc = prob >= settings.threshold
+    ia, ib, prob, weight = ia[acc], ib[acc], prob[acc], weight[acc]
+    if settings.one_to_one:
+        keep = greedy_one_to_one(ia, ib, prob)
+        ia, ib, prob, weight = ia[keep], ib[keep], prob[keep], weight[keep]
+    stats |= {"accepted_pairs": int(len(ia)), "seconds_compare": round(t1 - t0, 3),
+              "seconds_train": round(t2 - t1, 3), "seconds_total": round(time.perf_counter() - t0, 3)}
+    log.info("linked %s-%s: %d candidate pairs, %d links in %.1f s", a.country, b.country,
+             stats["candidate_pairs"], len(ia), stats["seconds_total"])
+    return PairLinks(a.country, b.country, ia, ib, prob, weight, model, stats)
+
+
+@dataclass
+class Clusters:
+    """Cluster id per (country, pseudonym) of every linked record."""
+
+    rows: list[dict[str, Any]]
+    pairs: list[PairLinks]
+
+    def for_country(self, country: str) -> list[dict[str, Any]]:
+        """What the hub returns to one country: its own pseudonyms only, with cluster ids and the other countries."""
+        return [r for r in self.rows if r["country"] == country.upper()]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return list(self.rows)
+
+
+class _UnionFind:
+    def __init__(self, n: int, country: list[int]) -> None:
+        self.parent = list(range(n))
+        self.countries: list[set[int]] = [{c} for c in country]
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union_if_disjoint(self, x: int, y: int) -> bool:
+        rx, ry = self.find(x), self.find(y)
+        if rx == ry:
+            return True
+        if self.countries[rx] & self.countries[ry]:
+            return False  # conflict: two records of one country
+        if len(self.countries[rx]) < len(self.countries[ry]):
+            rx, ry = ry, rx
+        self.parent[ry] = rx
+        self.countries[rx] |= self.countries[ry]
+        return True
+
+
+def link_many(sets: Sequence[EncodedSet], settings: MatchSettings = MatchSettings()) -> Clusters:
+    """Link every pair of countries, then cluster with at most one record per country per cluster."""
+    _check(sets)
+    offsets = np.cumsum([0] + [len(s) for s in sets])
+    country_of = np.repeat(np.arange(len(sets)), [len(s) for s in sets]).tolist()
+    pairs: list[PairLinks] = []
+    edges_u: list[I64] = []
+    edges_v: list[I64] = []
+    edges_p: list[F64] = []
+    for i, j in combinations(range(len(sets)), 2):
+        links = link_pair(sets[i], sets[j], settings)
+        pairs.append(links)
+        edges_u.append(links.ia + offsets[i])
+        edges_v.append(links.ib + offsets[j])
+        edges_p.append(links.probability)
+    u, v, p = np.concatenate(edges_u), np.concatenate(edges_v), np.concatenate(edges_p)
+    uf = _UnionFind(int(offsets[-1]), country_of)
+    conflicts = 0
+    for k in np.argsort(-p, kind="stable").tolist():
+        if not uf.union_if_disjoint(int(u[k]), int(v[k])):
+            conflicts += 1
+    best = np.zeros(int(offsets[-1]))
+    np.maximum.at(best, u, p)
+    np.maximum.at(best, v, p)
+    members: dict[int, list[int]] = {}
+    for x in np.unique(np.concatenate([u, v])).tolist():
+        members.setdefault(uf.find(x), []).append(x)
+    rows = []
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        pseud = sorted(f"{sets[country_of[x]].country}:{sets[country_of[x]].pseudonyms[x - offsets[country_of[x]]]}"
+                       for x in group)
+        cid = "k" + hashlib.sha256("|".join(pseud).encode()).hexdigest()[:20]
+        countries = sorted(sets[country_of[x]].country for x in group)
+        for x in group:
+            c = country_of[x]
+            rows.append({"country": sets[c].country, "pseudonym": str(sets[c].pseudonyms[x - offsets[c]]),
+                         "cluster_id": cid, "cluster_size": len(group), "countries": countries,
+                         "probability": round(float(best[x]), 4)})
+    rows.sort(key=lambda r: (r["cluster_id"], r["country"]))
+    log.info("clustered %d countries: %d clusters, %d merges refused as conflicts",
+             len(sets), len({r["cluster_id"] for r in rows}), conflicts)
+    return Clusters(rows, pairs)

@@ -1,0 +1,157 @@
+"""Linkage schema (clkhash v3 JSON), keys, the in-country encoder and the CLK file formats."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tipnet.link.clk import read_encoded
+from tipnet.link.encode import encode_records, tokens_of
+from tipnet.link.keys import PseudonymKey, SecretError, derive_keys, read_secret
+from tipnet.link.schema import Feature, LinkageSchema, person_schema
+
+SECRET = b"shared-secret-of-national-authorities"
+COLS = {
+    "record_id": ["r1", "r2", "r3"],
+    "given_names": ["María José", "Maria Jose", "Pedro"],
+    "family_names": ["García López", "GARCIA LOPEZ", "Quispe"],
+    "birth_date": ["1990-05-17", "1990-05-17", ""],
+    "sex": ["female", "female", "male"],
+    "place_of_birth": ["Cusco, Cusco", "Cusco", ""],
+}
+
+# A clkhash v3 schema as clkhash's own documentation writes them (shared filter, ignored feature, xor folds).
+CLKHASH_V3 = {
+    "version": 3,
+    "clkConfig": {"l": 1024, "xorFolds": 1, "kdf": {"type": "HKDF", "hash": "SHA256", "salt": "SCbL2zHNnmsckfzchsNkZY9XoHk96P/G5nUBrM7ybymlEFsMV6PAeDZCNp3rfNUPCtLDMOGQHG4pCQpfhiHCyA==", "info": "c2NoZW1hX2V4YW1wbGU=", "keySize": 64}},  # noqa: E501
+    "features": [
+        {"identifier": "INDEX", "ignored": True},
+        {"identifier": "NAME freetext", "format": {"type": "string", "encoding": "utf-8", "case": "mixed",
+                                                   "minLength": 3},
+         "hashing": {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerToken": 30},
+                     "hash": {"type": "doubleHash"}}},
+        {"identifier": "DOB YYYY/MM/DD", "format": {"type": "date", "format": "%Y/%m/%d"},
+         "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": True}, "strategy": {"bitsPerFeature": 200},
+                     "missingValue": {"sentinel": ""}}},
+        {"identifier": "GENDER", "format": {"type": "enum", "values": ["M", "F"]},
+         "hashing": {"comparison": {"type": "exact"}, "strategy": {"bitsPerToken": 20}}},
+    ],
+}
+HASHING_KEYS = {"comparison", "strategy", "hash", "missingValue"}  # clkhash v3: additionalProperties false
+
+
+def _encode(schema, cols=COLS, secret=SECRET, country="PER", rng=None):
+    key = PseudonymKey.from_secret(b"peru-own-key-0123", country)
+    return encode_records(cols, cols["record_id"], schema, secret, key, country, rng=rng)
+
+
+def test_schema_json_is_clkhash_v3_shaped_and_round_trips():
+    schema = person_schema()
+    d = schema.to_json()
+    assert d["version"] == 3 and d["clkConfig"]["kdf"]["type"] == "HKDF"
+    assert d["clkConfig"]["l"] == sum(f["x-tipnet"]["segmentBits"] for f in d["features"])
+    for f in d["features"]:
+        assert set(f["hashing"]) <= HASHING_KEYS
+        assert f["hashing"]["comparison"]["type"] in ("ngram", "exact")
+        assert list(f["hashing"]["strategy"]) in (["bitsPerToken"], ["bitsPerFeature"])
+        assert f["format"]["type"] in ("string", "date", "enum", "integer")
+    assert LinkageSchema.loads(schema.dumps()) == schema
+    assert LinkageSchema.loads(schema.dumps()).fingerprint() == schema.fingerprint()
+    assert "secret" not in schema.dumps().lower()
+
+
+def test_reads_a_clkhash_schema():
+    schema = LinkageSchema.from_json(CLKHASH_V3)
+    assert schema.layout == "shared" and schema.l == 1024 and schema.xor_folds == 1
+    assert [f.identifier for f in schema.features] == ["NAME freetext", "DOB YYYY/MM/DD", "GENDER"]
+    assert schema.ignored == ("INDEX",)
+    assert schema.features[1].positional and schema.features[1].bits_per_feature == 200
+    again = LinkageSchema.from_json(schema.to_json())
+    assert again.features == schema.features and again.kdf == schema.kdf
+    # it encodes: one shared 1024-bit filter (2048 before the fold)
+    cols = {"record_id": ["a", "b"], "NAME freetext": ["Ana Quispe", "Ana Quispe"],
+            "DOB YYYY/MM/DD": ["1990/01/02", ""], "GENDER": ["F", "F"]}
+    es = _encode(schema, cols)
+    assert es.clks.shape == (2, 16) and es.segments == (("clk", 0, 16),)
+
+
+def test_tokens_are_clkhash_ngrams():
+    f = Feature("x", n=2)
+    assert tokens_of(f, "ana") == [" a", "an", "na", "a "]
+    assert tokens_of(Feature("x", n=2, positional=True), "ab") == ["1  a", "2 ab", "3 b "]
+    assert tokens_of(Feature("d", tokens="date_parts"), "1990-05-17")[:3] == ["y1990", "m05", "d17"]
+    assert tokens_of(f, "ana", salt="1990")[0] == "1990\x1f a"
+    assert tokens_of(f, "") == []
+
+
+def test_keys_are_per_field_and_never_printed():
+    keys = derive_keys(SECRET, person_schema())
+    values = list(keys.features.values())
+    assert len(set(values)) == len(values) == 6 and all(len(v) == 32 for v in values)
+    assert keys.blocking not in values
+    assert "FieldKeys" in repr(keys) and SECRET.hex() not in repr(keys)
+    assert derive_keys(SECRET, person_schema()).features == keys.features
+    assert derive_keys(SECRET + b"x", person_schema()).features["given"] != keys.features["given"]
+    with pytest.raises(SecretError):
+        derive_keys(b"short", person_schema())
+
+
+def test_read_secret(tmp_path, monkeypatch):
+    (tmp_path / "s").write_bytes(SECRET + b"\n")
+    assert read_secret(tmp_path / "s") == SECRET
+    monkeypatch.setenv("TIPNET_LINK_SECRET", SECRET.decode())
+    assert read_secret(env="TIPNET_LINK_SECRET") == SECRET
+    with pytest.raises(SecretError):
+        read_secret(env="TIPNET_NO_SUCH_VARIABLE")
+
+
+def test_pseudonyms_are_keyed_per_country():
+    a = PseudonymKey.from_secret(b"peru-own-key-0123", "PER")
+    b = PseudonymKey.from_secret(b"chile-own-key-012", "CHL")
+    assert a.pseudonym("r1") == a.pseudonym("r1") != b.pseudonym("r1")
+    assert len(a.pseudonym("r1")) == 32 and "r1" not in a.pseudonym("r1")
+
+
+def test_encoding_is_deterministic_without_flips_and_similar_for_variants():
+    plain = person_schema(hardened=False)
+    es = _encode(plain)
+    assert es.clks.dtype == np.uint64 and es.clks.shape == (3, plain.words)
+    assert np.array_equal(_encode(plain).clks, es.clks)
+    assert not np.array_equal(_encode(plain, secret=SECRET + b"!").clks, es.clks)
+    # accents and case do not change the encoding; a missing field is an all-zero segment
+    assert np.array_equal(es.clks[0], es.clks[1])  # "Cusco, Cusco" and "Cusco": the town is what counts
+    seg = {name: (s, w) for name, s, w in es.segments}
+    s, w = seg["given"]
+    assert np.array_equal(es.clks[0, s:s + w], es.clks[1, s:s + w])
+    s, w = seg["dob"]
+    assert not es.clks[2, s:s + w].any()
+    # keyed blocking tokens are shared by the two variants
+    t0 = set(es.block_tok[es.block_rec == 0].tolist())
+    t1 = set(es.block_tok[es.block_rec == 1].tolist())
+    assert len(t0 & t1) >= 5
+
+
+def test_hardened_encoding_flips_bits_but_keeps_missing_segments_empty():
+    schema = person_schema(hardened=True)
+    a = _encode(schema, rng=np.random.default_rng(1))
+    b = _encode(schema, rng=np.random.default_rng(2))
+    assert not np.array_equal(a.clks, b.clks)
+    s, w = next((s, w) for name, s, w in a.segments if name == "dob")
+    assert not a.clks[2, s:s + w].any()
+    balanced = _encode(person_schema(hardened=False).hardened(blip=0.0, balance=True))
+    s, w = next((s, w) for name, s, w in balanced.segments if name == "given")
+    assert int(np.bitwise_count(balanced.clks[0, s:s + w]).sum()) == w * 64 // 2  # constant weight
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_clk_files_round_trip(tmp_path, suffix):
+    es = _encode(person_schema(hardened=False))
+    back = read_encoded(es.write(tmp_path / f"per{suffix}"))
+    assert np.array_equal(back.clks, es.clks)
+    assert back.pseudonyms.tolist() == es.pseudonyms.tolist()
+    assert sorted(zip(back.block_rec.tolist(), back.block_tok.tolist(), strict=True)) == \
+        sorted(zip(es.block_rec.tolist(), es.block_tok.tolist(), strict=True))
+    assert back.segments == es.segments and back.fingerprint == es.fingerprint and back.country == "PER"
+    if suffix == ".jsonl":
+        header = json.loads((tmp_path / "per.jsonl").read_text().splitlines()[0])
+        assert header["format"] == "tipnet-clk" and header["count"] == 3
