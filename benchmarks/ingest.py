@@ -319,24 +319,34 @@ def write_prefix(src: Path, dest: Path, rows: int) -> None:
 
 def _child(args: argparse.Namespace) -> None:
     """Runs inside a measured process: one tipnet import or validation; the outcome goes to args.result."""
+    import resource
+
     from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
     from tipnet.settings import Settings
 
+    try:  # SQLite imports run in a worker process (tipnet.ingest.worker) when the code base has one
+        from tipnet.ingest import worker
+    except ImportError:
+        worker = None  # type: ignore[assignment]
     settings = Settings.from_env(home=Path(args.home))
     options = ImportOptions(country=COUNTRY)
     csv_path = Path(args.csv)
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"worker_process": worker is not None}
     if args.child == "import":
         from tipnet.store import Database
 
         t0 = time.perf_counter()
         db = Database(f"sqlite:///{args.db}")
         db.upgrade()
+        db.dispose()
         result["setup_seconds"] = time.perf_counter() - t0
         profiler = None
         if args.profile_out:
             import cProfile
 
+            if worker is not None:  # profile the import where it runs: do here what the worker does
+                worker._IN_WORKER = True  # type: ignore[attr-defined]
+                result["worker_process"] = False
             profiler = cProfile.Profile()
             profiler.enable()
         t0 = time.perf_counter()
@@ -345,16 +355,29 @@ def _child(args: argparse.Namespace) -> None:
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile_out)
+        t0 = time.perf_counter()
+        if worker is not None and hasattr(worker, "shutdown"):
+            # reap the worker now, so that its peak RSS is in RUSAGE_CHILDREN; it exits once the WAL checkpoint
+            # that follows the commit (on a background thread) is done
+            worker.shutdown()
+        result["after_seconds"] = time.perf_counter() - t0
+        wal = Path(str(args.db) + "-wal")
+        result["wal_bytes_after"] = wal.stat().st_size if wal.exists() else 0
         import sqlite3
 
         con = sqlite3.connect(args.db)
         result["persons_in_db"] = con.execute("SELECT count(*) FROM persons").fetchone()[0]
         con.close()
-        db.dispose()
+        if report.quarantine_path:
+            q = pl.read_csv(report.quarantine_path, columns=["tipnet_row"], infer_schema=False)
+            result["quarantined_rows"] = sorted(int(x) for x in q["tipnet_row"].to_list())
     else:
         t0 = time.perf_counter()
         report = validate_file(csv_path, options, settings=settings)
         result["seconds"] = time.perf_counter() - t0
+    # peak RSS (ru_maxrss, KiB) of this process and of the largest process it started and reaped (the worker)
+    result["rss_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result["rss_children"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     result.update(
         rows_total=report.rows_total, rows_valid=report.rows_valid, rows_invalid=report.rows_invalid,
         rows_accepted=report.rows_accepted, rows_quarantined=report.rows_quarantined,
@@ -417,10 +440,15 @@ def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None =
     if profile_out:
         cmd += ["--profile-out", str(profile_out)]
     log = workdir / f"log-{kind}.txt"
+    load_before = os.getloadavg()[0]
     wall, rss, code = _measure(cmd, log)
     if code != 0 or not result.is_file():
         sys.exit(f"tipnet {kind} failed (exit {code}); see {log}:\n{log.read_text()[-3000:]}")
     detail = json.loads(result.read_text())
+    detail["load"] = (load_before, os.getloadavg()[0])
+    if detail["rss_children"] > 0:
+        # the import ran in a worker process: count both processes' peaks (an upper bound of their sum)
+        rss = detail["rss_self"] + detail["rss_children"]
     return Run(f"tipnet {kind}", detail["rows_total"], detail["seconds"], wall, rss, detail)
 
 
@@ -452,6 +480,7 @@ def run_frictionless(ds: Dataset, workdir: Path, rows: int) -> Run:
     write_prefix(ds.csv, tiny, 10)
     startup, _, _ = _measure([*cmd[:2], tiny.name, *cmd[3:]], workdir / "frictionless-tiny.json", cwd=workdir)
     out = workdir / "frictionless-report.json"
+    load_before = os.getloadavg()[0]
     wall, rss, code = _measure(cmd, out, cwd=workdir)
     text = out.read_text()
     try:
@@ -469,7 +498,8 @@ def run_frictionless(ds: Dataset, workdir: Path, rows: int) -> Run:
     detail = {"errors": task["stats"].get("errors"),
               "invalid_rows": len({e.get("rowNumber") for e in errors}),
               "planted_in_prefix": planted, "error_types": types, "startup_seconds": startup,
-              "cli_seconds": wall, "command": " ".join(["frictionless", *cmd[1:]])}
+              "cli_seconds": wall, "command": " ".join(["frictionless", *cmd[1:]]),
+              "load": (load_before, os.getloadavg()[0])}
     return Run("frictionless validate", rows, max(wall - startup, 1e-9), wall, rss, detail)
 
 
@@ -482,16 +512,47 @@ def machine() -> dict[str, str]:
 
     cpu, ram = "unknown", "unknown"
     try:
+        git = ["git", "-C", str(ROOT)]
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+        commit += " (with uncommitted changes under src/)" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    try:
         cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                     if ln.startswith("model name")), cpu)
         mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
         ram = f"{int(mem.group(1)) / 1024**2:.1f} GiB" if mem else ram
     except OSError:
         pass
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "ram": ram, "python": platform.python_version(),
+    return {"commit": commit, "argv": " ".join(["python", "benchmarks/ingest.py", *sys.argv[1:]]),
+            "nproc": str(os.cpu_count()), "cpu": cpu, "ram": ram,
+            "python": platform.python_version(),
             "os": platform.platform(), "load": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
             "versions": f"polars {pl.__version__}, pyarrow {pa.__version__}, "
                         f"frictionless {frictionless.__version__}"}
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run with the median time (of an odd number of runs; the lower middle one otherwise); every run's time
+    and load average are kept in its detail."""
+    ordered = sorted(runs, key=lambda r: r.seconds)
+    mid = ordered[(len(ordered) - 1) // 2]
+    mid.detail["runs"] = [(r.seconds, r.peak_rss, r.detail.get("load")) for r in runs]
+    mid.detail["peak_rss_max"] = max(r.peak_rss for r in runs)
+    return mid
+
+
+def _runs_note(r: Run) -> str:
+    runs = r.detail.get("runs") or []
+    if len(runs) < 2:
+        return ""
+    times = ", ".join(f"{t:.2f}" for t, _, _ in runs)
+    loads = ", ".join(f"{ld[0]:.1f}" for _, _, ld in runs if ld)
+    return (f" Median of {len(runs)} runs; times {times} s; 1-minute load average at the start of each run "
+            f"{loads}; largest peak RSS of the runs {_mb(r.detail['peak_rss_max'])}.")
 
 
 def _mb(b: float) -> str:
@@ -520,7 +581,8 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
     out = [
         "## Ingest",
         "",
-        f"Measured {dt.date.today().isoformat()} on {info['nproc']} cores ({info['cpu']}), "
+        f"Measured {dt.date.today().isoformat()} at commit {info['commit']} on {info['nproc']} cores "
+        f"({info['cpu']}), "
         f"{info['ram']} RAM; Python {info['python']}, {info['versions']}; {info['os']}. Load average "
         f"(1 / 5 / 15 min) when the runs ended: {info['load']}.",
         "",
@@ -544,16 +606,23 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
         f"SQLite file, timed from the call to the committed transaction: {d['rows_accepted']:,} rows stored "
         f"+ {d['rows_quarantined']:,} quarantined = {n:,}, and the quarantined rows are exactly the planted "
         f"ones (checked). Process wall adds interpreter start-up, imports and creating the schema "
-        f"({d['setup_seconds']:.1f}s).",
+        f"({d['setup_seconds']:.1f}s)."
+        + (f" The import runs in tipnet's SQLite worker process (`tipnet.ingest.worker`, started by the "
+           f"first import, which is timed); peak RSS is that worker's ({_mb(d['rss_children'])}) plus the "
+           f"calling process's ({_mb(d['rss_self'])})." if d.get("rss_children") else "")
+        + (f" After the commit the worker copies the WAL into the database file on a background thread "
+           f"(not timed: {d['after_seconds']:.1f}s from the commit until the worker had checkpointed and exited; "
+           f"WAL left: {d.get('wal_bytes_after', 0):,} bytes)." if "after_seconds" in d else "")
+        + _runs_note(imp),
         f"- **tipnet validate**: `validate_file`, the same checks, nothing written; "
-        f"{val.detail['rows_invalid']:,} invalid rows found.",
+        f"{val.detail['rows_invalid']:,} invalid rows found." + _runs_note(val),
         f"- **frictionless**: `{fr.detail['command']}` on {prefix}, with the Table Schema from "
         f"`tipnet.standard.schemas.table_schema()` (the fields of the file's {len(COLUMNS)} columns). "
         f"Time is the CLI process ({fr.detail['cli_seconds']:.1f}s) minus its start-up "
         f"({fr.detail['startup_seconds']:.1f}s, the same command on a 10-row file). It flagged "
         f"{fr.detail['invalid_rows']:,} of the {fr.detail['planted_in_prefix']:,} planted invalid rows: the "
         f"Table Schema only has types, ranges, enums and patterns, so e.g. unknown country codes shaped like "
-        f"codes pass.",
+        f"codes pass." + _runs_note(fr),
         f"- **Speed ratio** = tipnet import rows/s ÷ frictionless rows/s = {ratio:.1f}x "
         f"(with frictionless start-up included: {imp.rows_per_s / (fr.rows / fr.wall_seconds):.1f}x).",
         "- **Peak RSS**: each run's own high-water mark (`ru_maxrss` from `wait4`, taken by a small launcher "
@@ -564,6 +633,8 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
         "```",
         command,
         "```",
+        "",
+        f"These figures came from `{info['argv']}`.",
         "",
     ]
     return "\n".join(out)
@@ -581,22 +652,25 @@ def update_benchmarks_md(section: str) -> Path:
     return path
 
 
-# Where an import's time goes: (label, file name, function) of cProfile entries, cumulative time.
+# Where an import's time goes: (label, file name, function) of cProfile entries, cumulative time. The profile is
+# of the importing thread only: the SQLite writes run on a writer thread (tipnet.store.bulk.BackgroundIngest),
+# and show here as the time the importing thread waits for that writer.
 STAGES = [
-    ("file checks + SHA-256 of the file", "pipeline.py", "file_sha256"),
+    ("SHA-256 of the file", "pipeline.py", "file_sha256"),
     ("open: encoding, delimiter, header", "pipeline.py", "_open"),
     ("choose and bind the profile", "pipeline.py", "resolve_profile"),
-    ("read CSV chunks (pyarrow -> polars)", "readers.py", "chunks"),
+    ("read CSV blocks (polars)", "readers.py", "_csv_fast"),
+    ("  parse blocks", "readers.py", "_parse_block"),
+    ("  short-row check", "readers.py", "_check_short_rows"),
     ("map columns (apply_profile)", "profiles.py", "apply_profile"),
     ("type and check fields (convert)", "convert.py", "convert"),
-    ("  vocabulary/country/boolean look-ups (_map_unique)", "convert.py", "_map_unique"),
-    ("  dates (_dates)", "convert.py", "_dates"),
+    ("  look-ups: codes, countries, yes/no (_Lookup.finish)", "convert.py", "finish"),
+    ("  dates (_date_field)", "convert.py", "_date_field"),
     ("  cross-field checks (_derive)", "convert.py", "_derive"),
-    ("row problems -> messages (_message)", "pipeline.py", "_message"),
-    ("store accepted rows (RecordSink.accept)", "pipeline.py", "accept"),
-    ("  of which SQLite adbc_ingest", "bulk.py", "ingest"),
+    ("hand accepted rows to the writer (RecordSink.accept)", "pipeline.py", "accept"),
+    ("wait for the writer to finish (RecordSink.close)", "pipeline.py", "close"),
     ("quarantine rejected rows", "pipeline.py", "reject"),
-    ("commit", "dbapi.py", "commit"),
+    ("commit", "bulk.py", "commit"),
 ]
 
 
@@ -619,6 +693,22 @@ def print_profile(prof: Path, top: int = 30) -> None:
 # ---------------------------------------------------------------- main
 
 
+def _check_import(run: Run, n: int, planted: int, expected_rows: list[int]) -> None:
+    d = run.detail
+    if d["file_error"]:
+        sys.exit(f"tipnet import failed: {d['file_error']}")
+    if d["rows_accepted"] + d["rows_quarantined"] != n or d["rows_total"] != n:
+        sys.exit(f"row counts do not add up: {d['rows_accepted']:,} accepted + {d['rows_quarantined']:,} "
+                 f"quarantined of {d['rows_total']:,} read; {n:,} in the file")
+    if d["rows_quarantined"] != planted:
+        sys.exit(f"{d['rows_quarantined']:,} rows quarantined, {planted:,} planted invalid; "
+                 f"{d['problem_counts']}")
+    if d["persons_in_db"] != d["rows_accepted"]:
+        sys.exit(f"{d['persons_in_db']:,} persons in the store, {d['rows_accepted']:,} accepted")
+    if d.get("quarantined_rows") != sorted(expected_rows):
+        sys.exit("the rows in the quarantine file are not the planted invalid rows")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="tipnet ingest benchmark (see the module docstring)")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows to generate (default 1,000,000)")
@@ -633,6 +723,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--profile", action="store_true",
                     help="also run the import under cProfile and print the hot spots")
     ap.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each measurement this many times and report the median (default 1)")
     # internal: the measured child processes
     ap.add_argument("--child", choices=["import", "validate"], help=argparse.SUPPRESS)
     for name in ("--csv", "--home", "--db", "--result", "--profile-out"):
@@ -653,33 +745,38 @@ def main(argv: list[str] | None = None) -> int:
         while fh.read(64 * 1024 * 1024):
             pass
 
-    print(f"tipnet import of {n:,} rows ...", flush=True)
-    imp = run_tipnet("import", ds, workdir)
+    imports = []
+    for i in range(args.repeat):
+        print(f"tipnet import of {n:,} rows ({i + 1}/{args.repeat}) ...", flush=True)
+        imports.append(run_tipnet("import", ds, workdir))
+        print(f"  {imports[-1].seconds:.2f}s, {imports[-1].rows_per_s:,.0f} rows/s, "
+              f"peak RSS {_mb(imports[-1].peak_rss)}, load {imports[-1].detail['load'][0]:.1f}", flush=True)
+    imp = median_run(imports)
+    for run in imports:
+        _check_import(run, n, planted, ds.meta["invalid_row_numbers"])
     d = imp.detail
-    if d["file_error"]:
-        sys.exit(f"tipnet import failed: {d['file_error']}")
-    if d["rows_accepted"] + d["rows_quarantined"] != n or d["rows_total"] != n:
-        sys.exit(f"row counts do not add up: {d['rows_accepted']:,} accepted + {d['rows_quarantined']:,} "
-                 f"quarantined of {d['rows_total']:,} read; {n:,} in the file")
-    if d["rows_quarantined"] != planted:
-        sys.exit(f"{d['rows_quarantined']:,} rows quarantined, {planted:,} planted invalid; "
-                 f"{d['problem_counts']}")
-    if d["persons_in_db"] != d["rows_accepted"]:
-        sys.exit(f"{d['persons_in_db']:,} persons in the store, {d['rows_accepted']:,} accepted")
     print(f"  ok: {d['rows_accepted']:,} accepted + {d['rows_quarantined']:,} quarantined = {n:,}; "
           f"quarantined = planted invalid ({planted:,}); problems {d['problem_counts']}")
 
-    print("tipnet validate ...", flush=True)
-    val = run_tipnet("validate", ds, workdir)
-    if val.detail["rows_invalid"] != planted or val.detail["rows_total"] != n:
-        sys.exit(f"validate: {val.detail['rows_invalid']:,} invalid of {val.detail['rows_total']:,} rows; "
-                 f"planted {planted:,}")
+    validations = []
+    for i in range(args.repeat):
+        print(f"tipnet validate ({i + 1}/{args.repeat}) ...", flush=True)
+        validations.append(run_tipnet("validate", ds, workdir))
+        v = validations[-1].detail
+        if v["rows_invalid"] != planted or v["rows_total"] != n:
+            sys.exit(f"validate: {v['rows_invalid']:,} invalid of {v['rows_total']:,} rows; planted {planted:,}")
+    val = median_run(validations)
 
     fr_rows = n if args.frictionless_rows <= 0 else min(args.frictionless_rows, n)
-    print(f"frictionless validate of {fr_rows:,} rows ...", flush=True)
-    fr = run_frictionless(ds, workdir, fr_rows)
+    frs = []
+    for i in range(args.repeat):
+        print(f"frictionless validate of {fr_rows:,} rows ({i + 1}/{args.repeat}) ...", flush=True)
+        frs.append(run_frictionless(ds, workdir, fr_rows))
+    fr = median_run(frs)
 
     command = f".venv/bin/python benchmarks/ingest.py --rows {n}"
+    if args.repeat != 1:
+        command += f" --repeat {args.repeat}"
     if args.frictionless_rows != DEFAULT_FRICTIONLESS_ROWS:
         command += f" --frictionless-rows {args.frictionless_rows}"
     if n == 1_000_000 and args.frictionless_rows == DEFAULT_FRICTIONLESS_ROWS:

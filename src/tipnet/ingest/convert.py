@@ -1,19 +1,22 @@
 """Vectorised checks: text columns from a profile -> typed standard columns, plus every problem found.
 
-Values are checked a column at a time (polars expressions); vocabulary and country look-ups run once per distinct
-value, never once per row. Nothing here raises on bad data: problems come back as a frame of
-(row, code, field, value).
+Values are checked a column at a time (polars expressions); vocabulary, country and yes/no look-ups run once per
+distinct value per import, never once per row. Dates and numbers take a vectorised fast path for the common
+spellings (ISO dates, plain numbers); only the other cells go through the full set of formats. Nothing here
+raises on bad data: problems come back as a frame of (row, code, field, value).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
-from tipnet.ingest.profiles import TRUTHY, Profile
+from tipnet.ingest.profiles import TRUTHY, Profile, blank_series, blank_value
 from tipnet.ingest.readers import ROW
 from tipnet.standard import Field, load_standard
 from tipnet.standard.countries import resolve_country
@@ -22,6 +25,24 @@ from tipnet.standard.model import LIST_SEPARATOR, normalise_token
 FALSY = {"0", "false", "no", "n", "non", "nao", "não", "falso", "faux"}
 PROBLEM_SCHEMA = {"row": pl.Int64, "code": pl.Utf8, "field": pl.Utf8, "value": pl.Utf8}
 MIN_DATE = dt.date(1900, 1, 1)
+ISO_DATE = r"^\d{4}-\d{1,2}-\d{1,2}$"  # read by the fast path; any other spelling takes the full one
+EXACT_FLOAT = 2**53  # integers beyond this take the full path (which goes through float)
+_DTYPES: dict[str, pl.DataType] = {
+    "string": pl.Utf8(),
+    "integer": pl.Int64(),
+    "number": pl.Float64(),
+    "date": pl.Date(),
+    "boolean": pl.Boolean(),
+    "country": pl.Utf8(),
+    "country_list": pl.Utf8(),
+    "code": pl.Utf8(),
+    "code_list": pl.Utf8(),
+}
+_LOOKUP_TYPES = {"code", "code_list", "country", "country_list", "boolean"}
+_REGION = "\x00region"
+
+# What one distinct value of a looked-up field becomes: (text as checked, typed value, problem code or None).
+Outcome = tuple[str | None, Any, str | None]
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,10 @@ class Context:
     profile: Profile
     country: str | None = None  # the submission's country: default for rows, and rows must match it
     today: dt.date = field(default_factory=dt.date.today)
+    # fields whose column is source text not yet stripped or blanked (profiles.raw_fields)
+    raw: frozenset[str] = frozenset()
+    # per field: the outcome of every distinct value seen so far in this import
+    lookups: dict[str, _Lookup] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -37,31 +62,42 @@ class Converted:
     problems: pl.DataFrame  # row, code, field, value
 
 
-def _map_unique(s: pl.Series, fn: Callable[[str], str | None]) -> pl.Series:
-    uniq = s.drop_nulls().unique().to_list()
-    if not uniq:
-        return pl.Series(s.name, [None] * len(s), dtype=pl.Utf8)
-    mapping = {u: fn(u) for u in uniq}
-    return s.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+# ---------------------------------------------------------------- problems
 
 
-def _apply_value_map(raw: pl.Series, pmap: dict[str, str], is_list: bool) -> pl.Series:
-    """A profile's own value map (e.g. 'F' -> female), applied before the vocabulary; '' means no value."""
+class _Collector:
+    def __init__(self, rows: pl.Series) -> None:
+        self.rows = rows
+        self.parts: list[pl.DataFrame] = []
 
-    def one(token: str) -> str:
-        return pmap.get(normalise_token(token), token.strip())
+    def add(
+        self, mask: pl.Series, code: str, field: str, value: pl.Series | Callable[[pl.Series], pl.Series]
+    ) -> None:
+        """Rows where mask is true get a problem; value: the full column, or a function of the mask that returns
+        the values of those rows only (computed only when there is a problem)."""
+        if mask.null_count():
+            mask = mask.fill_null(False)
+        if not mask.any():
+            return
+        values = value(mask) if callable(value) else value.filter(mask)
+        self.add_rows(self.rows.filter(mask), code, field, values)
 
-    def apply(value: str) -> str | None:
-        if is_list:
-            out = LIST_SEPARATOR.join(t for t in (one(x) for x in value.split(LIST_SEPARATOR)) if t)
-        else:
-            out = one(value)
-        return out or None
+    def add_rows(self, rows: pl.Series, code: str, field: str, values: pl.Series) -> None:
+        if not len(rows):
+            return
+        self.parts.append(
+            pl.DataFrame({"row": rows, "value": values.cast(pl.Utf8)}).select(
+                pl.col("row"), pl.lit(code).alias("code"), pl.lit(field).alias("field"), pl.col("value")
+            )
+        )
 
-    uniq = raw.drop_nulls().unique().to_list()
-    return (
-        raw.replace_strict({u: apply(u) for u in uniq}, default=None, return_dtype=pl.Utf8) if uniq else raw
-    )
+    def result(self) -> pl.DataFrame:
+        if not self.parts:
+            return pl.DataFrame(schema=PROBLEM_SCHEMA)
+        return pl.concat(self.parts)
+
+
+# ---------------------------------------------------------------- look-ups (codes, countries, yes/no)
 
 
 def _resolver_code(f: Field) -> Callable[[str], str | None]:
@@ -88,9 +124,6 @@ def _resolver_code(f: Field) -> Callable[[str], str | None]:
         return LIST_SEPARATOR.join(sorted(codes, key=order.__getitem__)) if codes else ""
 
     return many
-
-
-_REGION = "\x00region"
 
 
 def _resolver_country(f: Field, ctx: Context) -> Callable[[str], str | None]:
@@ -122,8 +155,192 @@ def _resolver_country(f: Field, ctx: Context) -> Callable[[str], str | None]:
     return many
 
 
-def _dates(raw: pl.Series, day_first: bool) -> pl.Series:
-    s = raw.str.strip_chars()
+def _mapped_value(pmap: dict[str, str], is_list: bool) -> Callable[[str], str | None]:
+    """A profile's own value map (e.g. 'F' -> female), applied before the vocabulary; '' means no value."""
+
+    def one(token: str) -> str:
+        return pmap.get(normalise_token(token), token.strip())
+
+    def apply(value: str) -> str | None:
+        if is_list:
+            out = LIST_SEPARATOR.join(t for t in (one(x) for x in value.split(LIST_SEPARATOR)) if t)
+        else:
+            out = one(value)
+        return out or None
+
+    return apply
+
+
+def _outcome_fn(f: Field, ctx: Context) -> Callable[[str | None], Outcome]:
+    """The whole chain for one distinct cell: blank, value map, default, NUL check, look-up."""
+    missing = ctx.profile.missing_values
+    pmap = ctx.profile.value_map(f.name)
+    mapped = _mapped_value(pmap, f.is_list) if pmap else None
+    default = _default(f, ctx)
+    if f.type == "boolean":
+
+        def resolve(text: str) -> tuple[Any, str | None]:
+            key = text.strip().lower()
+            if key in TRUTHY:
+                return True, None
+            if key in FALSY:
+                return False, None
+            return None, "invalid-boolean"
+
+    elif f.type in ("code", "code_list"):
+        code_of = _resolver_code(f)
+
+        def resolve(text: str) -> tuple[Any, str | None]:
+            code = code_of(text)
+            if code is None:
+                return None, "invalid-code"
+            return code or None, None
+
+    else:
+        country_of = _resolver_country(f, ctx)
+
+        def resolve(text: str) -> tuple[Any, str | None]:
+            code = country_of(text)
+            if code == _REGION:
+                return None, "region-not-country"
+            if code is None:
+                return None, "invalid-country"
+            return code or None, None
+
+    def outcome(value: str | None) -> Outcome:
+        text = blank_value(value, missing)
+        if text is not None and mapped is not None:
+            text = mapped(text)
+        if text is None:
+            text = default
+        if text is None:
+            return None, None, None
+        if "\x00" in text:
+            return text, None, "invalid-text"
+        typed, problem = resolve(text)
+        return text, typed, problem
+
+    return outcome
+
+
+class _Lookup:
+    """The outcome of every distinct value of one field seen in this import.
+
+    A chunk's cells are numbered by casting them to an Enum of the values seen so far (new values are learned
+    and the cast repeated); typed values and problems are then gathered by that number."""
+
+    def __init__(self, f: Field, ctx: Context) -> None:
+        self.name = f.name
+        self.outcome = _outcome_fn(f, ctx)
+        self.dtype = _DTYPES[f.type]
+        self.null = self.outcome(None)  # what an empty cell becomes (the default, if any)
+        self.values: list[str] = []
+        self.outcomes: list[Outcome] = []
+        self._index: dict[str, int] = {}
+        self._enum = pl.Enum([])
+        self._typed: pl.Series = pl.Series([], dtype=self.dtype)
+        self._failing: pl.Series = pl.Series([], dtype=pl.Boolean)
+
+    def index_expr(self) -> pl.Expr:
+        return pl.col(self.name).cast(self._enum, strict=False).to_physical()
+
+    def _learn(self, raw: pl.Series) -> None:
+        for v in raw.unique().to_list():
+            if v is not None and v not in self._index:
+                self._index[v] = len(self.values)
+                self.values.append(v)
+                self.outcomes.append(self.outcome(v))
+        self._enum = pl.Enum(self.values)
+        self._typed = pl.Series([o[1] for o in self.outcomes], dtype=self.dtype)
+        self._failing = pl.Series([o[2] is not None for o in self.outcomes], dtype=pl.Boolean)
+
+    def finish(self, raw: pl.Series, idx: pl.Series, rows: pl.Series, bad: _Collector) -> pl.Series:
+        """Typed values of a chunk (idx: index_expr's result for it); problems to bad."""
+        if idx.null_count() > raw.null_count():  # values not seen before
+            self._learn(raw.filter(idx.is_null()))
+            idx = raw.cast(self._enum, strict=False).to_physical()
+        typed = self._typed.gather(idx)
+        nulls = raw.is_null()
+        if self.null[1] is not None and raw.null_count():
+            typed = typed.set(nulls, self.null[1])  # type: ignore[arg-type]
+        hit = self._failing.gather(idx)
+        if self.null[2] is not None:
+            hit = hit.fill_null(False) | nulls
+        if hit.null_count():
+            hit = hit.fill_null(False)
+        if hit.any():
+            numbers = idx.filter(hit).to_list()
+            found = [self.outcomes[i] if i is not None else self.null for i in numbers]
+            codes = pl.Series([o[2] for o in found], dtype=pl.Utf8)
+            texts = pl.Series([o[0] for o in found], dtype=pl.Utf8)
+            hit_rows = rows.filter(hit)
+            for code in dict.fromkeys(o[2] for o in found):
+                assert code is not None
+                mine = codes == code
+                bad.add_rows(hit_rows.filter(mine), code, self.name, texts.filter(mine))
+        return typed.alias(self.name)
+
+
+# ---------------------------------------------------------------- text, dates, numbers
+
+
+def _default(f: Field, ctx: Context) -> str | None:
+    default = ctx.profile.defaults.get(f.name, f.default)
+    if f.name == "reporting_country" and ctx.country:
+        default = default or ctx.country
+    return default
+
+
+def _apply_value_map(raw: pl.Series, pmap: dict[str, str], is_list: bool) -> pl.Series:
+    apply = _mapped_value(pmap, is_list)
+    uniq = raw.drop_nulls().unique().to_list()
+    return (
+        raw.replace_strict({u: apply(u) for u in uniq}, default=None, return_dtype=pl.Utf8) if uniq else raw
+    )
+
+
+def _text(f: Field, raw: pl.Series, ctx: Context, is_raw: bool) -> pl.Series:
+    """A field's text as the checks see it: blanked, the profile's value map and the default applied."""
+    text = blank_series(raw, ctx.profile.missing_values) if is_raw else raw
+    pmap = ctx.profile.value_map(f.name)
+    if pmap:
+        text = _apply_value_map(text, pmap, f.is_list)
+    default = _default(f, ctx)
+    if default is not None:
+        text = text.fill_null(default)
+    return text
+
+
+def _without_nul(f: Field, text: pl.Series, rows: pl.Series, bad: _Collector) -> pl.Series:
+    nul = text.str.contains("\x00", literal=True).fill_null(False)
+    if nul.any():
+        bad.add_rows(rows.filter(nul), "invalid-text", f.name, text.filter(nul))
+        text = text.set(nul, None)  # type: ignore[arg-type]
+    return text
+
+
+def _string_field(
+    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: _Collector, maybe_nul: bool,
+    pre: pl.DataFrame | None,
+) -> pl.Series:
+    if pre is not None:  # stripped by the chunk's first pass: blank the missing values, fill the default
+        text = pre.get_column(f.name + _STRIPPED)
+        gone = text.is_in(list(ctx.profile.missing_values))
+        if gone.any():
+            text = text.set(gone, None)  # type: ignore[arg-type]
+        default = _default(f, ctx)
+        if default is not None:
+            text = text.fill_null(default)
+    else:
+        text = _text(f, raw, ctx, is_raw)
+    if maybe_nul:
+        text = _without_nul(f, text, rows, bad)
+    return text.alias(f.name)
+
+
+def _dates(text: pl.Series, day_first: bool) -> pl.Series:
+    """Every accepted spelling of a date (ISO with an optional time, year/month/day, day/month/year)."""
+    s = text.str.strip_chars()
     iso = s.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ][0-9:.]+Z?)?$", 1)
     slashed = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"] if day_first else ["%m/%d/%Y", "%m-%d-%Y"]
     frame = pl.DataFrame({"iso": iso, "s": s})
@@ -136,120 +353,187 @@ def _dates(raw: pl.Series, day_first: bool) -> pl.Series:
     ).to_series()
 
 
-class _Collector:
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self.frame = frame
-        self.parts: list[pl.DataFrame] = []
-
-    def add(self, mask: pl.Series, code: str, field: str, value: pl.Series) -> None:
-        mask = mask.fill_null(False)
-        if not mask.any():
-            return
-        part = pl.DataFrame({"row": self.frame[ROW], "value": value.cast(pl.Utf8)}).filter(mask)
-        self.parts.append(
-            part.with_columns(pl.lit(code).alias("code"), pl.lit(field).alias("field")).select(
-                list(PROBLEM_SCHEMA)
-            )
-        )
-
-    def result(self) -> pl.DataFrame:
-        if not self.parts:
-            return pl.DataFrame(schema=PROBLEM_SCHEMA)
-        return pl.concat(self.parts)
+def _full_path(raw: pl.Series, fast_ok: pl.Series | None, with_nulls: bool) -> pl.Series:
+    """Indexes of the cells the fast path did not settle: not null (or null too, where a default fills them),
+    and not read by the fast path (fast_ok None: no fast path)."""
+    todo = pl.repeat(True, len(raw), eager=True) if with_nulls else raw.is_not_null()
+    if fast_ok is not None:
+        todo = todo & ~fast_ok.fill_null(False)
+    return todo.arg_true()
 
 
-def _convert_field(f: Field, raw: pl.Series, ctx: Context, bad: _Collector) -> pl.Series:
-    present = raw.is_not_null()
-    nul = raw.str.contains("\x00", literal=True)
-    if nul.any():
-        bad.add(nul, "invalid-text", f.name, raw)
-        raw = pl.select(pl.when(nul).then(None).otherwise(raw)).to_series().alias(f.name)
-        present = raw.is_not_null()
-    if f.type == "string":
-        return raw
-    if f.type in ("integer", "number"):
-        cleaned = raw.str.strip_chars()
-        if f.type == "number":
-            cleaned = pl.select(
-                pl.when(cleaned.str.contains(r"^-?\d+,\d+$"))
-                .then(cleaned.str.replace(",", "."))
-                .otherwise(cleaned)
-            ).to_series()
-        num = cleaned.cast(pl.Float64, strict=False)
-        if f.type == "integer":
-            ok = num.is_not_null() & num.is_finite() & (num == num.floor())
-            bad.add(present & ~ok, "invalid-integer", f.name, raw)
-            typed = pl.select(pl.when(ok).then(num).otherwise(None)).to_series().cast(pl.Int64)
-        else:
-            ok = num.is_not_null() & num.is_finite()
-            bad.add(present & ~ok, "invalid-number", f.name, raw)
-            typed = pl.select(pl.when(ok).then(num).otherwise(None)).to_series()
-        if f.minimum is not None or f.maximum is not None:
-            lo = f.minimum if f.minimum is not None else float("-inf")
-            hi = f.maximum if f.maximum is not None else float("inf")
-            out = typed.is_not_null() & ((typed < lo) | (typed > hi))
-            bad.add(out, "out-of-range", f.name, raw)
-            typed = pl.select(pl.when(out).then(None).otherwise(typed)).to_series()
+def _date_field(
+    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: _Collector, maybe_nul: bool,
+    pre: pl.DataFrame | None,
+) -> pl.Series:
+    fast: pl.Series | None = None
+    if pre is not None:
+        # ISO dates as they are (not blank, not a missing value): the full path would read them the same way
+        plain = pre.get_column(f.name + _PLAIN).fill_null(False)
+        missing = [m for m in ctx.profile.missing_values if re.match(ISO_DATE, m)]
+        if missing:
+            plain = plain & ~raw.is_in(missing).fill_null(False)
+        fast = pre.get_column(f.name + _DATE).set(~plain, None)  # type: ignore[arg-type]
+    idx = _full_path(raw, None if fast is None else fast.is_not_null(), _default(f, ctx) is not None)
+    typed = fast if fast is not None else pl.repeat(None, len(raw), dtype=pl.Date, eager=True)
+    texts = raw  # the text each cell was checked as (differs from raw on the full path only)
+    if len(idx):
+        sub_rows = rows.gather(idx)
+        text = _text(f, raw.gather(idx), ctx, is_raw)
+        if maybe_nul:
+            text = _without_nul(f, text, sub_rows, bad)
+        sub = _dates(text, ctx.profile.day_first)
+        bad_date = text.is_not_null() & sub.is_null()
+        bad.add_rows(sub_rows.filter(bad_date), "invalid-date", f.name, text.filter(bad_date))
+        typed = typed.clone().scatter(idx, sub)
+        texts = raw.clone().scatter(idx, text)
+    future = typed > ctx.today
+    bad.add(future, "future-date", f.name, texts)
+    early = typed < MIN_DATE
+    bad.add(early, "out-of-range", f.name, texts)
+    out = (future | early).fill_null(False)
+    if out.any():
+        typed = typed.set(out, None)  # type: ignore[arg-type]
+    return typed.alias(f.name)
+
+
+def _number_field(
+    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: _Collector, maybe_nul: bool,
+    pre: pl.DataFrame | None,
+) -> pl.Series:
+    integer = f.type == "integer"
+    dtype = pl.Int64 if integer else pl.Float64
+    lo = f.minimum if f.minimum is not None else float("-inf")
+    hi = f.maximum if f.maximum is not None else float("inf")
+    ok: pl.Series | None = None
+    typed = pl.repeat(None, len(raw), dtype=dtype, eager=True)
+    if pre is not None:
+        # plain numbers in range, not a missing value: the full path would read them the same way
+        fast = pre.get_column(f.name + _NUMBER)
+        ok = fast.is_not_null() & ~pre.get_column(f.name + _MISSING) & (fast >= lo) & (fast <= hi)
+        ok = ok & (fast.abs() <= EXACT_FLOAT) if integer else ok & fast.is_finite()
+        ok = ok.fill_null(False)
+        typed = fast.set(~ok, None)  # type: ignore[arg-type]
+    idx = _full_path(raw, ok, _default(f, ctx) is not None)
+    if not len(idx):
         return typed.alias(f.name)
+    sub_rows = rows.gather(idx)
+    text = _text(f, raw.gather(idx), ctx, is_raw)
+    if maybe_nul:
+        text = _without_nul(f, text, sub_rows, bad)
+    present = text.is_not_null()
+    cleaned = text.str.strip_chars()
+    if not integer:
+        cleaned = pl.select(
+            pl.when(cleaned.str.contains(r"^-?\d+,\d+$")).then(cleaned.str.replace(",", ".")).otherwise(cleaned)
+        ).to_series()
+    num = cleaned.cast(pl.Float64, strict=False)
+    if integer:
+        good = (num.is_not_null() & num.is_finite() & (num == num.floor())).fill_null(False)
+        code = "invalid-integer"
+    else:
+        good = (num.is_not_null() & num.is_finite()).fill_null(False)
+        code = "invalid-number"
+    failed = present & ~good
+    bad.add_rows(sub_rows.filter(failed), code, f.name, text.filter(failed))
+    sub = num.set(~good, None).cast(dtype)  # type: ignore[arg-type]
+    outside = (sub.is_not_null() & ((sub < lo) | (sub > hi))).fill_null(False)
+    if outside.any():
+        bad.add_rows(sub_rows.filter(outside), "out-of-range", f.name, text.filter(outside))
+        sub = sub.set(outside, None)  # type: ignore[arg-type]
+    return typed.clone().scatter(idx, sub).alias(f.name)
+
+
+# ---------------------------------------------------------------- convert
+
+
+_INDEX, _STRIPPED, _PLAIN, _DATE, _NUMBER, _MISSING = (f"\x00{k}" for k in "ispdnm")
+
+
+def _first_pass(f: Field, ctx: Context, lookup: _Lookup | None) -> list[pl.Expr]:
+    """The vectorised work on a field's column that does not depend on other results: done for all fields in one
+    `select`, which polars spreads over its threads."""
+    name = f.name
+    col = pl.col(name)
+    if lookup is not None:
+        return [lookup.index_expr().alias(name + _INDEX)]
+    if name not in ctx.raw or ctx.profile.value_map(name):
+        return []
+    if f.type == "string":
+        return [col.str.strip_chars().alias(name + _STRIPPED)]
     if f.type == "date":
-        typed = _dates(raw, ctx.profile.day_first)
-        bad.add(present & typed.is_null(), "invalid-date", f.name, raw)
-        future = typed > ctx.today
-        bad.add(future, "future-date", f.name, raw)
-        bad.add(typed < MIN_DATE, "out-of-range", f.name, raw)
-        return (
-            pl.select(pl.when(future | (typed < MIN_DATE)).then(None).otherwise(typed))
-            .to_series()
-            .alias(f.name)
-        )
-    if f.type == "boolean":
-
-        def as_bool(v: str) -> str | None:
-            key = v.strip().lower()
-            return "t" if key in TRUTHY else "f" if key in FALSY else None
-
-        mapped = _map_unique(raw, as_bool)
-        bad.add(present & mapped.is_null(), "invalid-boolean", f.name, raw)
-        return (mapped == "t").alias(f.name)
-    if f.type in ("code", "code_list"):
-        mapped = _map_unique(raw, _resolver_code(f))
-        bad.add(present & mapped.is_null(), "invalid-code", f.name, raw)
-        return pl.select(pl.when(mapped == "").then(None).otherwise(mapped)).to_series().alias(f.name)
-    if f.type in ("country", "country_list"):
-        mapped = _map_unique(raw, _resolver_country(f, ctx))
-        region = mapped == _REGION
-        bad.add(region, "region-not-country", f.name, raw)
-        bad.add(present & mapped.is_null(), "invalid-country", f.name, raw)
-        return (
-            pl.select(pl.when(region | (mapped == "")).then(None).otherwise(mapped)).to_series().alias(f.name)
-        )
-    raise ValueError(f"unknown field type {f.type}")
+        return [
+            col.str.contains(ISO_DATE).alias(name + _PLAIN),
+            col.str.to_date("%Y-%m-%d", strict=False).alias(name + _DATE),
+        ]
+    if f.type in ("integer", "number"):
+        return [
+            col.cast(pl.Int64 if f.type == "integer" else pl.Float64, strict=False).alias(name + _NUMBER),
+            col.is_in(list(ctx.profile.missing_values)).fill_null(False).alias(name + _MISSING),
+        ]
+    return []
 
 
-def convert(frame: pl.DataFrame, ctx: Context) -> Converted:
-    """Type and check every standard field of a mapped chunk."""
+def convert(frame: pl.DataFrame, ctx: Context, maybe_nul: bool = True) -> Converted:
+    """Type and check every standard field of a mapped chunk.
+
+    maybe_nul=False: the reader saw no NUL character in this chunk, so the NUL checks of text are skipped."""
     std = load_standard()
-    bad = _Collector(frame)
-    cols: dict[str, pl.Series] = {ROW: frame[ROW]}
+    rows = frame.get_column(ROW)
     n = frame.height
+    work: list[tuple[Field, pl.Series | None, _Lookup | None, bool]] = []
+    first: list[pl.Expr] = []
     for f in std.fields:
-        raw = frame[f.name] if f.name in frame.columns else pl.Series(f.name, [None] * n, dtype=pl.Utf8)
-        default = ctx.profile.defaults.get(f.name, f.default)
-        if f.name == "reporting_country" and ctx.country:
-            default = default or ctx.country
-        pmap = ctx.profile.value_map(f.name)
-        if pmap:
-            raw = _apply_value_map(raw, pmap, f.is_list)
-        if default is not None:
-            raw = raw.fill_null(default)
-        cols[f.name] = _convert_field(f, raw, ctx, bad)
-    data = pl.DataFrame(cols)
-    data = _derive(data, frame, ctx, bad)
+        if f.name in frame.columns:
+            raw: pl.Series | None = frame.get_column(f.name)
+        elif _default(f, ctx) is not None or ctx.profile.value_map(f.name):
+            raw = pl.repeat(None, n, dtype=pl.Utf8, eager=True).alias(f.name)
+        else:
+            raw = None
+        lookup = None
+        if raw is not None and f.type in _LOOKUP_TYPES:
+            lookup = ctx.lookups.get(f.name)
+            if lookup is None:
+                lookup = ctx.lookups[f.name] = _Lookup(f, ctx)
+        exprs = _first_pass(f, ctx, lookup) if f.name in frame.columns else []
+        first.extend(exprs)
+        work.append((f, raw, lookup, bool(exprs)))
+    pre = frame.select(first) if first else None
+    bad = _Collector(rows)
+    cols: dict[str, pl.Series] = {ROW: rows}
+    for f, raw, lookup, has_first in work:
+        if raw is None:
+            cols[f.name] = pl.repeat(None, n, dtype=_DTYPES[f.type], eager=True).alias(f.name)
+            continue
+        is_raw = f.name in ctx.raw
+        mine = pre if has_first else None
+        if lookup is not None:
+            idx = mine.get_column(f.name + _INDEX) if mine is not None else raw.cast(
+                lookup._enum, strict=False
+            ).to_physical()
+            cols[f.name] = lookup.finish(raw, idx, rows, bad)
+        elif f.type == "string":
+            cols[f.name] = _string_field(f, raw, ctx, is_raw, rows, bad, maybe_nul, mine)
+        elif f.type == "date":
+            cols[f.name] = _date_field(f, raw, ctx, is_raw, rows, bad, maybe_nul, mine)
+        elif f.type in ("integer", "number"):
+            cols[f.name] = _number_field(f, raw, ctx, is_raw, rows, bad, maybe_nul, mine)
+        else:
+            raise ValueError(f"unknown field type {f.type}")
+    data = _derive(pl.DataFrame(cols), frame, ctx, bad)
     return Converted(data, bad.result())
 
 
-def _raw(frame: pl.DataFrame, name: str) -> pl.Series:
-    return frame[name] if name in frame.columns else pl.Series(name, [None] * frame.height, dtype=pl.Utf8)
+def _raw(frame: pl.DataFrame, ctx: Context, name: str) -> Callable[[pl.Series], pl.Series]:
+    """The mapped text of a field (stripped, missing values as nulls) for the rows of a mask."""
+
+    def values(mask: pl.Series) -> pl.Series:
+        if name not in frame.columns:
+            return pl.repeat(None, int(mask.sum()), dtype=pl.Utf8, eager=True)
+        col = frame.get_column(name).filter(mask)
+        return blank_series(col, ctx.profile.missing_values) if name in ctx.raw else col
+
+    return values
 
 
 def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: _Collector) -> pl.DataFrame:
@@ -257,95 +541,84 @@ def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: _Collect
     std = load_standard()
     for f in std.fields:
         if f.required:
-            bad.add(
-                data[f.name].is_null() & _raw(frame, f.name).is_null(),
-                "required",
-                f.name,
-                _raw(frame, f.name),
-            )
-    if ctx.country:
-        bad.add(
-            data["reporting_country"].is_not_null() & (data["reporting_country"] != ctx.country),
-            "country-mismatch",
-            "reporting_country",
-            _raw(frame, "reporting_country"),
-        )
-    ident, birth = data["identification_date"], data["birth_date"]
-    year_from_date = ident.dt.year().cast(pl.Int64)
-    bad.add(
-        data["identification_year"].is_not_null()
-        & year_from_date.is_not_null()
-        & (data["identification_year"] != year_from_date),
-        "inconsistent-year",
-        "identification_year",
-        _raw(frame, "identification_year"),
-    )
-    bad.add(birth > ident, "date-order", "identification_date", _raw(frame, "identification_date"))
-    bad.add(
-        data["exploitation_end_date"] < data["exploitation_start_date"],
-        "date-order",
-        "exploitation_end_date",
-        _raw(frame, "exploitation_end_date"),
-    )
+            missing = data.get_column(f.name).is_null()
+            if missing.any():
+                text = _raw(frame, ctx, f.name)(missing)
+                rows = data.get_column(ROW).filter(missing)
+                bad.add_rows(rows.filter(text.is_null()), "required", f.name, text.filter(text.is_null()))
+    c = pl.col
+    ident, birth = c("identification_date"), c("birth_date")
     before_birthday = (ident.dt.month().cast(pl.Int32) * 100 + ident.dt.day().cast(pl.Int32)) < (
         birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)
     )
-    computed_age = (ident.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(
-        pl.Int64
-    )
-    computed_age = pl.select(pl.when(computed_age >= 0).then(computed_age).otherwise(None)).to_series()
-    age_given = data["age"]
-    bad.add(
-        age_given.is_not_null() & computed_age.is_not_null() & ((age_given - computed_age).abs() > 1),
-        "inconsistent-age",
-        "age",
-        _raw(frame, "age"),
-    )
-    age = age_given.fill_null(computed_age)
-
+    computed = (ident.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(pl.Int64)
     bands = std.vocabularies["age_band"]
-    band_of_age = pl.Series("b", [None] * len(age), dtype=pl.Utf8)
-    for v in bands.values:
-        lo, hi = v.attrs["min"], v.attrs["max"]
-        band_of_age = pl.select(
-            pl.when((age >= lo) & (age <= hi)).then(pl.lit(v.code)).otherwise(band_of_age)
-        ).to_series()
-    band_given = data["age_band"]
-    bad.add(
-        band_given.is_not_null() & band_of_age.is_not_null() & (band_given != band_of_age),
-        "inconsistent-age-band",
-        "age_band",
-        _raw(frame, "age_band"),
-    )
-    minor_of_band = band_given.replace_strict(
+    band_of_age: Any = pl.lit(None, dtype=pl.Utf8)
+    for v in bands.values:  # a later band wins where two overlap (as the loop it replaces did)
+        band_of_age = (
+            pl.when((c("_age") >= v.attrs["min"]) & (c("_age") <= v.attrs["max"]))
+            .then(pl.lit(v.code))
+            .otherwise(band_of_age)
+        )
+    minor_of_band = c("age_band").replace_strict(
         {v.code: v.attrs["minor"] for v in bands.values}, default=None, return_dtype=pl.Boolean
     )
-    minor_derived = pl.select(pl.when(age.is_not_null()).then(age < 18).otherwise(minor_of_band)).to_series()
-    minor_given = data["is_minor"]
-    bad.add(
-        minor_given.is_not_null() & minor_derived.is_not_null() & (minor_given != minor_derived),
-        "inconsistent-age",
-        "is_minor",
-        _raw(frame, "is_minor"),
-    )
-
-    sex_of_gender = data["gender"].replace_strict(
+    sex_of_gender = c("gender").replace_strict(
         std.vocabularies["gender"].attr_map("sex"), default=None, return_dtype=pl.Utf8
     )
-    sex = data["sex"]
-    sex = (
-        pl.select(
-            pl.when(sex.is_null() | ((sex == "unknown") & sex_of_gender.is_not_null()))
-            .then(sex_of_gender)
-            .otherwise(sex)
+    # Each derived value is computed once, in stages, and the checks read the stages' columns.
+    staged = (
+        data.lazy()
+        .with_columns(
+            ident.dt.year().cast(pl.Int64).alias("_year"),
+            pl.when(computed >= 0).then(computed).alias("_computed"),
         )
-        .to_series()
-        .fill_null("unknown")
+        .with_columns(c("age").fill_null(c("_computed")).alias("_age"))
+        .with_columns(
+            band_of_age.alias("_band"),
+            pl.when(c("_age").is_not_null()).then(c("_age") < 18).otherwise(minor_of_band).alias("_minor"),
+            sex_of_gender.alias("_sex_of_gender"),
+        )
+        .collect()
     )
-    return data.with_columns(
-        identification_year=data["identification_year"].fill_null(year_from_date),
-        age=age,
-        age_band=band_given.fill_null(band_of_age),
-        is_minor=minor_given.fill_null(minor_derived),
-        sex=sex,
+    country_mismatch = (
+        c("reporting_country").is_not_null() & (c("reporting_country") != ctx.country)
+        if ctx.country
+        else pl.lit(False)
     )
+    band_given = c("age_band")
+    checks = staged.select(
+        country_mismatch.alias("country-mismatch"),
+        (c("identification_year").is_not_null() & c("_year").is_not_null()
+         & (c("identification_year") != c("_year"))).alias("inconsistent-year"),
+        (birth > ident).alias("date-order"),
+        (c("exploitation_end_date") < c("exploitation_start_date")).alias("date-order-end"),
+        (c("age").is_not_null() & c("_computed").is_not_null() & ((c("age") - c("_computed")).abs() > 1)).alias(
+            "age"
+        ),
+        (band_given.is_not_null() & c("_band").is_not_null() & (band_given != c("_band"))).alias("band"),
+        (c("is_minor").is_not_null() & c("_minor").is_not_null() & (c("is_minor") != c("_minor"))).alias("minor"),
+    )
+    flagged = checks.select(pl.all().fill_null(False).any()).row(0, named=True)
+    for column, code, name, source in (
+        ("country-mismatch", "country-mismatch", "reporting_country", "reporting_country"),
+        ("inconsistent-year", "inconsistent-year", "identification_year", "identification_year"),
+        ("date-order", "date-order", "identification_date", "identification_date"),
+        ("date-order-end", "date-order", "exploitation_end_date", "exploitation_end_date"),
+        ("age", "inconsistent-age", "age", "age"),
+        ("band", "inconsistent-age-band", "age_band", "age_band"),
+        ("minor", "inconsistent-age", "is_minor", "is_minor"),
+    ):
+        if flagged[column]:
+            bad.add(checks.get_column(column), code, name, _raw(frame, ctx, source))
+    sex = c("sex")
+    return staged.with_columns(
+        identification_year=c("identification_year").fill_null(c("_year")),
+        age=c("_age"),
+        age_band=band_given.fill_null(c("_band")),
+        is_minor=c("is_minor").fill_null(c("_minor")),
+        sex=pl.when(sex.is_null() | ((sex == "unknown") & c("_sex_of_gender").is_not_null()))
+        .then(c("_sex_of_gender"))
+        .otherwise(sex)
+        .fill_null("unknown"),
+    ).select(data.columns)

@@ -9,22 +9,31 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 
 from tipnet import STANDARD_VERSION
 from tipnet.ingest import worker
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CATALOGUE, error_type
-from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile
+from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile, raw_fields
 from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
-from tipnet.ingest.readers import ROW, Chunk, RaggedInput, ReadError, SourceTable, detect_format, open_source
+from tipnet.ingest.readers import (
+    ROW,
+    Chunk,
+    NotUtf8,
+    RaggedInput,
+    ReadError,
+    SourceTable,
+    detect_format,
+    open_source,
+)
 from tipnet.ingest.report import Problem, Report
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
@@ -48,10 +57,11 @@ def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(8 * 1024 * 1024):
-            h.update(block)
+            h.update(block)  # releases the GIL
     return h.hexdigest()
 
 
+@lru_cache(maxsize=65536)
 def _message(code: str, field: str | None, value: str | None) -> str:
     kw: dict[str, object] = {"field": field, "value": value}
     if field:
@@ -115,40 +125,66 @@ def _header_checks(
 
 
 class RecordSink:
-    """Where checked rows go during an import: accepted rows to the store, the others to quarantine."""
+    """Where checked rows go during an import: accepted rows to the store, the others to quarantine.
+
+    Accepted rows are written by a background thread (`BulkTransaction.background`) while the next chunk is read
+    and checked; `close` waits for the last write and raises a failed one, `abort` stops the writer."""
 
     def __init__(self, tx, submission_id: int, quarantine: QuarantineWriter) -> None:  # type: ignore[no-untyped-def]
         self.tx = tx
         self.submission_id = submission_id
         self.quarantine = quarantine
         std = load_standard()
-        self._schema = pa.schema(
-            [pa.field("submission_id", pa.int32()), pa.field("source_row", pa.int64())]
-            + [pa.field(f.name, _ARROW_TYPES[f.type]) for f in std.fields]
-        )
+        self._names = ["submission_id", "source_row", *std.field_names]
+        self._types = {f.name: f.type for f in std.fields}
+        self._writer = tx.background()
 
     def accept(self, rows: pl.DataFrame) -> None:
         frame = rows.rename({ROW: "source_row"}).with_columns(
             pl.lit(self.submission_id, dtype=pl.Int32).alias("submission_id")
         )
-        table = frame.select(self._schema.names).to_arrow().cast(self._schema)
-        self.tx.ingest("persons", table)
+        if self.tx.backend == "sqlite":
+            # Only the columns that hold a value in this chunk: the others default to NULL (persons has no column
+            # defaults), and SQLite would bind a NULL per column and row otherwise. The frame is made ready here,
+            # so that the writer thread (the bottleneck) only writes.
+            nulls = dict(zip(frame.columns, frame.null_count().row(0), strict=True))
+            from tipnet.store.bulk import sqlite_frame
+
+            table: Any = sqlite_frame(frame.select([n for n in self._names if nulls[n] < len(frame)]))
+        else:
+            table = _to_arrow(frame.select(self._names), self._types)
+        self._writer.put("persons", table)
 
     def reject(self, raw: pl.DataFrame, reasons: dict[int, str]) -> None:
         self.quarantine.write(raw, reasons)
 
+    def close(self) -> None:
+        """Wait until every accepted row is written."""
+        self._writer.close()
 
-_ARROW_TYPES = {
-    "string": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "date": pa.date32(),
-    "boolean": pa.bool_(),
-    "country": pa.string(),
-    "country_list": pa.string(),
-    "code": pa.string(),
-    "code_list": pa.string(),
-}
+    def abort(self) -> None:
+        self._writer.abort()
+
+
+def _to_arrow(frame: pl.DataFrame, types: dict[str, str]) -> Any:
+    import pyarrow as pa
+
+    arrow_types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "date": pa.date32(),
+        "boolean": pa.bool_(),
+        "country": pa.string(),
+        "country_list": pa.string(),
+        "code": pa.string(),
+        "code_list": pa.string(),
+    }
+    schema = pa.schema(
+        [pa.field("submission_id", pa.int32()), pa.field("source_row", pa.int64())]
+        + [pa.field(name, arrow_types[t]) for name, t in types.items()]
+    )
+    return frame.to_arrow().cast(schema)
 
 
 def _process(
@@ -162,7 +198,7 @@ def _process(
     settings: Settings,
     progress: Progress | None,
 ) -> None:
-    seen_ids: list[pl.Series] = []
+    seen = _SeenIds()
     source_of = {r.field: r.source for r in rules}
     for chunk in table.chunks():
         report.rows_total += chunk.data.height
@@ -173,9 +209,31 @@ def _process(
                     error_type("too-many-rows").message(path=report.path, limit=settings.max_rows),
                 )
             )
-        _process_chunk(chunk, profile, rules, flags, ctx, report, sink, seen_ids, source_of)
+        _process_chunk(chunk, profile, rules, flags, ctx, report, sink, seen, source_of)
         if progress:
             progress(chunk.data.height)
+
+
+class _SeenIds:
+    """record_id values of the chunks before this one, with their hashes: each chunk is compared with the earlier
+    ones through the hashes (numbers), and only the few ids whose hash matches are compared as text."""
+
+    def __init__(self) -> None:
+        self.ids: pl.Series | None = None
+        self.hashes: pl.Series | None = None
+
+    def duplicates(self, ids: pl.Series) -> pl.Series:
+        """True where a record_id is a later copy: of a record earlier in this chunk or in an earlier chunk."""
+        dup = ~ids.is_first_distinct() & ids.is_not_null()
+        present = ids.drop_nulls()
+        hashes = present.hash()
+        if self.ids is not None and self.hashes is not None and len(self.ids):
+            shared = self.hashes.is_in(hashes.implode())
+            if shared.any():
+                dup = dup | ids.is_in(self.ids.filter(shared).implode()).fill_null(False)
+        self.ids = present if self.ids is None else self.ids.append(present)
+        self.hashes = hashes if self.hashes is None else self.hashes.append(hashes)
+        return dup
 
 
 def _process_chunk(
@@ -186,17 +244,15 @@ def _process_chunk(
     ctx: Context,
     report: Report,
     sink: RecordSink | None,
-    seen_ids: list[pl.Series],
+    seen: _SeenIds,
     source_of: dict[str, str],
 ) -> None:
-    mapped = apply_profile(profile, chunk.data, rules, flags)
-    converted = convert(mapped, ctx)
+    mapped = apply_profile(profile, chunk.data, rules, flags, ctx.raw)
+    converted = convert(mapped, ctx, maybe_nul=chunk.maybe_nul)
     data, problems = converted.data, converted.problems
     # record_id must be unique in the file: later copies are rejected, the first is kept.
-    ids = data["record_id"]
-    dup = ~data.select(pl.col("record_id").is_first_distinct()).to_series() & ids.is_not_null()
-    for earlier in seen_ids:
-        dup = dup | ids.is_in(earlier.implode())
+    ids = data.get_column("record_id")
+    dup = seen.duplicates(ids)
     if dup.any():
         extra = (
             pl.DataFrame({"row": data[ROW], "value": ids})
@@ -205,35 +261,62 @@ def _process_chunk(
             .select(problems.columns)
         )
         problems = pl.concat([problems, extra])
-    seen_ids.append(ids.drop_nulls())
 
     row_errors: dict[int, list[str]] = {}
     for p in chunk.problems:
         report.add(p)
         assert p.row is not None
         row_errors.setdefault(p.row, []).append(f"{p.code}: {p.message}")
-    problems = problems.sort("row")
-    for row, code, field, value in problems.iter_rows():
-        msg = _message(code, field, value)
-        report.add(Problem(code, msg, row=row, field=field, column=source_of.get(field), value=value))
-        if CATALOGUE[code].severity == "error":
-            row_errors.setdefault(row, []).append(f"{code}: {msg}")
-    bad = pl.Series(list(row_errors), dtype=pl.Int64)
-    invalid = data[ROW].is_in(bad.implode())
-    n_bad = int(invalid.sum())
+    if problems.height:
+        problems = problems.sort("row", maintain_order=True)
+        for row, code, field, value in problems.iter_rows():
+            msg = _message(code, field, value)
+            report.add(Problem(code, msg, row=row, field=field, column=source_of.get(field), value=value))
+            if CATALOGUE[code].severity == "error":
+                row_errors.setdefault(row, []).append(f"{code}: {msg}")
+    n_bad = 0
+    invalid = None
+    if row_errors:
+        invalid = data.get_column(ROW).is_in(pl.Series(list(row_errors), dtype=pl.Int64).implode())
+        n_bad = int(invalid.sum())
     report.rows_invalid += n_bad
     report.rows_valid += data.height - n_bad
     if sink is not None:
-        sink.accept(data.filter(~invalid))
-        if n_bad:
+        sink.accept(data.filter(~invalid) if invalid is not None and n_bad else data)
+        if invalid is not None and n_bad:
             reasons = {r: " | ".join(msgs) for r, msgs in row_errors.items()}
             sink.reject(chunk.data.filter(invalid), reasons)
         report.rows_accepted += data.height - n_bad
         report.rows_quarantined += n_bad
 
 
-def _open(path: Path, options: ImportOptions, settings: Settings, careful: bool) -> SourceTable:
-    return open_source(path, settings.chunk_rows, sheet=options.sheet, careful=careful)
+def _open(path: Path, options: ImportOptions, settings: Settings, attempt: str) -> SourceTable:
+    return open_source(
+        path,
+        settings.chunk_rows,
+        sheet=options.sheet,
+        careful=attempt == "careful",
+        quick_encoding=attempt == "fast",
+    )
+
+
+def _attempts() -> Iterator[tuple[str, list[str]]]:
+    """Ways to read a file, tried in turn: "fast" (polars, encoding from a sample), "fast-checked" (polars, the
+    encoding checked on the whole file first: after NotUtf8), "careful" (record by record: after RaggedInput).
+    The caller appends to the list what made an attempt fail."""
+    failures: list[str] = []
+    attempt = "fast"
+    while True:
+        yield attempt, failures
+        if not failures:
+            return
+        why = failures[-1]
+        if why == "not-utf8" and attempt == "fast":
+            attempt = "fast-checked"
+        elif attempt != "careful":
+            attempt = "careful"
+        else:
+            raise AssertionError("the careful reader cannot fail this way")
 
 
 def validate_file(
@@ -252,27 +335,33 @@ def validate_file(
         from tipnet.ingest.glotip import validate_glotip
 
         return validate_glotip(path, report, options)
-    for careful in (False, True):
-        attempt = Report(path=report.path)
+    for attempt, failures in _attempts():
+        result = Report(path=report.path)
         try:
-            table = _open(path, options, settings, careful)
-            attempt.format, attempt.encoding = table.format, table.encoding
-            profile = resolve_profile(options, table.columns, attempt)
+            table = _open(path, options, settings, attempt)
+            result.format, result.encoding = table.format, table.encoding
+            profile = resolve_profile(options, table.columns, result)
             if profile is None:
-                return attempt
-            attempt.profile = profile.name
-            bound = _header_checks(table, profile, options, attempt)
+                return result
+            result.profile = profile.name
+            bound = _header_checks(table, profile, options, result)
             if bound is None:
-                return attempt
-            ctx = Context(profile=profile, country=options.country)
-            _process(table, profile, bound[0], bound[1], ctx, attempt, None, settings, progress)
-            return attempt
+                return result
+            ctx = _context(profile, options, bound)
+            _process(table, profile, bound[0], bound[1], ctx, result, None, settings, progress)
+            return result
+        except NotUtf8:
+            failures.append("not-utf8")
         except RaggedInput:
-            continue
+            failures.append("ragged")
         except ReadError as exc:
-            attempt.add(exc.problem)
-            return attempt
+            result.add(exc.problem)
+            return result
     raise AssertionError("unreachable")
+
+
+def _context(profile: Profile, options: ImportOptions, bound: tuple[list[ColumnRule], list]) -> Context:
+    return Context(profile=profile, country=options.country, raw=raw_fields(profile, bound[0], bound[1]))
 
 
 def _is_aggregate(path: Path, options: ImportOptions) -> bool:
@@ -296,25 +385,41 @@ def import_file(
     options = options or ImportOptions()
     settings = settings or Settings.from_env()
     if db.backend_name == "sqlite" and not worker.in_worker():
-        return worker.run_import(path, db.url, options, settings, progress)
+        return worker.run_import(path, db, options, settings, progress)
+    return import_here(path, db, options, settings, progress)
+
+
+def import_here(
+    path: Path,
+    db: Any,
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress | None = None,
+    sha256: str | None = None,
+) -> Report:
+    """`import_file` in this process (the SQLite worker, or any process for PostgreSQL). sha256: the file's
+    hash when the caller has it already."""
     report = Report(path=options.display_name or str(path))
     if not _file_checks(path, settings, report):
         return report
-    sha = file_sha256(path)
+    sha = sha256 or file_sha256(path)
     if _is_aggregate(path, options):
         from tipnet.ingest.glotip import import_glotip
 
         return import_glotip(path, db, report, options, sha, settings)
-    for careful in (False, True):
-        attempt = Report(path=report.path)
+    for attempt, failures in _attempts():
+        result = Report(path=report.path)
         try:
-            return _import_records(path, db, options, settings, progress, careful, sha, attempt)
+            return _import_records(path, db, options, settings, progress, attempt, sha, result)
+        except NotUtf8:
+            log.info("restarting the import of %s: it is not UTF-8 after all", path.name)
+            failures.append("not-utf8")
         except RaggedInput:
             log.info("restarting the import of %s with the careful reader", path.name)
-            continue
+            failures.append("ragged")
         except ReadError as exc:
-            attempt.add(exc.problem)
-            return attempt
+            result.add(exc.problem)
+            return result
     raise AssertionError("unreachable")
 
 
@@ -324,11 +429,11 @@ def _import_records(
     options: ImportOptions,
     settings: Settings,  # type: ignore[no-untyped-def]
     progress: Progress | None,
-    careful: bool,
+    attempt: str,
     sha: str,
     report: Report,
 ) -> Report:
-    table = _open(path, options, settings, careful)
+    table = _open(path, options, settings, attempt)
     report.format, report.encoding = table.format, table.encoding
     profile = resolve_profile(options, table.columns, report)
     if profile is None:
@@ -337,7 +442,7 @@ def _import_records(
     bound = _header_checks(table, profile, options, report)
     if bound is None:
         return report
-    ctx = Context(profile=profile, country=options.country)
+    ctx = _context(profile, options, bound)
     with db.bulk.transaction() as tx:
         existing = tx.find_id("submissions", "content_sha256", sha)
         if existing is not None:
@@ -349,11 +454,15 @@ def _import_records(
         )
         qpath = quarantine_dir(settings) / f"submission-{submission_id}-{path.stem}.quarantine.csv"
         quarantine = QuarantineWriter(qpath, table.columns)
+        sink: RecordSink | None = None
         try:
             sink = RecordSink(tx, submission_id, quarantine)
             _process(table, profile, bound[0], bound[1], ctx, report, sink, settings, progress)
+            sink.close()
             finish_submission(tx, submission_id, report, quarantine)
         except BaseException:
+            if sink is not None:
+                sink.abort()
             quarantine.discard()
             report.submission_id = None
             raise

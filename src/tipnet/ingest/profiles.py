@@ -169,6 +169,27 @@ def _blank(expr: pl.Expr, missing: tuple[str, ...]) -> pl.Expr:
     return pl.when(e.is_in(list(missing)) | e.is_null()).then(None).otherwise(e)
 
 
+# What polars' strip_chars() strips (Unicode White_Space); Python's str.strip() would also strip \x1c-\x1f.
+WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+
+
+def blank_value(value: str | None, missing: tuple[str, ...]) -> str | None:
+    """One cell as `_blank` treats it: stripped, and None when it is one of the missing values."""
+    if value is None:
+        return None
+    text = value.strip(WHITESPACE)
+    return None if text in missing else text
+
+
+def blank_series(raw: pl.Series, missing: tuple[str, ...]) -> pl.Series:
+    """`_blank` on a Series; skips the costly null-out when no cell is a missing value."""
+    text = raw.str.strip_chars()
+    gone = text.is_in(list(missing))
+    if gone.any():
+        text = text.set(gone, None)  # type: ignore[arg-type]
+    return text
+
+
 def _join_lists(parts: list[pl.Expr]) -> pl.Expr:
     if len(parts) == 1:
         return parts[0]
@@ -176,15 +197,36 @@ def _join_lists(parts: list[pl.Expr]) -> pl.Expr:
     return pl.when(joined == "").then(None).otherwise(joined)
 
 
+def raw_fields(profile: Profile, rules: list[ColumnRule], flags: list[FlagRule]) -> frozenset[str]:
+    """Fields that `apply_profile` passes through as their one source column's text, not yet stripped or blanked
+    (the checks blank them, once per distinct value where they can): fields fed by exactly one column, and not
+    by flags, route events or generated values."""
+    counts: dict[str, int] = {}
+    for rule in rules:
+        counts[rule.field] = counts.get(rule.field, 0) + 1
+    taken = {f.field for f in flags} | set(profile.generate)
+    if profile.events:
+        taken |= {f for slot in _EVENT_SLOTS.values() for f in slot.values()} | {"transit_countries"}
+    return frozenset(name for name, n in counts.items() if n == 1 and name not in taken)
+
+
 def apply_profile(
-    profile: Profile, data: pl.DataFrame, rules: list[ColumnRule], flags: list[FlagRule]
+    profile: Profile,
+    data: pl.DataFrame,
+    rules: list[ColumnRule],
+    flags: list[FlagRule],
+    raw: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
-    """Source chunk -> one text column per standard field the profile fills (values not yet checked)."""
+    """Source chunk -> one text column per standard field the profile fills (values not yet checked).
+
+    Fields in `raw` (see `raw_fields`) keep their source text as it is; the others are stripped, with the
+    profile's missing values as nulls."""
     std = load_standard()
     missing = profile.missing_values
     sources: dict[str, list[pl.Expr]] = {}
     for rule in rules:
-        sources.setdefault(rule.field, []).append(_blank(pl.col(rule.source), missing))
+        col = pl.col(rule.source)
+        sources.setdefault(rule.field, []).append(col if rule.field in raw else _blank(col, missing))
     for flag in flags:
         on = _blank(pl.col(flag.source), missing).str.to_lowercase().is_in(list(TRUTHY))
         code = LIST_SEPARATOR.join(flag.codes)
@@ -206,28 +248,31 @@ def apply_profile(
     return frame
 
 
+_EVENT_SLOTS = {
+    "recruitment": {
+        "country": "recruitment_country",
+        "state": "recruitment_subdivision",
+        "city": "recruitment_place",
+        "date": "recruitment_date",
+    },
+    "exploitation": {
+        "country": "exploitation_country",
+        "state": "exploitation_subdivision",
+        "city": "exploitation_place",
+        "date": "exploitation_start_date",
+        "latitude": "exploitation_latitude",
+        "longitude": "exploitation_longitude",
+    },
+}
+
+
 def _apply_events(frame: pl.DataFrame, data: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     """HTCDS route events (parallel ';'-lists of type, country, ...) -> the standard's route fields."""
     cols = {k: v for k, v in profile.events.items() if v in data.columns}
     if "type" not in cols or "country" not in cols:
         return frame
     parts = {k: data[v].to_list() for k, v in cols.items()}
-    slots = {
-        "recruitment": {
-            "country": "recruitment_country",
-            "state": "recruitment_subdivision",
-            "city": "recruitment_place",
-            "date": "recruitment_date",
-        },
-        "exploitation": {
-            "country": "exploitation_country",
-            "state": "exploitation_subdivision",
-            "city": "exploitation_place",
-            "date": "exploitation_start_date",
-            "latitude": "exploitation_latitude",
-            "longitude": "exploitation_longitude",
-        },
-    }
+    slots = _EVENT_SLOTS
     result: dict[str, list[str | None]] = {
         f: [None] * data.height for s in slots.values() for f in s.values()
     }

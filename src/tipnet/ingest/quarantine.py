@@ -34,13 +34,21 @@ class QuarantineWriter:
 
     def write(self, raw: pl.DataFrame, reasons: dict[int, str]) -> None:
         """raw: the source chunk's rejected rows (source columns + __row)."""
-        cols = [*self.columns, ROW]
-        for values in raw.select(cols).iter_rows():
-            row = values[-1]
-            self._writer.writerow(
-                [("" if v is None else v) for v in values[:-1]] + [row, reasons.get(row, "")]
-            )
-            self.rows += 1
+        if not raw.height:
+            return
+        numbers = raw.get_column(ROW)
+        keys = pl.Series(list(reasons), dtype=pl.Int64)
+        frame = raw.select(
+            *[pl.col(c).cast(pl.Utf8) for c in self.columns],
+            numbers.alias(ROW_COLUMN),
+            numbers.replace_strict(keys, pl.Series(list(reasons.values()), dtype=pl.Utf8), default="").alias(
+                ERRORS_COLUMN
+            ),
+        )
+        # the csv module's dialect (minimal quoting, CRLF), as for the header row
+        text = frame.write_csv(include_header=False, line_terminator="\r\n", quote_style="necessary")
+        self._fh.write(text)
+        self.rows += raw.height
 
     def close(self) -> None:
         if not self._fh.closed:

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from tipnet.ingest.report import Problem
 
@@ -45,6 +44,7 @@ class Chunk:
     data: pl.DataFrame  # source columns (Utf8) + __row (Int64)
     problems: list[Problem] = field(default_factory=list)  # structural problems of rows in this chunk
     bad_rows: set[int] = field(default_factory=set)  # rows that those problems make invalid
+    maybe_nul: bool = True  # False when the reader knows that no cell holds a NUL character
 
 
 @dataclass
@@ -98,18 +98,39 @@ def _clean_header(raw: list[Any]) -> list[str]:
 
 # ---------------------------------------------------------------- CSV
 
+ENCODING_SAMPLE_BYTES = 4 * 1024 * 1024
+FIRST_BLOCK_BYTES = 1024 * 1024  # small: the writer starts on the first rows soon
+MIN_BLOCK_BYTES = 1024 * 1024
+MAX_BLOCK_BYTES = 64 * 1024 * 1024
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
-def detect_encoding(path: Path) -> str:
-    """BOM first, then strict UTF-8 over the whole file (streamed), then a charset guess on a sample."""
-    with path.open("rb") as fh:
-        head = fh.read(4)
+
+def _bom(head: bytes) -> str | None:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    return None
+
+
+def detect_encoding(path: Path, quick: bool = False) -> str:
+    """BOM first, then strict UTF-8 over the whole file (streamed), then a charset guess on a sample.
+
+    quick=True checks only the first few MB for UTF-8: the fast CSV reader validates the rest as it parses
+    (and raises NotUtf8 if the guess was wrong), so the file is not read an extra time.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    bom = _bom(head)
+    if bom:
+        return bom
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as fh:
+            if quick:
+                sample = fh.read(ENCODING_SAMPLE_BYTES)
+                decoder.decode(sample, final=len(sample) < ENCODING_SAMPLE_BYTES)  # a cut character is fine
+                return "utf-8"
             while block := fh.read(16 * 1024 * 1024):
                 decoder.decode(block)
             decoder.decode(b"", final=True)
@@ -162,50 +183,178 @@ def _to_utf8_file(path: Path, encoding: str) -> Path:
 
 
 class RaggedInput(Exception):
-    """The fast CSV reader met a row with the wrong number of cells: read again with careful=True."""
+    """The fast CSV reader met a row with the wrong number of cells (or a layout it does not parse the way the
+    careful reader does): read again with careful=True."""
 
 
-def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
-    def on_invalid(_row: Any) -> str:
-        return "error"  # pyarrow then raises ArrowInvalid; the caller re-reads record by record
+class NotUtf8(RaggedInput):
+    """The fast CSV reader met bytes that are not UTF-8 in a file whose sample was: detect the encoding on the
+    whole file and read again."""
 
-    read = pacsv.ReadOptions(
-        column_names=[f"c{i}" for i in range(len(columns))],
-        skip_rows=1,
-        block_size=16 * 1024 * 1024,
-        encoding="utf8",
-    )
-    parse = pacsv.ParseOptions(
-        delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
-    )
-    convert = pacsv.ConvertOptions(
-        column_types={f"c{i}": pa.large_string() for i in range(len(columns))},
-        strings_can_be_null=True,
-        null_values=[""],
-        quoted_strings_can_be_null=True,
-    )
-    reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+
+def _record_end(buf: bytes, start: int = 0) -> int:
+    """Offset just past the last newline of buf that ends a record (not inside quotes), or -1. buf[start:]
+    begins at a record boundary."""
+    p = buf.rfind(b"\n")
+    if p < start:
+        return -1
+    if buf.find(b'"', start) < 0:
+        return p + 1
+    quotes = buf.count(b'"', start, p)
+    while p >= start:
+        if quotes % 2 == 0:
+            return p + 1
+        q = buf.rfind(b"\n", start, p)
+        if q < start:
+            return -1
+        quotes -= buf.count(b'"', q, p)
+        p = q
+    return -1
+
+
+def _header_end(path: Path, offset: int) -> int:
+    """Byte offset of the first data record: just past the header record that starts at `offset`."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        buf = b""
+        while data := fh.read(SAMPLE_BYTES):
+            buf += data
+            pos = 0
+            while (p := buf.find(b"\n", pos)) >= 0:
+                if buf.count(b'"', 0, p) % 2 == 0:
+                    if _LONE_CR.search(buf, 0, p + 1):
+                        raise RaggedInput(path.name)  # old Mac line ends: the careful reader splits them
+                    return offset + p + 1
+                pos = p + 1
+        if _LONE_CR.search(buf):
+            raise RaggedInput(path.name)
+        return offset + len(buf)  # a header and no data rows
+
+
+def _read_block(fh: Any, size: int, exact: bool) -> tuple[bytes, bool]:
+    """The next `size` bytes or so of fh, cut after the last whole record; fh is left at the cut.
+
+    exact=False cuts after the last line break without counting quotes (a quoted value may hold a line break):
+    returns (block, False) then, and the caller must read again with exact=True if the block does not parse
+    (a block cut inside a quoted value ends in an open quote, which polars rejects)."""
+    pos = fh.tell()
+    data = fh.read(size)
+    if len(data) < size:
+        return data, True  # the end of the file: the last record needs no line break
+    if not exact and b'"' in data:
+        p = data.rfind(b"\n")
+        if p >= 0:
+            fh.seek(pos + p + 1)
+            return data[: p + 1], False
+    cut = _record_end(data)
+    while cut < 0:  # no record ends in this block: read on
+        if len(data) >= MAX_BLOCK_BYTES:
+            raise RaggedInput("no record ends within the block size")  # an unterminated quote, most likely
+        more = fh.read(size)
+        data += more
+        if len(more) < size:
+            return data, True
+        cut = _record_end(data)
+    fh.seek(pos + cut)
+    return data[:cut], True
+
+
+def _parse_block(block: bytes, delimiter: str, names: list[str]) -> pl.DataFrame:
+    """One block of whole records -> text columns; raises RaggedInput / NotUtf8 where the careful reader must
+    take over."""
+    if b"\r" in block and _LONE_CR.search(block):
+        raise RaggedInput("lone carriage return")  # a line break for the careful reader, not for polars
+    try:
+        df = pl.read_csv(
+            block,
+            has_header=False,
+            new_columns=names,
+            separator=delimiter,
+            quote_char='"',
+            infer_schema=False,
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+            raise NotUtf8(str(exc).splitlines()[0]) from exc
+        raise RaggedInput(str(exc).splitlines()[0]) from exc
+    if df.width != len(names):
+        raise RaggedInput("column count")
+    # Polars fills a row that has too few cells with nulls (too many cells is an error). Such a row has a null
+    # in its last column: check the field count of those rows.
+    last = df.get_column(names[-1])
+    if last.null_count():
+        _check_short_rows(block, delimiter, df, last.is_null())
+    # A quoted empty cell is "" for polars, no value (null) for the careful reader: make it null.
+    if df.height and df.select(pl.min_horizontal(pl.col(n).str.len_bytes().min() for n in names)).item() == 0:
+        df = df.with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names)
+    return df
+
+
+def _check_short_rows(block: bytes, delimiter: str, df: pl.DataFrame, suspect: pl.Series) -> None:
+    """Raise RaggedInput if any row of the block has fewer cells than the header (vectorised)."""
+    width = df.width
+    if width == 1:
+        return  # one column: a row cannot miss a cell (a blank line is a row without a value, as before)
+    try:  # the block's lines, as they are (no quoting): one per record unless a value holds a line break
+        lines = pl.read_csv(
+            block, has_header=False, new_columns=["line"], separator="\x1f", quote_char=None, infer_schema=False
+        ).get_column("line")
+    except pl.exceptions.PolarsError:
+        lines = None
+    if lines is not None and len(lines) == df.height:
+        candidates = lines.filter(suspect).drop_nulls()  # a blank line is a row without values (as before)
+        quoted = candidates.str.contains('"', literal=True)
+        plain = candidates.filter(~quoted)
+        if len(plain) and (plain.str.count_matches(delimiter, literal=True) != width - 1).any():
+            raise RaggedInput("missing cells")
+        for line in candidates.filter(quoted).to_list():  # few: rows with a quoted value and an empty last cell
+            if len(next(csv.reader([line], delimiter=delimiter), [])) != width:
+                raise RaggedInput("missing cells")
+        return
+    # Values with line breaks (or a \x1f byte): count delimiters. Those between records must be height * (width-1).
+    inside = df.select(
+        pl.sum_horizontal(pl.col(n).str.count_matches(delimiter, literal=True).sum() for n in df.columns)
+    ).item()
+    if block.count(delimiter.encode()) - (inside or 0) != df.height * (width - 1):
+        raise RaggedInput("missing cells")
+
+
+def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int, start: int) -> Iterator[Chunk]:
+    """Whole records in blocks of about chunk_rows rows, parsed by polars; row numbers count records, the header
+    being row 1."""
+    names = [f"c{i}" for i in range(len(columns))]
+    rename = dict(zip(names, columns, strict=True))
     next_row = 2
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
-    for batch in reader:
-        pending.append(batch)
-        pending_rows += batch.num_rows
-        if pending_rows >= chunk_rows:
-            yield _arrow_chunk(pending, columns, next_row)
-            next_row += pending_rows
-            pending, pending_rows = [], 0
-    if pending:
-        yield _arrow_chunk(pending, columns, next_row)
-
-
-def _arrow_chunk(batches: list[pa.RecordBatch], columns: list[str], first_row: int) -> Chunk:
-    table = pa.Table.from_batches(batches).rename_columns(columns)
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    df = df.with_columns(pl.col(c).cast(pl.Utf8) for c in columns)
-    df = df.with_columns(pl.int_range(first_row, first_row + df.height, dtype=pl.Int64).alias(ROW))
-    return Chunk(df)
+    size = FIRST_BLOCK_BYTES
+    with path.open("rb") as fh:
+        fh.seek(start)
+        while True:
+            at = fh.tell()
+            block, exact = _read_block(fh, size, exact=False)
+            if not block:
+                return
+            try:
+                df = _parse_block(block, delimiter, names)
+            except NotUtf8:
+                raise
+            except RaggedInput:
+                if exact:
+                    raise
+                fh.seek(at)  # perhaps cut inside a quoted value: cut where the quotes say a record ends
+                block, _ = _read_block(fh, size, exact=True)
+                df = _parse_block(block, delimiter, names)
+            nul = b"\x00" in block
+            if df.height:
+                size = min(MAX_BLOCK_BYTES, max(MIN_BLOCK_BYTES, len(block) * chunk_rows // df.height))
+            for offset in range(0, df.height, chunk_rows):
+                part = df.slice(offset, chunk_rows) if df.height > chunk_rows else df
+                part = part.rename(rename).with_columns(
+                    pl.int_range(next_row, next_row + part.height, dtype=pl.Int64).alias(ROW)
+                )
+                next_row += part.height
+                yield Chunk(part, maybe_nul=nul)
 
 
 def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
@@ -255,31 +404,38 @@ def _rows_chunk(
     return Chunk(df, problems, bad)
 
 
-def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
+def open_csv(path: Path, chunk_rows: int, careful: bool = False, quick_encoding: bool = False) -> SourceTable:
+    """quick_encoding: take a file whose first MB are UTF-8 for UTF-8 (the fast reader checks the rest, and raises
+    NotUtf8 if it was wrong)."""
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _unreadable(path, "CSV", "it holds binary data (NUL bytes), not text")
-    encoding = detect_encoding(path)
+    encoding = detect_encoding(path, quick=quick_encoding and not careful)
     src = path
     if encoding not in ("utf-8", "utf-8-sig"):
         src = _to_utf8_file(path, encoding)
-    with src.open("r", encoding="utf-8-sig", newline="") as fh:
-        sample = fh.read(SAMPLE_BYTES)
-    if not sample.strip():
-        from tipnet.ingest.errors import error_type
+    try:
+        try:
+            with src.open("r", encoding="utf-8-sig", newline="") as fh:
+                sample = fh.read(SAMPLE_BYTES)
+        except UnicodeDecodeError as exc:  # beyond the quick check's sample: detect on the whole file
+            raise NotUtf8(path.name) from exc
+        if not sample.strip():
+            from tipnet.ingest.errors import error_type
 
-        raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
-    delimiter = sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
-    if not any(str(h).strip() for h in header):
-        from tipnet.ingest.errors import error_type
+            raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
+        delimiter = sniff_delimiter(sample)
+        header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
+        if not any(str(h).strip() for h in header):
+            from tipnet.ingest.errors import error_type
 
-        raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
-    columns = _clean_header(header)
-    if src is path and encoding == "utf-8-sig":
-        # pyarrow does not skip a BOM by itself: read through a BOM-less copy.
-        src = _to_utf8_file(path, "utf-8-sig")
+            raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
+        columns = _clean_header(header)
+    except BaseException:
+        if src is not path:
+            src.unlink(missing_ok=True)
+        raise
     table = SourceTable(path, "csv", columns, encoding)
 
     def chunks() -> Iterator[Chunk]:
@@ -287,12 +443,8 @@ def open_csv(path: Path, chunk_rows: int, careful: bool = False) -> SourceTable:
             if careful:
                 yield from _csv_careful(src, delimiter, columns, chunk_rows)
                 return
-            try:
-                yield from _csv_fast(src, delimiter, columns, chunk_rows)
-            except pa.ArrowInvalid as exc:
-                if "CSV parse error" in str(exc) or "Expected" in str(exc):
-                    raise RaggedInput(path.name) from exc
-                raise _unreadable(path, "CSV", str(exc).splitlines()[0]) from exc
+            bom = len(codecs.BOM_UTF8) if src is path and encoding == "utf-8-sig" else 0
+            yield from _csv_fast(src, delimiter, columns, chunk_rows, _header_end(src, bom))
         finally:
             if src is not path:
                 src.unlink(missing_ok=True)
@@ -418,6 +570,7 @@ def open_json(path: Path, chunk_rows: int) -> SourceTable:
 
 
 def open_parquet(path: Path, chunk_rows: int) -> SourceTable:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -450,11 +603,16 @@ def open_parquet(path: Path, chunk_rows: int) -> SourceTable:
 
 
 def open_source(
-    path: Path, chunk_rows: int, fmt: str | None = None, sheet: str | None = None, careful: bool = False
+    path: Path,
+    chunk_rows: int,
+    fmt: str | None = None,
+    sheet: str | None = None,
+    careful: bool = False,
+    quick_encoding: bool = False,
 ) -> SourceTable:
     fmt = fmt or detect_format(path)
     if fmt == "csv":
-        return open_csv(path, chunk_rows, careful)
+        return open_csv(path, chunk_rows, careful, quick_encoding)
     if fmt == "xlsx":
         return open_xlsx(path, chunk_rows, sheet)
     if fmt == "json":
