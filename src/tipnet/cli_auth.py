@@ -202,13 +202,11 @@ def user_demo(db: str = DbOption, as_json: bool = JsonOption) -> None:
 
 def print_logins(logins: list[dict[str, object]]) -> None:
     """The demo log-ins as a table (also used by `tipnet demo`)."""
-    from rich.table import Table
-
-    t = Table("e-mail", "password", "role", "country", "TOTP secret", title="demo log-ins (demo only)")
+    # One line per account, never cut to the terminal's width: a truncated password or secret is useless.
+    console.print("demo log-ins (demo only): e-mail  password  role  country  TOTP secret", soft_wrap=True)
     for u in logins:
-        t.add_row(str(u["email"]), str(u["password"]), str(u["role"]), str(u["country"] or "hub"),
-                  str(u["totp_secret"]))
-    console.print(t)
+        console.print(f"  {u['email']}  {u['password']}  {u['role']}  {u['country'] or 'hub'}  {u['totp_secret']}",
+                      soft_wrap=True, markup=False, highlight=False)
     console.print("one-time codes: an authenticator app with the secret, or `tipnet user otp SECRET`")
 
 
