@@ -47,9 +47,27 @@ def _pg_database() -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{schema_db}" WITH (FORCE)'))
+        _drop_database(admin, schema_db)
         admin.dispose()
+
+
+def _drop_database(admin, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Drop a throwaway test database; a backend of another role (e.g. a maintenance worker) can make one attempt
+    fail, so retry, and in the end leave it to the throwaway cluster rather than fail a passed test."""
+    import time
+    import warnings
+
+    import sqlalchemy as sa
+
+    for attempt in range(5):
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.DBAPIError as exc:
+            last = exc
+            time.sleep(0.5 * (attempt + 1))
+    warnings.warn(f"could not drop test database {name}: {last}", stacklevel=2)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
