@@ -129,11 +129,12 @@ def test_differencing_two_releases_one_victim_apart_is_bounded_by_epsilon():
     without = _query_data(MemorySource(base), q, params)
     with_girl = _query_data(MemorySource(base + girl), q, params)
     assert len(with_girl) == len(without) + 1
-    n = 400
+    n = 1000
     correct = sum(meas(without)[idx] < 1 for _ in range(n)) + sum(meas(with_girl)[idx] >= 1 for _ in range(n))
     bound = math.exp(plan.spent) / (1 + math.exp(plan.spent))
-    assert correct / (2 * n) <= bound + 0.05  # 0.05 is 2.8 standard errors of the estimate
-    assert correct / (2 * n) < 0.75
+    # The noise cannot be seeded: allow 4.5 standard errors of the estimate (about 0.045 at 2,000 guesses), so the
+    # test fails on a leak, not on chance.
+    assert correct / (2 * n) <= bound + 0.045
 
 
 # ---- ledger ------------------------------------------------------------------------------------------------------
