@@ -55,6 +55,17 @@ def test_fast_reader_reads_what_the_careful_reader_reads(tmp_path, monkeypatch):
     assert careful.filter(pl.col(ROW) == 3)["place_of_birth"].item() is None  # "" is no value
 
 
+@pytest.mark.parametrize("block", range(6, 40, 3))
+def test_blocks_may_begin_with_a_blank_line(tmp_path, monkeypatch, block):
+    """Wherever the blocks are cut, a blank line is a row without values and no row goes to the careful reader."""
+    p = tmp_path / "blank.csv"
+    p.write_bytes(b'record_id,case_id,age\r\nR1,"C\r\n1",7\r\n\r\nR2,C2,\r\n\r\n')
+    monkeypatch.setattr(readers, "FIRST_BLOCK_BYTES", block)
+    monkeypatch.setattr(readers, "MIN_BLOCK_BYTES", block)
+    rows = _frames(p, careful=False).rows()
+    assert rows == [("R1", "C\r\n1", "7", 2), (None, None, None, 3), ("R2", "C2", None, 4), (None, None, None, 5)]
+
+
 def test_missing_last_cell_goes_to_the_careful_reader(tmp_path):
     p = tmp_path / "short.csv"
     p.write_text("record_id,case_id,sex,age\n1,A,F,3\n2,A,F,\n3,B,M\n", encoding="utf-8")

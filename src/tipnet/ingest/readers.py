@@ -265,10 +265,11 @@ def _parse_block(block: bytes, delimiter: str, names: list[str]) -> pl.DataFrame
     if b"\r" in block and _LONE_CR.search(block):
         raise RaggedInput("lone carriage return")  # a line break for the careful reader, not for polars
     try:
+        # A header line of our own: polars takes the number of columns from it, not from the block's first line
+        # (which may be a blank line or a short row).
         df = pl.read_csv(
-            block,
-            has_header=False,
-            new_columns=names,
+            delimiter.join(names).encode() + b"\n" + block,
+            has_header=True,
             separator=delimiter,
             quote_char='"',
             infer_schema=False,
@@ -292,18 +293,23 @@ def _parse_block(block: bytes, delimiter: str, names: list[str]) -> pl.DataFrame
     return df
 
 
+def _lines(block: bytes) -> pl.Series:
+    """The block's lines, split by polars with a separator byte that the block does not hold."""
+    for sep in "\x1f\x1e\x1d\x1c\x01":
+        if sep.encode() not in block:
+            return pl.read_csv(
+                block, has_header=False, new_columns=["line"], separator=sep, quote_char=None, infer_schema=False
+            ).get_column("line")
+    raise RaggedInput("no free separator byte")
+
+
 def _check_short_rows(block: bytes, delimiter: str, df: pl.DataFrame, suspect: pl.Series) -> None:
     """Raise RaggedInput if any row of the block has fewer cells than the header (vectorised)."""
     width = df.width
     if width == 1:
         return  # one column: a row cannot miss a cell (a blank line is a row without a value, as before)
-    try:  # the block's lines, as they are (no quoting): one per record unless a value holds a line break
-        lines = pl.read_csv(
-            block, has_header=False, new_columns=["line"], separator="\x1f", quote_char=None, infer_schema=False
-        ).get_column("line")
-    except pl.exceptions.PolarsError:
-        lines = None
-    if lines is not None and len(lines) == df.height:
+    lines = _lines(block)  # as they are (no quoting): one per record unless a value holds a line break
+    if len(lines) == df.height:
         candidates = lines.filter(suspect).drop_nulls()  # a blank line is a row without values (as before)
         quoted = candidates.str.contains('"', literal=True)
         plain = candidates.filter(~quoted)
@@ -313,11 +319,26 @@ def _check_short_rows(block: bytes, delimiter: str, df: pl.DataFrame, suspect: p
             if len(next(csv.reader([line], delimiter=delimiter), [])) != width:
                 raise RaggedInput("missing cells")
         return
-    # Values with line breaks (or a \x1f byte): count delimiters. Those between records must be height * (width-1).
+    # Some values hold line breaks: group the lines into records (a record ends on a line where the quotes seen so
+    # far are even), and count each record's delimiters outside its values.
+    records = (
+        pl.DataFrame({"line": lines})
+        .with_columns(
+            quotes=pl.col("line").str.count_matches('"', literal=True).fill_null(0),
+            delims=pl.col("line").str.count_matches(delimiter, literal=True).fill_null(0),
+        )
+        .with_columns(ends=pl.col("quotes").cum_sum() % 2 == 0)
+        .with_columns(record=pl.col("ends").cast(pl.Int64).cum_sum().shift(1, fill_value=0))
+        .group_by("record", maintain_order=True)
+        .agg(pl.col("delims").sum(), blank=pl.col("line").is_null().all() & (pl.len() == 1))
+    )
+    if records.height != df.height:
+        raise RaggedInput("records and rows do not line up")
     inside = df.select(
-        pl.sum_horizontal(pl.col(n).str.count_matches(delimiter, literal=True).sum() for n in df.columns)
-    ).item()
-    if block.count(delimiter.encode()) - (inside or 0) != df.height * (width - 1):
+        pl.sum_horizontal(pl.col(n).str.count_matches(delimiter, literal=True).fill_null(0) for n in df.columns)
+    ).to_series()
+    between = records.get_column("delims") - inside
+    if (~records.get_column("blank") & (between != width - 1)).any():
         raise RaggedInput("missing cells")
 
 

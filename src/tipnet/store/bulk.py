@@ -4,9 +4,10 @@ SQLAlchemy owns the schema and ordinary queries; an import's many rows go throug
 in C (SQLite) or streams them with COPY (PostgreSQL). Everything an import writes happens on one ADBC connection
 inside one transaction, so a failure or a killed process leaves nothing behind.
 
-SQLite is driven through ADBC's low-level API (no pyarrow, pandas or SQLAlchemy imports: the import worker starts
+SQLite is driven through ADBC's low-level API, which needs neither pyarrow nor pandas (the import worker starts
 faster); PostgreSQL through its DB-API module. `BackgroundIngest` overlaps writing one batch with preparing the
-next: the ADBC call releases the GIL while SQLite binds and inserts.
+next: the ADBC call releases the GIL while SQLite binds and inserts. In the SQLite import worker the commit does
+not wait for a WAL checkpoint (see DEFER_CHECKPOINTS).
 """
 
 from __future__ import annotations
