@@ -80,8 +80,8 @@ class Database:
         with self.engine.begin() as conn:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-        log.info("schema at head for %s", make_url(self.url).render_as_string(hide_password=True))
+            command.upgrade(cfg, "heads")  # one head per feature branch of migrations
+        log.info("schema at heads for %s", make_url(self.url).render_as_string(hide_password=True))
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("submissions")

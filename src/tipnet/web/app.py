@@ -5,6 +5,7 @@ without one is refused (and fails `tests/test_authz_matrix.py`)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from importlib import resources
 from typing import Any
@@ -21,12 +22,23 @@ from tipnet.auth.settings import AuthSettings
 from tipnet.settings import Settings
 from tipnet.store import Database
 from tipnet.web import errors
-from tipnet.web.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, translate
+from tipnet.web.i18n import LANGUAGE_NAMES, LANGUAGES, date, negotiate, number, translate
 from tipnet.web.middleware import SecurityHeaders
 from tipnet.web.openapi import install_openapi
 from tipnet.web.security import access, csrf_token, enforce, principal
 
 log = logging.getLogger(__name__)
+
+# The page modules, each with a `router`; a feature adds its module here (and its templates, its .po domain).
+ROUTERS = (
+    "routes_core",
+    "routes_login",
+    "routes_account",
+    "routes_admin",
+    "routes_uploads",
+    "routes_stats",
+    "routes_releases",
+)
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
 
@@ -58,6 +70,8 @@ class Page:
             "language_names": LANGUAGE_NAMES,
             "version": __version__,
             "t": lambda key, **kw: translate(lang, key, **kw),
+            "fmt_number": lambda value, digits=None: number(lang, value, digits),
+            "fmt_date": lambda value, style="medium": date(lang, value, style),
             "me": principal(request),
             "csrf": csrf_token(request),
             **(context or {}),
@@ -84,21 +98,8 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
     app.add_middleware(SecurityHeaders, max_body_bytes=settings.max_upload_bytes + _MULTIPART_SLACK)
     errors.install(app)
 
-    from tipnet.web.routes_account import router as account_router
-    from tipnet.web.routes_admin import router as admin_router
-    from tipnet.web.routes_core import router as core_router
-    from tipnet.web.routes_login import router as login_router
-    from tipnet.web.routes_releases import router as releases_router
-    from tipnet.web.routes_stats import router as stats_router
-    from tipnet.web.routes_uploads import router as uploads_router
-
-    app.include_router(core_router)
-    app.include_router(login_router)
-    app.include_router(account_router)
-    app.include_router(admin_router)
-    app.include_router(uploads_router)
-    app.include_router(stats_router)
-    app.include_router(releases_router)
+    for module in ROUTERS:
+        app.include_router(importlib.import_module(f"tipnet.web.{module}").router)
 
     @app.get("/health")
     @access(PUBLIC)
