@@ -15,6 +15,8 @@ import pytest
 from tipnet.settings import Settings
 from tipnet.store import Database
 
+pytest_plugins = ["browser_support"]  # live server + Chromium fixtures for browser tests
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 if not SHARED.exists():
     SHARED = Path(__file__).resolve().parents[1].parent / "shared"
