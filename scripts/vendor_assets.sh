@@ -20,6 +20,9 @@ PACKAGES=(
   "world-atlas@2.0.2 sha512-IXfV0qwlKXpckz1FhwXVwKRjiIhOnWttOskm5CtxMsjgE/MXAYRHWJqgXOpM8IkcPBoXnyTU5lFHcYa5ChG0LQ=="
   "d3@7.9.0 sha512-e1U46jVP+w7Iut8Jt8ri1YsPOvFpg46k+K8TpCb0P+zjCkjkPnV7WzfDJzMHy1LnA+wj5pLT1wjO901gLXeEhA=="
   "topojson-client@3.1.0 sha512-605uxS6bcYxGXw9qi62XyrV6Q3xwbndjachmNxu8HWTtVPxZfEJN9fd/SZS1Q54Sn2y0TMyMxFj/cJINqGHrKw=="
+  # libsodium for end-to-end encrypted messaging in the browser (the sumo build: it has argon2id crypto_pwhash)
+  "libsodium-sumo@0.7.15 sha512-5tPmqPmq8T8Nikpm1Nqj0hBHvsLFCXvdhBFV7SGOitQPZAA6jso8XoL0r4L7vmfKXr486fiQInvErHtEvizFMw=="
+  "libsodium-wrappers-sumo@0.7.15 sha512-aSWY8wKDZh5TC7rMvEdTHoyppVq/1dTSAeAR7H6pzd6QRT3vQWcT5pGwCotLcpPEOLXX6VvqihSPkpEhYAjANA=="
 )
 
 command -v npm >/dev/null || { echo "vendor_assets: npm is required (build time only)" >&2; exit 2; }
@@ -56,6 +59,12 @@ install -m 0644 "$WORK/d3/package/dist/d3.min.js" "$VENDOR/d3.min.js"
 install -m 0644 "$WORK/d3/package/LICENSE" "$VENDOR/d3.LICENSE"
 install -m 0644 "$WORK/topojson-client/package/dist/topojson-client.min.js" "$VENDOR/topojson-client.min.js"
 install -m 0644 "$WORK/topojson-client/package/LICENSE" "$VENDOR/topojson-client.LICENSE"
+# libsodium (WebAssembly inlined) and its wrappers; loaded in this order, they define window.sodium.
+install -m 0644 "$WORK/libsodium-sumo/package/dist/modules-sumo/libsodium-sumo.js" "$VENDOR/libsodium-sumo.js"
+install -m 0644 "$WORK/libsodium-sumo/package/LICENSE" "$VENDOR/libsodium-sumo.LICENSE"
+install -m 0644 "$WORK/libsodium-wrappers-sumo/package/dist/modules-sumo/libsodium-wrappers.js" \
+  "$VENDOR/libsodium-wrappers-sumo.js"
+install -m 0644 "$WORK/libsodium-wrappers-sumo/package/LICENSE" "$VENDOR/libsodium-wrappers-sumo.LICENSE"
 
 # The small Caribbean states must be there (ISO 3166-1 numeric ids as world-atlas stores them).
 node -e '
