@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tipnet.ingest import readers
+from tipnet.ingest import readers_csv as readers
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.ingest.profiles import apply_profile, detect_profile

@@ -11,284 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from tipnet.ingest.profiles import TRUTHY, Profile, blank_series, blank_value
+from tipnet.ingest.convert_base import DTYPES, Collector, Context, Converted
+from tipnet.ingest.lookups import Lookup, _default, _mapped_value
+from tipnet.ingest.profiles import blank_series
 from tipnet.ingest.readers import ROW
 from tipnet.standard import Field, load_standard
-from tipnet.standard.countries import resolve_country
-from tipnet.standard.model import LIST_SEPARATOR, normalise_token
 
-FALSY = {"0", "false", "no", "n", "non", "nao", "não", "falso", "faux"}
-PROBLEM_SCHEMA = {"row": pl.Int64, "code": pl.Utf8, "field": pl.Utf8, "value": pl.Utf8}
 MIN_DATE = dt.date(1900, 1, 1)
 ISO_DATE = r"^\d{4}-\d{1,2}-\d{1,2}$"  # read by the fast path; any other spelling takes the full one
 EXACT_FLOAT = 2**53  # integers beyond this take the full path (which goes through float)
-_DTYPES: dict[str, pl.DataType] = {
-    "string": pl.Utf8(),
-    "integer": pl.Int64(),
-    "number": pl.Float64(),
-    "date": pl.Date(),
-    "boolean": pl.Boolean(),
-    "country": pl.Utf8(),
-    "country_list": pl.Utf8(),
-    "code": pl.Utf8(),
-    "code_list": pl.Utf8(),
-}
 _LOOKUP_TYPES = {"code", "code_list", "country", "country_list", "boolean"}
-_REGION = "\x00region"
-
-# What one distinct value of a looked-up field becomes: (text as checked, typed value, problem code or None).
-Outcome = tuple[str | None, Any, str | None]
-
-
-@dataclass(frozen=True)
-class Context:
-    profile: Profile
-    country: str | None = None  # the submission's country: default for rows, and rows must match it
-    today: dt.date = field(default_factory=dt.date.today)
-    # fields whose column is source text not yet stripped or blanked (profiles.raw_fields)
-    raw: frozenset[str] = frozenset()
-    # per field: the outcome of every distinct value seen so far in this import
-    lookups: dict[str, _Lookup] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass
-class Converted:
-    data: pl.DataFrame  # __row + every standard field, typed
-    problems: pl.DataFrame  # row, code, field, value
-
-
-# ---------------------------------------------------------------- problems
-
-
-class _Collector:
-    def __init__(self, rows: pl.Series) -> None:
-        self.rows = rows
-        self.parts: list[pl.DataFrame] = []
-
-    def add(
-        self, mask: pl.Series, code: str, field: str, value: pl.Series | Callable[[pl.Series], pl.Series]
-    ) -> None:
-        """Rows where mask is true get a problem; value: the full column, or a function of the mask that returns
-        the values of those rows only (computed only when there is a problem)."""
-        if mask.null_count():
-            mask = mask.fill_null(False)
-        if not mask.any():
-            return
-        values = value(mask) if callable(value) else value.filter(mask)
-        self.add_rows(self.rows.filter(mask), code, field, values)
-
-    def add_rows(self, rows: pl.Series, code: str, field: str, values: pl.Series) -> None:
-        if not len(rows):
-            return
-        self.parts.append(
-            pl.DataFrame({"row": rows, "value": values.cast(pl.Utf8)}).select(
-                pl.col("row"), pl.lit(code).alias("code"), pl.lit(field).alias("field"), pl.col("value")
-            )
-        )
-
-    def result(self) -> pl.DataFrame:
-        if not self.parts:
-            return pl.DataFrame(schema=PROBLEM_SCHEMA)
-        return pl.concat(self.parts)
-
-
-# ---------------------------------------------------------------- look-ups (codes, countries, yes/no)
-
-
-def _resolver_code(f: Field) -> Callable[[str], str | None]:
-    vocab = load_standard().vocabulary_of(f)
-
-    def one(token: str) -> str | None:
-        return vocab.resolve(token)
-
-    if not f.is_list:
-        return lambda raw: None if LIST_SEPARATOR in raw else one(raw)
-
-    order = {c: i for i, c in enumerate(vocab.codes)}
-
-    def many(raw: str) -> str | None:
-        codes = set()
-        for token in raw.split(LIST_SEPARATOR):
-            if not token.strip():
-                continue
-            code = one(token)
-            if code is None:
-                return None
-            if code:
-                codes.add(code)
-        return LIST_SEPARATOR.join(sorted(codes, key=order.__getitem__)) if codes else ""
-
-    return many
-
-
-def _resolver_country(f: Field, ctx: Context) -> Callable[[str], str | None]:
-    def one(token: str) -> str | None:
-        m = resolve_country(token)
-        if m.kind == "country":
-            return m.code
-        if m.kind == "own":
-            return ctx.country
-        if m.kind == "region":
-            return _REGION
-        return None
-
-    if not f.is_list:
-        return one
-
-    def many(raw: str) -> str | None:
-        out: list[str] = []
-        for token in raw.split(LIST_SEPARATOR):
-            if not token.strip():
-                continue
-            code = one(token)
-            if code is None or code == _REGION:
-                return code
-            if code not in out:
-                out.append(code)
-        return LIST_SEPARATOR.join(out)
-
-    return many
-
-
-def _mapped_value(pmap: dict[str, str], is_list: bool) -> Callable[[str], str | None]:
-    """A profile's own value map (e.g. 'F' -> female), applied before the vocabulary; '' means no value."""
-
-    def one(token: str) -> str:
-        return pmap.get(normalise_token(token), token.strip())
-
-    def apply(value: str) -> str | None:
-        if is_list:
-            out = LIST_SEPARATOR.join(t for t in (one(x) for x in value.split(LIST_SEPARATOR)) if t)
-        else:
-            out = one(value)
-        return out or None
-
-    return apply
-
-
-def _outcome_fn(f: Field, ctx: Context) -> Callable[[str | None], Outcome]:
-    """The whole chain for one distinct cell: blank, value map, default, NUL check, look-up."""
-    missing = ctx.profile.missing_values
-    pmap = ctx.profile.value_map(f.name)
-    mapped = _mapped_value(pmap, f.is_list) if pmap else None
-    default = _default(f, ctx)
-    if f.type == "boolean":
-
-        def resolve(text: str) -> tuple[Any, str | None]:
-            key = text.strip().lower()
-            if key in TRUTHY:
-                return True, None
-            if key in FALSY:
-                return False, None
-            return None, "invalid-boolean"
-
-    elif f.type in ("code", "code_list"):
-        code_of = _resolver_code(f)
-
-        def resolve(text: str) -> tuple[Any, str | None]:
-            code = code_of(text)
-            if code is None:
-                return None, "invalid-code"
-            return code or None, None
-
-    else:
-        country_of = _resolver_country(f, ctx)
-
-        def resolve(text: str) -> tuple[Any, str | None]:
-            code = country_of(text)
-            if code == _REGION:
-                return None, "region-not-country"
-            if code is None:
-                return None, "invalid-country"
-            return code or None, None
-
-    def outcome(value: str | None) -> Outcome:
-        text = blank_value(value, missing)
-        if text is not None and mapped is not None:
-            text = mapped(text)
-        if text is None:
-            text = default
-        if text is None:
-            return None, None, None
-        if "\x00" in text:
-            return text, None, "invalid-text"
-        typed, problem = resolve(text)
-        return text, typed, problem
-
-    return outcome
-
-
-class _Lookup:
-    """The outcome of every distinct value of one field seen in this import.
-
-    A chunk's cells are numbered by casting them to an Enum of the values seen so far (new values are learned
-    and the cast repeated); typed values and problems are then gathered by that number."""
-
-    def __init__(self, f: Field, ctx: Context) -> None:
-        self.name = f.name
-        self.outcome = _outcome_fn(f, ctx)
-        self.dtype = _DTYPES[f.type]
-        self.null = self.outcome(None)  # what an empty cell becomes (the default, if any)
-        self.values: list[str] = []
-        self.outcomes: list[Outcome] = []
-        self._index: dict[str, int] = {}
-        self._enum = pl.Enum([])
-        self._typed: pl.Series = pl.Series([], dtype=self.dtype)
-        self._failing: pl.Series = pl.Series([], dtype=pl.Boolean)
-
-    def index_expr(self) -> pl.Expr:
-        return pl.col(self.name).cast(self._enum, strict=False).to_physical()
-
-    def _learn(self, raw: pl.Series) -> None:
-        for v in raw.unique().to_list():
-            if v is not None and v not in self._index:
-                self._index[v] = len(self.values)
-                self.values.append(v)
-                self.outcomes.append(self.outcome(v))
-        self._enum = pl.Enum(self.values)
-        self._typed = pl.Series([o[1] for o in self.outcomes], dtype=self.dtype)
-        self._failing = pl.Series([o[2] is not None for o in self.outcomes], dtype=pl.Boolean)
-
-    def finish(self, raw: pl.Series, idx: pl.Series, rows: pl.Series, bad: _Collector) -> pl.Series:
-        """Typed values of a chunk (idx: index_expr's result for it); problems to bad."""
-        if idx.null_count() > raw.null_count():  # values not seen before
-            self._learn(raw.filter(idx.is_null()))
-            idx = raw.cast(self._enum, strict=False).to_physical()
-        typed = self._typed.gather(idx)
-        nulls = raw.is_null()
-        if self.null[1] is not None and raw.null_count():
-            typed = typed.set(nulls, self.null[1])  # type: ignore[arg-type]
-        hit = self._failing.gather(idx)
-        if self.null[2] is not None:
-            hit = hit.fill_null(False) | nulls
-        if hit.null_count():
-            hit = hit.fill_null(False)
-        if hit.any():
-            numbers = idx.filter(hit).to_list()
-            found = [self.outcomes[i] if i is not None else self.null for i in numbers]
-            codes = pl.Series([o[2] for o in found], dtype=pl.Utf8)
-            texts = pl.Series([o[0] for o in found], dtype=pl.Utf8)
-            hit_rows = rows.filter(hit)
-            for code in dict.fromkeys(o[2] for o in found):
-                assert code is not None
-                mine = codes == code
-                bad.add_rows(hit_rows.filter(mine), code, self.name, texts.filter(mine))
-        return typed.alias(self.name)
-
-
-# ---------------------------------------------------------------- text, dates, numbers
-
-
-def _default(f: Field, ctx: Context) -> str | None:
-    default = ctx.profile.defaults.get(f.name, f.default)
-    if f.name == "reporting_country" and ctx.country:
-        default = default or ctx.country
-    return default
 
 
 def _apply_value_map(raw: pl.Series, pmap: dict[str, str], is_list: bool) -> pl.Series:
@@ -311,7 +47,7 @@ def _text(f: Field, raw: pl.Series, ctx: Context, is_raw: bool) -> pl.Series:
     return text
 
 
-def _without_nul(f: Field, text: pl.Series, rows: pl.Series, bad: _Collector) -> pl.Series:
+def _without_nul(f: Field, text: pl.Series, rows: pl.Series, bad: Collector) -> pl.Series:
     nul = text.str.contains("\x00", literal=True).fill_null(False)
     if nul.any():
         bad.add_rows(rows.filter(nul), "invalid-text", f.name, text.filter(nul))
@@ -320,7 +56,7 @@ def _without_nul(f: Field, text: pl.Series, rows: pl.Series, bad: _Collector) ->
 
 
 def _string_field(
-    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: _Collector, maybe_nul: bool,
+    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: Collector, maybe_nul: bool,
     pre: pl.DataFrame | None,
 ) -> pl.Series:
     if pre is not None:  # stripped by the chunk's first pass: blank the missing values, fill the default
@@ -363,7 +99,7 @@ def _full_path(raw: pl.Series, fast_ok: pl.Series | None, with_nulls: bool) -> p
 
 
 def _date_field(
-    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: _Collector, maybe_nul: bool,
+    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: Collector, maybe_nul: bool,
     pre: pl.DataFrame | None,
 ) -> pl.Series:
     fast: pl.Series | None = None
@@ -398,7 +134,7 @@ def _date_field(
 
 
 def _number_field(
-    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: _Collector, maybe_nul: bool,
+    f: Field, raw: pl.Series, ctx: Context, is_raw: bool, rows: pl.Series, bad: Collector, maybe_nul: bool,
     pre: pl.DataFrame | None,
 ) -> pl.Series:
     integer = f.type == "integer"
@@ -450,7 +186,7 @@ def _number_field(
 _INDEX, _STRIPPED, _PLAIN, _DATE, _NUMBER, _MISSING = (f"\x00{k}" for k in "ispdnm")
 
 
-def _first_pass(f: Field, ctx: Context, lookup: _Lookup | None) -> list[pl.Expr]:
+def _first_pass(f: Field, ctx: Context, lookup: Lookup | None) -> list[pl.Expr]:
     """The vectorised work on a field's column that does not depend on other results: done for all fields in one
     `select`, which polars spreads over its threads."""
     name = f.name
@@ -481,7 +217,7 @@ def convert(frame: pl.DataFrame, ctx: Context, maybe_nul: bool = True) -> Conver
     std = load_standard()
     rows = frame.get_column(ROW)
     n = frame.height
-    work: list[tuple[Field, pl.Series | None, _Lookup | None, bool]] = []
+    work: list[tuple[Field, pl.Series | None, Lookup | None, bool]] = []
     first: list[pl.Expr] = []
     for f in std.fields:
         if f.name in frame.columns:
@@ -494,16 +230,16 @@ def convert(frame: pl.DataFrame, ctx: Context, maybe_nul: bool = True) -> Conver
         if raw is not None and f.type in _LOOKUP_TYPES:
             lookup = ctx.lookups.get(f.name)
             if lookup is None:
-                lookup = ctx.lookups[f.name] = _Lookup(f, ctx)
+                lookup = ctx.lookups[f.name] = Lookup(f, ctx)
         exprs = _first_pass(f, ctx, lookup) if f.name in frame.columns else []
         first.extend(exprs)
         work.append((f, raw, lookup, bool(exprs)))
     pre = frame.select(first) if first else None
-    bad = _Collector(rows)
+    bad = Collector(rows)
     cols: dict[str, pl.Series] = {ROW: rows}
     for f, raw, lookup, has_first in work:
         if raw is None:
-            cols[f.name] = pl.repeat(None, n, dtype=_DTYPES[f.type], eager=True).alias(f.name)
+            cols[f.name] = pl.repeat(None, n, dtype=DTYPES[f.type], eager=True).alias(f.name)
             continue
         is_raw = f.name in ctx.raw
         mine = pre if has_first else None
@@ -536,7 +272,7 @@ def _raw(frame: pl.DataFrame, ctx: Context, name: str) -> Callable[[pl.Series], 
     return values
 
 
-def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: _Collector) -> pl.DataFrame:
+def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: Collector) -> pl.DataFrame:
     """Cross-field checks and derived values (year, age, age band, minor, sex from gender)."""
     std = load_standard()
     for f in std.fields:
