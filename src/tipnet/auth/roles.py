@@ -24,6 +24,9 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"  # the audit log in scope
     AUDIT_VERIFY = "audit.verify"  # recompute the whole hash chain
     TOKENS = "tokens.manage"  # own API tokens for machine submission
+    DIRECTORY_EDIT = "directory.edit"  # directory of authorities: edit and verify entries (focal point: its country)
+    DIRECTORY_RESTRICTED = "directory.restricted"  # directory: direct lines and 24/7 operational contacts
+    COOPERATION = "cooperation.requests"  # MLA and extradition requests of one's country (and those addressed to it)
 
 
 HUB_ROLES = frozenset({Role.HUB_ADMIN, Role.HUB_ANALYST})
@@ -31,12 +34,14 @@ HUB_ROLES = frozenset({Role.HUB_ADMIN, Role.HUB_ANALYST})
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HUB_ADMIN: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.USERS_ADMIN,
-                               P.AUDIT_READ, P.AUDIT_VERIFY}),
-    Role.HUB_ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD}),
+                               P.AUDIT_READ, P.AUDIT_VERIFY, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED}),
+    Role.HUB_ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.DIRECTORY_RESTRICTED}),
     Role.FOCAL_POINT: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE,
-                                 P.USERS_ADMIN, P.AUDIT_READ, P.TOKENS}),
-    Role.ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE, P.TOKENS}),
-    Role.INVESTIGATOR: frozenset({P.STATS_READ}),
+                                 P.USERS_ADMIN, P.AUDIT_READ, P.TOKENS, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED,
+                                 P.COOPERATION}),
+    Role.ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE, P.TOKENS,
+                             P.DIRECTORY_RESTRICTED}),
+    Role.INVESTIGATOR: frozenset({P.STATS_READ, P.DIRECTORY_RESTRICTED, P.COOPERATION}),
     Role.SERVICE_PROVIDER: frozenset(),  # case entry comes with the case-entry pages
 }
 

@@ -103,6 +103,23 @@ class Scope:
                    if self.kind == HUB else None)
         return RowFilter(self.key, persons=self.persons(), aggregates=self.aggregates(), version=version)
 
+    # --- cooperation (directory, requests) ----------------------------------------------------------------------
+    def directory_edit(self, country: str) -> bool:
+        """Directory entries the principal may change (with DIRECTORY_EDIT): the hub everywhere, a country its own."""
+        return self.kind in (ALL, HUB) or self.owns(country)
+
+    def coop_requests(self) -> Any:
+        """MLA and extradition requests: the requesting country's own (drafts included) and, once sent, those
+        addressed to the country. Third countries and the hub see none: they are no party to the request."""
+        from tipnet.store.tables_directory import coop_requests as req
+
+        if self.kind == ALL:
+            return true()
+        if self.kind == COUNTRY:
+            return or_(req.c.requesting_country == self.country,
+                       (req.c.requested_country == self.country) & (req.c.status != "draft"))
+        return false()
+
     # --- administration ----------------------------------------------------------------------------------------
     def users(self) -> Any:
         if self.kind in (ALL, HUB):

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import tipnet.store.tables_auth  # noqa: F401  (registers the account and audit tables on the metadata)
+import tipnet.store.tables_directory  # noqa: F401  (registers the cooperation directory and request tables)
 import tipnet.store.tables_release  # noqa: F401  (registers the release tables on the metadata)
 from tipnet.store.tables import metadata
 
