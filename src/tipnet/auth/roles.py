@@ -27,6 +27,7 @@ class Permission(StrEnum):
     DIRECTORY_EDIT = "directory.edit"  # directory of authorities: edit and verify entries (focal point: its country)
     DIRECTORY_RESTRICTED = "directory.restricted"  # directory: direct lines and 24/7 operational contacts
     COOPERATION = "cooperation.requests"  # MLA and extradition requests of one's country (and those addressed to it)
+    MESSAGING = "messaging.use"  # end-to-end encrypted messages between authority accounts
     CASES_WRITE = "cases.write"  # case entry: own drafts and the cases one entered (one's country only)
     CASES_READ = "cases.read"  # every submitted case of one's country (national office)
 
@@ -36,14 +37,14 @@ HUB_ROLES = frozenset({Role.HUB_ADMIN, Role.HUB_ANALYST})
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HUB_ADMIN: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.USERS_ADMIN,
-                               P.AUDIT_READ, P.AUDIT_VERIFY, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED}),
+                               P.AUDIT_READ, P.AUDIT_VERIFY, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED, P.MESSAGING}),
     Role.HUB_ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.DIRECTORY_RESTRICTED}),
     Role.FOCAL_POINT: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE,
                                  P.USERS_ADMIN, P.AUDIT_READ, P.TOKENS, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED,
-                                 P.COOPERATION, P.CASES_WRITE, P.CASES_READ}),
+                                 P.COOPERATION, P.CASES_WRITE, P.CASES_READ, P.MESSAGING}),
     Role.ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE, P.TOKENS,
-                             P.DIRECTORY_RESTRICTED, P.CASES_WRITE, P.CASES_READ}),
-    Role.INVESTIGATOR: frozenset({P.STATS_READ, P.DIRECTORY_RESTRICTED, P.COOPERATION}),
+                             P.DIRECTORY_RESTRICTED, P.CASES_WRITE, P.CASES_READ, P.MESSAGING}),
+    Role.INVESTIGATOR: frozenset({P.STATS_READ, P.DIRECTORY_RESTRICTED, P.COOPERATION, P.MESSAGING}),
     Role.SERVICE_PROVIDER: frozenset({P.CASES_WRITE}),  # enters cases; reads the cases it entered
 }
 
