@@ -30,6 +30,9 @@ class Permission(StrEnum):
     MESSAGING = "messaging.use"  # end-to-end encrypted messages between authority accounts
     CASES_WRITE = "cases.write"  # case entry: own drafts and the cases one entered (one's country only)
     CASES_READ = "cases.read"  # every submitted case of one's country (national office)
+    ASSESS_READ = "assess.read"  # self-assessments of one's country (hub: every one submitted), live scorecards
+    ASSESS_EDIT = "assess.edit"  # fill in, import and submit one's country's self-assessment
+    ASSESS_REVIEW = "assess.review"  # review, return and publish submitted self-assessments (hub)
 
 
 HUB_ROLES = frozenset({Role.HUB_ADMIN, Role.HUB_ANALYST})
@@ -37,13 +40,17 @@ HUB_ROLES = frozenset({Role.HUB_ADMIN, Role.HUB_ANALYST})
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HUB_ADMIN: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.USERS_ADMIN,
-                               P.AUDIT_READ, P.AUDIT_VERIFY, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED, P.MESSAGING}),
-    Role.HUB_ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.DIRECTORY_RESTRICTED}),
+                               P.AUDIT_READ, P.AUDIT_VERIFY, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED, P.MESSAGING,
+                               P.ASSESS_READ, P.ASSESS_REVIEW}),
+    Role.HUB_ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.DIRECTORY_RESTRICTED,
+                                 P.ASSESS_READ, P.ASSESS_REVIEW}),
     Role.FOCAL_POINT: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE,
                                  P.USERS_ADMIN, P.AUDIT_READ, P.TOKENS, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED,
-                                 P.COOPERATION, P.CASES_WRITE, P.CASES_READ, P.MESSAGING}),
+                                 P.COOPERATION, P.CASES_WRITE, P.CASES_READ, P.MESSAGING, P.ASSESS_READ,
+                                 P.ASSESS_EDIT}),
     Role.ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE, P.TOKENS,
-                             P.DIRECTORY_RESTRICTED, P.CASES_WRITE, P.CASES_READ, P.MESSAGING}),
+                             P.DIRECTORY_RESTRICTED, P.CASES_WRITE, P.CASES_READ, P.MESSAGING, P.ASSESS_READ,
+                             P.ASSESS_EDIT}),
     Role.INVESTIGATOR: frozenset({P.STATS_READ, P.DIRECTORY_RESTRICTED, P.COOPERATION, P.MESSAGING}),
     Role.SERVICE_PROVIDER: frozenset({P.CASES_WRITE}),  # enters cases; reads the cases it entered
 }
