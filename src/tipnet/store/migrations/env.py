@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import tipnet.store.tables_assess  # noqa: F401  (registers the self-assessment tables)
 import tipnet.store.tables_auth  # noqa: F401  (registers the account and audit tables on the metadata)
 import tipnet.store.tables_directory  # noqa: F401  (registers the cooperation directory and request tables)
 import tipnet.store.tables_federation  # noqa: F401  (registers the federation tables: nodes, keys, bundles)
