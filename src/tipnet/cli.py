@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from tipnet.cli_auth import audit_app, user_app
+from tipnet.cli_coop import coop_app
 from tipnet.cli_link import link_app
 from tipnet.cli_mse import mse as mse_command
 from tipnet.cli_release import release_app
@@ -29,6 +30,7 @@ app.add_typer(release_app, name="release")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(link_app, name="link")
+app.add_typer(coop_app, name="coop")
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")

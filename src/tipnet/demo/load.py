@@ -46,4 +46,7 @@ def load_demo(
         summary["glotip_rows"] = report.rows_accepted if report.duplicate_of is None else "already loaded"
     elif glotip is not None:
         log.warning("GLOTIP workbook not found at %s; the demo has no aggregate data", glotip)
+    from tipnet.coop.directory_seed import seed_directory
+
+    summary["directory"] = seed_directory(db)  # fictitious authorities of the 35 states (example.org, +000)
     return summary
