@@ -7,6 +7,7 @@ import tipnet.store.tables_assess  # noqa: F401  (registers the self-assessment 
 import tipnet.store.tables_auth  # noqa: F401  (registers the account and audit tables on the metadata)
 import tipnet.store.tables_directory  # noqa: F401  (registers the cooperation directory and request tables)
 import tipnet.store.tables_federation  # noqa: F401  (registers the federation tables: nodes, keys, bundles)
+import tipnet.store.tables_messaging  # noqa: F401  (registers the secure-messaging tables on the metadata)
 import tipnet.store.tables_release  # noqa: F401  (registers the release tables on the metadata)
 from tipnet.store.tables import metadata
 
