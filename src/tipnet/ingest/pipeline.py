@@ -22,6 +22,7 @@ from tipnet import STANDARD_VERSION
 from tipnet.ingest import worker
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CATALOGUE, error_type
+from tipnet.ingest.prefetch import Prefetch
 from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile, raw_fields
 from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
 from tipnet.ingest.readers import (
@@ -200,7 +201,8 @@ def _process(
 ) -> None:
     seen = _SeenIds()
     source_of = {r.field: r.source for r in rules}
-    for chunk in table.chunks():
+    chunks = Prefetch(table.chunks(), depth=settings.read_ahead) if settings.read_ahead > 0 else table.chunks()
+    for chunk in chunks:
         report.rows_total += chunk.data.height
         if report.rows_total > settings.max_rows:
             raise ReadError(
