@@ -33,6 +33,9 @@ class Permission(StrEnum):
     ASSESS_READ = "assess.read"  # self-assessments of one's country (hub: every one submitted), live scorecards
     ASSESS_EDIT = "assess.edit"  # fill in, import and submit one's country's self-assessment
     ASSESS_REVIEW = "assess.review"  # review, return and publish submitted self-assessments (hub)
+    COMPENDIUM_EDIT = "compendium.edit"  # add and change compendium items, treaty ratification status
+    REGISTRY_EDIT = "registry.edit"  # agency registry: entries (own country), complaints, sanctions, case links
+    REGISTRY_CASES = "registry.cases"  # agency registry: complaints, links to perpetrator records in scope, flags
 
 
 HUB_ROLES = frozenset({Role.HUB_ADMIN, Role.HUB_ANALYST})
@@ -41,17 +44,20 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HUB_ADMIN: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.USERS_ADMIN,
                                P.AUDIT_READ, P.AUDIT_VERIFY, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED, P.MESSAGING,
-                               P.ASSESS_READ, P.ASSESS_REVIEW}),
+                               P.ASSESS_READ, P.ASSESS_REVIEW, P.COMPENDIUM_EDIT, P.REGISTRY_EDIT,
+                               P.REGISTRY_CASES}),
     Role.HUB_ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.DIRECTORY_RESTRICTED,
-                                 P.ASSESS_READ, P.ASSESS_REVIEW}),
+                                 P.ASSESS_READ, P.ASSESS_REVIEW, P.COMPENDIUM_EDIT, P.REGISTRY_EDIT,
+                                 P.REGISTRY_CASES}),
     Role.FOCAL_POINT: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE,
                                  P.USERS_ADMIN, P.AUDIT_READ, P.TOKENS, P.DIRECTORY_EDIT, P.DIRECTORY_RESTRICTED,
                                  P.COOPERATION, P.CASES_WRITE, P.CASES_READ, P.MESSAGING, P.ASSESS_READ,
-                                 P.ASSESS_EDIT}),
+                                 P.ASSESS_EDIT, P.COMPENDIUM_EDIT, P.REGISTRY_EDIT, P.REGISTRY_CASES}),
     Role.ANALYST: frozenset({P.STATS_READ, P.SUBMISSIONS_READ, P.RECORDS_READ, P.UPLOAD, P.SHARE, P.TOKENS,
                              P.DIRECTORY_RESTRICTED, P.CASES_WRITE, P.CASES_READ, P.MESSAGING, P.ASSESS_READ,
-                             P.ASSESS_EDIT}),
-    Role.INVESTIGATOR: frozenset({P.STATS_READ, P.DIRECTORY_RESTRICTED, P.COOPERATION, P.MESSAGING}),
+                             P.ASSESS_EDIT, P.REGISTRY_EDIT, P.REGISTRY_CASES}),
+    Role.INVESTIGATOR: frozenset({P.STATS_READ, P.DIRECTORY_RESTRICTED, P.COOPERATION, P.MESSAGING, P.REGISTRY_EDIT,
+                                  P.REGISTRY_CASES}),
     Role.SERVICE_PROVIDER: frozenset({P.CASES_WRITE}),  # enters cases; reads the cases it entered
 }
 

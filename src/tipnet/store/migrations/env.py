@@ -5,6 +5,8 @@ from sqlalchemy import create_engine
 
 import tipnet.store.tables_assess  # noqa: F401  (registers the self-assessment tables)
 import tipnet.store.tables_auth  # noqa: F401  (registers the account and audit tables on the metadata)
+import tipnet.store.tables_cases  # noqa: F401  (registers the case-entry tables: cases, consent history)
+import tipnet.store.tables_compendium  # noqa: F401  (registers the compendium, agency registry and search index)
 import tipnet.store.tables_directory  # noqa: F401  (registers the cooperation directory and request tables)
 import tipnet.store.tables_federation  # noqa: F401  (registers the federation tables: nodes, keys, bundles)
 import tipnet.store.tables_messaging  # noqa: F401  (registers the secure-messaging tables on the metadata)
