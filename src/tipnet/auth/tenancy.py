@@ -120,6 +120,21 @@ class Scope:
                        (req.c.requested_country == self.country) & (req.c.status != "draft"))
         return false()
 
+    # --- case entry --------------------------------------------------------------------------------------------
+    def cases(self, user_id: int | None, whole_country: bool) -> Any:
+        """Cases a principal may read: a draft only by the person entering it; a submitted case by the person who
+        entered it and, with `whole_country` (national focal points and analysts), by the country's office. Never
+        another country's; the hub enters and reads no cases (it sees submitted cases only as shared statistics)."""
+        from tipnet.store.tables_cases import cases as c
+
+        if self.kind == ALL:
+            return true()
+        if self.kind == COUNTRY and user_id is not None:
+            mine = c.c.created_by == user_id
+            seen = or_(mine, c.c.status == "submitted") if whole_country else mine
+            return (c.c.country == self.country) & seen
+        return false()
+
     # --- administration ----------------------------------------------------------------------------------------
     def users(self) -> Any:
         if self.kind in (ALL, HUB):

@@ -1,0 +1,299 @@
+"""Cases in the store: save a draft, resume it, submit it, withdraw consent. Scoped and audited.
+
+States: `draft` -> `submitted`. A draft belongs to the person entering it (nobody else reads it) and is saved as
+typed, whatever its problems. Submitting checks the whole form (`tipnet.cases.validate`); a case that passes becomes
+one submission with one person in the store (so the statistics count it) and cannot be edited any more; consent can
+still be withdrawn, and a withdrawal takes effect at once on the stored person (a withdrawn `consent_share_hub` is
+false, so the hub no longer sees the person; without consent to processing, identifying fields are erased there).
+Every read and every change is written to the audit log, without the values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tipnet.auth import audit, clock
+from tipnet.auth.errors import AuthError, Forbidden, Invalid, NotVisible
+from tipnet.auth.principal import Principal
+from tipnet.auth.roles import Permission
+from tipnet.auth.tenancy import Scope
+from tipnet.cases import record
+from tipnet.cases.spec import CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS
+from tipnet.cases.validate import Checked, FieldError, check, clean, merge
+from tipnet.standard import load_standard
+from tipnet.store import Database
+from tipnet.store.tables import persons, submissions
+from tipnet.store.tables_auth import submission_sharing
+from tipnet.store.tables_cases import case_consents, cases
+
+DRAFT, SUBMITTED = "draft", "submitted"
+PROFILE = "case_entry"
+
+
+class Conflict(AuthError):
+    """The case changed since the form was loaded, or is no longer a draft."""
+
+    status, code = 409, "conflict"
+
+
+class CaseInvalid(Invalid):
+    """The case cannot be submitted yet: `details` lists every problem (field, code, value, message)."""
+
+    def __init__(self, public_id: str, errors: list[FieldError]) -> None:
+        super().__init__(f"case {public_id} cannot be submitted: " + "; ".join(e.message for e in errors[:5]),
+                         {"case": public_id, "errors": [e.to_dict() for e in errors]})
+        self.errors = errors
+
+
+@dataclass
+class Case:
+    id: int
+    public_id: str
+    country: str
+    status: str
+    version: int
+    data: dict[str, Any]
+    is_minor: bool
+    created_by: int
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    submitted_at: dt.datetime | None
+    submission_id: int | None
+    risk_level: str | None
+    referral_provider: str | None
+    referral_authority_id: str | None
+    consents: list[dict[str, Any]] = field(default_factory=list)
+
+    def checked(self, submitting: bool = False) -> Checked:
+        return check(self.data, clock.now().date(), submitting=submitting)
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(v: dt.datetime | None) -> str | None:
+            return v.isoformat() if v is not None else None
+
+        return {"id": self.public_id, "country": self.country, "status": self.status, "version": self.version,
+                "is_minor": self.is_minor, "risk_level": self.risk_level, "referral_provider": self.referral_provider,
+                "referral_authority_id": self.referral_authority_id, "created_at": iso(clock.aware(self.created_at)),
+                "updated_at": iso(clock.aware(self.updated_at)), "submitted_at": iso(clock.aware(self.submitted_at)),
+                "submission_id": self.submission_id, "data": self.data, "consents": self.consents}
+
+
+def _case(row: Any) -> Case:
+    m = row._mapping
+    return Case(id=m["id"], public_id=m["public_id"], country=m["country"], status=m["status"], version=m["version"],
+                data=json.loads(m["data_json"]), is_minor=bool(m["is_minor"]), created_by=m["created_by"],
+                created_at=m["created_at"], updated_at=m["updated_at"], submitted_at=m["submitted_at"],
+                submission_id=m["submission_id"], risk_level=m["risk_level"],
+                referral_provider=m["referral_provider"], referral_authority_id=m["referral_authority_id"])
+
+
+def _visible(who: Principal) -> Any:
+    return Scope.of(who).cases(who.user_id, who.can(Permission.CASES_READ))
+
+
+def _entry_country(who: Principal) -> str:
+    """Cases are entered in one's own country; the hub and the operator enter none."""
+    scope = Scope.of(who)
+    if scope.kind != "country" or not scope.country or not who.can(Permission.CASES_WRITE):
+        raise Forbidden("cases are entered by a country's service providers, focal points and analysts")
+    return scope.country
+
+
+def _load(db: Database, who: Principal, public_id: str) -> Case:
+    with db.engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.public_id == public_id, _visible(who))).first()
+        if row is None:
+            raise NotVisible(f"no case {public_id}")
+        case = _case(row)
+        events = conn.execute(select(case_consents).where(case_consents.c.case_id == case.id)
+                              .order_by(case_consents.c.id)).all()
+    case.consents = [{"item": e.item, "event": e.event, "given_by": e.given_by, "on_date": e.on_date,
+                      "note": e.note, "recorded_at": clock.aware(e.recorded_at).isoformat()  # type: ignore[union-attr]
+                      } for e in events]
+    return case
+
+
+def _columns(data: dict[str, Any], checked: Checked) -> dict[str, Any]:
+    v = checked.values
+    return {"data_json": json.dumps(data, ensure_ascii=False, sort_keys=True), "is_minor": checked.minor,
+            "risk_level": v.get("risk_level"), "referral_provider": v.get("referral_provider"),
+            "referral_authority_id": (v.get("referral_authority_id") or None)}
+
+
+def new_public_id(country: str) -> str:
+    return f"{country}-{secrets.token_hex(5).upper()}"
+
+
+def save(db: Database, who: Principal, form: Mapping[str, Any], public_id: str | None = None,
+         version: int | None = None) -> tuple[Case, Checked]:
+    """Create a draft, or save the posted fields into one's own draft. Never refused for what the fields hold: the
+    problems come back with the case (a draft keeps what was typed)."""
+    country = _entry_country(who)
+    posted = set(form)
+    now = clock.now()
+    if public_id is None:
+        data = clean(form)
+        checked = check(data, now.date())
+        public_id = new_public_id(country)
+        with db.engine.begin() as conn:
+            conn.execute(cases.insert().values(
+                public_id=public_id, country=country, status=DRAFT, version=1, created_by=who.user_id,
+                created_at=now, updated_by=who.user_id, updated_at=now, **_columns(data, checked)))
+        action = "case.create"
+    else:
+        current = _load(db, who, public_id)
+        _editable(who, current, version)
+        data = merge(current.data, clean(form), posted)
+        checked = check(data, now.date())
+        with db.engine.begin() as conn:
+            done = conn.execute(cases.update().where(cases.c.id == current.id, cases.c.version == current.version,
+                                                     cases.c.status == DRAFT)
+                                .values(version=current.version + 1, updated_by=who.user_id, updated_at=now,
+                                        **_columns(data, checked))).rowcount
+        if done != 1:
+            raise Conflict(f"case {public_id} was changed meanwhile; reload it")
+        action = "case.save"
+    audit.record(db, who, action, object_type="case", object_id=public_id, subject_country=country,
+                 details={"filled": sum(1 for v in data.values() if v not in ("", [], None)),
+                          "problems": len(checked.errors), "minor": checked.minor})
+    return _load(db, who, public_id), checked
+
+
+def _editable(who: Principal, case: Case, version: int | None) -> None:
+    if case.status != DRAFT:
+        raise Conflict(f"case {case.public_id} was submitted; it can no longer be changed (consent can still be "
+                       "withdrawn)")
+    if case.created_by != who.user_id:
+        raise NotVisible(f"no case {case.public_id}")
+    if version is not None and version != case.version:
+        raise Conflict(f"case {case.public_id} was saved elsewhere since this form was loaded (version "
+                       f"{case.version}, the form has {version}); reload it")
+
+
+def submit(db: Database, who: Principal, public_id: str, version: int | None = None) -> Case:
+    """Submit one's own draft: every rule must pass. The case becomes a submission of one person in the store."""
+    country = _entry_country(who)
+    case = _load(db, who, public_id)
+    _editable(who, case, version)
+    checked = case.checked(submitting=True)
+    if checked.errors:
+        audit.record(db, who, "case.submit", outcome="failed", object_type="case", object_id=public_id,
+                     subject_country=country, details={"problems": len(checked.errors)})
+        raise CaseInvalid(public_id, checked.errors)
+    now = clock.now()
+    row = record.person_row(public_id, country, checked.values, checked.minor)
+    with db.engine.begin() as conn:
+        sid = conn.execute(submissions.insert().values(
+            kind="records", reporting_country=country, organisation=row["agency"], source_type=row["source_type"],
+            period_start=row["identification_date"], period_end=row["identification_date"], profile=PROFILE,
+            standard_version=load_standard().version, filename=f"case {public_id}",
+            content_sha256=hashlib.sha256(f"case:{public_id}:{now.isoformat()}".encode()).hexdigest(),
+            rows_total=1, rows_accepted=1, rows_quarantined=0,
+            report_json=json.dumps({"source": PROFILE, "case": public_id}), created_at=now,
+        ).returning(submissions.c.id)).scalar_one()
+        pid = conn.execute(persons.insert().values(submission_id=sid, source_row=1, **row)
+                           .returning(persons.c.id)).scalar_one()
+        given_by = checked.values.get("consent_given_by")
+        on = checked.values.get("consent_date")
+        for item in CONSENT_ITEMS:
+            conn.execute(case_consents.insert().values(
+                case_id=case.id, item=item, event="given" if checked.values.get(item) else "refused",
+                given_by=given_by, on_date=on.isoformat() if on else None, recorded_by=who.user_id,
+                recorded_at=now))
+        done = conn.execute(cases.update().where(cases.c.id == case.id, cases.c.version == case.version,
+                                                 cases.c.status == DRAFT)
+                            .values(status=SUBMITTED, version=case.version + 1, submitted_by=who.user_id,
+                                    submitted_at=now, updated_by=who.user_id, updated_at=now, submission_id=sid,
+                                    person_id=pid)).rowcount
+        if done != 1:
+            raise Conflict(f"case {public_id} was changed meanwhile; reload it")  # rolls the whole submission back
+    audit.record(db, who, "case.submit", object_type="case", object_id=public_id, subject_country=country,
+                 details={"submission_id": sid, "minor": checked.minor})
+    return _load(db, who, public_id)
+
+
+def get(db: Database, who: Principal, public_id: str) -> Case:
+    case = _load(db, who, public_id)
+    audit.record(db, who, "case.read", object_type="case", object_id=public_id, subject_country=case.country,
+                 details={"status": case.status})
+    return case
+
+
+def listing(db: Database, who: Principal, limit: int = 500) -> list[dict[str, Any]]:
+    """Cases in scope, newest first: status, dates, child, risk and referral (no names, no narrative)."""
+    c = cases.c
+    q = (select(c.public_id, c.country, c.status, c.is_minor, c.risk_level, c.referral_provider, c.created_by,
+                c.updated_at, c.submitted_at, c.version)
+         .where(_visible(who)).order_by(c.updated_at.desc(), c.id.desc()).limit(limit))
+    with db.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:
+        r["mine"] = r.pop("created_by") == who.user_id
+        for k in ("updated_at", "submitted_at"):
+            r[k] = clock.aware(r[k]).isoformat() if r[k] else None  # type: ignore[union-attr]
+    scope = Scope.of(who)
+    audit.record(db, who, "case.list", object_type="case", subject_country=scope.country,
+                 details={"rows": len(rows)})
+    return rows
+
+
+def count_submitted(db: Database, who: Principal) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(cases)
+                                .where(_visible(who), cases.c.status == SUBMITTED)).scalar_one())
+
+
+def withdraw(db: Database, who: Principal, public_id: str, items: list[str], given_by: str | None,
+             on_date: dt.date | None = None, note: str | None = None) -> Case:
+    """Record that the person withdrew consent to `items`; takes effect at once on the case and the stored person."""
+    _entry_country(who)
+    case = _load(db, who, public_id)
+    if case.status == DRAFT and case.created_by != who.user_id:
+        raise NotVisible(f"no case {public_id}")
+    bad = [i for i in items if i not in CONSENT_ITEMS]
+    if bad or not items:
+        raise Invalid(f"items: {', '.join(repr(b) for b in bad) or 'nothing'} — choose from "
+                      f"{', '.join(CONSENT_ITEMS)}", {"field": "items", "value": bad})
+    if given_by is not None and given_by not in CHOICES["consent_given_by"]:
+        raise Invalid(f"given_by: {given_by!r} is not one of {', '.join(CHOICES['consent_given_by'])}",
+                      {"field": "given_by", "value": given_by})
+    now = clock.now()
+    data = dict(case.data)
+    for item in items:
+        data[item] = "no"
+    with db.engine.begin() as conn:
+        done = conn.execute(cases.update().where(cases.c.id == case.id, cases.c.version == case.version)
+                            .values(data_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
+                                    version=case.version + 1, updated_by=who.user_id, updated_at=now)).rowcount
+        if done != 1:
+            raise Conflict(f"case {public_id} was changed meanwhile; try again")
+        for item in items:
+            conn.execute(case_consents.insert().values(
+                case_id=case.id, item=item, event="withdrawn", given_by=given_by,
+                on_date=(on_date or now.date()).isoformat(), note=(note or None), recorded_by=who.user_id,
+                recorded_at=now))
+        if case.status == SUBMITTED:
+            _withdraw_stored(conn, case, items)
+    audit.record(db, who, "case.consent.withdraw", object_type="case", object_id=public_id,
+                 subject_country=case.country, details={"items": sorted(items), "status": case.status})
+    return _load(db, who, public_id)
+
+
+def _withdraw_stored(conn: Any, case: Case, items: list[str]) -> None:
+    with_column: dict[str, Any] = {i: False for i in items if i in CONSENT_IN_STANDARD}
+    if "consent_data_processing" in items:
+        with_column.update(dict.fromkeys(record.IDENTIFYING))
+    pid = conn.execute(select(cases.c.person_id).where(cases.c.id == case.id)).scalar_one()
+    if with_column and pid is not None:
+        conn.execute(persons.update().where(persons.c.id == pid).values(**with_column))
+    if case.submission_id is not None:  # the hub's statistics reload when what it may see changes
+        conn.execute(submission_sharing.update().where(submission_sharing.c.submission_id == case.submission_id)
+                     .values(revision=submission_sharing.c.revision + 1))

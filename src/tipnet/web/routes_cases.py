@@ -1,0 +1,177 @@
+"""Case entry pages: the list of one's cases, the screening and identification form (save a draft, resume it,
+submit it), a submitted case, and consent withdrawal. The logic lives in `tipnet.cases`; every read and change is
+audited there and scoped by `tipnet.auth.tenancy.Scope.cases`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from tipnet.auth.policy import needs
+from tipnet.auth.roles import Permission
+from tipnet.cases import referral
+from tipnet.cases import store as case_store
+from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
+from tipnet.cases.validate import FieldError
+from tipnet.web import cases_view
+from tipnet.web.errors import ApiError
+from tipnet.web.i18n import negotiate, translate
+from tipnet.web.security import access, principal
+
+router = APIRouter()
+CASES = needs(Permission.CASES_WRITE)
+_MULTIPLE = {s.name for s in ALL_FIELDS if s.multiple}
+
+
+def _json(request: Request) -> bool:
+    return request.url.path.endswith(".json")
+
+
+def _case_id(value: str) -> str:
+    cid = value.removesuffix(".json")
+    if not (4 <= len(cid) <= 24) or not all(ch.isalnum() or ch == "-" for ch in cid):
+        raise ApiError(404, "not-found", f"no case {cid[:24]}")
+    return cid
+
+
+def _version(form: FormData) -> int | None:
+    raw = form.get("version")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not raw.isdigit() or len(raw) > 9:
+        raise ApiError(422, "invalid-request", f"version: {str(raw)[:20]!r} is not a whole number")
+    return int(raw)
+
+
+def _fields(form: FormData) -> dict[str, Any]:
+    """The posted case fields (lists for multiple choices). A page's form says `form_complete`: then every field it
+    shows counts as posted, so an unticked box clears the old value; an API client sends only what it changes."""
+    out: dict[str, Any] = {}
+    for s in ALL_FIELDS:
+        if s.name in form:
+            out[s.name] = [v for v in form.getlist(s.name) if isinstance(v, str)] if s.name in _MULTIPLE \
+                else form.get(s.name)
+        elif form.get("form_complete"):
+            out[s.name] = [] if s.name in _MULTIPLE else ""
+    return out
+
+
+def _form_page(request: Request, case: case_store.Case | None, values: dict[str, Any],
+               problems: list[FieldError], status: int = 200, note: str | None = None) -> Response:
+    me = principal(request)
+    lang = negotiate(request)
+    country = case.country if case else (me.country or "")
+    providers = referral.providers(request.app.state.db, country) if country else []
+    data = {"case": case.to_dict() if case else None, "values": values,
+            "problems": [e.to_dict() for e in problems], "providers": providers, "note": note}
+    context = {"sections": cases_view.sections(lang, values, problems), "plan": cases_view.plan(lang, values, problems),
+               "summary": cases_view.summary(lang, problems), "note": note}
+    return request.app.state.page(request, "cases_form.html", data, status=status, context=context)
+
+
+def _view_page(request: Request, case: case_store.Case, note: str | None = None) -> Response:
+    lang = negotiate(request)
+    data = {"case": case.to_dict(), "note": note}
+    context = {"rows": cases_view.readable(lang, case.data), "consent_items": CONSENT_ITEMS,
+               "given_by": CHOICES["consent_given_by"], "plan": cases_view.plan(lang, case.data, []), "note": note}
+    return request.app.state.page(request, "cases_view.html", data, context=context)
+
+
+def _show(request: Request, case: case_store.Case, note: str | None = None) -> Response:
+    if case.status == case_store.DRAFT:
+        return _form_page(request, case, case.data, case.checked().errors, note=note)
+    return _view_page(request, case, note)
+
+
+@router.get("/cases")
+@router.get("/cases.json")
+@access(CASES)
+def cases_list(request: Request) -> Response:
+    me = principal(request)
+    rows = case_store.listing(request.app.state.db, me)
+    return request.app.state.page(request, "cases_list.html", {
+        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country})
+
+
+@router.get("/cases/new")
+@router.get("/cases/new.json")
+@access(CASES)
+def case_new(request: Request) -> Response:
+    return _form_page(request, None, {}, [])
+
+
+async def _save_or_submit(request: Request, public_id: str | None) -> Response:
+    db, me = request.app.state.db, principal(request)
+    form = await request.form()
+    action = form.get("action") or "save"
+    if action not in ("save", "submit"):
+        raise ApiError(422, "invalid-request", f"action: {str(action)[:20]!r} is neither save nor submit")
+    fields = _fields(form)
+    authority = fields.get("referral_authority_id")
+    if authority and not fields.get("referral_provider"):  # chosen from the directory: its name is the provider's
+        fields["referral_provider"] = referral.provider_name(db, me.country or "", str(authority)) or ""
+    case, checked = case_store.save(db, me, fields, public_id, _version(form))
+    created = public_id is None
+    if action == "submit":
+        try:
+            case = case_store.submit(db, me, case.public_id)
+        except case_store.CaseInvalid as exc:
+            if _json(request):
+                raise
+            return _form_page(request, case, case.data, exc.errors, status=422, note="invalid")
+        if _json(request):
+            return JSONResponse({"case": case.to_dict(), "problems": []}, status_code=201 if created else 200)
+        return RedirectResponse(f"/cases/{case.public_id}?done=submitted", status_code=303)
+    if _json(request):
+        return JSONResponse({"case": case.to_dict(), "problems": [e.to_dict() for e in checked.errors]},
+                            status_code=201 if created else 200)
+    return RedirectResponse(f"/cases/{case.public_id}?done=saved", status_code=303)
+
+
+@router.post("/cases")
+@router.post("/cases.json")
+@access(CASES)
+async def case_create(request: Request) -> Response:
+    return await _save_or_submit(request, None)
+
+
+_NOTES = {"saved", "submitted", "withdrawn"}
+
+
+@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}.json")
+@access(CASES)
+def case_detail(request: Request, case_id: str) -> Response:
+    case = case_store.get(request.app.state.db, principal(request), _case_id(case_id))
+    done = request.query_params.get("done")
+    return _show(request, case, done if done in _NOTES else None)
+
+
+@router.post("/cases/{case_id}")
+@router.post("/cases/{case_id}.json")
+@access(CASES)
+async def case_update(request: Request, case_id: str) -> Response:
+    return await _save_or_submit(request, _case_id(case_id))
+
+
+@router.post("/cases/{case_id}/consent")
+@router.post("/cases/{case_id}/consent.json")
+@access(CASES)
+async def case_withdraw(request: Request, case_id: str) -> Response:
+    cid = case_id.removesuffix(".json")
+    form = await request.form()
+    items = [v for v in form.getlist("items") if isinstance(v, str)]
+    given_by = form.get("given_by") or None
+    note = form.get("note") or None
+    if not items:
+        lang = negotiate(request)
+        raise ApiError(422, "invalid-request", translate(lang, "cases.withdraw.none"), {"field": "items"})
+    case = case_store.withdraw(request.app.state.db, principal(request), _case_id(cid), items,
+                               given_by if isinstance(given_by, str) else None,
+                               note=note if isinstance(note, str) else None)
+    if _json(request):
+        return JSONResponse({"case": case.to_dict()})
+    return RedirectResponse(f"/cases/{case.public_id}?done=withdrawn", status_code=303)

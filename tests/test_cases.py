@@ -1,0 +1,263 @@
+"""Case entry, domain rules: values against the standard's vocabularies, the child branch, consent, risk, referral
+and the assistance plan; drafts saved as typed; submission into the store; consent withdrawal taking effect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from auth_helpers import make_user
+from sqlalchemy import select
+
+from tipnet.auth.errors import Forbidden, NotVisible
+from tipnet.auth.principal import Principal, Via
+from tipnet.auth.roles import Role
+from tipnet.cases import store
+from tipnet.cases.validate import check, clean
+from tipnet.store.tables import persons, submissions
+from tipnet.store.tables_auth import audit_log
+from tipnet.store.tables_cases import case_consents
+
+TODAY = dt.date(2026, 11, 28)
+
+ADULT = {
+    "identification_date": "2026-11-02", "victim_status": "actual", "sex": "female", "age": "30",
+    "given_names": "Rosa", "family_names": "Quispe Mamani", "citizenship": ["BOL"], "primary_language": "qu",
+    "consent_given_by": "victim", "consent_date": "2026-11-02", "consent_data_processing": "yes",
+    "consent_share_services": "yes", "consent_share_law_enforcement": "no", "consent_share_hub": "yes",
+    "consent_research": "no", "risk_level": "medium", "forms_of_exploitation": ["forced_labour"],
+    "exploitation_country": "PER",
+}
+CHILD_BRANCH = {
+    "best_interests": "yes", "guardian_type": "child_protection_authority", "guardian_name": "DEMUNA Lima",
+    "unaccompanied": "yes", "protection_measures": ["emergency_shelter", "child_protection_notified"],
+    "protection_date": "2026-11-02", "consent_given_by": "guardian",
+}
+
+
+def codes(result, name):  # type: ignore[no-untyped-def]
+    return [e.code for e in result.errors if e.field == name]
+
+
+def test_a_complete_adult_case_passes():
+    result = check(clean(ADULT), TODAY, submitting=True)
+    assert result.errors == [] and result.minor is False
+
+
+@pytest.mark.parametrize("extra,reason", [
+    ({"age": "15"}, "age"),
+    ({"age": "", "birth_date": "2010-03-01"}, "birth_date"),  # 16 on the identification date
+    ({"age": "", "birth_date": "", "age_presumed_minor": "yes"}, "presumed"),
+])
+def test_the_child_branch_is_required_under_18(extra, reason):
+    result = check(clean({**ADULT, **extra}), TODAY, submitting=True)
+    assert result.minor is True and result.minor_reason == reason
+    for name in ("guardian_type", "guardian_name", "protection_measures", "protection_date"):
+        assert codes(result, name) == ["child-required"], name
+    assert codes(result, "best_interests") == ["child-best-interests"]
+    assert codes(result, "consent_given_by") == ["child-consent"]  # the child does not consent alone
+    filled = check(clean({**ADULT, **extra, **CHILD_BRANCH}), TODAY, submitting=True)
+    assert filled.errors == []
+
+
+def test_birth_date_decides_on_the_identification_date_not_today():
+    # 18 on 2026-11-01, identified the day before: a child then, an adult today
+    result = check(clean({**ADULT, "age": "", "birth_date": "2008-11-01", "identification_date": "2026-10-31"}),
+                   TODAY, submitting=True)
+    assert result.minor is True
+    adult = check(clean({**ADULT, "age": "", "birth_date": "2008-11-01"}), TODAY, submitting=True)
+    assert adult.minor is False and adult.errors == []
+
+
+def test_age_and_birth_date_that_disagree_are_reported_and_the_person_treated_as_a_child():
+    result = check(clean({**ADULT, "age": "25", "birth_date": "2011-05-05"}), TODAY, submitting=True)
+    mismatch = [e for e in result.errors if e.code == "age-mismatch"]
+    assert len(mismatch) == 1 and mismatch[0].field == "age" and mismatch[0].value == "25"
+    assert "2011-05-05" in mismatch[0].message and "15" in mismatch[0].message
+    assert result.minor is True
+
+
+def test_an_unaccompanied_child_needs_an_appointed_guardian():
+    result = check(clean({**ADULT, "age": "12", **CHILD_BRANCH, "guardian_type": "parent"}), TODAY, submitting=True)
+    assert codes(result, "guardian_type") == ["child-unaccompanied"]
+
+
+@pytest.mark.parametrize("field,value,code", [
+    ("sex", "banana", "not-in-list"),
+    ("forms_of_exploitation", ["forced_labour", "juggling"], "not-in-list"),
+    ("identification_date", "02/11/2026", "not-a-date"),
+    ("age", "fifteen", "not-a-number"),
+    ("age", "130", "out-of-range"),
+    ("exploitation_country", "Atlantis", "not-a-country"),
+    ("primary_language", "klingon", "not-a-language"),
+    ("consent_share_hub", "maybe", "not-an-answer"),
+    ("identification_date", "2027-01-01", "in-future"),
+])
+def test_problems_name_the_field_and_the_value(field, value, code):
+    result = check(clean({**ADULT, field: value}), TODAY)
+    found = [e for e in result.errors if e.field == field]
+    assert [e.code for e in found] == [code]
+    shown = value[-1] if isinstance(value, list) else value
+    assert found[0].message.startswith(f"{field}: ") and shown in found[0].message
+
+
+def test_vocabulary_values_resolve_from_labels_and_synonyms():
+    result = check(clean({**ADULT, "sex": "Femenino", "forms_of_exploitation": ["trabajo forzoso"],
+                          "exploitation_country": "Perú"}), TODAY, submitting=True)
+    assert result.errors == []
+    assert result.values["sex"] == "female" and result.values["forms_of_exploitation"] == ["forced_labour"]
+    assert result.values["exploitation_country"] == "PER"
+
+
+def test_not_in_list_message_lists_the_allowed_codes():
+    result = check(clean({**ADULT, "sex": "zz"}), TODAY)
+    (err,) = result.errors
+    assert err.message == "sex: 'zz' is not one of the codes of sex (female, male, other, unknown)"
+
+
+def test_required_fields_only_when_submitting():
+    assert check({}, TODAY).errors == []
+    names = {e.field for e in check({}, TODAY, submitting=True).errors if e.code == "required"}
+    assert {"identification_date", "victim_status", "sex", "primary_language", "consent_given_by", "consent_date",
+            "consent_share_hub", "risk_level"} <= names
+
+
+def test_consent_rules():
+    result = check(clean({**ADULT, "consent_data_processing": "no"}), TODAY, submitting=True)
+    assert codes(result, "consent_share_hub") == ["consent-needs-processing"]
+    refer = {**ADULT, "consent_share_services": "no", "referral_provider": "Casa Refugio"}
+    assert codes(check(clean(refer), TODAY, submitting=True), "referral_provider") == ["referral-consent"]
+    # a child is referred to protection whatever was consented
+    child = {**refer, "age": "14", **CHILD_BRANCH}
+    assert codes(check(clean(child), TODAY, submitting=True), "referral_provider") == []
+
+
+def test_risk_referral_and_plan_rules():
+    result = check(clean({**ADULT, "risk_level": "immediate", "referral_date": "2026-11-03",
+                          "plan_medical_needed": "yes", "plan_shelter_needed": "yes",
+                          "plan_shelter_start": "2026-11-10", "plan_shelter_end": "2026-11-05",
+                          "plan_legal_provider": "Defensoría", "interpreter_needed": "yes"}), TODAY, submitting=True)
+    assert codes(result, "safety_plan") == ["risk-safety-plan"]
+    assert codes(result, "referral_provider") == ["referral-provider"]
+    assert codes(result, "plan_medical_start") == ["required"]
+    assert codes(result, "plan_shelter_end") == ["before"]
+    assert codes(result, "plan_legal_provider") == ["plan-not-needed"]
+    assert codes(result, "plan_interpretation_needed") == ["plan-interpretation"]
+
+
+def test_other_language_must_be_named():
+    result = check(clean({**ADULT, "primary_language": "other"}), TODAY, submitting=True)
+    assert codes(result, "primary_language_other") == ["language-other"]
+    assert check(clean({**ADULT, "primary_language": "other", "primary_language_other": "Wayuunaiki"}), TODAY,
+                 submitting=True).errors == []
+
+
+# --- the store ------------------------------------------------------------------------------------------------------
+
+
+def _who(db, role: str, country: str | None) -> Principal:  # type: ignore[no-untyped-def]
+    acct = make_user(db, role, country)
+    return Principal(via=Via.SESSION, user_id=acct.user.id, email=acct.email, role=Role(role), country=country)
+
+
+def _complete(case_data: dict) -> dict:  # type: ignore[type-arg]
+    return {**case_data, "identification_date": dt.date.today().replace(day=1).isoformat(),
+            "consent_date": dt.date.today().replace(day=1).isoformat()}
+
+
+def test_a_draft_is_saved_as_typed_resumed_and_submitted(db):
+    ngo = _who(db, "service_provider", "PER")
+    case, checked = store.save(db, ngo, {"age": "15", "sex": "banana"})
+    assert case.status == "draft" and case.is_minor and case.data["sex"] == "banana"  # nothing lost
+    assert [e.code for e in checked.errors] == ["not-in-list"]
+    with pytest.raises(store.CaseInvalid) as exc:
+        store.submit(db, ngo, case.public_id)
+    assert any(e["field"] == "sex" for e in exc.value.details["errors"])
+    resumed = store.get(db, ngo, case.public_id)
+    assert resumed.data == case.data and resumed.status == "draft"
+    case, _ = store.save(db, ngo, _complete({**ADULT, "age": "15", **CHILD_BRANCH}), case.public_id, resumed.version)
+    done = store.submit(db, ngo, case.public_id)
+    assert done.status == "submitted" and done.submission_id is not None
+    with db.engine.connect() as conn:
+        person = conn.execute(select(persons).where(persons.c.record_id == case.public_id)).one()
+        sub = conn.execute(select(submissions).where(submissions.c.id == done.submission_id)).one()
+        events = conn.execute(select(case_consents.c.item, case_consents.c.event)).all()
+    assert person.reporting_country == "PER" and person.is_minor is True and person.age == 15
+    assert person.age_band == "9-17" and person.sex == "female" and person.given_names == "Rosa"
+    assert person.consent_share_hub is True and person.role == "victim"
+    assert sub.reporting_country == "PER" and sub.rows_accepted == 1 and sub.profile == "case_entry"
+    assert ("consent_share_hub", "given") in events and ("consent_research", "refused") in events
+    with pytest.raises(store.Conflict):
+        store.save(db, ngo, {"age": "16"}, case.public_id)
+
+
+def test_a_stale_form_is_refused(db):
+    ngo = _who(db, "service_provider", "PER")
+    case, _ = store.save(db, ngo, {"age": "40"})
+    store.save(db, ngo, {"sex": "male"}, case.public_id, case.version)
+    with pytest.raises(store.Conflict):
+        store.save(db, ngo, {"sex": "female"}, case.public_id, case.version)
+
+
+def test_withdrawal_takes_effect_on_the_stored_person(db):
+    ngo = _who(db, "service_provider", "COL")
+    case, _ = store.save(db, ngo, _complete(ADULT))
+    store.submit(db, ngo, case.public_id)
+    after = store.withdraw(db, ngo, case.public_id, ["consent_share_hub"], "victim", note="called the hotline")
+    assert after.data["consent_share_hub"] == "no"
+    assert [c["event"] for c in after.consents if c["item"] == "consent_share_hub"] == ["given", "withdrawn"]
+    with db.engine.connect() as conn:
+        person = conn.execute(select(persons).where(persons.c.record_id == case.public_id)).one()
+    assert person.consent_share_hub is False and person.given_names == "Rosa"
+    store.withdraw(db, ngo, case.public_id, ["consent_data_processing"], "victim")
+    with db.engine.connect() as conn:
+        person = conn.execute(select(persons).where(persons.c.record_id == case.public_id)).one()
+    assert person.consent_data_processing is False
+    assert person.given_names is None and person.family_names is None  # identifying fields erased from the store
+    assert person.sex == "female" and person.forms_of_exploitation == "forced_labour"  # statistics keep counting
+
+
+def test_no_identifying_fields_are_stored_without_consent_to_processing(db):
+    ngo = _who(db, "service_provider", "PER")
+    data = _complete({**ADULT, "consent_data_processing": "no", "consent_share_hub": "no"})
+    case, _ = store.save(db, ngo, data)
+    store.submit(db, ngo, case.public_id)
+    with db.engine.connect() as conn:
+        person = conn.execute(select(persons).where(persons.c.record_id == case.public_id)).one()
+    assert person.given_names is None and person.family_names is None and person.age == 30
+
+
+def test_tenancy_drafts_are_personal_and_countries_separate(db):
+    ngo_per, other_ngo_per = _who(db, "service_provider", "PER"), _who(db, "service_provider", "PER")
+    analyst_per, analyst_col = _who(db, "analyst", "PER"), _who(db, "analyst", "COL")
+    draft, _ = store.save(db, ngo_per, {"age": "20"})
+    submitted, _ = store.save(db, ngo_per, _complete(ADULT))
+    store.submit(db, ngo_per, submitted.public_id)
+    for outsider in (other_ngo_per, analyst_per, analyst_col):
+        with pytest.raises(NotVisible):
+            store.get(db, outsider, draft.public_id)
+    assert store.get(db, analyst_per, submitted.public_id).status == "submitted"  # the national office reads it
+    for outsider in (other_ngo_per, analyst_col):
+        with pytest.raises(NotVisible):
+            store.get(db, outsider, submitted.public_id)
+    assert {r["public_id"] for r in store.listing(db, analyst_per)} == {submitted.public_id}
+    assert {r["public_id"] for r in store.listing(db, ngo_per)} == {draft.public_id, submitted.public_id}
+    assert store.listing(db, analyst_col) == []
+    hub = _who(db, "hub_admin", None)
+    with pytest.raises(Forbidden):
+        store.save(db, hub, {"age": "20"})
+    assert store.listing(db, hub) == []
+
+
+def test_reads_and_changes_are_audited_without_values(db):
+    ngo = _who(db, "service_provider", "PER")
+    case, _ = store.save(db, ngo, {"given_names": "AUDITMARKER", "age": "9"})
+    store.get(db, ngo, case.public_id)
+    store.withdraw(db, ngo, case.public_id, ["consent_research"], "guardian")
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.action, audit_log.c.object_id, audit_log.c.subject_country,
+                                   audit_log.c.details).order_by(audit_log.c.seq)).all()
+    mine = [(r.action, r.object_id, r.subject_country) for r in rows if r.object_id == case.public_id]
+    assert mine == [("case.create", case.public_id, "PER"), ("case.read", case.public_id, "PER"),
+                    ("case.consent.withdraw", case.public_id, "PER")]
+    assert not any("AUDITMARKER" in r.details for r in rows)
