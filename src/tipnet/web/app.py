@@ -38,6 +38,7 @@ ROUTERS = (
     "routes_uploads",
     "routes_stats",
     "routes_releases",
+    "routes_cases",
 )
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
