@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from tipnet.auth import clock, passwords
+from tipnet.auth import clock, passwords, secretbox
 from tipnet.auth.errors import Invalid
 from tipnet.auth.roles import Role, is_hub, parse_role
 from tipnet.standard.countries import OAS_MEMBERS
@@ -50,8 +50,10 @@ def _user(row: Any) -> User:
     d = dict(row._mapping)
     return User(id=d["id"], email=d["email"], display_name=d["display_name"], role=Role(d["role"]),
                 country=d["country"], password_hash=d["password_hash"],
-                must_change_password=bool(d["must_change_password"]), totp_secret=d["totp_secret"],
-                totp_pending=d["totp_pending"], totp_last_step=d["totp_last_step"], disabled=bool(d["disabled"]),
+                must_change_password=bool(d["must_change_password"]),
+                totp_secret=secretbox.open_(d["totp_secret"], "users.totp_secret"),
+                totp_pending=secretbox.open_(d["totp_pending"], "users.totp_pending"),
+                totp_last_step=d["totp_last_step"], disabled=bool(d["disabled"]),
                 created_at=clock.aware(d["created_at"]) or clock.now())
 
 
@@ -82,7 +84,8 @@ def create(db: Database, email: str, role: Role | str, country: str | None, pass
     now = clock.now()
     values = {"email": email, "display_name": display_name, "role": role.value, "country": country,
               "password_hash": passwords.hash_password(password), "must_change_password": must_change,
-              "totp_secret": totp_secret, "totp_pending": None, "totp_last_step": None, "disabled": False,
+              "totp_secret": secretbox.seal(totp_secret, "users.totp_secret"), "totp_pending": None,
+              "totp_last_step": None, "disabled": False,
               "created_at": now, "created_by": created_by, "updated_at": now}
     try:
         with db.engine.begin() as conn:
@@ -118,12 +121,17 @@ def listing(db: Database, country: str | None = None, hub_too: bool = True) -> l
         return [_user(r) for r in conn.execute(q)]
 
 
+_SEALED = {"totp_secret", "totp_pending"}
+
+
 def change(db: Database, user_id: int, **values: Any) -> None:
     allowed = {"display_name", "role", "country", "password_hash", "must_change_password", "totp_secret",
                "totp_pending", "totp_last_step", "disabled"}
     bad = set(values) - allowed
     if bad:
         raise ValueError(f"cannot change {sorted(bad)}")
+    for name in _SEALED.intersection(values):  # TOTP seeds are stored encrypted (tipnet.auth.secretbox)
+        values[name] = secretbox.seal(values[name], f"users.{name}")
     with db.engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id).values(**values, updated_at=clock.now()))
 

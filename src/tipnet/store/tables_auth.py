@@ -19,8 +19,8 @@ users = Table(
     Column("country", String(3)),  # NULL for hub roles
     Column("password_hash", Text, nullable=False),  # argon2id, PHC string
     Column("must_change_password", Boolean, nullable=False),
-    Column("totp_secret", String(64)),  # base32; NULL until enrolment is confirmed
-    Column("totp_pending", String(64)),  # secret shown during enrolment, not yet confirmed
+    Column("totp_secret", String(255)),  # encrypted (tipnet.auth.secretbox); NULL until enrolment is confirmed
+    Column("totp_pending", String(255)),  # encrypted; secret shown during enrolment, not yet confirmed
     Column("totp_last_step", BigInteger),  # last accepted TOTP time step (no replay)
     Column("disabled", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
