@@ -43,9 +43,9 @@ FILES = {
                               "S3,SC2,COLSHAREDNULL,M,33,PER,2023-09-01,\n"
                               "S4,SC3,COLSHQUAR,F,400,COL,2023-09-01,true\n"),
 }
-PER_MARKERS = {"PERPRIV", "PERQUAR", "per-private.csv"}
+PER_MARKERS = {"PERPRIV", "PERQUAR", "per-private.csv", "PERCASE"}
 COL_MARKERS = {"COLPRIV", "COLQUAR", "COLSHAREDOK", "COLSHAREDNO", "COLSHAREDNULL", "COLSHQUAR", "col-private.csv",
-               "col-shared.csv"}
+               "col-shared.csv", "COLCASE"}
 ALL_MARKERS = PER_MARKERS | COL_MARKERS
 # what the hub may see: the shared submission's metadata and its consented victim; COL's other file's name
 HUB_MAY_SEE = {"COLSHAREDOK", "col-shared.csv", "col-private.csv", "per-private.csv"}
@@ -93,6 +93,7 @@ MAY = {
     "audit": {"hub_admin", "focal_point"},
     "verify": {"hub_admin"},
     "tokens": {"focal_point", "analyst"},
+    "cases": {"focal_point", "analyst", "service_provider"},  # case entry in one's country; the hub enters none
 }
 MACHINE_MAY = {"upload", "submissions"}  # an API token submits files and follows them; nothing else
 
@@ -293,6 +294,21 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/uploads/{token}.json"): (perm("upload", staged(200)), ("own", "other")),
     ("POST", "/uploads/{token}/commit"): (perm("upload", staged(303)), ("own", "other")),
     ("POST", "/uploads/{token}/commit.json"): (perm("upload", staged(201)), ("own", "other")),
+    # case entry: "own" is a draft the caller entered, "other" a COL draft (never visible outside its author)
+    ("GET", "/cases"): (perm("cases"), ("-",)),
+    ("GET", "/cases.json"): (perm("cases"), ("-",)),
+    ("GET", "/cases/new"): (perm("cases"), ("-",)),
+    ("GET", "/cases/new.json"): (perm("cases"), ("-",)),
+    ("POST", "/cases"): (perm("cases", 303), ("-",)),
+    ("POST", "/cases.json"): (perm("cases", 201), ("-",)),
+    ("GET", "/cases/{case_id}"): (perm("cases", lambda w, t: 200 if t == "own" else 404), ("own", "other")),
+    ("GET", "/cases/{case_id}.json"): (perm("cases", lambda w, t: 200 if t == "own" else 404), ("own", "other")),
+    ("POST", "/cases/{case_id}"): (perm("cases", lambda w, t: 303 if t == "own" else 404), ("own", "other")),
+    ("POST", "/cases/{case_id}.json"): (perm("cases", lambda w, t: 200 if t == "own" else 404), ("own", "other")),
+    ("POST", "/cases/{case_id}/consent"): (perm("cases", lambda w, t: 303 if t == "own" else 404),
+                                           ("own", "other")),
+    ("POST", "/cases/{case_id}/consent.json"): (perm("cases", lambda w, t: 200 if t == "own" else 404),
+                                                ("own", "other")),
 }
 
 # --- the store and the principals -----------------------------------------------------------------------------------
@@ -317,6 +333,11 @@ class World:
         self.col = Principal(via=Via.SESSION, user_id=col.user.id, email=col.email, role=Role.ANALYST, country="COL")
         records.set_shared(self.db, self.col, self.sub["col-shared.csv"], True)
         self.users = {c: make_user(self.db, "service_provider", c).user.id for c in ("PER", "COL")}  # admin targets
+        self.case_authors = {}
+        for c in ("PER", "COL"):
+            ngo = make_user(self.db, "service_provider", c)
+            self.case_authors[c] = Principal(via=Via.SESSION, user_id=ngo.user.id, email=ngo.email,
+                                             role=Role.SERVICE_PROVIDER, country=c)
         spare = make_user(self.db, "analyst", "PER")
         spare_owner = Principal(via=Via.SESSION, user_id=spare.user.id, email=spare.email, role=Role.ANALYST,
                                 country="PER")
@@ -363,6 +384,8 @@ class World:
         body: dict[str, object] = {}
         if "{token}" in path:
             values["token"] = self.stage_upload("analyst_per" if target == "own" else "col_analyst")
+        if "{case_id}" in path:
+            values["case_id"] = self.case_draft(who, target)
         if "{token_id}" in path:
             values["token_id"] = (self._own_token(who) if target == "own" else self.spare_token["id"])
         concrete = "/static/tipnet.css" if path == "/static/{path}" else path
@@ -385,9 +408,27 @@ class World:
             body = {"data": {"action": "enable"}}
         elif path.startswith("/admin/users"):
             body = {"data": {"email": f"new{next(self._n)}@x.org", "role": "analyst", "country": country}}
+        elif path.startswith("/cases") and "/consent" in path:
+            body = {"data": {"items": "consent_research", "given_by": "victim"}}
+        elif path.startswith("/cases"):
+            body = {"data": {"action": "save", "given_names": "MATRIXCASE", "age": "15"}}
         elif "/sharing" in path:
             body = {"data": {"shared": "true" if target == "shared" else "false"}}
         return concrete, body
+
+    def case_draft(self, who: Who, target: str) -> str:
+        """A fresh draft: for "own", entered by the caller when it enters cases (else by a PER service provider);
+        for "other", entered by a COL service provider. A draft stores nothing in the statistics."""
+        from tipnet.cases import store as case_store
+
+        if target == "own":
+            mine = self.accounts.get(who.name)
+            author = mine if mine is not None and who.role in MAY["cases"] else self.case_authors["PER"]
+            marker = "PERCASE"
+        else:
+            author, marker = self.case_authors["COL"], "COLCASE"
+        case, _ = case_store.save(self.db, author, {"given_names": marker, "age": "15", "consent_research": "yes"})
+        return case.public_id
 
     def _own_token(self, who: Who) -> int:
         owner = self.accounts.get(who.name)

@@ -39,6 +39,7 @@ ROUTERS = (
     "routes_stats",
     "routes_releases",
     "routes_cases",
+    "routes_messaging",
 )
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
