@@ -115,7 +115,7 @@ def revoke_key(db: Database, who: Principal, key_id: str) -> dict[str, Any]:
     with db.engine.begin() as conn:
         row = _key_row(conn, key_id)
         if row is None or row.user_id != me:
-            raise UnknownKey(f"you have no key {key_id[:16]}")
+            raise NotFound(f"you have no key {key_id[:16]}")
         if row.revoked_at is not None:
             raise RevokedKey(f"key {key_id[:16]} is revoked already")
         conn.execute(update(messaging_keys).where(messaging_keys.c.key_id == key_id)
