@@ -93,7 +93,10 @@ MAY = {
     "audit": {"hub_admin", "focal_point"},
     "verify": {"hub_admin"},
     "tokens": {"focal_point", "analyst"},
+    "compendium_edit": {"hub_admin", "hub_analyst", "focal_point"},  # the compendium is edited by the OAS and focal points
+    "registry_edit": {"hub_admin", "hub_analyst", "focal_point", "analyst", "investigator"},  # authorities
     "cases": {"focal_point", "analyst", "service_provider"},  # case entry in one's country; the hub enters none
+    "messaging": {"hub_admin", "focal_point", "analyst", "investigator"},  # authority accounts
 }
 MACHINE_MAY = {"upload", "submissions"}  # an API token submits files and follows them; nothing else
 
@@ -294,6 +297,29 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/uploads/{token}.json"): (perm("upload", staged(200)), ("own", "other")),
     ("POST", "/uploads/{token}/commit"): (perm("upload", staged(303)), ("own", "other")),
     ("POST", "/uploads/{token}/commit.json"): (perm("upload", staged(201)), ("own", "other")),
+    # compendium and agency registry: the public searches and reads; an empty body is refused as invalid; nothing
+    # exists at the placeholder ids
+    ("GET", "/compendium"): (public(), ("-",)),
+    ("GET", "/compendium.json"): (public(), ("-",)),
+    ("GET", "/compendium/feed.atom"): (public(), ("-",)),
+    ("GET", "/compendium/{item_id}"): (public(404), ("-",)),
+    ("GET", "/compendium/{item_id}.json"): (public(404), ("-",)),
+    ("POST", "/compendium/items"): (perm("compendium_edit", 422), ("-",)),
+    ("POST", "/compendium/items.json"): (perm("compendium_edit", 422), ("-",)),
+    ("POST", "/compendium/{item_id}/ratifications"): (perm("compendium_edit", 404), ("-",)),
+    ("POST", "/compendium/{item_id}/ratifications.json"): (perm("compendium_edit", 404), ("-",)),
+    ("GET", "/registry"): (public(), ("-",)),
+    ("GET", "/registry.json"): (public(), ("-",)),
+    ("GET", "/registry/{agency_id}"): (public(404), ("-",)),
+    ("GET", "/registry/{agency_id}.json"): (public(404), ("-",)),
+    ("POST", "/registry/agencies"): (perm("registry_edit", 422), ("-",)),
+    ("POST", "/registry/agencies.json"): (perm("registry_edit", 422), ("-",)),
+    ("POST", "/registry/{agency_id}"): (perm("registry_edit", 404), ("-",)),
+    ("POST", "/registry/{agency_id}.json"): (perm("registry_edit", 404), ("-",)),
+    ("POST", "/registry/{agency_id}/events"): (perm("registry_edit", 404), ("-",)),
+    ("POST", "/registry/{agency_id}/events.json"): (perm("registry_edit", 404), ("-",)),
+    ("POST", "/registry/{agency_id}/links"): (perm("registry_edit", 404), ("-",)),
+    ("POST", "/registry/{agency_id}/links.json"): (perm("registry_edit", 404), ("-",)),
     # case entry: "own" is a draft the caller entered, "other" a COL draft (never visible outside its author)
     ("GET", "/cases"): (perm("cases"), ("-",)),
     ("GET", "/cases.json"): (perm("cases"), ("-",)),
@@ -309,6 +335,21 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
                                            ("own", "other")),
     ("POST", "/cases/{case_id}/consent.json"): (perm("cases", lambda w, t: 200 if t == "own" else 404),
                                                 ("own", "other")),
+    # secure messaging (an empty body is refused as invalid; nothing exists at the placeholder ids)
+    ("GET", "/messages"): (perm("messaging"), ("-",)),
+    ("GET", "/messages.json"): (perm("messaging"), ("-",)),
+    ("GET", "/messages/mailbox.json"): (perm("messaging"), ("-",)),
+    ("GET", "/messages/keys.json"): (perm("messaging"), ("-",)),
+    ("POST", "/messages/keys.json"): (perm("messaging", 422), ("-",)),
+    ("POST", "/messages/keys/{key_id}/revoke.json"): (perm("messaging", 404), ("-",)),
+    ("GET", "/messages/directory.json"): (perm("messaging"), ("-",)),
+    ("GET", "/messages/users/{user_id}/keys.json"): (perm("messaging"), ("-",)),
+    ("POST", "/messages/send.json"): (perm("messaging", 422), ("-",)),
+    ("GET", "/messages/alerts.json"): (perm("messaging"), ("-",)),
+    ("POST", "/messages/alerts/{alert_id}/ack.json"): (perm("messaging", 404), ("-",)),
+    ("GET", "/messages/{message_id}.json"): (perm("messaging", 404), ("-",)),
+    ("GET", "/messages/{message_id}/attachments/{index}.json"): (perm("messaging", 404), ("-",)),
+    ("POST", "/messages/{message_id}/receipts.json"): (perm("messaging", 422), ("-",)),
 }
 
 # --- the store and the principals -----------------------------------------------------------------------------------
@@ -380,6 +421,7 @@ class World:
         values: dict[str, object] = {
             "submission_id": self.sub.get(sub, 0), "iso3": country, "release_id": 999, "path": "datapackage.json",
             "user_id": self.users.get(country, 0),
+            "key_id": "0" * 64, "message_id": "0" * 32, "alert_id": 0, "index": 0,
         }
         body: dict[str, object] = {}
         if "{token}" in path:
