@@ -361,19 +361,19 @@ def parse(raw: Any, file: str) -> Framework:
                      "recommendations", "missing"}, "(top)")
     scales = {str(k): _scale(r, str(k), v, f"scales.{k}") for k, v in r.mapping(d.get("scales"), "scales").items()}
     recs: dict[int, dict[str, str]] = {}
-    for k, v in r.mapping(d.get("recommendations") or {}, "recommendations").items():
-        if not isinstance(k, int):
-            raise r.fail(f"recommendations.{k}", "keys are recommendation numbers")
-        recs[k] = r.labels({"x": v}, "x", f"recommendations.{k}")
+    for number, text in r.mapping(d.get("recommendations") or {}, "recommendations").items():
+        if not isinstance(number, int):
+            raise r.fail(f"recommendations.{number}", "keys are recommendation numbers")
+        recs[number] = r.labels({"x": text}, "x", f"recommendations.{number}")
     domains = []
     for n, dom in enumerate(r.items(d.get("domains"), "domains")):
         dp = f"domains[{n}]"
         dom = r.mapping(dom, dp)
         r.known_keys(dom, {"id", "labels", "weight", "milestones", "caps"}, dp)
         milestones = []
-        for k, ms in enumerate(r.items(dom.get("milestones"), f"{dp}.milestones")):
+        for k, raw_ms in enumerate(r.items(dom.get("milestones"), f"{dp}.milestones")):
             mp = f"{dp}.milestones[{k}]"
-            ms = r.mapping(ms, mp)
+            ms = r.mapping(raw_ms, mp)
             r.known_keys(ms, {"id", "labels", "weight", "aggregate", "max_points", "indicators"}, mp)
             agg = str(ms.get("aggregate", "mean"))
             if agg not in AGGREGATES:

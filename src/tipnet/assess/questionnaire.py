@@ -44,7 +44,8 @@ def _evidence(value: Any) -> list[str]:
 
 def _read_csv(path: Path) -> Questionnaire:
     answers: dict[str, Any] = {}
-    country = year = None
+    country: str | None = None
+    year: int | None = None
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         cols = {c.strip().lower() for c in reader.fieldnames or []}
@@ -61,7 +62,7 @@ def _read_csv(path: Path) -> Questionnaire:
             for key in ("country", "year"):
                 v = row.get(key)
                 if v:
-                    prev = country if key == "country" else year
+                    prev: Any = country if key == "country" else year
                     val: Any = v.upper() if key == "country" else v
                     if key == "year":
                         if not v.isdigit():

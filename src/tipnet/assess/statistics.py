@@ -160,10 +160,11 @@ def _microdata(source: Any) -> dict[Key, dict[str, Figure]]:
         q = q.where(rows_filter.persons)
     with source.db.engine.connect() as conn:
         for country, year, n_assisted, n_repatriated in conn.execute(q):
-            key = (country, int(year)) if year is not None else None
-            if key in out:
-                out[key]["assisted"] = Figure(int(n_assisted or 0), int(n_assisted or 0), "microdata")
-                out[key]["repatriated"] = Figure(int(n_repatriated or 0), int(n_repatriated or 0), "microdata")
+            if year is None or (country, int(year)) not in out:
+                continue
+            key = (country, int(year))
+            out[key]["assisted"] = Figure(int(n_assisted or 0), int(n_assisted or 0), "microdata")
+            out[key]["repatriated"] = Figure(int(n_repatriated or 0), int(n_repatriated or 0), "microdata")
     return out
 
 
