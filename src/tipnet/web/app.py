@@ -38,6 +38,8 @@ ROUTERS = (
     "routes_uploads",
     "routes_stats",
     "routes_releases",
+    "routes_directory",
+    "routes_requests",
     "routes_cases",
     "routes_messaging",
 )

@@ -347,6 +347,7 @@
           var reader = $("#msg-reader");
           reader.hidden = false;
           reader.setAttribute("data-id", id);
+          reader.removeAttribute("data-receipts");
           text($("#msg-reader-from"), who(item.header.from.user));
           text($("#msg-reader-subject"), body.subject);
           text($("#msg-reader-text"), body.text);
@@ -362,7 +363,7 @@
           var identity = state.identities[body.key];
           return ["delivered", "read"].reduce(function (p, kind) {
             return given[kind] ? p : p.then(function () { return api("POST", "/messages/" + id + "/receipts.json", receipt(identity, item.header, kind)); });
-          }, Promise.resolve()).then(refresh);
+          }, Promise.resolve()).then(function () { reader.setAttribute("data-receipts", "signed"); return refresh(); });
         });
       });
     }).catch(function (e) { status(e.message, true); });

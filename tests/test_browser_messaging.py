@@ -1,0 +1,138 @@
+"""Secure messaging in real Chromium: two authority accounts make their keys in the browser, one sends an encrypted
+message with an attachment, the other reads it, the sender sees the verified read receipt. The same envelopes open
+with PyNaCl (browser -> Python) and a message sealed by the Python client opens in the browser (Python -> browser);
+receipts signed in the browser verify in Python. The store holds no plaintext afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from auth_helpers import make_user
+from browser_support import screenshot, sign_in
+
+from tipnet.auth.principal import Principal, Via
+from tipnet.auth.roles import Role
+from tipnet.messaging import envelope as env
+from tipnet.messaging.client import Client, LocalTransport
+
+ALICE_PASS = "alice's long pass phrase"
+BOB_PASS = "bob's even longer pass phrase"
+SUBJECT = "Traslado de menores por Aguas Verdes"
+TEXT = "Tres adolescentes identificadas en el paso fronterizo; solicitamos verificacion urgente BROWSERMARK-51Q"
+ATTACHMENT = b"acta de rescate, folios 1-12 ATTACHMARK-8UV " * 30
+
+
+def _principal(account) -> Principal:  # type: ignore[no-untyped-def]
+    u = account.user
+    return Principal(via=Via.SESSION, user_id=u.id, email=u.email, role=Role(u.role), country=u.country)
+
+
+def _open_messaging(page, server, account) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, server, account, "/messages")
+    page.wait_for_selector("#messaging[data-ready='1']")
+
+
+def _create_keys(page, passphrase: str) -> str:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#msg-create", state="visible")
+    page.fill("#msg-new-passphrase", passphrase)
+    page.fill("#msg-new-passphrase2", passphrase)
+    page.click("#msg-create-btn")
+    page.wait_for_selector("#msg-app", state="visible", timeout=30_000)
+    return str(page.inner_text("#msg-fingerprint"))
+
+
+def _unlock(page, server, passphrase: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/messages")
+    page.wait_for_selector("#msg-unlock", state="visible")
+    page.fill("#msg-passphrase", passphrase)
+    page.click("#msg-unlock-btn")
+    page.wait_for_selector("#msg-app", state="visible", timeout=30_000)
+
+
+def _read_first(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("#msg-inbox tbody tr .msg-open")
+    page.click("#msg-inbox tbody tr:first-child .msg-open")
+    page.wait_for_selector("#msg-reader[data-receipts='signed']")  # opened, receipts signed and accepted
+
+
+def _plaintext_cells(db, needles: list[bytes]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    found = []
+    inspector = sa.inspect(db.engine)
+    with db.engine.connect() as conn:
+        for table in inspector.get_table_names():
+            cols = [c["name"] for c in inspector.get_columns(table)]
+            for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
+                for col, value in zip(cols, row, strict=True):
+                    raw = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+                    found += [(table, col) for n in needles if n in raw]
+    return found
+
+
+def test_encrypted_exchange_between_two_browsers_with_verified_receipt(page, server, sqlite_db, tmp_path):
+    alice, bob = make_user(sqlite_db, "investigator", "PER"), make_user(sqlite_db, "focal_point", "ECU")
+    bob_page = page.context.browser.new_context().new_page()
+    _open_messaging(bob_page, server, bob)
+    bob_key = _create_keys(bob_page, BOB_PASS)
+    _open_messaging(page, server, alice)
+    alice_key = _create_keys(page, ALICE_PASS)
+    assert len(alice_key) == 64 and alice_key != bob_key
+
+    # Alice writes to Bob, with an attachment, flagged urgent
+    page.select_option("#msg-to", str(bob.user.id))
+    page.fill("#msg-subject", SUBJECT)
+    page.fill("#msg-text", TEXT)
+    page.set_input_files("#msg-files", files=[{"name": "acta-rescate.txt", "mimeType": "text/plain",
+                                                "buffer": ATTACHMENT}])
+    page.check("#msg-urgent")
+    page.click("#msg-send-btn")
+    page.wait_for_selector("#msg-status[data-sent]", timeout=30_000)
+    message_id = page.get_attribute("#msg-status", "data-sent")
+    page.wait_for_selector(f"#msg-sent tr[data-id='{message_id}'] td.msg-receipts[data-verified='none']")
+
+    # Bob: the urgent alert shows before unlocking; he unlocks, opens and reads; receipts are signed in his browser
+    bob_page.goto(f"{server}/messages")
+    assert bob_page.locator("#msg-open-alerts").count() == 1
+    assert "BROWSERMARK" not in bob_page.inner_text("#msg-open-alerts")
+    _unlock(bob_page, server, BOB_PASS)
+    assert bob_page.get_attribute("#msg-inbox tbody tr:first-child", "data-id") == message_id
+    _read_first(bob_page)
+    assert bob_page.inner_text("#msg-reader-subject") == SUBJECT
+    assert bob_page.inner_text("#msg-reader-text") == TEXT
+    assert bob_page.inner_text("#msg-reader-attachments a") == "acta-rescate.txt"
+    with bob_page.expect_download() as download:
+        bob_page.click("#msg-reader-attachments a")
+    assert Path(download.value.path()).read_bytes() == ATTACHMENT
+    screenshot(bob_page, "messaging-read")
+
+    # Alice sees the read receipt, verified in her browser against Bob's signed key history
+    _unlock(page, server, ALICE_PASS)
+    cell = f"#msg-sent tr[data-id='{message_id}'] td.msg-receipts[data-verified='read']"
+    page.wait_for_selector(cell, timeout=30_000)
+    screenshot(page, "messaging-receipt")
+
+    # browser -> Python: PyNaCl unwraps the browser-made keys, opens the message, verifies the receipts
+    bob_client = Client(LocalTransport(sqlite_db, _principal(bob)), bob.user.id)
+    assert bob_key in bob_client.unlock(BOB_PASS)
+    opened = bob_client.read(message_id or "", receipts=False)
+    assert (opened.subject, opened.text, opened.contents, opened.urgent) == (SUBJECT, TEXT, [ATTACHMENT], True)
+    alice_client = Client(LocalTransport(sqlite_db, _principal(alice)), alice.user.id)
+    alice_client.unlock(ALICE_PASS)
+    receipts = alice_client.verified_receipts(message_id or "")
+    assert sorted(r["kind"] for r in receipts) == ["delivered", "read"]
+    assert {r["user"] for r in receipts} == {bob.user.id}
+
+    # Python -> browser: sealed with PyNaCl, opened in Bob's browser
+    reply = alice_client.send([bob.user.id], env.Plain("Respuesta desde Python", "Sellado con PyNaCl PYMARK-3"))
+    _unlock(bob_page, server, BOB_PASS)
+    assert bob_page.get_attribute("#msg-inbox tbody tr:first-child", "data-id") == reply["id"]
+    _read_first(bob_page)
+    assert bob_page.inner_text("#msg-reader-text") == "Sellado con PyNaCl PYMARK-3"
+    assert [r["kind"] for r in alice_client.verified_receipts(reply["id"])] == ["delivered", "read"]
+
+    needles = [SUBJECT.encode(), b"BROWSERMARK-51Q", b"ATTACHMARK-8UV", b"acta-rescate", b"PYMARK-3",
+               ALICE_PASS.encode(), BOB_PASS.encode()]
+    assert not _plaintext_cells(sqlite_db, needles)
+    sqlite_db.dispose()
+    raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("tipnet.db*"))
+    assert raw and not [n for n in needles if n in raw]
