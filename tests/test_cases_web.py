@@ -1,0 +1,182 @@
+"""Case entry over HTTP: the form and its JSON twin, save and resume, submit (the statistics then count the case),
+consent withdrawal, tenancy between countries and people, and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from auth_helpers import signed_in_client
+from sqlalchemy import select
+
+from tipnet.store.tables import persons
+from tipnet.store.tables_auth import audit_log
+from tipnet.web.app import create_app
+
+FIRST = dt.date.today().replace(day=1).isoformat()
+CHILD = {
+    "identification_date": FIRST, "victim_status": "actual", "sex": "female", "age": "15", "given_names": "Ana",
+    "family_names": "Pérez", "citizenship": "VEN", "primary_language": "es", "best_interests": "yes",
+    "guardian_type": "child_protection_authority", "guardian_name": "INABIF", "unaccompanied": "yes",
+    "protection_measures": ["emergency_shelter", "child_protection_notified"], "protection_date": FIRST,
+    "consent_given_by": "guardian", "consent_date": FIRST, "consent_data_processing": "yes",
+    "consent_share_services": "yes", "consent_share_law_enforcement": "yes", "consent_share_hub": "yes",
+    "consent_research": "no", "risk_level": "high", "safety_plan": "Shelter with restricted visits",
+    "referral_provider": "Casa Refugio Lima", "referral_date": FIRST, "referral_services": ["shelter", "medical"],
+    "plan_shelter_needed": "yes", "plan_shelter_start": FIRST, "plan_medical_needed": "yes",
+    "plan_medical_start": FIRST, "forms_of_exploitation": ["sexual_exploitation"], "exploitation_country": "PER",
+}
+
+
+@pytest.fixture
+def app(db, settings):  # type: ignore[no-untyped-def]
+    return create_app(db, settings)
+
+
+def _actions(db, case_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with db.engine.connect() as conn:
+        return [r.action for r in conn.execute(select(audit_log.c.action).where(audit_log.c.object_id == case_id)
+                                               .order_by(audit_log.c.seq))]
+
+
+def test_the_form_page_has_a_label_for_every_control(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    page = client.get("/cases/new?lang=es")
+    assert page.status_code == 200
+    html = page.text
+    assert "Niña, niño o adolescente (menor de 18)" in html and "Plan de asistencia" in html
+    assert "Apoyo psicológico" in html  # the standard's own label for the assistance type
+    import re
+
+    ids = set(re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html))
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    grouped = set(re.findall(r'<fieldset class="(?:answer|codes)[^"]*" id="([^"]+)"', html))
+    unlabelled = {i for i in ids - labelled if not any(i.startswith(g + "-") for g in grouped)}
+    assert not unlabelled
+    meta = client.get("/cases/new.json").json()
+    assert meta["case"] is None and meta["problems"] == []
+
+
+def test_save_resume_and_submit_through_the_json_twin(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    r = client.post("/cases.json", data={"action": "save", "age": "15", "sex": "femenino", "given_names": "Ana"})
+    assert r.status_code == 201, r.text
+    case = r.json()["case"]
+    cid, version = case["id"], case["version"]
+    assert case["status"] == "draft" and case["is_minor"] is True and case["data"]["sex"] == "femenino"
+    resumed = client.get(f"/cases/{cid}.json").json()["case"]
+    assert resumed["data"]["given_names"] == "Ana" and resumed["version"] == version
+    r = client.post(f"/cases/{cid}.json", data={"action": "submit", "version": str(version)})
+    assert r.status_code == 422
+    problems = {(p["field"], p["code"]) for p in r.json()["error"]["details"]["errors"]}
+    assert ("guardian_name", "child-required") in problems and ("best_interests", "child-best-interests") in problems
+    assert client.get(f"/cases/{cid}.json").json()["case"]["status"] == "draft"  # the failed submit kept the draft
+    version = client.get(f"/cases/{cid}.json").json()["case"]["version"]
+    r = client.post(f"/cases/{cid}.json", data={"action": "submit", "version": str(version), **CHILD})
+    assert r.status_code == 200, r.text
+    assert r.json()["case"]["status"] == "submitted"
+    r = client.post(f"/cases/{cid}.json", data={"action": "save", "age": "16"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    # every read and change, the failed submission included (the refused edit of a submitted case changes nothing)
+    assert _actions(db, cid) == ["case.create", "case.read", "case.save", "case.submit", "case.read", "case.read",
+                                 "case.save", "case.submit"]
+
+
+def test_a_stale_version_is_refused(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    cid = client.post("/cases.json", data={"age": "30"}).json()["case"]["id"]
+    assert client.post(f"/cases/{cid}.json", data={"version": "1", "sex": "male"}).status_code == 200
+    r = client.post(f"/cases/{cid}.json", data={"version": "1", "sex": "female"})
+    assert r.status_code == 409
+
+
+def test_html_form_flow_shows_problems_beside_their_fields(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    r = client.post("/cases", data={"form_complete": "1", "action": "submit", "age": "15", "sex": "female"},
+                    follow_redirects=False)
+    assert r.status_code == 422
+    assert 'id="problems"' in r.text and 'href="#f-guardian_name"' in r.text
+    assert 'aria-describedby="f-guardian_name-errors"' in r.text
+    r = client.post("/cases", data={"form_complete": "1", "action": "save", "age": "15"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=saved")
+    page = client.get(r.headers["location"])
+    assert 'id="saved"' in page.text and 'value="15"' in page.text
+
+
+def test_an_unticked_box_clears_on_a_page_save_but_not_on_an_api_save(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    cid = client.post("/cases.json", data={"interpreter_needed": "yes", "age": "30"}).json()["case"]["id"]
+    client.post(f"/cases/{cid}.json", data={"sex": "male"})  # an API client sends only what it changes
+    assert client.get(f"/cases/{cid}.json").json()["case"]["data"]["interpreter_needed"] == "yes"
+    client.post(f"/cases/{cid}", data={"form_complete": "1", "age": "30"}, follow_redirects=False)
+    data = client.get(f"/cases/{cid}.json").json()["case"]["data"]
+    assert data["interpreter_needed"] == "" and data["sex"] == ""
+
+
+def test_a_submitted_case_is_counted_by_the_statistics(app, db):
+    analyst, _ = signed_in_client(app, db, "analyst", "PER")
+    before = {r["country"]: r["victims"] for r in analyst.get("/api/stats?by=country").json()["rows"]}
+    ngo, _ = signed_in_client(app, db, "service_provider", "PER")
+    r = ngo.post("/cases.json", data={"action": "submit", **CHILD})
+    assert r.status_code == 201, r.text
+    after = {r["country"]: r["victims"] for r in analyst.get("/api/stats?by=country").json()["rows"]}
+    assert after.get("PER", 0) == before.get("PER", 0) + 1
+    cid = r.json()["case"]["id"]
+    listed = analyst.get("/cases.json").json()["cases"]
+    assert [c["public_id"] for c in listed] == [cid]  # the national office sees the country's submitted cases
+    assert analyst.get(f"/cases/{cid}.json").status_code == 200
+
+
+def test_withdrawal_makes_consent_share_hub_false(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "COL")
+    cid = client.post("/cases.json", data={"action": "submit", **CHILD}).json()["case"]["id"]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(persons.c.consent_share_hub).where(persons.c.record_id == cid)).scalar_one()
+    r = client.post(f"/cases/{cid}/consent", data={"items": "consent_share_hub", "given_by": "guardian"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    with db.engine.connect() as conn:
+        assert conn.execute(select(persons.c.consent_share_hub).where(persons.c.record_id == cid)).scalar_one() is False
+    case = client.get(f"/cases/{cid}.json").json()["case"]
+    assert case["data"]["consent_share_hub"] == "no"
+    assert [(c["item"], c["event"]) for c in case["consents"] if c["event"] == "withdrawn"] == [
+        ("consent_share_hub", "withdrawn")]
+    page = client.get(f"/cases/{cid}?done=withdrawn&lang=fr")
+    assert "retiré" in page.text and 'id="withdrawn"' in page.text
+    assert "case.consent.withdraw" in _actions(db, cid)
+    r = client.post(f"/cases/{cid}/consent.json", data={"items": "consent_everything"})
+    assert r.status_code == 422 and "consent_everything" in r.json()["error"]["message"]
+
+
+def test_countries_and_people_do_not_see_each_others_cases(app, db):
+    ngo_per, _ = signed_in_client(app, db, "service_provider", "PER")
+    draft = ngo_per.post("/cases.json", data={"given_names": "SECRETDRAFT", "age": "20"}).json()["case"]["id"]
+    done = ngo_per.post("/cases.json", data={"action": "submit", **CHILD, "given_names": "SECRETDONE"}).json()
+    submitted = done["case"]["id"]
+    other_ngo, _ = signed_in_client(app, db, "service_provider", "PER")
+    analyst_col, _ = signed_in_client(app, db, "analyst", "COL")
+    focal_per, _ = signed_in_client(app, db, "focal_point", "PER")
+    hub, _ = signed_in_client(app, db, "hub_admin")
+    for client in (other_ngo, analyst_col):
+        for cid in (draft, submitted):
+            r = client.get(f"/cases/{cid}.json")
+            assert r.status_code == 404 and "SECRET" not in r.text
+        assert "SECRET" not in client.get("/cases.json").text
+    assert focal_per.get(f"/cases/{submitted}.json").status_code == 200
+    assert focal_per.get(f"/cases/{draft}.json").status_code == 404  # a draft is its author's alone
+    assert hub.get("/cases.json").status_code == 403
+    assert hub.get(f"/cases/{submitted}.json").status_code == 403
+    assert analyst_col.post(f"/cases/{submitted}/consent.json", data={"items": "consent_share_hub"}).status_code == 404
+    with db.engine.connect() as conn:
+        denied = conn.execute(select(audit_log.c.action, audit_log.c.outcome)
+                              .where(audit_log.c.action == "access.not_visible")).all()
+    assert len(denied) >= 5 and all(d.outcome == "denied" for d in denied)
+
+
+def test_the_list_page_in_four_languages(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    client.post("/cases.json", data={"age": "15", "risk_level": "immediate"})
+    for lang, title, risk in (("en", "Cases", "Immediate danger"), ("es", "Casos", "Peligro inmediato"),
+                              ("fr", "Dossiers", "Danger immédiat"), ("pt", "Casos", "Perigo imediato")):
+        page = client.get(f"/cases?lang={lang}")
+        assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text and risk in page.text
