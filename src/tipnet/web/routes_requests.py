@@ -1,0 +1,160 @@
+"""MLA and extradition requests: the register (incoming, outgoing, overdue), the wizard (1: kind, requested state,
+measures, crime; 2: the fields and attachments that state requires; 3: review with what is missing), status changes,
+and the formal document in PDF and DOCX. For COOPERATION holders; tenancy by `Scope.coop_requests`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from tipnet.auth.policy import needs
+from tipnet.auth.roles import Permission
+from tipnet.coop import documents, requests
+from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
+from tipnet.coop.requests_model import OPTIONAL_FIELDS, STATUSES
+from tipnet.standard.countries import OAS_MEMBERS
+from tipnet.web.errors import ApiError
+from tipnet.web.security import access, principal
+
+router = APIRouter()
+COOP = needs(Permission.COOPERATION)
+
+
+def _json(request: Request) -> bool:
+    return request.url.path.endswith(".json")
+
+
+def _rid(value: str) -> int:
+    rid = value.removesuffix(".json")
+    if not rid.isdigit() or len(rid) > 12:
+        raise ApiError(404, "not-found", f"no request {rid}")
+    return int(rid)
+
+
+@router.get("/requests")
+@router.get("/requests.json")
+@access(COOP)
+def requests_list(request: Request) -> Response:
+    q = request.query_params
+    direction, status = q.get("direction") or "all", q.get("status") or None
+    if status and status not in STATUSES:
+        raise ApiError(422, "invalid-request", f"unknown status {status!r}")
+    overdue = q.get("overdue") in ("1", "true")
+    found = requests.listing(request.app.state.db, principal(request), direction, status, overdue)
+    today = dt.date.today()
+    data = {"requests": [r.to_dict(today) for r in found], "filters": {"direction": direction,
+                                                                       "status": status or "", "overdue": overdue},
+            "statuses": list(STATUSES), "country": principal(request).country}
+    return request.app.state.page(request, "requests_list.html", data)
+
+
+@router.get("/requests/new")
+@router.get("/requests/new.json")
+@access(COOP)
+def requests_new(request: Request) -> Response:
+    me = principal(request)
+    data = {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != me.country],
+            "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES),
+            "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime")}}
+    return request.app.state.page(request, "requests_new.html", data)
+
+
+@router.post("/requests")
+@router.post("/requests.json")
+@access(COOP)
+async def requests_create(request: Request) -> Response:
+    form = await request.form()
+
+    def one(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    measures = [str(v) for v in form.getlist("measures")]
+    measures = [p for v in measures for p in v.replace(",", " ").split()]
+    req = await run_in_threadpool(
+        requests.create, request.app.state.db, principal(request), one("kind"), one("requested_country"), measures,
+        one("crime"), authority_id=one("authority_id") or None, case_ids=one("case_ids"),
+        deadline=one("deadline") or None)
+    if _json(request):
+        return JSONResponse(req.to_dict(), status_code=201)
+    return RedirectResponse(f"/requests/{req.id}/edit", status_code=303)
+
+
+def _view(request: Request, rid: int) -> dict[str, Any]:
+    db, who = request.app.state.db, principal(request)
+    req = requests.get(db, who, rid)
+    need = req.requirements(db)
+    authority = req.authority(db)
+    return {"request": req.to_dict(), "requirements": need.to_dict(), "missing": req.missing(db),
+            "side": req.side(who), "actions": requests.actions(req, who), "events": requests.events(db, rid),
+            "authority": authority.view(True) if authority else None, "optional_fields": list(OPTIONAL_FIELDS)}
+
+
+@router.get("/requests/{request_id}")
+@router.get("/requests/{request_id}.json")
+@access(COOP)
+def requests_detail(request: Request, request_id: str) -> Response:
+    return request.app.state.page(request, "requests_detail.html", _view(request, _rid(request_id)))
+
+
+@router.get("/requests/{request_id}/edit")
+@router.get("/requests/{request_id}/edit.json")
+@access(COOP)
+def requests_edit(request: Request, request_id: str) -> Response:
+    return request.app.state.page(request, "requests_edit.html", _view(request, _rid(request_id)))
+
+
+@router.post("/requests/{request_id}/edit")
+@router.post("/requests/{request_id}/edit.json")
+@access(COOP)
+async def requests_save(request: Request, request_id: str) -> Response:
+    rid = _rid(request_id)
+    form = await request.form()
+    fields = {k.removeprefix("field_"): str(v) for k, v in form.items() if k.startswith("field_")}
+    attachments = {k.removeprefix("attachment_"): str(v) for k, v in form.items() if k.startswith("attachment_")}
+    case_ids = form.get("case_ids")
+    deadline = form.get("deadline") if "deadline" in form else "keep"
+    req = await run_in_threadpool(requests.save, request.app.state.db, principal(request), rid, fields, attachments,
+                                  None if case_ids is None else str(case_ids), deadline)
+    if _json(request):
+        db = request.app.state.db
+        return JSONResponse({**req.to_dict(), "missing": await run_in_threadpool(req.missing, db)})
+    return RedirectResponse(f"/requests/{rid}", status_code=303)
+
+
+@router.post("/requests/{request_id}/status")
+@router.post("/requests/{request_id}/status.json")
+@access(COOP)
+async def requests_status(request: Request, request_id: str) -> Response:
+    rid = _rid(request_id)
+    form = await request.form()
+    target, note = str(form.get("status") or ""), str(form.get("note") or "")
+    req = await run_in_threadpool(requests.transition, request.app.state.db, principal(request), rid, target, note)
+    if _json(request):
+        return JSONResponse(req.to_dict())
+    return RedirectResponse(f"/requests/{rid}", status_code=303)
+
+
+def _document(request: Request, request_id: str, fmt: str) -> Response:
+    db = request.app.state.db
+    req = requests.get(db, principal(request), _rid(request_id))
+    body = documents.document_for(db, req, fmt, dt.date.today().isoformat())
+    name = f"{req['reference']}.{fmt}"
+    return Response(body, media_type=documents.media_type(fmt),
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/requests/{request_id}/document.pdf")
+@access(COOP)
+def requests_pdf(request: Request, request_id: str) -> Response:
+    return _document(request, request_id, "pdf")
+
+
+@router.get("/requests/{request_id}/document.docx")
+@access(COOP)
+def requests_docx(request: Request, request_id: str) -> Response:
+    return _document(request, request_id, "docx")
