@@ -119,3 +119,10 @@ def test_reimport_adds_nothing(loaded):
 def test_validate_writes_nothing(tmp_path):
     report = validate_file(GLOTIP)
     assert report.valid and report.rows_total == 46_556
+
+
+def test_submission_period_spans_the_workbook_years(loaded, workbook_rows):
+    _, report, _ = loaded
+    years = [int(r[9]) for r in workbook_rows if str(r[9] or "").isdigit()]  # column J: Year
+    assert report.to_dict()["period_start"] == f"{min(years)}-01-01"
+    assert report.to_dict()["period_end"] == f"{max(years)}-12-31"

@@ -11,11 +11,14 @@ from pathlib import Path
 import typer
 
 from tipnet.cli_auth import audit_app, user_app
+from tipnet.cli_compendium import compendium_app, registry_app
 from tipnet.cli_coop import coop_app
 from tipnet.cli_link import link_app
 from tipnet.cli_mse import mse as mse_command
+from tipnet.cli_node import hub_app, node_app
 from tipnet.cli_release import release_app
-from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
+from tipnet.ingest.period import PeriodError
+from tipnet.ingest.pipeline import ImportOptions, given_period, import_file, validate_file
 from tipnet.render import console, emit_json, report_table
 from tipnet.settings import Settings
 from tipnet.store import Database
@@ -30,6 +33,10 @@ app.add_typer(release_app, name="release")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(link_app, name="link")
+app.add_typer(compendium_app, name="compendium")
+app.add_typer(registry_app, name="registry")
+app.add_typer(node_app, name="node")
+app.add_typer(hub_app, name="hub")
 app.add_typer(coop_app, name="coop")
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
@@ -84,13 +91,21 @@ def import_(
     ),
     country: str = typer.Option(None, "--country", help="ISO3 code of the reporting country."),
     organisation: str = typer.Option(None, "--organisation", help="Organisation submitting the file."),
+    period: str = typer.Option(
+        None, "--period", help="Period the file covers: 2023, 2023-04 or 2023-01-01..2023-06-30 "
+        "(default: the span of the accepted rows' identification dates)."
+    ),
     db: str = DbOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Import a file: accepted rows are stored, rejected rows go to a quarantine file. One transaction."""
     opts = ImportOptions(
-        profile=profile, country=country.upper() if country else None, organisation=organisation
+        profile=profile, country=country.upper() if country else None, organisation=organisation, period=period
     )
+    try:
+        given_period(opts)
+    except PeriodError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
     database = _db(db)
     run = lambda p=None: import_file(file, database, opts, progress=p)  # noqa: E731
     report = run() if as_json else _progress_import(file, run)
@@ -348,16 +363,26 @@ def demo(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes (server mode, with PostgreSQL)."),
     db: str = DbOption,
 ) -> None:
-    """Run the web application."""
+    """Run the web application (several worker processes with --workers; see README, "Server mode")."""
     import uvicorn
 
     from tipnet.web.app import create_app
 
     database = _db(db)
-    console.print(f"tipnet is serving on http://{host}:{port}/")
-    uvicorn.run(create_app(database, Settings.from_env()), host=host, port=port, log_level="info")
+    console.print(f"tipnet is serving on http://{host}:{port}/ ({workers} worker{'s' * (workers > 1)})")
+    if workers == 1:
+        uvicorn.run(create_app(database, Settings.from_env()), host=host, port=port, log_level="info")
+        return
+    if database.backend_name == "sqlite":
+        logging.getLogger(__name__).warning("several workers on the embedded SQLite store: writes queue behind one "
+                                            "another; use PostgreSQL (--db postgresql+psycopg://...) for server mode")
+    os.environ["TIPNET_DB"] = database.url  # each worker opens the same store (tipnet.web.asgi)
+    database.dispose()
+    uvicorn.run("tipnet.web.asgi:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level="info")
 
 
 def main() -> None:

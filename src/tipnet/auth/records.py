@@ -27,8 +27,8 @@ from tipnet.store import Database
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
 
-_META = ("id", "kind", "reporting_country", "organisation", "filename", "profile", "standard_version", "rows_total",
-         "rows_accepted", "rows_quarantined", "created_at")
+_META = ("id", "kind", "reporting_country", "organisation", "filename", "profile", "standard_version", "period_start",
+         "period_end", "rows_total", "rows_accepted", "rows_quarantined", "created_at")
 
 
 def _iso(value: Any) -> Any:

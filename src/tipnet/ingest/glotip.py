@@ -230,7 +230,8 @@ def _import_in_transaction(
 ) -> Report:
     import pyarrow as pa
 
-    from tipnet.ingest.pipeline import finish_submission, quarantine_dir, submission_row
+    from tipnet.ingest.period import of_years, widen
+    from tipnet.ingest.pipeline import finish_submission, given_period, quarantine_dir, submission_row
 
     with db.bulk.transaction() as tx:
         existing = tx.find_id("submissions", "content_sha256", sha)
@@ -251,12 +252,17 @@ def _import_in_transaction(
         def sink(rows: list[dict[str, Any]]) -> None:
             if rows:
                 tx.ingest("aggregates", pa.Table.from_pylist(rows, schema=_SCHEMA))
+                years = [r["year"] for r in rows if r.get("year")]
+                if years:
+                    report.period_start, report.period_end = widen(
+                        (report.period_start, report.period_end), *of_years(min(years), max(years))
+                    )
 
         try:
             _run(path, report, submission_id, sink, quarantine)
             if report.file_error is not None:
                 raise _Abort
-            finish_submission(tx, submission_id, report, quarantine)
+            finish_submission(tx, submission_id, report, quarantine, given_period(options))
         except BaseException:
             quarantine.discard()
             report.submission_id = None

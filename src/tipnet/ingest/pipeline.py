@@ -6,6 +6,7 @@ at all gets one clear problem and writes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from tipnet import STANDARD_VERSION
 from tipnet.ingest import worker
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CATALOGUE, error_type
+from tipnet.ingest.period import of_years, parse_period, widen
 from tipnet.ingest.prefetch import Prefetch
 from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile, raw_fields
 from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
@@ -52,6 +54,7 @@ class ImportOptions:
     source_type: str | None = None
     sheet: str | None = None
     display_name: str | None = None  # name to report instead of the path (uploads)
+    period: str | None = None  # the period the file covers ("2023", "2023-04", "2023-01-01..2023-06-30")
 
 
 def file_sha256(path: Path) -> str:
@@ -290,6 +293,22 @@ def _process_chunk(
             sink.reject(chunk.data.filter(invalid), reasons)
         report.rows_accepted += data.height - n_bad
         report.rows_quarantined += n_bad
+        _observe_period(report, data.filter(~invalid) if invalid is not None and n_bad else data)
+
+
+def _observe_period(report: Report, accepted: pl.DataFrame) -> None:
+    """Widen the report's period to the dates of these accepted rows (identification date, else year)."""
+    if not accepted.height:
+        return
+    no_date = pl.col("identification_date").is_null()
+    span = accepted.select(
+        pl.col("identification_date").min().alias("d0"), pl.col("identification_date").max().alias("d1"),
+        pl.col("identification_year").filter(no_date).min().alias("y0"),
+        pl.col("identification_year").filter(no_date).max().alias("y1"),
+    ).row(0, named=True)
+    lo, hi = widen((report.period_start, report.period_end), span["d0"], span["d1"])
+    lo, hi = widen((lo, hi), *of_years(span["y0"], span["y1"]))  # rows with a year only: the whole year
+    report.period_start, report.period_end = lo, hi
 
 
 def _open(path: Path, options: ImportOptions, settings: Settings, attempt: str) -> SourceTable:
@@ -386,6 +405,7 @@ def import_file(
     """Import a file into the store: one submission, one transaction; rejected rows to a quarantine file."""
     options = options or ImportOptions()
     settings = settings or Settings.from_env()
+    given_period(options)  # a wrong period is refused before anything is read or written
     if db.backend_name == "sqlite" and not worker.in_worker():
         return worker.run_import(path, db, options, settings, progress)
     return import_here(path, db, options, settings, progress)
@@ -461,7 +481,7 @@ def _import_records(
             sink = RecordSink(tx, submission_id, quarantine)
             _process(table, profile, bound[0], bound[1], ctx, report, sink, settings, progress)
             sink.close()
-            finish_submission(tx, submission_id, report, quarantine)
+            finish_submission(tx, submission_id, report, quarantine, given_period(options))
         except BaseException:
             if sink is not None:
                 sink.abort()
@@ -479,10 +499,18 @@ def _import_records(
     return report
 
 
-def finish_submission(tx: Any, submission_id: int, report: Report, quarantine: QuarantineWriter) -> None:
+def finish_submission(
+    tx: Any,
+    submission_id: int,
+    report: Report,
+    quarantine: QuarantineWriter,
+    given_period: tuple[dt.date, dt.date] | None = None,
+) -> None:
     """Record the accounting on the submission row (inside the import's transaction)."""
     quarantine.close()
     report.submission_id = submission_id
+    if given_period is not None:
+        report.period_start, report.period_end = given_period
     report.quarantine_path = str(quarantine.path) if report.rows_quarantined else None
     tx.update(
         "submissions",
@@ -492,9 +520,22 @@ def finish_submission(tx: Any, submission_id: int, report: Report, quarantine: Q
             "rows_accepted": report.rows_accepted,
             "rows_quarantined": report.rows_quarantined,
             "quarantine_path": report.quarantine_path,
+            "period_start": _sql_date(tx, report.period_start),
+            "period_end": _sql_date(tx, report.period_end),
             "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
         },
     )
+
+
+def given_period(options: ImportOptions) -> tuple[dt.date, dt.date] | None:
+    """The period named with the import, if any (PeriodError names what is wrong with it)."""
+    return parse_period(options.period) if options.period else None
+
+
+def _sql_date(tx: Any, value: dt.date | None) -> Any:
+    if value is None:
+        return None
+    return value.isoformat() if tx.backend == "sqlite" else value
 
 
 def quarantine_dir(settings: Settings) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -50,6 +51,9 @@ class Report:
     quarantine_path: str | None = None
     duplicate_of: int | None = None
     kind: str = "records"
+    # the period the submission covers: given with the import, else the span of its accepted rows' dates
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
 
     @property
     def file_error(self) -> Problem | None:
@@ -87,6 +91,8 @@ class Report:
             "rows_quarantined": self.rows_quarantined,
             "quarantine_path": self.quarantine_path,
             "duplicate_of": self.duplicate_of,
+            "period_start": self.period_start.isoformat() if self.period_start else None,
+            "period_end": self.period_end.isoformat() if self.period_end else None,
             "problem_counts": dict(sorted(self.problem_counts.items())),
             "problems_truncated": self.problems_truncated,
             "problems": [p.to_dict() for p in self.problems],

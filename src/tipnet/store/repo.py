@@ -18,6 +18,8 @@ _LIST_COLUMNS = (
     "filename",
     "profile",
     "standard_version",
+    "period_start",
+    "period_end",
     "rows_total",
     "rows_accepted",
     "rows_quarantined",
