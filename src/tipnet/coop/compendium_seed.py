@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -102,3 +103,24 @@ def seed(db: Database, actor: Principal) -> SeedReport:
     total = len(instruments) + len(recommendations)
     log.info("compendium seeded: %d entries (%d new)", total, created)
     return SeedReport(len(instruments), len(recommendations), created, total - created)
+
+
+def items_from_file(path: Path) -> list[Item]:
+    """Items from a YAML file (a list of items, or a mapping with `items`); an error names the file, the entry and
+    the field."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CompendiumError(f"{path}: cannot be read as YAML ({exc})") from None
+    entries = doc.get("items") if isinstance(doc, dict) else doc
+    if not isinstance(entries, list):
+        raise CompendiumError(f"{path}: expected a list of items (or a mapping with 'items')")
+    items = []
+    for i, raw in enumerate(entries, start=1):
+        if not isinstance(raw, dict):
+            raise CompendiumError(f"{path}: entry {i} is not a mapping")
+        try:
+            items.append(Item.from_dict(raw))
+        except CompendiumError as exc:
+            raise CompendiumError(f"{path}: entry {i} ({raw.get('title') or raw.get('ref') or '?'}): {exc}") from None
+    return items

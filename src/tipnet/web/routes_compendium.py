@@ -1,0 +1,192 @@
+"""The compendium pages: faceted search (public), items (public), the Atom feed of new items (public); adding items
+and recording ratifications for COMPENDIUM_EDIT holders. The logic lives in `tipnet.coop.compendium` and
+`tipnet.coop.search`; this module reads requests and assembles page data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from tipnet.auth.policy import PUBLIC, needs
+from tipnet.auth.roles import Permission
+from tipnet.coop import compendium, compendium_feed, search
+from tipnet.coop.compendium import KINDS, RATIFICATION_STATUSES, TAG_VOCABULARIES, CompendiumError
+from tipnet.standard import load_standard
+from tipnet.standard.countries import OAS_MEMBERS, country_name
+from tipnet.web.errors import ApiError
+from tipnet.web.i18n import negotiate
+from tipnet.web.security import access, principal
+
+router = APIRouter()
+EDIT = needs(Permission.COMPENDIUM_EDIT)
+PAGE_SIZE = 20
+_LISTS = ("tags", "parties", "charges")  # fields given as one value per line in forms
+T = TypeVar("T")
+
+
+def is_json(request: Request) -> bool:
+    return request.url.path.endswith(".json")
+
+
+def checked(fn: Callable[..., T], *args: Any) -> T:
+    """Run a domain call; bad input becomes the one JSON error shape (422, naming the field and value)."""
+    try:
+        return fn(*args)
+    except CompendiumError as exc:
+        raise ApiError(422, "invalid-request", str(exc)) from None
+
+
+async def payload(request: Request) -> dict[str, Any]:
+    """A form or a JSON object, as a mapping of fields (empty fields left out)."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ApiError(422, "invalid-request", "the body must be a JSON object")
+        return body
+    form = await request.form()
+    out: dict[str, Any] = {}
+    for key in set(form.keys()) - {"csrf_token"}:
+        values = [str(v).strip() for v in form.getlist(key) if str(v).strip()]
+        if not values:
+            continue
+        if key in _LISTS:
+            out[key] = [line.strip() for v in values for line in v.replace("\r", "").split("\n") if line.strip()]
+        else:
+            out[key] = values[0]
+    return out
+
+
+def tag_label(tag: str, lang: str) -> str:
+    vocab, _, code = tag.partition(":")
+    try:
+        voc = load_standard().vocabularies[vocab]
+        return f"{voc.labels.get(lang) or voc.labels.get('en')}: {voc.get(code).label(lang)}"
+    except KeyError:
+        return tag
+
+
+def _int(name: str, value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or len(value) > 6:
+        raise ApiError(422, "invalid-request", f"{name}: {value!r} is not a whole number")
+    return int(value)
+
+
+def search_page(request: Request, source: str) -> dict[str, Any]:
+    """Run the search the query string asks for; hits and facets with the links that narrow or widen it."""
+    q = request.query_params
+    lang = negotiate(request)
+    tags = tuple(t for t in q.getlist("tag") if t)
+    filters = search.Filters(source=source, kind=q.get("kind") or None, country=(q.get("country") or "").upper()
+                             or None, year=_int("year", q.get("year")), tags=tags)
+    page = max(1, _int("page", q.get("page")) or 1)
+    result = search.search(request.app.state.db, q.get("q"), filters, limit=PAGE_SIZE,
+                           offset=(page - 1) * PAGE_SIZE)
+    base: list[tuple[str, str]] = [(k, v) for k, v in q.multi_items() if k not in ("page", "lang") and v]
+
+    def link(drop: str | None = None, add: tuple[str, str] | None = None, value: str | None = None) -> str:
+        params = [(k, v) for k, v in base if not (k == drop and (value is None or v == value))]
+        if add:
+            params.append(add)
+        return f"?{urlencode(params)}" if params else "?"
+
+    facets: dict[str, list[dict[str, Any]]] = {}
+    for name, values in result.facets.items():
+        if name == "source":
+            continue
+        key = "tag" if name == "tag" else name
+        out = []
+        for v in values[:30]:
+            if v["value"] is None:
+                continue
+            value = str(v["value"])
+            selected = value in tags if name == "tag" else q.get(key, "").upper() == value.upper()
+            label = (tag_label(value, lang) if name == "tag" else country_name(value, lang) if name == "country"
+                     else value)
+            out.append({**v, "label": label, "selected": selected,
+                        "href": link(drop=key, value=value if name == "tag" else None) if selected
+                        else link(drop=None if name == "tag" else key, add=(key, value))})
+        facets[name] = out
+    pages = (result.total + PAGE_SIZE - 1) // PAGE_SIZE
+    return {"query": q.get("q", ""), "filters": result.filters, "total": result.total, "hits": result.hits,
+            "facets": facets, "page": page, "pages": pages,
+            "prev": link(drop="page", add=("page", str(page - 1))) if page > 1 else None,
+            "next": link(drop="page", add=("page", str(page + 1))) if page < pages else None,
+            "clear": "?", "words": result.words}
+
+
+@router.get("/compendium")
+@router.get("/compendium.json")
+@access(PUBLIC)
+def compendium_search(request: Request) -> Response:
+    data = search_page(request, "compendium")
+    data["can_edit"] = principal(request).can(Permission.COMPENDIUM_EDIT)
+    data["kinds"] = list(KINDS)
+    data["kind_fields"] = {k: list(v) for k, v in KINDS.items()}
+    data["tag_vocabularies"] = list(TAG_VOCABULARIES)
+    data["countries"] = list(OAS_MEMBERS)
+    return request.app.state.page(request, "compendium_search.html", data)
+
+
+@router.get("/compendium/feed.atom")
+@access(PUBLIC)
+def compendium_atom(request: Request) -> Response:
+    items = compendium.newest(request.app.state.db, 50)
+    base = str(request.base_url)
+    return Response(compendium_feed.atom(items, base), media_type="application/atom+xml; charset=utf-8")
+
+
+def _item_id(value: str) -> int:
+    raw = value.removesuffix(".json")
+    if not raw.isdigit() or len(raw) > 12:
+        raise ApiError(404, "not-found", f"no compendium item {raw}")
+    return int(raw)
+
+
+@router.get("/compendium/{item_id}")
+@router.get("/compendium/{item_id}.json")
+@access(PUBLIC)
+def compendium_item(request: Request, item_id: str) -> Response:
+    item = compendium.get(request.app.state.db, _item_id(item_id))
+    if item is None:
+        raise ApiError(404, "not-found", f"no compendium item {item_id.removesuffix('.json')}")
+    lang = negotiate(request)
+    item["tag_labels"] = {t: tag_label(t, lang) for t in item["tags"]}
+    item["can_edit"] = principal(request).can(Permission.COMPENDIUM_EDIT)
+    item["statuses"] = list(RATIFICATION_STATUSES)
+    item["countries"] = list(OAS_MEMBERS)
+    return request.app.state.page(request, "compendium_item.html", item)
+
+
+@router.post("/compendium/items")
+@router.post("/compendium/items.json")
+@access(EDIT)
+async def compendium_create(request: Request) -> Response:
+    raw = await payload(request)
+    item_id = await run_in_threadpool(checked, compendium.add, request.app.state.db, principal(request), raw)
+    if is_json(request):
+        return JSONResponse(compendium.get(request.app.state.db, item_id), status_code=201)
+    return RedirectResponse(f"/compendium/{item_id}", status_code=303)
+
+
+@router.post("/compendium/{item_id}/ratifications")
+@router.post("/compendium/{item_id}/ratifications.json")
+@access(EDIT)
+async def compendium_ratification(request: Request, item_id: str) -> Response:
+    iid = _item_id(item_id)
+    raw = await payload(request)
+    db = request.app.state.db
+    if compendium.get(db, iid) is None:
+        raise ApiError(404, "not-found", f"no compendium item {iid}")
+    await run_in_threadpool(checked, compendium.set_ratification, db, principal(request), iid,
+                            raw.get("country", ""), raw.get("status", ""), raw.get("signed_on"),
+                            raw.get("ratified_on"), raw.get("in_force_on"), raw.get("notes"))
+    if is_json(request):
+        return JSONResponse(compendium.get(db, iid))
+    return RedirectResponse(f"/compendium/{iid}", status_code=303)
