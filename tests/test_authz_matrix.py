@@ -95,8 +95,6 @@ MAY = {
     "tokens": {"focal_point", "analyst"},
     "compendium_edit": {"hub_admin", "hub_analyst", "focal_point"},  # edited by the OAS and the focal points
     "registry_edit": {"hub_admin", "hub_analyst", "focal_point", "analyst", "investigator"},  # authorities
-    "compendium_edit": {"hub_admin", "hub_analyst", "focal_point"},  # the compendium is edited by the OAS and focal points
-    "registry_edit": {"hub_admin", "hub_analyst", "focal_point", "analyst", "investigator"},  # authorities
     "cases": {"focal_point", "analyst", "service_provider"},  # case entry in one's country; the hub enters none
     "messaging": {"hub_admin", "focal_point", "analyst", "investigator"},  # authority accounts
 }
@@ -299,29 +297,6 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/uploads/{token}.json"): (perm("upload", staged(200)), ("own", "other")),
     ("POST", "/uploads/{token}/commit"): (perm("upload", staged(303)), ("own", "other")),
     ("POST", "/uploads/{token}/commit.json"): (perm("upload", staged(201)), ("own", "other")),
-    # compendium and agency registry: the public searches and reads; an empty body is refused as invalid; nothing
-    # exists at the placeholder ids
-    ("GET", "/compendium"): (public(), ("-",)),
-    ("GET", "/compendium.json"): (public(), ("-",)),
-    ("GET", "/compendium/feed.atom"): (public(), ("-",)),
-    ("GET", "/compendium/{item_id}"): (public(404), ("-",)),
-    ("GET", "/compendium/{item_id}.json"): (public(404), ("-",)),
-    ("POST", "/compendium/items"): (perm("compendium_edit", 422), ("-",)),
-    ("POST", "/compendium/items.json"): (perm("compendium_edit", 422), ("-",)),
-    ("POST", "/compendium/{item_id}/ratifications"): (perm("compendium_edit", 404), ("-",)),
-    ("POST", "/compendium/{item_id}/ratifications.json"): (perm("compendium_edit", 404), ("-",)),
-    ("GET", "/registry"): (public(), ("-",)),
-    ("GET", "/registry.json"): (public(), ("-",)),
-    ("GET", "/registry/{agency_id}"): (public(404), ("-",)),
-    ("GET", "/registry/{agency_id}.json"): (public(404), ("-",)),
-    ("POST", "/registry/agencies"): (perm("registry_edit", 422), ("-",)),
-    ("POST", "/registry/agencies.json"): (perm("registry_edit", 422), ("-",)),
-    ("POST", "/registry/{agency_id}"): (perm("registry_edit", 404), ("-",)),
-    ("POST", "/registry/{agency_id}.json"): (perm("registry_edit", 404), ("-",)),
-    ("POST", "/registry/{agency_id}/events"): (perm("registry_edit", 404), ("-",)),
-    ("POST", "/registry/{agency_id}/events.json"): (perm("registry_edit", 404), ("-",)),
-    ("POST", "/registry/{agency_id}/links"): (perm("registry_edit", 404), ("-",)),
-    ("POST", "/registry/{agency_id}/links.json"): (perm("registry_edit", 404), ("-",)),
     # compendium and agency registry: the public searches and reads; an empty body is refused as invalid; nothing
     # exists at the placeholder ids
     ("GET", "/compendium"): (public(), ("-",)),

@@ -41,6 +41,8 @@ ROUTERS = (
     "routes_directory",
     "routes_requests",
     "routes_cases",
+    "routes_compendium",
+    "routes_registry",
     "routes_messaging",
 )
 
