@@ -14,6 +14,7 @@ from tipnet.cli_auth import audit_app, user_app
 from tipnet.cli_compendium import compendium_app, registry_app
 from tipnet.cli_coop import coop_app
 from tipnet.cli_link import link_app
+from tipnet.cli_messaging import message_app
 from tipnet.cli_mse import mse as mse_command
 from tipnet.cli_node import hub_app, node_app
 from tipnet.cli_release import release_app
@@ -33,6 +34,7 @@ app.add_typer(release_app, name="release")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(link_app, name="link")
+app.add_typer(message_app, name="message")
 app.add_typer(compendium_app, name="compendium")
 app.add_typer(registry_app, name="registry")
 app.add_typer(node_app, name="node")
