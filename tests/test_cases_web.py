@@ -180,3 +180,19 @@ def test_the_list_page_in_four_languages(app, db):
                               ("fr", "Dossiers", "Danger immédiat"), ("pt", "Casos", "Perigo imediato")):
         page = client.get(f"/cases?lang={lang}")
         assert page.status_code == 200 and f"<h1>{title}</h1>" in page.text and risk in page.text
+
+
+def test_referral_offers_the_directory_providers_of_the_country(app, db):
+    from coop_helpers import peru
+
+    victims = peru(db)["victims"]
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    form = client.get("/cases/new.json").json()
+    assert {"id": str(victims.id), "name": "Victim Services PER"} in form["providers"]
+    assert [p["name"] for p in form["providers"]] == ["Victim Services PER"]  # victim assistance only
+    page = client.get("/cases/new")
+    assert f'<option value="{victims.id}"' in page.text and 'id="f-referral_authority_id-choice"' in page.text
+    case = client.post("/cases.json", data={"referral_authority_id": str(victims.id)}).json()["case"]
+    assert case["referral_provider"] == "Victim Services PER" and case["referral_authority_id"] == str(victims.id)
+    col, _ = signed_in_client(app, db, "service_provider", "COL")
+    assert col.get("/cases/new.json").json()["providers"] == []  # another country's directory entries

@@ -25,7 +25,7 @@ from tipnet.cases.spec import (
 from tipnet.cases.validate import FieldError
 from tipnet.standard import load_standard
 from tipnet.standard.countries import country_name
-from tipnet.web.i18n import translate
+from tipnet.web.i18n import date, translate
 
 
 def field_label(lang: str, name: str) -> str:
@@ -119,7 +119,9 @@ def readable(lang: str, data: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             labels = dict(options(lang, s))
             items = raw if isinstance(raw, list) else [raw]
-            if s.kind in ("flag", "answer"):
+            if s.kind == "date":
+                shown = [date(lang, str(v)) for v in items]
+            elif s.kind in ("flag", "answer"):
                 shown = [translate(lang, "common.yes" if str(v).lower() in ("yes", "true", "on") else "common.no")
                          for v in items]
             else:
