@@ -78,7 +78,7 @@ class LocalTransport:
         return service.add_receipt(self.db, self.who, message_id, signed)
 
 
-def verify_history(entries: list[dict[str, Any]]) -> dict[str, keymod.PublicKeys]:
+def verify_history(entries: list[dict[str, Any]], user: int) -> dict[str, keymod.PublicKeys]:
     """Check a user's key history, oldest first: each bundle self-signed, each rotation signed by the key it
     replaced. The first key is trusted on first use (compare its fingerprint out of band for certainty)."""
     known: dict[str, keymod.PublicKeys] = {}
@@ -88,6 +88,8 @@ def verify_history(entries: list[dict[str, Any]]) -> dict[str, keymod.PublicKeys
         if prev_id and previous is None:
             raise BadSignature(f"key {entry['bundle']['key'][:16]} claims a previous key that is not in the history")
         keys = keymod.parse_bundle(entry, previous)
+        if keys.user != user:
+            raise BadSignature(f"key {keys.key_id[:16]} was made for user {keys.user}, not user {user}")
         known[keys.key_id] = keys
     return known
 
@@ -167,7 +169,7 @@ class Client:
 
     def keys_of(self, user_id: int) -> dict[str, keymod.PublicKeys]:
         if user_id not in self._histories:
-            self._histories[user_id] = verify_history(self.transport.key_history(user_id))
+            self._histories[user_id] = verify_history(self.transport.key_history(user_id), user_id)
         return self._histories[user_id]
 
     # --- messages ---

@@ -76,10 +76,11 @@
     return { user: body.user, keyId: body.key, signPk: signPk, boxPk: boxPk, prev: body.prev };
   }
   // A user's key history, oldest first: self-signed bundles, each rotation signed by the key it replaced.
-  function verifyHistory(entries) {
+  function verifyHistory(entries, user) {
     var known = {};
     entries.forEach(function (e) {
       var k = publicFrom(e.bundle);
+      if (k.user !== user) throw new Error("a key of another account was handed out for account " + user);
       verify(k.signPk, e.bundle, e.self_sig, "identity self");
       if (k.prev) {
         if (!known[k.prev]) throw new Error("a key claims a previous key that is not in the history");
@@ -183,7 +184,7 @@
   function history(user) {
     if (state.histories[user]) return Promise.resolve(state.histories[user]);
     return api("GET", "/messages/users/" + user + "/keys.json").then(function (data) {
-      state.histories[user] = verifyHistory(data.keys);
+      state.histories[user] = verifyHistory(data.keys, user);
       return state.histories[user];
     });
   }
