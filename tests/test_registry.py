@@ -187,3 +187,15 @@ def test_licence_changes_and_every_registry_change_are_audited(db, world):
     assert row.subject_country == "PER"
     assert audit.verify(db).ok
     assert registry.get_public(db, a)["licence_status"] == "revoked"  # type: ignore[index]
+
+
+def test_the_demo_registry_links_recruiter_records_and_shows_one_flag(db, world):
+    from tipnet.coop.registry_demo import seed_registry
+
+    summary = seed_registry(db, countries=3)
+    assert summary["agencies"] == 6 and summary["flagged"] == 1
+    flagged = registry.multi_country(db)
+    (agency_id, countries), = flagged.items()
+    assert countries == ["COL", "ECU"]  # the first country's agency also appears in the next one's cases
+    assert registry.get_public(db, agency_id)["name"].endswith("(ficticia)")  # type: ignore[index]
+    assert seed_registry(db, countries=3)["already_loaded"] is True

@@ -49,4 +49,10 @@ def load_demo(
     from tipnet.coop.directory_seed import seed_directory
 
     summary["directory"] = seed_directory(db)  # fictitious authorities of the 35 states (example.org, +000)
+    from tipnet.auth.principal import system
+    from tipnet.coop.compendium_seed import seed as seed_compendium
+    from tipnet.coop.registry_demo import seed_registry
+
+    summary["compendium"] = seed_compendium(db, system("demo")).to_dict()  # the 2009 resolution's instruments
+    summary["registry"] = seed_registry(db)  # fictitious agencies linked to demo recruiter records
     return summary
