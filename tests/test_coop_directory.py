@@ -214,3 +214,25 @@ def test_printable_html_and_pdf(db):
     text = pdf_text(directory_export.to_pdf(entries))
     assert "Central Authority PER" in text and "Victim Services PER" in text and "+000 555 0101" not in text
     assert "+000 555 0101" in pdf_text(directory_export.to_pdf(entries, restricted=True))
+
+
+def test_demo_directory_covers_the_35_states_with_fictitious_contacts(sqlite_db):
+    from tipnet.coop.directory_seed import seed_directory
+    from tipnet.standard.countries import OAS_MEMBERS
+
+    assert seed_directory(sqlite_db) == {"added": 35 * 7, "countries": 35}
+    assert seed_directory(sqlite_db)["added"] == 0  # idempotent
+    entries = directory.listing(sqlite_db)
+    assert {a.country for a in entries} == set(OAS_MEMBERS)
+    for a in entries:
+        for key in ("email", "direct_email", "ops_email", "focal_point_email"):
+            assert not a.doc[key] or a.doc[key].endswith(".example.org"), (a.name, key)
+        for key in ("phone", "direct_phone", "ops_phone"):
+            assert not a.doc[key] or a.doc[key].startswith("+000 "), (a.name, key)
+    for iso3 in OAS_MEMBERS:  # every state can be asked for a search and for an extradition
+        assert route(sqlite_db, iso3, "search_seizure", "trafficking_in_persons")["authorities"]
+        assert route(sqlite_db, iso3, "extradition", "trafficking_in_persons")["authorities"]
+    assert directory.find_authorities(sqlite_db, country="HTI", competence="victim_assistance")
+    assert directory.listing(sqlite_db, "BRA")[0].doc["working_languages"] == ["pt"]
+    stale = [a for a in entries if a.stale()]
+    assert 0 < len(stale) < len(entries) / 2  # some to remind, most current
