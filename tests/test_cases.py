@@ -261,3 +261,14 @@ def test_reads_and_changes_are_audited_without_values(db):
     assert mine == [("case.create", case.public_id, "PER"), ("case.read", case.public_id, "PER"),
                     ("case.consent.withdraw", case.public_id, "PER")]
     assert not any("AUDITMARKER" in r.details for r in rows)
+
+
+def test_migration_matches_the_case_tables(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from tipnet.store.tables import metadata
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diff if "case" in str(d)] == []

@@ -196,3 +196,36 @@ def test_referral_offers_the_directory_providers_of_the_country(app, db):
     assert case["referral_provider"] == "Victim Services PER" and case["referral_authority_id"] == str(victims.id)
     col, _ = signed_in_client(app, db, "service_provider", "COL")
     assert col.get("/cases/new.json").json()["providers"] == []  # another country's directory entries
+
+
+def test_a_withdrawal_reaches_the_hub_statistics_at_once(app, db):
+    ngo, _ = signed_in_client(app, db, "service_provider", "COL")
+    analyst, _ = signed_in_client(app, db, "analyst", "COL")
+    hub, _ = signed_in_client(app, db, "hub_analyst")
+    case = ngo.post("/cases.json", data={"action": "submit", **CHILD}).json()["case"]
+    shared = analyst.post(f"/submissions/{case['submission_id']}/sharing.json", data={"shared": "true"})
+    assert shared.status_code == 200  # the country shares this case with the hub (one submission per case)
+
+    def hub_col() -> int:
+        rows = hub.get("/api/stats?by=country").json()["rows"]
+        return next((r["victims"] for r in rows if r["country"] == "COL"), 0)
+
+    assert hub_col() == 1
+    r = ngo.post(f"/cases/{case['id']}/consent.json", data={"items": "consent_share_hub", "given_by": "guardian"})
+    assert r.status_code == 200
+    assert hub_col() == 0  # no longer consented: the hub's statistics reload without the person
+
+
+def test_the_case_posts_are_described_in_openapi(app, db):
+    doc = app.openapi()
+    for path in ("/cases.json", "/cases/{case_id}.json"):
+        body = doc["paths"][path]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+        assert body["properties"]["protection_measures"]["type"] == "array" and "guardian_name" in body["properties"]
+    withdraw = doc["paths"]["/cases/{case_id}/consent.json"]["post"]["requestBody"]
+    assert "consent_share_hub" in str(withdraw)
+
+
+def test_control_characters_do_not_break_the_store(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    r = client.post("/cases.json", data={"given_names": "A\x00na", "age": "1\x005"})
+    assert r.status_code == 201 and r.json()["case"]["data"]["given_names"] == "Ana"

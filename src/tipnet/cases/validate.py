@@ -111,7 +111,8 @@ def clean(form: Mapping[str, Any]) -> dict[str, Any]:
             continue
         raw = form[s.name]
         items = raw if isinstance(raw, list | tuple) else [raw]
-        texts = [str(v).strip() for v in items if v is not None and str(v).strip()]
+        texts = [str(v).replace("\x00", "").strip() for v in items if v is not None]  # no NUL: PostgreSQL text
+        texts = [v for v in texts if v]
         if s.multiple:
             out[s.name] = list(dict.fromkeys(texts))
         elif s.kind == "flag":

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tipnet.auth.policy import needs
-from tipnet.auth.roles import Permission
+from tipnet.auth.roles import Permission, Role
 from tipnet.cases import referral
 from tipnet.cases import store as case_store
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
@@ -24,6 +24,25 @@ from tipnet.web.security import access, principal
 router = APIRouter()
 CASES = needs(Permission.CASES_WRITE)
 _MULTIPLE = {s.name for s in ALL_FIELDS if s.multiple}
+
+
+def _form_schema() -> dict[str, Any]:
+    """The OpenAPI description of a case form post (form fields; several values for multiple choices)."""
+    props: dict[str, Any] = {s.name: ({"type": "array", "items": {"type": "string"}} if s.multiple
+                                      else {"type": "string"}) for s in ALL_FIELDS}
+    props.update({"action": {"type": "string", "enum": ["save", "submit"]},
+                  "version": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+                  "form_complete": {"type": "string", "description": "sent by the page: absent fields are cleared"}})
+    body = {"type": "object", "properties": props}
+    return {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": body}}}}
+
+
+CASE_FORM = _form_schema()
+WITHDRAW_FORM = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["items"],
+    "properties": {"items": {"type": "array", "items": {"type": "string", "enum": list(CONSENT_ITEMS)}},
+                   "given_by": {"type": "string", "enum": list(CHOICES["consent_given_by"])},
+                   "note": {"type": "string"}}}}}}}
 
 
 def _json(request: Request) -> bool:
@@ -100,7 +119,9 @@ def cases_list(request: Request) -> Response:
 @router.get("/cases/new.json")
 @access(CASES)
 def case_new(request: Request) -> Response:
-    return _form_page(request, None, {}, [])
+    me = principal(request)
+    start = {"source_type": "ngo"} if me.role == Role.SERVICE_PROVIDER else {}
+    return _form_page(request, None, start, [])
 
 
 async def _save_or_submit(request: Request, public_id: str | None) -> Response:
@@ -131,8 +152,8 @@ async def _save_or_submit(request: Request, public_id: str | None) -> Response:
     return RedirectResponse(f"/cases/{case.public_id}?done=saved", status_code=303)
 
 
-@router.post("/cases")
-@router.post("/cases.json")
+@router.post("/cases", openapi_extra=CASE_FORM)
+@router.post("/cases.json", openapi_extra=CASE_FORM)
 @access(CASES)
 async def case_create(request: Request) -> Response:
     return await _save_or_submit(request, None)
@@ -150,15 +171,15 @@ def case_detail(request: Request, case_id: str) -> Response:
     return _show(request, case, done if done in _NOTES else None)
 
 
-@router.post("/cases/{case_id}")
-@router.post("/cases/{case_id}.json")
+@router.post("/cases/{case_id}", openapi_extra=CASE_FORM)
+@router.post("/cases/{case_id}.json", openapi_extra=CASE_FORM)
 @access(CASES)
 async def case_update(request: Request, case_id: str) -> Response:
     return await _save_or_submit(request, _case_id(case_id))
 
 
-@router.post("/cases/{case_id}/consent")
-@router.post("/cases/{case_id}/consent.json")
+@router.post("/cases/{case_id}/consent", openapi_extra=WITHDRAW_FORM)
+@router.post("/cases/{case_id}/consent.json", openapi_extra=WITHDRAW_FORM)
 @access(CASES)
 async def case_withdraw(request: Request, case_id: str) -> Response:
     cid = case_id.removesuffix(".json")
