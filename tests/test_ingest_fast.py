@@ -222,3 +222,31 @@ def test_blank_value_strips_what_polars_strips():
     cells += [" NULL ", "-99", "\u00a0N/A", None]
     missing = tuple(DEFAULT_MISSING)
     assert [blank_value(c, missing) for c in cells] == blank_series(pl.Series(cells), missing).to_list()
+
+
+def test_line_counts_per_line_of_a_block():
+    block = b'a,b,c\r\n\n"x,y",2,3\nlast,1'
+    starts, lengths, delims, quotes = readers._line_counts(block, ",")
+    assert starts.tolist() == [0, 7, 8, 18]
+    assert lengths.tolist() == [5, 0, 9, 6]  # \r\n not counted; a blank line is empty
+    assert delims.tolist() == [2, 0, 3, 1]  # the quoted comma is counted here; the csv module settles such lines
+    assert quotes.tolist() == [0, 0, 2, 0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"1,2,3\r\n4,5\r\n",  # a short row, CRLF
+        b'1,"a,b",3\n4,"c,d"\n',  # a short row whose delimiter count looks right only if quotes are ignored
+        b"1,2,3\n4,5",  # a short last row without a line end
+    ],
+)
+def test_short_rows_send_the_block_to_the_careful_reader(body):
+    names = ["c0", "c1", "c2"]
+    with pytest.raises(readers.RaggedInput):
+        readers._parse_block(body, ",", names)
+
+
+def test_rows_with_empty_last_cells_are_not_short():
+    df = readers._parse_block(b'1,2,\r\n"a,b",,\n\n4,5,6', ",", ["c0", "c1", "c2"])
+    assert df.height == 4 and df.get_column("c2").to_list() == [None, None, None, "6"]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from tipnet.ingest.report import Problem
@@ -236,22 +237,44 @@ def _lines(block: bytes) -> pl.Series:
     raise RaggedInput("no free separator byte")
 
 
+def _line_counts(block: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per line of the block (split at \\n, a final line without one included): its start offset, its length
+    without the line end, and how many delimiters and quote characters it holds. Counted in C over the bytes."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not block.endswith(b"\n"):
+        ends = np.append(ends, len(arr))
+    starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
+    lengths = ends - starts
+    lengths = lengths - (lengths > 0) * (arr[np.maximum(ends - 1, 0)] == 13)  # a \r\n line end
+    delims = np.zeros(len(starts), dtype=np.int64)
+    quotes = np.zeros(len(starts), dtype=np.int64)
+    nonempty = ends > starts
+    if nonempty.any():
+        at = starts[nonempty]
+        # reduceat sums each [start, next start) slice; a line's slice holds its own \n, which counts as neither
+        delims[nonempty] = np.add.reduceat((arr == ord(delimiter)).view(np.uint8), at, dtype=np.int64)[: len(at)]
+        quotes[nonempty] = np.add.reduceat((arr == 34).view(np.uint8), at, dtype=np.int64)[: len(at)]
+    return starts, lengths, delims, quotes
+
+
 def _check_short_rows(block: bytes, delimiter: str, df: pl.DataFrame, suspect: pl.Series) -> None:
     """Raise RaggedInput if any row of the block has fewer cells than the header (vectorised)."""
     width = df.width
     if width == 1:
         return  # one column: a row cannot miss a cell (a blank line is a row without a value, as before)
-    lines = _lines(block)  # as they are (no quoting): one per record unless a value holds a line break
-    if len(lines) == df.height:
-        candidates = lines.filter(suspect).drop_nulls()  # a blank line is a row without values (as before)
-        quoted = candidates.str.contains('"', literal=True)
-        plain = candidates.filter(~quoted)
-        if len(plain) and (plain.str.count_matches(delimiter, literal=True) != width - 1).any():
+    starts, lengths, delims, quotes = _line_counts(block, delimiter)
+    if len(starts) == df.height:  # one line per record (no value holds a line break)
+        mask = suspect.fill_null(False).to_numpy() & (lengths > 0)  # a blank line is a row without values
+        plain = mask & (quotes == 0)
+        if (delims[plain] != width - 1).any():
             raise RaggedInput("missing cells")
-        for line in candidates.filter(quoted).to_list():  # few: rows with a quoted value and an empty last cell
+        for i in np.flatnonzero(mask & (quotes > 0)):  # few: rows with a quoted value and an empty last cell
+            line = block[starts[i]: starts[i] + lengths[i]].decode("utf-8", errors="replace")
             if len(next(csv.reader([line], delimiter=delimiter), [])) != width:
                 raise RaggedInput("missing cells")
         return
+    lines = _lines(block)
     # Some values hold line breaks: group the lines into records (a record ends on a line where the quotes seen so
     # far are even), and count each record's delimiters outside its values.
     records = (
