@@ -93,6 +93,8 @@ MAY = {
     "audit": {"hub_admin", "focal_point"},
     "verify": {"hub_admin"},
     "tokens": {"focal_point", "analyst"},
+    "assess": {"hub_admin", "hub_analyst", "focal_point", "analyst"},  # self-assessments: the country and the hub
+    "assess_edit": {"focal_point", "analyst"},  # the country fills in and submits its own self-assessment
     "compendium_edit": {"hub_admin", "hub_analyst", "focal_point"},  # edited by the OAS and the focal points
     "registry_edit": {"hub_admin", "hub_analyst", "focal_point", "analyst", "investigator"},  # authorities
     "cases": {"focal_point", "analyst", "service_provider"},  # case entry in one's country; the hub enters none
@@ -350,6 +352,22 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/messages/{message_id}.json"): (perm("messaging", 404), ("-",)),
     ("GET", "/messages/{message_id}/attachments/{index}.json"): (perm("messaging", 404), ("-",)),
     ("POST", "/messages/{message_id}/receipts.json"): (perm("messaging", 422), ("-",)),
+    # progress indicators and national diagnostic assessments (none published in this store)
+    ("GET", "/assess"): (public(), ("-",)),
+    ("GET", "/assess.json"): (public(), ("-",)),
+    ("GET", "/assess/{iso3}"): (public(), ("-",)),
+    ("GET", "/assess/{iso3}.json"): (public(), ("-",)),
+    ("GET", "/assess/{iso3}/report"): (public(404), ("-",)),
+    ("GET", "/assess/{iso3}/report.json"): (public(404), ("-",)),
+    ("GET", "/assess/{iso3}/report.pdf"): (public(404), ("-",)),
+    ("GET", "/assess/{iso3}/questionnaire"): (perm("assess", own_only), ("own", "other")),
+    ("GET", "/assess/{iso3}/questionnaire.json"): (perm("assess", own_only), ("own", "other")),
+    ("POST", "/assess/{iso3}/questionnaire"): (perm("assess_edit", lambda w, t: 303 if t == "own" else 404),
+                                               ("own", "other")),
+    ("POST", "/assess/{iso3}/questionnaire.json"): (perm("assess_edit", lambda w, t: 200 if t == "own" else 404),
+                                                    ("own", "other")),
+    ("POST", "/assess/{iso3}/workflow"): (perm("assess", 422), ("own", "other")),  # no action given
+    ("POST", "/assess/{iso3}/workflow.json"): (perm("assess", 422), ("own", "other")),
 }
 
 # --- the store and the principals -----------------------------------------------------------------------------------

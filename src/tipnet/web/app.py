@@ -44,6 +44,7 @@ ROUTERS = (
     "routes_compendium",
     "routes_registry",
     "routes_messaging",
+    "routes_assess",
 )
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload

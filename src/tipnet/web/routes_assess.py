@@ -1,0 +1,260 @@
+"""Progress indicators and national diagnostic assessments: public scorecards and reports (published versions only,
+disclosure-controlled), and the self-assessment questionnaire of a country and year with its workflow and history.
+
+The web layer only assembles what `tipnet.assess` computes; who may see or change an assessment is decided there
+(through `tipnet.auth.tenancy.Scope`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from tipnet.assess import framework as fwmod
+from tipnet.assess import repo, report, service
+from tipnet.assess.scoring import AnswerError, score
+from tipnet.assess.statistics import FigureBook
+from tipnet.auth.errors import NotVisible
+from tipnet.auth.policy import PUBLIC, needs
+from tipnet.auth.roles import Permission
+from tipnet.auth.tenancy import Scope
+from tipnet.standard.countries import OAS_MEMBERS, country_name
+from tipnet.web.errors import ApiError
+from tipnet.web.i18n import negotiate, translate
+from tipnet.web.security import access, principal
+
+router = APIRouter()
+READ = needs(Permission.ASSESS_READ)
+EDIT = needs(Permission.ASSESS_EDIT)
+
+
+def _fw(request: Request) -> fwmod.Framework:
+    name = request.query_params.get("framework")
+    try:
+        return fwmod.get(name)
+    except KeyError as exc:
+        raise ApiError(404, "not-found", str(exc)) from exc
+
+
+def _code(iso3: str) -> str:
+    code = iso3.removesuffix(".json").upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ApiError(404, "not-found", f"no country {code}")
+    return code
+
+
+def _year(value: Any, default: int | None = None) -> int:
+    if value in (None, ""):
+        if default is None:
+            raise ApiError(422, "invalid-request", "give a year")
+        return default
+    text = str(value)
+    if not text.isdigit() or not 1990 <= int(text) <= 2100:
+        raise ApiError(422, "invalid-request", f"{value!r} is not a year")
+    return int(text)
+
+
+def _t(lang: str) -> Any:
+    return lambda key, **kw: translate(lang, key, **kw)
+
+
+@router.get("/assess")
+@router.get("/assess.json")
+@access(PUBLIC)
+def overview(request: Request) -> Response:
+    fw = _fw(request)
+    year = request.query_params.get("year")
+    lang = negotiate(request)
+    data = service.hemisphere(request.app.state.db, fw, _year(year) if year else None)
+    for row in data["countries"]:
+        row["name"] = country_name(row["country"], lang)
+    data["domain_labels"] = {d.id: fw.to_dict(lang)["domains"][n]["label"] for n, d in enumerate(fw.domains)}
+    data["title"] = fw.to_dict(lang)["title"]
+    return request.app.state.page(request, "assess_overview.html", data, context={"pct": report.pct})
+
+
+@router.get("/assess/{iso3}")
+@router.get("/assess/{iso3}.json")
+@access(PUBLIC)
+def country_page(request: Request, iso3: str) -> Response:
+    code = _code(iso3)
+    fw = _fw(request)
+    lang = negotiate(request)
+    data = {"country": code, "name": country_name(code, lang), "framework": fw.key,
+            "trend": service.trend(request.app.state.db, fw, code),
+            "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains}}
+    return request.app.state.page(request, "assess_country.html", data, context={"pct": report.pct})
+
+
+def _published_report(request: Request, code: str, lang: str) -> dict[str, Any]:
+    fw = _fw(request)
+    pubs = repo.published(request.app.state.db, fw.id, code)
+    year = request.query_params.get("year")
+    chosen = [p for p in pubs if year in (None, "") or p["year"] == _year(year)]
+    if not chosen:
+        raise ApiError(404, "not-found", f"no published assessment of {code}" + (f" for {year}" if year else ""))
+    p = chosen[-1]
+    earlier = [q for q in pubs if q["year"] < p["year"]]
+    return report.build(fw, code, country_name(code, lang), p["year"], p["scorecard"], lang,
+                        earlier[-1]["scorecard"] if earlier else None, earlier[-1]["year"] if earlier else None,
+                        published=True, trend=service.trend(request.app.state.db, fw, code))
+
+
+def _charts(request: Request, data: dict[str, Any], lang: str, folder: Path) -> tuple[Path, Path]:
+    fw = _fw(request)
+    chart = report.domain_chart(data, folder / "domains.png", _t(lang))
+    hemi = service.hemisphere(request.app.state.db, fw, data["year"])
+    values = {r["country"]: (r["total"][0] + r["total"][1]) / 2 * 100 for r in hemi["countries"]}
+    return chart, report.hemisphere_map(values, folder / "map.png", _t(lang))
+
+
+@router.get("/assess/{iso3}/report")
+@router.get("/assess/{iso3}/report.json")
+@access(PUBLIC)
+def report_page(request: Request, iso3: str) -> Response:
+    code = _code(iso3)
+    lang = negotiate(request)
+    data = _published_report(request, code, lang)
+    if request.url.path.endswith(".json"):
+        return JSONResponse(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        chart, map_png = _charts(request, data, lang, Path(tmp))
+        ctx = {"pct": report.pct, "chart": report.data_uri(chart), "map_png": report.data_uri(map_png)}
+        return request.app.state.page(request, "assess_report.html", data, context=ctx)
+
+
+@router.get("/assess/{iso3}/report.pdf")
+@access(PUBLIC)
+def report_pdf(request: Request, iso3: str) -> Response:
+    code = _code(iso3)
+    lang = negotiate(request)
+    data = _published_report(request, code, lang)
+    with tempfile.TemporaryDirectory() as tmp:
+        chart, map_png = _charts(request, data, lang, Path(tmp))
+        out = report.pdf(data, Path(tmp) / "report.pdf", _t(lang), chart, map_png)
+        body = out.read_bytes()
+    name = f"assessment-{code}-{data['year']}-{lang}.pdf"
+    return Response(body, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}"'})
+
+
+# --- the questionnaire --------------------------------------------------------------------------------------------
+
+
+def _default_year() -> int:
+    return dt.date.today().year - 1
+
+
+def _questionnaire(request: Request, code: str, year: int, error: str | None = None, status: int = 200) -> Response:
+    me = principal(request)
+    scope = Scope.of(me)
+    if not (scope.owns(code) or scope.kind in ("hub", "all")):
+        raise NotVisible("no such assessment")
+    fw = _fw(request)
+    lang = negotiate(request)
+    db = request.app.state.db
+    source = request.app.state.sources.for_principal(me)
+    book = FigureBook.from_source(source)
+    now = service.live(db, me, source, fw, code, year, book)
+    card = now["scorecard"]
+    prev = repo.get(db, me, fw.id, code, year - 1)
+    earlier = None
+    if prev is not None:
+        frozen = prev["current"]["figures"]
+        figs = service.figures_from_json(frozen) if frozen else book.get(code, year - 1)
+        earlier = score(fw, service.answer_values(service.answers_of(prev)), figs)
+    assessment = now["assessment"]
+    status_now = assessment["status"] if assessment else "draft"
+    history = repo.history(db, me, fw.id, code, year)
+    actions = [a for a, (sources, _, perm, own) in repo.TRANSITIONS.items()
+               if status_now in sources and me.can(perm) and (scope.owns(code) or not own) and assessment]
+    data = {
+        "country": code, "name": country_name(code, lang), "year": year, "framework": fw.to_dict(lang),
+        "status": status_now, "version": assessment["version"] if assessment else 0,
+        "published_version": assessment["published_version"] if assessment else None,
+        "may_edit": status_now == "draft" and me.can(Permission.ASSESS_EDIT) and scope.owns(code),
+        "actions": actions, "answers": now["answers"], "figures_frozen": now["figures_frozen"],
+        "scorecard": card.to_dict(),
+        "figures": {k: {**v.to_dict(), "shown": report.show(v)} for k, v in sorted(now["figures"].items())},
+        "comparison": service.compare(fw, card, earlier) if earlier else [],
+        "earlier_year": year - 1 if earlier else None,
+        "history": [{k: v for k, v in h.items() if k not in ("answers", "figures", "scorecard")} for h in history],
+        "error": {"message": error} if error else None,
+    }
+    return request.app.state.page(request, "assess_questionnaire.html", data, status=status,
+                                  context={"pct": report.pct, "countries": OAS_MEMBERS})
+
+
+@router.get("/assess/{iso3}/questionnaire")
+@router.get("/assess/{iso3}/questionnaire.json")
+@access(READ)
+def questionnaire(request: Request, iso3: str) -> Response:
+    return _questionnaire(request, _code(iso3), _year(request.query_params.get("year"), _default_year()))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+        return body if isinstance(body, dict) else {}
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _answers_from_form(fw: fwmod.Framework, form: dict[str, Any]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for q in fw.questions():
+        if f"v:{q.id}" not in form:
+            continue
+        value = str(form.get(f"v:{q.id}") or "").strip()
+        evidence = str(form.get(f"e:{q.id}") or "").strip()
+        note = str(form.get(f"n:{q.id}") or "").strip()
+        answers[q.id] = {"value": value or None, "evidence": evidence, "note": note or None} if value else None
+    return answers
+
+
+@router.post("/assess/{iso3}/questionnaire")
+@router.post("/assess/{iso3}/questionnaire.json")
+@access(EDIT)
+async def questionnaire_save(request: Request, iso3: str) -> Response:
+    code = _code(iso3)
+    fw = _fw(request)
+    body = await _body(request)
+    year = _year(body.get("year") or request.query_params.get("year"), _default_year())
+    answers = body.get("answers") if isinstance(body.get("answers"), dict) else _answers_from_form(fw, body)
+    try:
+        from fastapi.concurrency import run_in_threadpool
+
+        saved = await run_in_threadpool(service.save_answers, request.app.state.db, principal(request), fw, code,
+                                        year, answers or {})
+    except AnswerError as exc:
+        if request.url.path.endswith(".json"):
+            raise ApiError(422, "invalid-answer", str(exc)) from exc
+        return _questionnaire(request, code, year, str(exc), status=422)
+    if request.url.path.endswith(".json"):
+        return JSONResponse({"country": code, "year": year, **saved})
+    return RedirectResponse(f"/assess/{code}/questionnaire?year={year}", status_code=303)
+
+
+@router.post("/assess/{iso3}/workflow")
+@router.post("/assess/{iso3}/workflow.json")
+@access(READ)
+async def workflow(request: Request, iso3: str) -> Response:
+    code = _code(iso3)
+    fw = _fw(request)
+    body = await _body(request)
+    year = _year(body.get("year") or request.query_params.get("year"), _default_year())
+    action = str(body.get("action") or "")
+    if action not in repo.TRANSITIONS:
+        raise ApiError(422, "invalid-request", f"action must be one of {', '.join(repo.TRANSITIONS)}")
+    me = principal(request)
+    from fastapi.concurrency import run_in_threadpool
+
+    source = request.app.state.sources.for_principal(me)
+    done = await run_in_threadpool(service.step, request.app.state.db, me, source, fw, code, year, action,
+                                   str(body.get("comment") or "") or None)
+    if request.url.path.endswith(".json"):
+        return JSONResponse({"country": code, "year": year, **done})
+    return RedirectResponse(f"/assess/{code}/questionnaire?year={year}", status_code=303)

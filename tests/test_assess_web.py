@@ -1,0 +1,106 @@
+"""Assessment pages and their JSON twins: the country fills in and submits, the hub reviews and publishes, the public
+reads comparable scorecards and the national diagnostic report (HTML and PDF, text extracted and checked)."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from pathlib import Path
+
+import pytest
+from auth_helpers import signed_in_client
+from fastapi.testclient import TestClient
+
+from tipnet.ingest.pipeline import ImportOptions, import_file
+from tipnet.web.app import create_app
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def pdf_text(data: bytes) -> str:
+    """The text shown by a PDF written with core fonts: every `(...) Tj` of every (deflated) content stream."""
+    assert data.startswith(b"%PDF-")
+    parts = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        raw = m.group(1)
+        try:
+            raw = zlib.decompress(raw)
+        except zlib.error:
+            pass
+        for t in re.finditer(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", raw, re.S):
+            s = re.sub(rb"\\([()\\])", rb"\1", t.group(1))
+            parts.append(s.decode("latin-1"))
+    return " ".join(parts)
+
+
+@pytest.fixture
+def app(sqlite_db, settings):
+    import_file(FIX / "stats_small.csv", sqlite_db, ImportOptions(country="PER"), settings)  # 3 victims in 2020
+    return create_app(sqlite_db, settings)
+
+
+def test_fill_submit_review_publish_and_read(app, sqlite_db):
+    country, _ = signed_in_client(app, sqlite_db, "analyst", "PER")
+    q = country.get("/assess/PER/questionnaire.json?year=2020").json()
+    assert q["status"] == "draft" and q["version"] == 0 and q["may_edit"]
+    assert q["figures"]["victims"]["lo"] == 3  # the country's own microdata, exact
+    before = q["scorecard"]["total"]
+    r = country.post("/assess/PER/questionnaire.json", json={"year": 2020, "answers": {
+        "legal.palermo": "yes", "legal.all_forms": {"value": "yes", "evidence": ["https://example.org/law"]},
+        "protection.referral": "yes", "legal.non_punishment": "partial"}})
+    assert r.status_code == 200, r.text
+    q = country.get("/assess/PER/questionnaire.json?year=2020").json()
+    assert q["scorecard"]["total"][0] > before[0]
+    assert q["answers"]["legal.all_forms"]["evidence"] == ["https://example.org/law"]
+    # a form post (the page) with a bad answer: 422 and the page says why
+    bad = country.post("/assess/PER/questionnaire", data={"year": "2020", "v:legal.palermo": "perhaps"})
+    assert bad.status_code == 422 and "perhaps" in bad.text
+    assert country.post("/assess/PER/workflow.json", json={"year": 2020, "action": "publish"}).status_code == 403
+    assert country.post("/assess/PER/workflow.json", json={"year": 2020, "action": "submit"}).status_code == 200
+    hub, _ = signed_in_client(app, sqlite_db, "hub_analyst")
+    for action in ("review", "publish"):
+        r = hub.post("/assess/PER/workflow.json", json={"year": 2020, "action": action})
+        assert r.status_code == 200, r.text
+    anyone = TestClient(app)  # the public pages need no sign-in
+    hemi = anyone.get("/assess.json").json()
+    assert [r["country"] for r in hemi["countries"]] == ["PER"]
+    rep = anyone.get("/assess/PER/report.json").json()
+    assert rep["year"] == 2020 and rep["published"]
+    victims = next(f for f in rep["figures"] if f["id"] == "prosecution.identification_rate")
+    assert victims["value"]["lo"] != victims["value"]["hi"]  # 3 victims published as 1..4: a rate interval
+    assert all(b["shown"] in ("<5", "0") or "–" not in b["shown"] for b in rep["base_figures"])
+    assert next(b for b in rep["base_figures"] if b["name"] == "victims")["shown"] == "<5"
+    assert "3" not in [b["shown"] for b in rep["base_figures"]]
+    gap_recs = {r["number"] for r in rep["recommendations"]}
+    assert 19 in gap_recs and 21 in gap_recs  # residence permits unanswered; non-punishment only partly
+    html = anyone.get("/assess/PER/report?lang=es").text
+    assert "Diagnóstico nacional" in html and "Recomendación 19" in html
+    pdf = anyone.get("/assess/PER/report.pdf?lang=pt")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert "Diagnóstico nacional: Peru, 2020" in text
+    assert "Recomendação 19" in text and "Recomendação 21" in text
+    assert "Vítimas identificadas por 100.000 habitantes" in text
+    assert "Vítimas identificadas: <5" in text  # 3 victims, published as <5
+    assert "Contagens menores que 5 aparecem como <5" in text
+
+
+def test_the_hub_does_not_see_drafts_and_other_countries_see_nothing(app, sqlite_db):
+    country, _ = signed_in_client(app, sqlite_db, "focal_point", "PER")
+    assert country.post("/assess/PER/questionnaire.json", json={"year": 2021, "answers": {
+        "legal.palermo": "no"}}).status_code == 200
+    hub, _ = signed_in_client(app, sqlite_db, "hub_admin")
+    assert hub.get("/assess/PER/questionnaire.json?year=2021").json()["version"] == 0  # the draft is not shown
+    other, _ = signed_in_client(app, sqlite_db, "analyst", "COL")
+    assert other.get("/assess/PER/questionnaire.json?year=2021").status_code == 404
+    assert other.post("/assess/PER/questionnaire.json", json={"year": 2021, "answers": {}}).status_code == 404
+    assert hub.post("/assess/PER/questionnaire.json", json={"year": 2021, "answers": {}}).status_code == 403
+    assert country.get("/assess/PER/report.json").status_code == 404  # nothing published
+
+
+def test_questionnaire_page_in_four_languages(app, sqlite_db):
+    country, _ = signed_in_client(app, sqlite_db, "analyst", "PER")
+    for lang, text in (("en", "Self-assessment of"), ("es", "Autoevaluación de"), ("fr", "Auto-évaluation"),
+                       ("pt", "Autoavaliação de")):
+        page = country.get(f"/assess/PER/questionnaire?year=2020&lang={lang}")
+        assert page.status_code == 200 and text in page.text
