@@ -224,15 +224,6 @@ def test_blank_value_strips_what_polars_strips():
     assert [blank_value(c, missing) for c in cells] == blank_series(pl.Series(cells), missing).to_list()
 
 
-def test_line_counts_per_line_of_a_block():
-    block = b'a,b,c\r\n\n"x,y",2,3\nlast,1'
-    starts, lengths, delims, quotes = readers._line_counts(block, ",")
-    assert starts.tolist() == [0, 7, 8, 18]
-    assert lengths.tolist() == [5, 0, 9, 6]  # \r\n not counted; a blank line is empty
-    assert delims.tolist() == [2, 0, 3, 1]  # the quoted comma is counted here; the csv module settles such lines
-    assert quotes.tolist() == [0, 0, 2, 0]
-
-
 @pytest.mark.parametrize(
     "body",
     [
