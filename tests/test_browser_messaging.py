@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from auth_helpers import make_user
 from browser_support import screenshot, sign_in
+from messaging_helpers import plaintext_cells, plaintext_in_files, principal
 
-from tipnet.auth.principal import Principal, Via
-from tipnet.auth.roles import Role
 from tipnet.messaging import envelope as env
 from tipnet.messaging.client import Client, LocalTransport
 
@@ -21,11 +19,6 @@ BOB_PASS = "bob's even longer pass phrase"
 SUBJECT = "Traslado de menores por Aguas Verdes"
 TEXT = "Tres adolescentes identificadas en el paso fronterizo; solicitamos verificacion urgente BROWSERMARK-51Q"
 ATTACHMENT = b"acta de rescate, folios 1-12 ATTACHMARK-8UV " * 30
-
-
-def _principal(account) -> Principal:  # type: ignore[no-untyped-def]
-    u = account.user
-    return Principal(via=Via.SESSION, user_id=u.id, email=u.email, role=Role(u.role), country=u.country)
 
 
 def _open_messaging(page, server, account) -> None:  # type: ignore[no-untyped-def]
@@ -54,19 +47,6 @@ def _read_first(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("#msg-inbox tbody tr .msg-open")
     page.click("#msg-inbox tbody tr:first-child .msg-open")
     page.wait_for_selector("#msg-reader[data-receipts='signed']")  # opened, receipts signed and accepted
-
-
-def _plaintext_cells(db, needles: list[bytes]) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    found = []
-    inspector = sa.inspect(db.engine)
-    with db.engine.connect() as conn:
-        for table in inspector.get_table_names():
-            cols = [c["name"] for c in inspector.get_columns(table)]
-            for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
-                for col, value in zip(cols, row, strict=True):
-                    raw = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
-                    found += [(table, col) for n in needles if n in raw]
-    return found
 
 
 def test_encrypted_exchange_between_two_browsers_with_verified_receipt(page, server, sqlite_db, tmp_path):
@@ -112,11 +92,11 @@ def test_encrypted_exchange_between_two_browsers_with_verified_receipt(page, ser
     screenshot(page, "messaging-receipt")
 
     # browser -> Python: PyNaCl unwraps the browser-made keys, opens the message, verifies the receipts
-    bob_client = Client(LocalTransport(sqlite_db, _principal(bob)), bob.user.id)
+    bob_client = Client(LocalTransport(sqlite_db, principal(bob)), bob.user.id)
     assert bob_key in bob_client.unlock(BOB_PASS)
     opened = bob_client.read(message_id or "", receipts=False)
     assert (opened.subject, opened.text, opened.contents, opened.urgent) == (SUBJECT, TEXT, [ATTACHMENT], True)
-    alice_client = Client(LocalTransport(sqlite_db, _principal(alice)), alice.user.id)
+    alice_client = Client(LocalTransport(sqlite_db, principal(alice)), alice.user.id)
     alice_client.unlock(ALICE_PASS)
     receipts = alice_client.verified_receipts(message_id or "")
     assert sorted(r["kind"] for r in receipts) == ["delivered", "read"]
@@ -132,7 +112,7 @@ def test_encrypted_exchange_between_two_browsers_with_verified_receipt(page, ser
 
     needles = [SUBJECT.encode(), b"BROWSERMARK-51Q", b"ATTACHMARK-8UV", b"acta-rescate", b"PYMARK-3",
                ALICE_PASS.encode(), BOB_PASS.encode()]
-    assert not _plaintext_cells(sqlite_db, needles)
+    cells, found = plaintext_cells(sqlite_db, needles)
+    assert cells > 100 and not found, f"plaintext found in {found}"
     sqlite_db.dispose()
-    raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("tipnet.db*"))
-    assert raw and not [n for n in needles if n in raw]
+    assert not plaintext_in_files(Path(tmp_path), "tipnet.db*", needles)

@@ -11,9 +11,9 @@ import nacl.signing
 import pytest
 import sqlalchemy as sa
 from auth_helpers import make_user
+from messaging_helpers import plaintext_cells, plaintext_in_files, principal
 
-from tipnet.auth.principal import Principal, Via
-from tipnet.auth.roles import Role
+from tipnet.auth.principal import Principal
 from tipnet.messaging import envelope as env
 from tipnet.messaging import keys as keymod
 from tipnet.messaging import service, wire
@@ -36,11 +36,6 @@ TEXT = "Victima menor identificada en Tumbes, 17 anos; coordinar con fiscalia de
 ATTACHMENT = b"%PDF-1.4 informe pericial ATTACHMENT-MARKER-K9X2 " * 40
 
 
-def principal(account) -> Principal:  # type: ignore[no-untyped-def]
-    u = account.user
-    return Principal(via=Via.SESSION, user_id=u.id, email=u.email, role=Role(u.role), country=u.country)
-
-
 def person(db, role: str = "investigator", country: str = "PER", passphrase: str = "pass phrase one"):  # type: ignore[no-untyped-def]
     account = make_user(db, role, country)
     who = principal(account)
@@ -56,28 +51,6 @@ def pair(db):  # type: ignore[no-untyped-def]
     return db, (alice_who, alice), (bob_who, bob)
 
 
-def _all_cells(db) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
-    cells = []
-    inspector = sa.inspect(db.engine)
-    with db.engine.connect() as conn:
-        for table in inspector.get_table_names():
-            cols = [c["name"] for c in inspector.get_columns(table)]
-            for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
-                for col, value in zip(cols, row, strict=True):
-                    cells.append((table, col, value))
-    return cells
-
-
-def _contains(value: object, needle: bytes) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, memoryview):
-        value = bytes(value)
-    if isinstance(value, bytes):
-        return needle in value
-    return needle.decode("utf-8") in str(value)
-
-
 def test_exchange_leaves_no_plaintext_in_the_store(pair, tmp_path):
     db, (alice_who, alice), (bob_who, bob) = pair
     plain = env.Plain(SUBJECT, TEXT, [env.Attachment("informe-pericial.pdf", ATTACHMENT, "application/pdf")])
@@ -91,14 +64,11 @@ def test_exchange_leaves_no_plaintext_in_the_store(pair, tmp_path):
 
     needles = [SUBJECT.encode(), TEXT.encode(), b"MARKER-7Q4Z", b"ATTACHMENT-MARKER-K9X2", b"informe-pericial",
                b"Mariposa", b"pass phrase one"]
-    cells = _all_cells(db)
-    assert any(t == "messages" for t, _, _ in cells) and any(t == "message_attachments" for t, _, _ in cells)
-    found = [(t, c) for t, c, v in cells for n in needles if _contains(v, n)]
-    assert not found, f"plaintext found in {found}"
+    cells, found = plaintext_cells(db, needles)
+    assert cells > 100 and not found, f"plaintext found in {found}"
     if db.backend_name == "sqlite":
         db.dispose()
-        raw = b"".join(p.read_bytes() for p in Path(tmp_path).glob("tipnet.db*"))
-        assert raw and not [n for n in needles if n in raw]
+        assert not plaintext_in_files(Path(tmp_path), "tipnet.db*", needles)
 
 
 def test_every_step_is_audited_without_content(pair):
