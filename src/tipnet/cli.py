@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from tipnet.cli_assess import assess_app
 from tipnet.cli_auth import audit_app, user_app
 from tipnet.cli_compendium import compendium_app, registry_app
 from tipnet.cli_coop import coop_app
@@ -34,6 +35,7 @@ app.add_typer(release_app, name="release")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(link_app, name="link")
+app.add_typer(assess_app, name="assess")
 app.add_typer(message_app, name="message")
 app.add_typer(compendium_app, name="compendium")
 app.add_typer(registry_app, name="registry")

@@ -13,7 +13,7 @@ from typing import Any
 from tipnet.assess import repo
 from tipnet.assess.framework import Framework
 from tipnet.assess.scoring import Scorecard, check_answers, score
-from tipnet.assess.statistics import BASE, Figure, FigureBook
+from tipnet.assess.statistics import Figure, FigureBook
 from tipnet.auth.principal import Principal
 from tipnet.store import Database
 
@@ -165,5 +165,17 @@ def hemisphere(db: Database, fw: Framework, year: int | None = None) -> dict[str
     return {"framework": fw.key, "year": year, "countries": rows, "domain_means": means}
 
 
-def base_figures() -> tuple[str, ...]:
-    return BASE
+def recompute(db: Database, principal: Principal, source: Any, fw: Framework, year: int,
+              countries: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """Scorecards of `year` for several countries recomputed now from the store: computed indicators from the
+    statistics in the principal's view (microdata, else GLOTIP), answers from each country's newest version it may
+    see (none: questionnaire indicators score 0)."""
+    book = FigureBook.from_source(source)
+    rows = []
+    for country in countries:
+        assessment = repo.get(db, principal, fw.id, country, year)
+        figures = book.get(country, year)
+        card = score(fw, answer_values(answers_of(assessment)), figures)
+        rows.append({"country": country, "year": year, "status": assessment["status"] if assessment else None,
+                     "scorecard": card})
+    return rows
