@@ -251,7 +251,7 @@ def test_rules():
     ]:
         with pytest.raises(error):
             decide(who, rule)
-    assert ROLE_PERMISSIONS[Role.SERVICE_PROVIDER] == frozenset()
+    assert ROLE_PERMISSIONS[Role.SERVICE_PROVIDER] == frozenset({Permission.CASES_WRITE})  # case entry only
 
 
 def test_scopes_are_the_only_country_filters(sqlite_db):
