@@ -136,3 +136,15 @@ def test_the_wizard_from_draft_to_execution_between_two_states(app, db):
     assert col.get(f"/requests/{rid}/document.pdf").content.startswith(b"%PDF-")
     events = col.get(f"/requests/{rid}.json").json()["events"]
     assert [e["to_status"] for e in events] == ["draft", "sent", "received", "in_execution", "executed"]
+
+
+def test_route_page_explains_in_the_readers_language(app):
+    anon = TestClient(app)
+    page = anon.get("/directory/route?country=PER&measure=search_seizure&crime=document_fraud&lang=es").text
+    assert "competente en Autoridad central de asistencia jurídica mutua (opción 1 para esta medida)" in page
+    assert "Falsificación de documentos no figura como delito en el Estado requerido" in page
+    assert "su perfil jurídico no acepta Registro e incautación" in page  # the prosecution unit, listed apart
+    data = anon.get("/directory/route.json?country=PER&measure=search_seizure&crime=document_fraud").json()
+    assert [a["authority"]["name"] for a in data["result"]["authorities"]] == ["Central Authority PER"]
+    bad = anon.get("/directory/route.json?country=PER&measure=levitation")
+    assert bad.status_code == 422 and bad.json()["error"]["details"] == {"field": "measure", "value": "levitation"}

@@ -302,6 +302,8 @@ def listing(db: Database, who: Principal, direction: str | None = None, status: 
         found = [_load(r) for r in conn.execute(q)]
     if overdue_only:
         found = [r for r in found if r.overdue(today)]
+    audit.record(db, who, "request.list", object_type="coop_request", details={
+        "direction": direction or "all", "status": status, "overdue": overdue_only, "count": len(found)})
     return found
 
 

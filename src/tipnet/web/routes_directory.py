@@ -174,28 +174,36 @@ def _export_entries(request: Request) -> tuple[list[directory.Authority], bool]:
     return entries, restricted
 
 
+_EXPORTS: dict[str, tuple[Any, str, str]] = {  # suffix -> (writer, media type, disposition)
+    "csv": (directory_export.to_csv, "text/csv; charset=utf-8", "attachment"),
+    "vcf": (directory_export.to_vcard, "text/vcard; charset=utf-8", "attachment"),
+    "pdf": (directory_export.to_pdf, "application/pdf", "inline"),
+}
+
+
+def _export(request: Request, suffix: str) -> Response:
+    writer, media, disposition = _EXPORTS[suffix]
+    entries, restricted = _export_entries(request)
+    return Response(writer(entries, restricted), media_type=media,
+                    headers={"content-disposition": f'{disposition}; filename="tipnet-directory.{suffix}"'})
+
+
 @router.get("/directory/export.csv")
 @access(PUBLIC)
 def directory_csv(request: Request) -> Response:
-    entries, restricted = _export_entries(request)
-    return Response(directory_export.to_csv(entries, restricted), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="tipnet-directory.csv"'})
+    return _export(request, "csv")
 
 
 @router.get("/directory/export.vcf")
 @access(PUBLIC)
 def directory_vcard(request: Request) -> Response:
-    entries, restricted = _export_entries(request)
-    return Response(directory_export.to_vcard(entries, restricted), media_type="text/vcard; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="tipnet-directory.vcf"'})
+    return _export(request, "vcf")
 
 
 @router.get("/directory/export.pdf")
 @access(PUBLIC)
 def directory_pdf(request: Request) -> Response:
-    entries, restricted = _export_entries(request)
-    return Response(directory_export.to_pdf(entries, restricted), media_type="application/pdf",
-                    headers={"content-disposition": 'inline; filename="tipnet-directory.pdf"'})
+    return _export(request, "pdf")
 
 
 @router.get("/directory/print")

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
-from tipnet.coop import documents, requests
+from tipnet.coop import directory, documents, requests
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
 from tipnet.coop.requests_model import OPTIONAL_FIELDS, STATUSES
 from tipnet.standard.countries import OAS_MEMBERS
@@ -91,7 +91,8 @@ def _view(request: Request, rid: int) -> dict[str, Any]:
     authority = req.authority(db)
     return {"request": req.to_dict(), "requirements": need.to_dict(), "missing": req.missing(db),
             "side": req.side(who), "actions": requests.actions(req, who), "events": requests.events(db, rid),
-            "authority": authority.view(True) if authority else None, "optional_fields": list(OPTIONAL_FIELDS)}
+            "authority": authority.view(directory.may_see_restricted(who)) if authority else None,
+            "optional_fields": list(OPTIONAL_FIELDS)}
 
 
 @router.get("/requests/{request_id}")
