@@ -99,6 +99,8 @@ MAY = {
     "registry_edit": {"hub_admin", "hub_analyst", "focal_point", "analyst", "investigator"},  # authorities
     "cases": {"focal_point", "analyst", "service_provider"},  # case entry in one's country; the hub enters none
     "messaging": {"hub_admin", "focal_point", "analyst", "investigator"},  # authority accounts
+    "directory_edit": {"hub_admin", "focal_point"},  # directory entries: the hub everywhere, a focal point its own
+    "cooperation": {"focal_point", "investigator"},  # MLA and extradition requests of one's country
 }
 MACHINE_MAY = {"upload", "submissions"}  # an API token submits files and follows them; nothing else
 
@@ -207,6 +209,14 @@ def admin_user(who: Who, target: str) -> int:
 
 def admin_create(ok: int) -> Callable[[Who, str], int]:
     return lambda who, target: ok if who.role == "hub_admin" or target == "own" else 403
+
+
+def directory_edit(ok: int) -> Callable[[Who, str], int]:
+    return lambda who, target: ok if who.role == "hub_admin" or target == "own" else 403
+
+
+def party(ok: int) -> Callable[[Who, str], int]:
+    return lambda who, target: ok if target == "own" else 404
 
 
 def revoke(who: Who, target: str) -> int:
@@ -352,6 +362,50 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/messages/{message_id}.json"): (perm("messaging", 404), ("-",)),
     ("GET", "/messages/{message_id}/attachments/{index}.json"): (perm("messaging", 404), ("-",)),
     ("POST", "/messages/{message_id}/receipts.json"): (perm("messaging", 422), ("-",)),
+    # directory of authorities: public reading (restricted fields only for authority roles, see
+    # tests/test_coop_web.py); a focal point edits its own country's entries, the hub administrator every entry
+    ("GET", "/directory"): (public(), ("-",)),
+    ("GET", "/directory.json"): (public(), ("-",)),
+    ("GET", "/directory/authorities/{authority_id}"): (public(), ("own", "other")),
+    ("GET", "/directory/authorities/{authority_id}.json"): (public(), ("own", "other")),
+    ("GET", "/directory/route"): (public(), ("-",)),
+    ("GET", "/directory/route.json"): (public(), ("-",)),
+    ("GET", "/directory/export.csv"): (public(), ("-",)),
+    ("GET", "/directory/export.vcf"): (public(), ("-",)),
+    ("GET", "/directory/export.pdf"): (public(), ("-",)),
+    ("GET", "/directory/print"): (public(), ("-",)),
+    ("POST", "/directory/authorities"): (perm("directory_edit", directory_edit(303)), ("own", "other")),
+    ("POST", "/directory/authorities.json"): (perm("directory_edit", directory_edit(201)), ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}"): (perm("directory_edit", directory_edit(303)),
+                                                        ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}.json"): (perm("directory_edit", directory_edit(200)),
+                                                             ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}/verify"): (perm("directory_edit", directory_edit(303)),
+                                                               ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}/verify.json"): (perm("directory_edit", directory_edit(200)),
+                                                                    ("own", "other")),
+    ("GET", "/directory/stale"): (perm("directory_edit"), ("-",)),
+    ("GET", "/directory/stale.json"): (perm("directory_edit"), ("-",)),
+    ("POST", "/directory/remind"): (perm("directory_edit", 303), ("-",)),
+    ("POST", "/directory/remind.json"): (perm("directory_edit"), ("-",)),
+    # MLA and extradition requests: "own" is a PER draft to COL, "other" a COL draft to ECU (PER is no party); the
+    # status change asked for (draft -> executed) is refused by the workflow
+    ("GET", "/requests"): (perm("cooperation"), ("-",)),
+    ("GET", "/requests.json"): (perm("cooperation"), ("-",)),
+    ("GET", "/requests/new"): (perm("cooperation"), ("-",)),
+    ("GET", "/requests/new.json"): (perm("cooperation"), ("-",)),
+    ("POST", "/requests"): (perm("cooperation", 303), ("-",)),
+    ("POST", "/requests.json"): (perm("cooperation", 201), ("-",)),
+    ("GET", "/requests/{request_id}"): (perm("cooperation", party(200)), ("own", "other")),
+    ("GET", "/requests/{request_id}.json"): (perm("cooperation", party(200)), ("own", "other")),
+    ("GET", "/requests/{request_id}/edit"): (perm("cooperation", party(200)), ("own", "other")),
+    ("GET", "/requests/{request_id}/edit.json"): (perm("cooperation", party(200)), ("own", "other")),
+    ("POST", "/requests/{request_id}/edit"): (perm("cooperation", party(303)), ("own", "other")),
+    ("POST", "/requests/{request_id}/edit.json"): (perm("cooperation", party(200)), ("own", "other")),
+    ("POST", "/requests/{request_id}/status"): (perm("cooperation", party(409)), ("own", "other")),
+    ("POST", "/requests/{request_id}/status.json"): (perm("cooperation", party(409)), ("own", "other")),
+    ("GET", "/requests/{request_id}/document.pdf"): (perm("cooperation", party(200)), ("own", "other")),
+    ("GET", "/requests/{request_id}/document.docx"): (perm("cooperation", party(200)), ("own", "other")),
     # progress indicators and national diagnostic assessments (none published in this store)
     ("GET", "/assess"): (public(), ("-",)),
     ("GET", "/assess.json"): (public(), ("-",)),
@@ -397,6 +451,7 @@ class World:
             ngo = make_user(self.db, "service_provider", c)
             self.case_authors[c] = Principal(via=Via.SESSION, user_id=ngo.user.id, email=ngo.email,
                                              role=Role.SERVICE_PROVIDER, country=c)
+        self.authorities, self.coop_requests = self._cooperation()
         spare = make_user(self.db, "analyst", "PER")
         spare_owner = Principal(via=Via.SESSION, user_id=spare.user.id, email=spare.email, role=Role.ANALYST,
                                 country="PER")
@@ -407,6 +462,23 @@ class World:
         for who in WHO:
             self.creds[who.name] = self._credentials(who)
         self._n = itertools.count(1)
+
+    def _cooperation(self) -> tuple[dict[str, int], dict[str, int]]:
+        """A directory entry in PER and COL; a PER draft to COL ("own") and a COL draft to ECU ("other")."""
+        from tipnet.auth.principal import system
+        from tipnet.coop import directory, requests
+
+        entries = {c: directory.create(self.db, system("matrix"), {
+            "name": f"Central Authority {c}", "country": c, "competences": ["mla_central_authority"],
+            "working_languages": ["es"], "legal_profile": {"legal_basis": ["Nassau Convention"]}}).id
+            for c in ("PER", "COL", "ECU")}
+        drafts = {}
+        for target, (country, to) in {"own": ("PER", "COL"), "other": ("COL", "ECU")}.items():
+            author = Principal(via=Via.SESSION, email=f"investigator.{country}@x.org", role=Role.INVESTIGATOR,
+                               country=country)
+            drafts[target] = requests.create(self.db, author, "mla", to, ["evidence_taking"],
+                                             "trafficking_in_persons").id
+        return entries, drafts
 
     def _credentials(self, who: Who) -> dict[str, str]:
         if who.via == "anon":
@@ -446,6 +518,10 @@ class World:
             values["token"] = self.stage_upload("analyst_per" if target == "own" else "col_analyst")
         if "{case_id}" in path:
             values["case_id"] = self.case_draft(who, target)
+        if "{authority_id}" in path:
+            values["authority_id"] = self.authorities["PER" if target == "own" else "COL"]
+        if "{request_id}" in path:
+            values["request_id"] = self.coop_requests[target]
         if "{token_id}" in path:
             values["token_id"] = (self._own_token(who) if target == "own" else self.spare_token["id"])
         concrete = "/static/tipnet.css" if path == "/static/{path}" else path
@@ -472,6 +548,18 @@ class World:
             body = {"data": {"items": "consent_research", "given_by": "victim"}}
         elif path.startswith("/cases"):
             body = {"data": {"action": "save", "given_names": "MATRIXCASE", "age": "15"}}
+        elif path.startswith("/directory/authorities/{authority_id}") and "/verify" not in path:
+            body = {"data": {"phone": f"+000 {next(self._n)}"}}
+        elif path.startswith("/directory/authorities"):
+            body = {"data": {"name": f"Matrix authority {next(self._n)}", "country": country, "competences": "police",
+                             "working_languages": "es"}} if "/verify" not in path else {}
+        elif path in ("/requests", "/requests.json"):
+            body = {"data": {"kind": "mla", "requested_country": "COL", "measures": "evidence_taking",
+                             "crime": "trafficking_in_persons"}}
+        elif path.startswith("/requests/{request_id}/edit"):
+            body = {"data": {"field_purpose": "matrix"}}
+        elif path.startswith("/requests/{request_id}/status"):
+            body = {"data": {"status": "executed"}}
         elif "/sharing" in path:
             body = {"data": {"shared": "true" if target == "shared" else "false"}}
         return concrete, body
