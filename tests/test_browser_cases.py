@@ -68,6 +68,7 @@ def test_a_service_provider_enters_a_child_case_in_spanish(page, server, sqlite_
     page.wait_for_selector("#case-form")
     assert page.input_value("#f-guardian_name") == "DEMUNA Cusco" and page.input_value("#f-age") == "15"
     assert page.is_checked("#f-best_interests") and page.is_checked("#f-protection_measures-emergency_shelter")
+    assert "menor de 18" in page.inner_text("#child-applies")  # the saved age puts the child branch in force
     # submitting too early lists what is missing, linked to the fields
     page.click("#submit-case")
     page.wait_for_selector("#problems")

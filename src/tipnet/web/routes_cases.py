@@ -87,7 +87,8 @@ def _form_page(request: Request, case: case_store.Case | None, values: dict[str,
     data = {"case": case.to_dict() if case else None, "values": values,
             "problems": [e.to_dict() for e in problems], "providers": providers, "note": note}
     context = {"sections": cases_view.sections(lang, values, problems), "plan": cases_view.plan(lang, values, problems),
-               "summary": cases_view.summary(lang, problems), "note": note}
+               "summary": cases_view.summary(lang, problems), "note": note,
+               "minor": bool(case and case.is_minor)}
     return request.app.state.page(request, "cases_form.html", data, status=status, context=context)
 
 
