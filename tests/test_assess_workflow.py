@@ -157,3 +157,18 @@ def test_import_questionnaire_files(db, people, tmp_path):
     j.write_text('{"answers": {"prosecution.convictions": 3}}', encoding="utf-8")
     with pytest.raises(QuestionnaireError, match="answers.prosecution.convictions.*computed"):
         read(j, FW)
+
+
+def test_demo_self_assessments(db, people):
+    from tipnet.demo.assessments import seed_assessments
+
+    assert seed_assessments(db) == {"assessments": 8, "published": 5}
+    assert seed_assessments(db) == {"assessments": 0, "published": 5}  # loading the demo twice adds nothing
+    statuses = {(a["country"], a["year"]): a["status"] for a in repo.list_for(db, people["hub"], FW.id)}
+    # the hub sees what was submitted at least once; Mexico's drafts stay Mexico's
+    assert statuses == {("ARG", 2020): "published", ("ARG", 2021): "published", ("COL", 2020): "published",
+                        ("COL", 2021): "published", ("PER", 2020): "published", ("PER", 2021): "submitted"}
+    versions = repo.history(db, people["per"], FW.id, "PER", 2020)
+    assert [v["action"] for v in versions] == ["import", "submit", "review", "publish"]
+    assert all(e.startswith("https://example.org/") for v in versions for a in v["answers"].values()
+               for e in a.get("evidence", []))

@@ -55,4 +55,7 @@ def load_demo(
 
     summary["compendium"] = seed_compendium(db, system("demo")).to_dict()  # the 2009 resolution's instruments
     summary["registry"] = seed_registry(db)  # fictitious agencies linked to demo recruiter records
+    from tipnet.demo.assessments import seed_assessments
+
+    summary["assessments"] = seed_assessments(db)  # fictitious self-assessments of four countries, two years
     return summary
