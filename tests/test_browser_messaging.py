@@ -116,3 +116,63 @@ def test_encrypted_exchange_between_two_browsers_with_verified_receipt(page, ser
     assert cells > 100 and not found, f"plaintext found in {found}"
     sqlite_db.dispose()
     assert not plaintext_in_files(Path(tmp_path), "tipnet.db*", needles)
+
+
+def test_find_an_authority_send_a_request_and_follow_up_by_encrypted_message(page, server, sqlite_db):
+    """The cooperation journey in one run: route to the competent authority, draft and send an MLA request, follow it
+    up with an encrypted message to the requested state's investigator, who reads it; the sender sees the receipt."""
+    from coop_helpers import peru
+
+    peru(sqlite_db)
+    col, per = make_user(sqlite_db, "investigator", "COL"), make_user(sqlite_db, "investigator", "PER")
+    per_page = page.context.browser.new_context().new_page()
+    _open_messaging(per_page, server, per)
+    _create_keys(per_page, BOB_PASS)
+
+    page.goto(f"{server}/directory/route")
+    page.select_option("select[name=country]", "PER")
+    page.select_option("select[name=measure]", "search_seizure")
+    page.click("#route-form button[type=submit]")
+    page.wait_for_selector("#route-results")
+    authority = page.inner_text("#route-results > li:first-child strong")
+    assert authority == "Central Authority PER"
+
+    sign_in(page, server, col, "/requests/new")
+    page.select_option("#requested-country", "PER")
+    page.check("input[name=measures][value=search_seizure]")
+    page.fill("input[name=case_ids]", "COL-2026-31")
+    page.click("#request-new button[type=submit]")
+    page.wait_for_selector("#request-edit")
+    fields = page.locator("#request-edit textarea[id^=field-]")
+    for i in range(fields.count()):
+        fields.nth(i).fill(f"Answer {i}")
+    page.fill("#attachment-judicial_order", "Order 31 of 2026-11-02, 2 pages")
+    page.click("#request-edit button[type=submit]")
+    page.wait_for_selector("#complete")
+    page.click("#to-sent")
+    page.wait_for_selector("#request-status")
+    assert page.inner_text("#request-status") == "sent"
+    request_url = page.url
+
+    page.click("#nav-messages")
+    page.wait_for_selector("#messaging[data-ready='1']")
+    _create_keys(page, ALICE_PASS)
+    page.select_option("#msg-to", str(per.user.id))
+    page.fill("#msg-subject", "MLA request COL-2026-31")
+    page.fill("#msg-text", f"Request sent to {authority} today ({request_url}); the search is urgent. JOURNEYMARK")
+    page.click("#msg-send-btn")
+    page.wait_for_selector("#msg-status[data-sent]", timeout=30_000)
+    message_id = page.get_attribute("#msg-status", "data-sent")
+
+    _unlock(per_page, server, BOB_PASS)
+    _read_first(per_page)
+    assert per_page.inner_text("#msg-reader-subject") == "MLA request COL-2026-31"
+    assert "JOURNEYMARK" in per_page.inner_text("#msg-reader-text")
+
+    _unlock(page, server, ALICE_PASS)
+    page.wait_for_selector(f"#msg-sent tr[data-id='{message_id}'] td.msg-receipts[data-verified='read']",
+                           timeout=30_000)
+    assert "read" in page.inner_text(f"#msg-sent tr[data-id='{message_id}'] td.msg-receipts")
+    screenshot(page, "messaging-journey")
+    cells, found = plaintext_cells(sqlite_db, [b"JOURNEYMARK", ALICE_PASS.encode(), BOB_PASS.encode()])
+    assert cells > 100 and not found
