@@ -54,7 +54,10 @@ def test_the_form_page_has_a_label_for_every_control(app, db):
     unlabelled = {i for i in ids - labelled if not any(i.startswith(g + "-") for g in grouped)}
     assert not unlabelled
     meta = client.get("/cases/new.json").json()
-    assert meta["case"] is None and meta["problems"] == []
+    assert meta["case"] is None and meta["problems"] == [] and meta["values"] == {"source_type": "ngo"}
+    fields = {f["name"]: f for f in meta["fields"]}
+    assert fields["sex"]["codes"] == ["female", "male", "other", "unknown"] and fields["sex"]["required"]
+    assert fields["protection_measures"]["multiple"] and fields["plan_shelter_start"]["kind"] == "date"
 
 
 def test_save_resume_and_submit_through_the_json_twin(app, db):

@@ -10,6 +10,7 @@ import pycountry
 from babel import Locale
 
 from tipnet.cases.spec import (
+    ALL_FIELDS,
     CHOICES,
     FIELDS,
     LANGUAGE_CODES,
@@ -128,4 +129,21 @@ def readable(lang: str, data: dict[str, Any]) -> list[dict[str, Any]]:
                 shown = [labels.get(str(v), str(v)) for v in items]
             rows.append({"name": s.name, "label": field_label(lang, s.name), "value": ", ".join(shown)})
         out.append({"id": sec, "title": translate(lang, f"cases.section.{sec}"), "rows": rows})
+    return out
+
+
+def definition() -> list[dict[str, Any]]:
+    """The form for API clients: every field with its section, kind, whether submission needs it, and its codes."""
+    out = []
+    for s in ALL_FIELDS:
+        item: dict[str, Any] = {"name": s.name, "section": s.section, "kind": s.kind, "required": s.required,
+                                "multiple": s.multiple}
+        if s.choices:
+            item["vocabulary"] = s.choices
+            item["codes"] = list(choice_codes(s))
+        elif s.kind == "language":
+            item["codes"] = [*LANGUAGE_CODES, OTHER_LANGUAGE]
+        elif s.kind in ("country", "countries"):
+            item["codes"] = "ISO 3166-1 alpha-3"
+        out.append(item)
     return out

@@ -79,13 +79,16 @@ def _fields(form: FormData) -> dict[str, Any]:
 
 
 def _form_page(request: Request, case: case_store.Case | None, values: dict[str, Any],
-               problems: list[FieldError], status: int = 200, note: str | None = None) -> Response:
+               problems: list[FieldError], status: int = 200, note: str | None = None,
+               definition: bool = False) -> Response:
     me = principal(request)
     lang = negotiate(request)
     country = case.country if case else (me.country or "")
     providers = referral.providers(request.app.state.db, country) if country else []
     data = {"case": case.to_dict() if case else None, "values": values,
             "problems": [e.to_dict() for e in problems], "providers": providers, "note": note}
+    if definition:
+        data["fields"] = cases_view.definition()
     context = {"sections": cases_view.sections(lang, values, problems), "plan": cases_view.plan(lang, values, problems),
                "summary": cases_view.summary(lang, problems), "note": note,
                "minor": bool(case and case.is_minor)}
@@ -122,7 +125,7 @@ def cases_list(request: Request) -> Response:
 def case_new(request: Request) -> Response:
     me = principal(request)
     start = {"source_type": "ngo"} if me.role == Role.SERVICE_PROVIDER else {}
-    return _form_page(request, None, start, [])
+    return _form_page(request, None, start, [], definition=True)
 
 
 async def _save_or_submit(request: Request, public_id: str | None) -> Response:
