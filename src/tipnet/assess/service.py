@@ -170,7 +170,7 @@ def recompute(db: Database, principal: Principal, source: Any, fw: Framework, ye
     """Scorecards of `year` for several countries recomputed now from the store: computed indicators from the
     statistics in the principal's view (microdata, else GLOTIP), answers from each country's newest version it may
     see (none: questionnaire indicators score 0)."""
-    book = FigureBook.from_source(source)
+    book = FigureBook.from_source(source, tuple(countries))
     rows = []
     for country in countries:
         assessment = repo.get(db, principal, fw.id, country, year)

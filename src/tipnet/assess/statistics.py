@@ -94,11 +94,17 @@ def _add(acc: dict[str, list[float]], name: str, lo: float, hi: float) -> None:
     cur[1] += hi
 
 
-def _glotip(source: Any) -> dict[Key, dict[str, Figure]]:
+def _only(countries: tuple[str, ...] | None) -> tuple[str, list[Any]]:
+    if not countries:
+        return "", []
+    return f" AND country IN ({', '.join('?' for _ in countries)})", list(countries)
+
+
+def _glotip(source: Any, countries: tuple[str, ...] | None = None) -> dict[Key, dict[str, Figure]]:
     rows = source.query(
         "SELECT country, CAST(year AS INTEGER) AS year, indicator, dimension, sex, age, category_kind, "
         "category_code, sum(value_min) AS lo, sum(value_max) AS hi FROM aggregates "
-        "WHERE area_kind = 'country' AND country IS NOT NULL GROUP BY ALL")
+        f"WHERE area_kind = 'country' AND country IS NOT NULL{_only(countries)[0]} GROUP BY ALL", _only(countries)[1])
     acc: dict[Key, dict[str, list[float]]] = defaultdict(dict)
     for r in rows:
         key = (r["country"], int(r["year"]))
@@ -120,7 +126,7 @@ def _glotip(source: Any) -> dict[Key, dict[str, Figure]]:
     return {k: {n: Figure(v[0], v[1], "glotip") for n, v in d.items()} for k, d in acc.items()}
 
 
-def _microdata(source: Any) -> dict[Key, dict[str, Figure]]:
+def _microdata(source: Any, countries: tuple[str, ...] | None = None) -> dict[Key, dict[str, Figure]]:
     from sqlalchemy import func, select
 
     from tipnet.routes.flows import RouteFilter, summary
@@ -129,7 +135,8 @@ def _microdata(source: Any) -> dict[Key, dict[str, Figure]]:
     out: dict[Key, dict[str, Figure]] = defaultdict(dict)
     rows = source.query(
         "SELECT country, year, count(*) AS victims, count(*) FILTER (WHERE age_group = 'minor') AS minors "
-        "FROM victims WHERE country IS NOT NULL AND year IS NOT NULL GROUP BY ALL")
+        f"FROM victims WHERE country IS NOT NULL AND year IS NOT NULL{_only(countries)[0]} GROUP BY ALL",
+        _only(countries)[1])
     for r in rows:
         key = (r["country"], int(r["year"]))
         out[key]["victims"] = Figure(r["victims"], r["victims"], "microdata")
@@ -137,7 +144,7 @@ def _microdata(source: Any) -> dict[Key, dict[str, Figure]]:
     for r in source.query(
             "SELECT country, year, count(*) FILTER (WHERE legal_status IN ('prosecuted', 'convicted', 'acquitted')) "
             "AS prosecuted, count(*) FILTER (WHERE legal_status = 'convicted') AS convicted FROM perpetrators "
-            "WHERE country IS NOT NULL AND year IS NOT NULL GROUP BY ALL"):
+            f"WHERE country IS NOT NULL AND year IS NOT NULL{_only(countries)[0]} GROUP BY ALL", _only(countries)[1]):
         key = (r["country"], int(r["year"]))
         if key in out:
             out[key]["prosecuted"] = Figure(r["prosecuted"], r["prosecuted"], "microdata")
@@ -194,9 +201,10 @@ class FigureBook:
     figures: dict[Key, dict[str, Figure]]
 
     @classmethod
-    def from_source(cls, source: Any) -> FigureBook:
-        micro = _microdata(source)
-        glotip = _glotip(source)
+    def from_source(cls, source: Any, countries: tuple[str, ...] | None = None) -> FigureBook:
+        """All countries of the source, or only `countries` (faster for one country's page)."""
+        micro = _microdata(source, countries)
+        glotip = _glotip(source, countries)
         pop = _population()
         book: dict[Key, dict[str, Figure]] = {}
         for key in set(micro) | set(glotip):

@@ -74,6 +74,7 @@ def overview(request: Request) -> Response:
         row["name"] = country_name(row["country"], lang)
     data["domain_labels"] = {d.id: fw.to_dict(lang)["domains"][n]["label"] for n, d in enumerate(fw.domains)}
     data["title"] = fw.to_dict(lang)["title"]
+    data["rating_labels"] = {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings}
     return request.app.state.page(request, "assess_overview.html", data, context={"pct": report.pct})
 
 
@@ -86,7 +87,8 @@ def country_page(request: Request, iso3: str) -> Response:
     lang = negotiate(request)
     data = {"country": code, "name": country_name(code, lang), "framework": fw.key,
             "trend": service.trend(request.app.state.db, fw, code),
-            "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains}}
+            "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains},
+            "rating_labels": {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings}}
     return request.app.state.page(request, "assess_country.html", data, context={"pct": report.pct})
 
 
@@ -157,7 +159,7 @@ def _questionnaire(request: Request, code: str, year: int, error: str | None = N
     lang = negotiate(request)
     db = request.app.state.db
     source = request.app.state.sources.for_principal(me)
-    book = FigureBook.from_source(source)
+    book = FigureBook.from_source(source, (code,))
     now = service.live(db, me, source, fw, code, year, book)
     card = now["scorecard"]
     prev = repo.get(db, me, fw.id, code, year - 1)
