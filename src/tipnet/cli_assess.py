@@ -148,7 +148,7 @@ def score_cmd(
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
         book = FigureBook.from_source(source)
-        rows = [{"country": c, "year": year, "status": "file",
+        rows: list[dict[str, Any]] = [{"country": c, "year": year, "status": "file",
                  "scorecard": score(fw, service.answer_values(q.answers), book.get(c, year))} for c in countries]
     else:
         rows = service.recompute(db, system("cli"), source, fw, year, countries)
