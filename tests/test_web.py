@@ -87,6 +87,18 @@ def test_upload_json_api(client):
     assert done.status_code == 201 and done.json()["rows_accepted"] == 1
 
 
+def test_upload_with_the_period_it_covers(client):
+    bad = client.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")},
+                      data={"country": "PER", "period": "2023-13"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"] == {"field": "period", "value": "2023-13"}
+    r = client.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")},
+                    data={"country": "PER", "period": "2023-04"})
+    done = client.post(f"/uploads/{r.json()['token']}/commit.json").json()
+    sub = client.get(f"/submissions/{done['submission_id']}.json").json()
+    assert (sub["period_start"], sub["period_end"]) == ("2023-04-01", "2023-04-30")
+
+
 def test_upload_size_limit(sqlite_db, tmp_path):
     from tipnet.settings import Settings
 

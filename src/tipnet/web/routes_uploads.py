@@ -21,6 +21,7 @@ from tipnet.auth import uploads as policy
 from tipnet.auth.errors import AuthError
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
+from tipnet.ingest.period import PeriodError, parse_period
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.ingest.profiles import builtin_profiles
 from tipnet.web.errors import ApiError
@@ -57,6 +58,7 @@ def _options(meta: dict[str, Any]) -> ImportOptions:
         profile=meta.get("profile") or None,
         country=meta.get("country") or None,
         display_name=meta["filename"],
+        period=meta.get("period") or None,
     )
 
 
@@ -78,9 +80,15 @@ def upload_form(request: Request) -> Response:
 @router.post("/uploads.json")
 @access(UPLOAD)
 async def upload(
-    request: Request, file: UploadFile = File(...), country: str = Form(""), profile: str = Form("")
+    request: Request, file: UploadFile = File(...), country: str = Form(""), profile: str = Form(""),
+    period: str = Form(""),
 ) -> Response:
     me = principal(request)
+    if period.strip():
+        try:
+            parse_period(period)
+        except PeriodError as exc:
+            raise ApiError(422, "invalid-request", str(exc), {"field": "period", "value": period}) from exc
     settings = request.app.state.settings
     country_code = policy.upload_country(me, country)
     if profile and profile not in builtin_profiles() and profile != "glotip":
@@ -105,6 +113,7 @@ async def upload(
         "stored": target.name,
         "country": country_code or "",
         "profile": profile,
+        "period": period.strip(),
         "owner": policy.owner(me),
     }
     report = validate_file(target, _options(meta), settings)
