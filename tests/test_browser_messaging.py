@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from auth_helpers import make_user
 from browser_support import screenshot, sign_in
 from messaging_helpers import plaintext_cells, plaintext_in_files, principal
 
 from tipnet.messaging import envelope as env
 from tipnet.messaging.client import Client, LocalTransport
+from tipnet.messaging.errors import UnknownKey
 
 ALICE_PASS = "alice's long pass phrase"
 BOB_PASS = "bob's even longer pass phrase"
@@ -109,6 +111,32 @@ def test_encrypted_exchange_between_two_browsers_with_verified_receipt(page, ser
     _read_first(bob_page)
     assert bob_page.inner_text("#msg-reader-text") == "Sellado con PyNaCl PYMARK-3"
     assert [r["kind"] for r in alice_client.verified_receipts(reply["id"])] == ["delivered", "read"]
+
+    # rotation in the browser (signed by the old key; the Python client follows the chain), then revocation
+    bob_page.click("#msg-keys summary")
+    bob_page.fill("#msg-rotate-passphrase", BOB_PASS)
+    bob_page.click("#msg-rotate-btn")
+    bob_page.wait_for_function("document.querySelector('#msg-fingerprint').textContent.length == 64 && "
+                               f"document.querySelector('#msg-fingerprint').textContent != '{bob_key}'")
+    new_key = bob_page.inner_text("#msg-fingerprint")
+    after = alice_client.send([bob.user.id], env.Plain("Tras la rotacion", "Clave nueva ROTMARK"))
+    history = alice_client.keys_of(bob.user.id)
+    assert history[new_key].prev == bob_key
+    addressed = alice_client.transport.fetch(after["id"])["header"]["to"]
+    assert [r["key"] for r in addressed if r["user"] == bob.user.id] == [new_key]
+    _unlock(bob_page, server, BOB_PASS)  # one passphrase opens both keys: old and new messages read
+    _read_first(bob_page)
+    assert bob_page.inner_text("#msg-reader-text") == "Clave nueva ROTMARK"
+    bob_page.click(f"#msg-inbox tr[data-id='{message_id}'] .msg-open")
+    bob_page.wait_for_function(f"document.querySelector('#msg-reader').dataset.id == '{message_id}'")
+    bob_page.wait_for_function("document.querySelector('#msg-reader-subject').textContent.length > 0")
+    assert bob_page.inner_text("#msg-reader-text") == TEXT
+    bob_page.click("#msg-keys summary")
+    bob_page.once("dialog", lambda dialog: dialog.accept())
+    bob_page.click("#msg-revoke-btn")
+    bob_page.wait_for_selector("#msg-create", state="visible")
+    with pytest.raises(UnknownKey, match="has no key"):
+        alice_client.send([bob.user.id], env.Plain("x", "y"))
 
     needles = [SUBJECT.encode(), b"BROWSERMARK-51Q", b"ATTACHMARK-8UV", b"acta-rescate", b"PYMARK-3",
                ALICE_PASS.encode(), BOB_PASS.encode()]

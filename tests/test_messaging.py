@@ -263,3 +263,16 @@ def test_canonical_form_refuses_what_javascript_would_write_differently():
     with pytest.raises(Malformed, match="integers"):
         wire.canonical({"a": 1.5})
     assert wire.canonical({"b": [1, True, None], "a": "x"}) == b'{"a":"x","b":[1,true,null]}'
+
+
+def test_operational_contacts_of_the_directory_are_marked(pair):
+    from coop_helpers import OPERATOR, entry
+
+    from tipnet.coop import directory as coop_directory
+
+    db, (alice_who, alice), (bob_who, bob) = pair
+    coop_directory.create(db, OPERATOR, entry("ECU", "Police Unit ECU", ["police"], ops_24_7=True,
+                                              ops_phone="+000 247 0000", ops_email=bob_who.email.upper()))
+    people = {p["user"]: p for p in service.directory(db, alice_who)}
+    assert people[bob_who.user_id]["operational_for"] == "Police Unit ECU"
+    assert people[alice_who.user_id]["operational_for"] is None

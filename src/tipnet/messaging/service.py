@@ -146,9 +146,19 @@ def key_history(db: Database, who: Principal, user_id: int) -> list[dict[str, An
     return [_public(r) for r in rows]
 
 
+def _operational(db: Database) -> dict[str, str]:
+    """E-mail -> authority, for the 24/7 operational contacts of the cooperation directory."""
+    from tipnet.coop import directory as coop_directory
+
+    return {str(a.doc["ops_email"]).strip().lower(): a.name for a in coop_directory.listing(db)
+            if a.doc.get("ops_24_7") and a.doc.get("ops_email")}
+
+
 def directory(db: Database, who: Principal) -> list[dict[str, Any]]:
-    """Authority accounts that can receive messages now (an account with a current key), with that key."""
+    """Authority accounts that can receive messages now (an account with a current key), with that key; accounts
+    that are a 24/7 operational contact in the cooperation directory say for which authority."""
     _me(who)
+    operational = _operational(db)
     q = (select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.country,
                 messaging_keys.c.bundle, messaging_keys.c.self_sig)
          .join(messaging_keys, and_(messaging_keys.c.user_id == users.c.id, messaging_keys.c.retired_at.is_(None),
@@ -157,7 +167,8 @@ def directory(db: Database, who: Principal) -> list[dict[str, Any]]:
          .order_by(users.c.country, users.c.email))
     with db.engine.connect() as conn:
         return [{"user": r.id, "email": r.email, "name": r.display_name or r.email, "role": r.role,
-                 "country": r.country, "bundle": json.loads(r.bundle), "self_sig": r.self_sig}
+                 "country": r.country, "operational_for": operational.get(r.email.lower()),
+                 "bundle": json.loads(r.bundle), "self_sig": r.self_sig}
                 for r in conn.execute(q)]
 
 

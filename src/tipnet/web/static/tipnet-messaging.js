@@ -179,6 +179,7 @@
     el.hidden = !message;
   }
 
+  var MAX_ATTACHMENT = 8 * 1024 * 1024;  // as tipnet.messaging.envelope.MAX_ATTACHMENT_BYTES
   var state = { user: null, identities: {}, current: null, people: {}, histories: {} };
 
   function history(user) {
@@ -194,7 +195,7 @@
     api("GET", "/messages/keys.json").then(function (mine) {
       state.user = mine.user;
       $("#msg-lock").hidden = false;
-      $("#msg-create").hidden = mine.keys.length > 0;
+      $("#msg-create").hidden = !!mine.current;  // no key yet, or the last one was revoked
       $("#msg-unlock").hidden = mine.keys.length === 0;
     }).catch(function (e) { status(e.message, true); });
   }
@@ -241,7 +242,9 @@
       select.innerHTML = "";
       dir.people.forEach(function (p) {
         state.people[p.user] = p;
-        if (p.user !== state.user) select.appendChild(make("option", { value: String(p.user) }, [p.name + " · " + (p.country || "OAS") + " · " + p.role]));
+        var label = p.name + " · " + (p.country || "OAS") + " · " + p.role;
+        if (p.operational_for) label += " · " + t("messaging.operational") + " " + p.operational_for;
+        if (p.user !== state.user) select.appendChild(make("option", { value: String(p.user) }, [label]));
       });
       return refresh();
     }).catch(function (e) { status(e.message, true); });
@@ -259,6 +262,8 @@
     if (!me) return status(t("messaging.no_current_key"), true);
     var to = Array.prototype.map.call($("#msg-to").selectedOptions, function (o) { return parseInt(o.value, 10); });
     if (!to.length) return status(t("messaging.pick_recipient"), true);
+    var files = $("#msg-files").files || [];
+    for (var i = 0; i < files.length; i++) if (files[i].size > MAX_ATTACHMENT) return status(t("messaging.too_large"), true);
     status(t("messaging.working"));
     Promise.all([readFiles($("#msg-files")), api("GET", "/messages/keys.json"), api("GET", "/messages/directory.json")]).then(function (got) {
       var current = {};
@@ -370,6 +375,37 @@
     }).catch(function (e) { status(e.message, true); });
   }
 
+  // A new key signed by the current one (old keys stay unlocked here and in the store, for old messages).
+  function rotate(ev) {
+    ev.preventDefault();
+    var old = state.identities[state.current];
+    if (!old) return status(t("messaging.no_current_key"), true);
+    var pass = $("#msg-rotate-passphrase").value;
+    if (pass.length < 12) return status(t("messaging.passphrase_short"), true);
+    status(t("messaging.working"));
+    setTimeout(function () {
+      var identity = generate(state.user);
+      api("POST", "/messages/keys.json", { signed: bundle(identity, old), wrapped: wrap(identity, pass) }).then(function () {
+        state.identities[identity.keyId] = identity;
+        state.current = identity.keyId;
+        state.histories[state.user] = null;
+        text($("#msg-fingerprint"), identity.keyId);
+        $("#msg-rotate").reset();
+        status(t("messaging.rotated"));
+      }).catch(function (e) { status(e.message, true); });
+    }, 10);
+  }
+
+  function revoke(ev) {
+    ev.preventDefault();
+    if (!state.current || !window.confirm(t("messaging.revoke_confirm"))) return;
+    api("POST", "/messages/keys/" + state.current + "/revoke.json").then(function () {
+      state.current = null;
+      $("#msg-app").hidden = true;
+      start();
+    }).catch(function (e) { status(e.message, true); });
+  }
+
   function init() {
     var root = document.getElementById("messaging");
     if (!root) return;
@@ -380,6 +416,8 @@
       $("#msg-create").addEventListener("submit", createKeys);
       $("#msg-unlock").addEventListener("submit", unlock);
       $("#msg-compose").addEventListener("submit", send);
+      $("#msg-rotate").addEventListener("submit", rotate);
+      $("#msg-revoke").addEventListener("submit", revoke);
       root.setAttribute("data-ready", "1");
       start();
     });
