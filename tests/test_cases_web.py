@@ -232,3 +232,10 @@ def test_control_characters_do_not_break_the_store(app, db):
     client, _ = signed_in_client(app, db, "service_provider", "PER")
     r = client.post("/cases.json", data={"given_names": "A\x00na", "age": "1\x005"})
     assert r.status_code == 201 and r.json()["case"]["data"]["given_names"] == "Ana"
+
+
+def test_a_referral_to_an_authority_outside_the_directory_is_refused(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    r = client.post("/cases.json", data={"action": "submit", **CHILD, "referral_authority_id": "999999"})
+    problems = {(p["field"], p["code"]) for p in r.json()["error"]["details"]["errors"]}
+    assert r.status_code == 422 and problems == {("referral_authority_id", "referral-unknown")}

@@ -13,12 +13,20 @@ log = logging.getLogger(__name__)
 COMPETENCE = "victim_assistance"
 
 
+def directory_available() -> bool:
+    try:
+        from tipnet.coop.directory import find_authorities  # noqa: F401
+    except ImportError:  # the directory is an optional part of the platform
+        return False
+    return True
+
+
 def providers(db: Database, country: str) -> list[dict[str, Any]]:
     """[{id, name}] for the country (public directory fields only); empty when the directory is not available."""
-    try:
-        from tipnet.coop.directory import find_authorities
-    except ImportError:  # the directory is an optional part of the platform
+    if not directory_available():
         return []
+    from tipnet.coop.directory import find_authorities
+
     try:
         found = find_authorities(db, country, COMPETENCE)
     except Exception:  # a directory without its tables (not migrated) must not stop case entry
@@ -33,3 +41,10 @@ def provider_name(db: Database, country: str, authority_id: str) -> str | None:
         if p["id"] == authority_id:
             return str(p["name"])
     return None
+
+
+def unknown_authority(db: Database, country: str, authority_id: str | None) -> bool:
+    """True when an authority id is given, the directory is there, and the id is none of the country's providers."""
+    if not authority_id or not directory_available():
+        return False
+    return all(p["id"] != authority_id for p in providers(db, country))

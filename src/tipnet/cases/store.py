@@ -25,7 +25,7 @@ from tipnet.auth.errors import AuthError, Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
-from tipnet.cases import record
+from tipnet.cases import record, referral
 from tipnet.cases.spec import CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS
 from tipnet.cases.validate import Checked, FieldError, check, clean, merge
 from tipnet.standard import load_standard
@@ -184,6 +184,9 @@ def submit(db: Database, who: Principal, public_id: str, version: int | None = N
     case = _load(db, who, public_id)
     _editable(who, case, version)
     checked = case.checked(submitting=True)
+    authority = checked.values.get("referral_authority_id")
+    if referral.unknown_authority(db, country, authority):
+        checked.errors.append(FieldError("referral_authority_id", "referral-unknown", str(authority)))
     if checked.errors:
         audit.record(db, who, "case.submit", outcome="failed", object_type="case", object_id=public_id,
                      subject_country=country, details={"problems": len(checked.errors)})

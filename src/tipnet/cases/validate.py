@@ -64,6 +64,7 @@ MESSAGES: dict[str, str] = {
     "referral-provider": "{field}: name the service provider the person is referred to",
     "referral-consent": "{field}: '{value}' cannot be referred without the person's consent to share data with "
                         "service providers",
+    "referral-unknown": "{field}: '{value}' is not a victim-assistance provider of the country in the directory",
     "plan-not-needed": "{field}: {value} is filled in but the assistance is not marked as needed",
     "plan-interpretation": "{field}: an interpreter is needed, so interpretation must be part of the assistance "
                            "plan",
