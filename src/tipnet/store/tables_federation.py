@@ -59,6 +59,7 @@ fed_bundles = Table(
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("transport", String(8), nullable=False),  # push | file
+    Column("uploader_country", String(3)),  # country of the API token that announced it (None: the operator)
     Column("status", String(16), nullable=False),  # uploading | received | accepted | rejected
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True)),

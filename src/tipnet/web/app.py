@@ -40,6 +40,7 @@ ROUTERS = (
     "routes_releases",
     "routes_directory",
     "routes_requests",
+    "routes_federation",
     "routes_cases",
     "routes_compendium",
     "routes_registry",
