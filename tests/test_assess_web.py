@@ -104,3 +104,20 @@ def test_questionnaire_page_in_four_languages(app, sqlite_db):
                        ("pt", "Autoavaliação de")):
         page = country.get(f"/assess/PER/questionnaire?year=2020&lang={lang}")
         assert page.status_code == 200 and text in page.text
+
+
+def test_import_a_questionnaire_file_through_the_page(app, sqlite_db):
+    country, _ = signed_in_client(app, sqlite_db, "analyst", "PER")
+    csv_text = "indicator,value,evidence,note\nlegal.palermo,yes,https://example.org/a,ratified\nlegal.residence,no,,\n"
+    r = country.post("/assess/PER/questionnaire", data={"year": "2019"},
+                     files={"file": ("peru.csv", csv_text.encode(), "text/csv")}, follow_redirects=False)
+    assert r.status_code == 303
+    q = country.get("/assess/PER/questionnaire.json?year=2019").json()
+    assert q["answers"]["legal.palermo"] == {"value": "yes", "evidence": ["https://example.org/a"], "note": "ratified"}
+    assert q["history"][-1]["action"] == "import"
+    bad = country.post("/assess/PER/questionnaire", data={"year": "2019"},
+                       files={"file": ("peru.csv", b"indicator,value\nlegal.palermo,often\n", "text/csv")})
+    assert bad.status_code == 422 and "peru.csv: row 2: value = &#39;often&#39;" in bad.text
+    other = country.post("/assess/PER/questionnaire", data={"year": "2019"},
+                         files={"file": ("col.yaml", b"country: COL\nanswers: {legal.palermo: 'yes'}\n", "text/yaml")})
+    assert other.status_code == 422 and "the file is for COL" in other.text

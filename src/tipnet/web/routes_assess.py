@@ -202,7 +202,34 @@ async def _body(request: Request) -> dict[str, Any]:
         body = await request.json()
         return body if isinstance(body, dict) else {}
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    out: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    upload = form.get("file")
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        data = await upload.read(_MAX_FILE + 1)
+        if len(data) > _MAX_FILE:
+            raise ApiError(413, "too-large", f"a questionnaire file is at most {_MAX_FILE} bytes")
+        out["_file"] = (Path(upload.filename).name, data)
+    return out
+
+
+_MAX_FILE = 2 * 1024 * 1024
+
+
+def _read_file(fw: fwmod.Framework, code: str, name: str, data: bytes) -> tuple[int | None, dict[str, Any]]:
+    """A questionnaire file (YAML, JSON or CSV) posted with the form: its year and its answers."""
+    from tipnet.assess.questionnaire import QuestionnaireError, read
+
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"questionnaire{suffix}"
+        path.write_bytes(data)
+        try:
+            q = read(path, fw)
+        except QuestionnaireError as exc:
+            raise AnswerError(str(exc).replace(str(path), name)) from exc
+    if q.country and q.country != code:
+        raise AnswerError(f"{name}: the file is for {q.country}, this page for {code}")
+    return q.year, q.answers
 
 
 def _answers_from_form(fw: fwmod.Framework, form: dict[str, Any]) -> dict[str, Any]:
@@ -225,12 +252,18 @@ async def questionnaire_save(request: Request, iso3: str) -> Response:
     fw = _fw(request)
     body = await _body(request)
     year = _year(body.get("year") or request.query_params.get("year"), _default_year())
-    answers = body.get("answers") if isinstance(body.get("answers"), dict) else _answers_from_form(fw, body)
+    action = "save"
+    answers: dict[str, Any] | None
     try:
+        if "_file" in body:
+            file_year, answers = _read_file(fw, code, *body["_file"])
+            year, action = file_year or year, "import"
+        else:
+            answers = body.get("answers") if isinstance(body.get("answers"), dict) else _answers_from_form(fw, body)
         from fastapi.concurrency import run_in_threadpool
 
         saved = await run_in_threadpool(service.save_answers, request.app.state.db, principal(request), fw, code,
-                                        year, answers or {})
+                                        year, answers or {}, action)
     except AnswerError as exc:
         if request.url.path.endswith(".json"):
             raise ApiError(422, "invalid-answer", str(exc)) from exc
