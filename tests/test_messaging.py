@@ -276,3 +276,18 @@ def test_operational_contacts_of_the_directory_are_marked(pair):
     people = {p["user"]: p for p in service.directory(db, alice_who)}
     assert people[bob_who.user_id]["operational_for"] == "Police Unit ECU"
     assert people[alice_who.user_id]["operational_for"] is None
+
+
+def test_the_store_holds_at_most_one_current_key_per_account(pair):
+    from sqlalchemy.exc import IntegrityError
+
+    from tipnet.store.tables_messaging import messaging_keys
+
+    db, (alice_who, alice), _ = pair
+    with db.engine.connect() as conn:
+        row = dict(conn.execute(sa.select(messaging_keys).where(messaging_keys.c.user_id == alice_who.user_id))
+                   .one()._mapping)
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:  # what a lost race would write
+        conn.execute(sa.insert(messaging_keys).values({**row, "key_id": "f" * 64}))
+    with db.engine.begin() as conn:  # a retired or revoked key beside the current one is fine
+        conn.execute(sa.insert(messaging_keys).values({**row, "key_id": "e" * 64, "retired_at": row["created_at"]}))

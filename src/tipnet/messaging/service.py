@@ -100,10 +100,13 @@ def register_key(db: Database, who: Principal, signed: Any, wrapped: Any) -> dic
         if current is not None:
             conn.execute(update(messaging_keys).where(messaging_keys.c.key_id == current.key_id)
                          .values(retired_at=now))
-        conn.execute(insert(messaging_keys).values(
-            key_id=keys.key_id, user_id=me, bundle=wire.canonical(signed["bundle"]).decode("ascii"),
-            self_sig=signed["self_sig"], prev_key=keys.prev, prev_sig=signed.get("prev_sig"),
-            wrapped=json.dumps(blob, sort_keys=True), created_at=now))
+        try:
+            conn.execute(insert(messaging_keys).values(
+                key_id=keys.key_id, user_id=me, bundle=wire.canonical(signed["bundle"]).decode("ascii"),
+                self_sig=signed["self_sig"], prev_key=keys.prev, prev_sig=signed.get("prev_sig"),
+                wrapped=json.dumps(blob, sort_keys=True), created_at=now))
+        except IntegrityError as exc:
+            raise Replayed("another key was registered for this account at the same time; try again") from exc
     _audit(db, who, "messaging.key_rotate" if keys.prev else "messaging.key_create", keys.key_id,
            previous=keys.prev)
     return {"key": keys.key_id, "prev": keys.prev}

@@ -16,9 +16,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from tipnet.store.tables import metadata
+
+_CURRENT = text("retired_at IS NULL AND revoked_at IS NULL")
 
 messaging_keys = Table(
     "messaging_keys",
@@ -35,6 +38,8 @@ messaging_keys = Table(
     Column("revoked_at", DateTime(timezone=True)),  # compromised or lost: sends and receives nothing more
     Column("revoked_by", Integer),
     Index("ix_messaging_keys_user", "user_id"),
+    # at most one current key per account, even when two registrations race
+    Index("uq_messaging_keys_one_current", "user_id", unique=True, sqlite_where=_CURRENT, postgresql_where=_CURRENT),
 )
 
 messages = Table(

@@ -43,6 +43,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_messaging_keys")),
     )
     op.create_index("ix_messaging_keys_user", "messaging_keys", ["user_id"])
+    current = sa.text("retired_at IS NULL AND revoked_at IS NULL")
+    op.create_index("uq_messaging_keys_one_current", "messaging_keys", ["user_id"], unique=True,
+                    sqlite_where=current, postgresql_where=current)
     op.create_table(
         "messages",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -121,5 +124,6 @@ def downgrade() -> None:
     op.drop_table("message_recipients")
     op.drop_index("ix_messages_sender", table_name="messages")
     op.drop_table("messages")
+    op.drop_index("uq_messaging_keys_one_current", table_name="messaging_keys")
     op.drop_index("ix_messaging_keys_user", table_name="messaging_keys")
     op.drop_table("messaging_keys")
