@@ -219,6 +219,10 @@ def party(ok: int) -> Callable[[Who, str], int]:
     return lambda who, target: ok if target == "own" else 404
 
 
+def fed_push(who: Who, target: str) -> int:
+    return 403 if who.hub else 404
+
+
 def revoke(who: Who, target: str) -> int:
     return 200 if target == "own" else 404  # "own": a token of the caller's; otherwise someone else's
 
@@ -422,6 +426,22 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
                                                     ("own", "other")),
     ("POST", "/assess/{iso3}/workflow"): (perm("assess", 422), ("own", "other")),  # no action given
     ("POST", "/assess/{iso3}/workflow.json"): (perm("assess", 422), ("own", "other")),
+    # federation: the matrix's store is not a hub (no hub keys), so pushes find nothing (404); the hub's own users
+    # push nothing (403): bundles come from a country's node with that country's token
+    ("GET", "/api/federation/hub"): (public(404), ("-",)),
+    ("POST", "/api/federation/uploads"): (perm("upload", fed_push), ("-",)),
+    ("GET", "/api/federation/uploads/{bundle_id}"): (perm("upload", fed_push), ("-",)),
+    ("PUT", "/api/federation/uploads/{bundle_id}"): (perm("upload", fed_push), ("-",)),
+    ("POST", "/api/federation/uploads/{bundle_id}/commit"): (perm("upload", fed_push), ("-",)),
+    ("GET", "/api/federation/results"): (perm("upload", fed_push), ("-",)),
+    ("GET", "/api/federation/results/{node_id}/{sequence}"): (perm("upload", fed_push), ("-",)),
+    ("POST", "/api/federation/nodes/{node_id}/keys"): (perm("upload", fed_push), ("-",)),
+    ("GET", "/federation/nodes"): (perm("submissions"), ("-",)),  # the register: the hub all, a country its own
+    ("GET", "/federation/nodes.json"): (perm("submissions"), ("-",)),
+    ("GET", "/federation/nodes/{node_id}"): (perm("submissions", 404), ("-",)),  # no node registered here
+    ("GET", "/federation/nodes/{node_id}.json"): (perm("submissions", 404), ("-",)),
+    ("POST", "/federation/nodes/{node_id}/revoke"): (perm("users", 404), ("-",)),
+    ("POST", "/federation/nodes/{node_id}/revoke.json"): (perm("users", 404), ("-",)),
 }
 
 # --- the store and the principals -----------------------------------------------------------------------------------
@@ -512,6 +532,7 @@ class World:
             "submission_id": self.sub.get(sub, 0), "iso3": country, "release_id": 999, "path": "datapackage.json",
             "user_id": self.users.get(country, 0),
             "key_id": "0" * 64, "message_id": "0" * 32, "alert_id": 0, "index": 0,
+            "bundle_id": "0" * 32, "node_id": "per-node", "sequence": 1,
         }
         body: dict[str, object] = {}
         if "{token}" in path:

@@ -94,7 +94,7 @@ def upload_status(request: Request, bundle_id: str) -> dict[str, Any]:
 
 @router.put("/api/federation/uploads/{bundle_id}")
 @access(PUSH)
-async def upload_chunk(request: Request, bundle_id: str, offset: int) -> dict[str, Any]:
+async def upload_chunk(request: Request, bundle_id: str, offset: int = 0) -> dict[str, Any]:
     _, country = _sender(request)
     hub = _hub(request)
     try:
@@ -137,7 +137,7 @@ def _own_node(request: Request, node_id: str, country: str) -> None:
 
 @router.get("/api/federation/results")
 @access(PUSH)
-def results_list(request: Request, node_id: str, after: int = 0) -> dict[str, Any]:
+def results_list(request: Request, node_id: str = "", after: int = 0) -> dict[str, Any]:
     _, country = _sender(request)
     hub = _hub(request)
     _own_node(request, node_id, country)
