@@ -385,8 +385,9 @@ def serve(
                                             "another; use PostgreSQL (--db postgresql+psycopg://...) for server mode")
     os.environ["TIPNET_DB"] = database.url  # each worker opens the same store (tipnet.web.asgi)
     database.dispose()
+    # a worker imports the whole package before answering the supervisor's health check: allow for a busy machine
     uvicorn.run("tipnet.web.asgi:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level="info")
+                log_level="info", timeout_worker_healthcheck=60)
 
 
 def main() -> None:
