@@ -291,3 +291,16 @@ def test_the_store_holds_at_most_one_current_key_per_account(pair):
         conn.execute(sa.insert(messaging_keys).values({**row, "key_id": "f" * 64}))
     with db.engine.begin() as conn:  # a retired or revoked key beside the current one is fine
         conn.execute(sa.insert(messaging_keys).values({**row, "key_id": "e" * 64, "retired_at": row["created_at"]}))
+
+
+def test_migration_matches_the_messaging_tables(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from tipnet.store.tables import metadata
+
+    names = ("messaging_keys", "messages", "message_recipients", "message_attachments", "message_receipts",
+             "message_alerts")
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diff if any(f"'{n}'" in str(d) or f"<{n}>" in str(d) for n in names)] == []
