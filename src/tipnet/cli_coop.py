@@ -65,6 +65,27 @@ def directory_list(country: str = typer.Option(None, help="ISO3 code."),
                       f"(verified {a['last_verified']}){flag}")
 
 
+@directory_app.command("show")
+def directory_show(authority_id: int = typer.Argument(...), db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """One entry with every field and its history of changes."""
+    from tipnet.auth.errors import AuthError
+    from tipnet.coop.directory import get, history
+
+    database = _db(db)
+    try:
+        data = {**get(database, authority_id).view(True), "history": history(database, authority_id, True)}
+    except AuthError as exc:
+        _fail(exc.message)
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        if key != "history":
+            console.print(f"[bold]{key}[/bold]: {value}")
+    for h in data["history"]:
+        console.print(f"v{h['version']} {h['action']} {h['changed_at']} by {h['changed_by']}: {', '.join(h['fields'])}")
+
+
 @directory_app.command("route")
 def directory_route(country: str = typer.Argument(..., help="Requested state (ISO3)."),
                     measure: str = typer.Argument(..., help="e.g. search_seizure, extradition."),

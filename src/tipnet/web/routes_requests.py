@@ -59,7 +59,8 @@ def requests_new(request: Request) -> Response:
     me = principal(request)
     data = {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != me.country],
             "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES),
-            "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime")}}
+            "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime", "measure",
+                                                                    "authority_id")}}
     return request.app.state.page(request, "requests_new.html", data)
 
 
