@@ -248,3 +248,32 @@ def test_the_atom_feed_parses_and_lists_the_newest_items_first(db, monkeypatch):
     for e in entries:  # RFC 4287 4.1.2: every entry has id, title and updated
         assert all(e.find(f"{ATOM}{t}") is not None for t in ("id", "title", "updated"))
     assert old not in {mid, new}
+
+
+def test_a_very_large_result_is_ranked_within_the_newest_window(db, monkeypatch):
+    for i in range(6):  # documents without the word, so that it is rare enough to score
+        _add(db, title=f"Guía {i}", body="explotación laboral")
+    a = _add(db, title="Trata de personas", body="trata")  # the most relevant, but the oldest
+    b = _add(db, title="Informe", body="La trata y la trata.")
+    c = _add(db, title="Anexo", body="Otras palabras largas sobre la trata en la región y en el mundo.")
+    assert [h["id"] for h in search.search(db, "trata").hits] == [a, b, c]
+    monkeypatch.setattr(search, "RANK_WINDOW", 2)  # relevance only for the 2 most recently indexed matches
+    res = search.search(db, "trata")
+    assert [h["id"] for h in res.hits] == [b, c, a] and res.total == 3
+    assert res.hits[0]["score"] > res.hits[1]["score"] > 0 and res.hits[2]["score"] == 0
+    assert [h["id"] for h in search.search(db, "trata", limit=1, offset=2).hits] == [a]
+
+
+def test_the_facet_snapshot_follows_changes_made_through_another_handle(db):
+    from tipnet.store import Database
+
+    first = _add(db, title="Guía uno", tags=["assistance_type:legal"])
+    assert search.search(db, "").facets["tag"] == [{"value": "assistance_type:legal", "count": 1}]
+    other = Database(db.url)  # another process's view of the same store
+    try:
+        compendium.add(other, ME, {"kind": "guideline", "title": "Guía dos", "tags": ["assistance_type:legal"]})
+    finally:
+        other.dispose()
+    res = search.search(db, "guia", search.Filters(tags=("assistance_type:legal",)))
+    assert res.total == 2 and res.facets["tag"] == [{"value": "assistance_type:legal", "count": 2}]
+    assert first in {h["id"] for h in res.hits}

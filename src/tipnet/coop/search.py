@@ -1,10 +1,13 @@
 """Faceted full-text search over the compendium and the public part of the agency registry.
 
 One index (`coop_search_docs`) serves both: each document has a source, a kind, a country, a year and tags (facets),
-and accent-folded title and text. SQLite answers with FTS5 (bm25, titles weighted 5 to 1), PostgreSQL with a
-`tsvector` over the 'simple' configuration (ts_rank, weights A and B). Every query word matches as a prefix and all
-words must match. Facet counts are taken over the whole result (after the filters), in one statement that reads the
-full-text match once.
+and accent-folded title and text. SQLite finds and scores the matches with FTS5 (bm25, titles weighted 5 to 1),
+PostgreSQL with a `tsvector` over the 'simple' configuration (ts_rank, weights A and B). Every query word matches as
+a prefix and all words must match. Filters, facet counts over the whole result and the choice of the best hits are
+array operations over the facet columns held in memory (`search_facets`), so a word found in most documents costs
+one pass of the full-text engine, not one per facet. Relevance is computed for at most RANK_WINDOW matches: when
+more documents match, the most recently indexed RANK_WINDOW are ranked by relevance and the others follow, newest
+first (totals and facet counts always cover every match).
 
 Only public text goes into this index; restricted registry data (case links, complaints) never does.
 """
@@ -16,13 +19,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select, text
+import numpy as np
+from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select
 
+from tipnet.coop import search_facets
 from tipnet.coop.search_text import fold, fts5_query, snippet, terms, tsquery
 from tipnet.store import Database
 from tipnet.store.tables_compendium import coop_search_docs, coop_search_tags
 
 FACETS = ("source", "kind", "country", "year", "tag")
+RANK_WINDOW = 10_000  # a query matching more documents is ranked among the most recently indexed 10,000 of them
 MAX_LIMIT = 100
 
 
@@ -58,6 +64,7 @@ def put(conn: Connection, doc: Doc) -> int:
     doc_id = new_id(conn.execute(insert(coop_search_docs).values(**_row(doc))))
     if doc.tags:
         conn.execute(insert(coop_search_tags), [{"doc_id": doc_id, "tag": t} for t in sorted(set(doc.tags))])
+    search_facets.bump(conn)
     return doc_id
 
 
@@ -80,6 +87,7 @@ def put_many(conn: Connection, docs: Sequence[Doc]) -> None:
                 tag_rows.extend({"doc_id": r.id, "tag": t} for t in sorted(set(tagged[r.source_id])))
     if tag_rows:
         conn.execute(insert(coop_search_tags), tag_rows)
+    search_facets.bump(conn)
 
 
 def remove(conn: Connection, source: str, source_id: int) -> None:
@@ -88,6 +96,7 @@ def remove(conn: Connection, source: str, source_id: int) -> None:
     if old is not None:
         conn.execute(delete(coop_search_tags).where(coop_search_tags.c.doc_id == old.id))
         conn.execute(delete(coop_search_docs).where(coop_search_docs.c.id == old.id))
+        search_facets.bump(conn)
 
 
 @dataclass
@@ -120,31 +129,78 @@ class Result:
         return asdict(self)
 
 
-def _where(dialect: str, words: list[str], f: Filters) -> tuple[str, str, str, dict[str, Any]]:
-    """FROM clause, WHERE clause, score expression and parameters for a query on this backend."""
-    params: dict[str, Any] = {}
-    conds: list[str] = []
-    if words and dialect == "sqlite":
-        source = "coop_search_fts JOIN coop_search_docs d ON d.id = coop_search_fts.rowid"
-        conds.append("coop_search_fts MATCH :m")
-        params["m"] = fts5_query(words)
-        score = "-bm25(coop_search_fts, 5.0, 1.0)"
-    elif words:
-        source = "coop_search_docs d"
-        conds.append("d.tsv @@ to_tsquery('simple', :m)")
-        params["m"] = tsquery(words)
-        score = "ts_rank(d.tsv, to_tsquery('simple', :m))"
+def _matches(db: Database, words: list[str]) -> np.ndarray:
+    """The ids of every document matching all the words (sorted). A common word matches most of the index, so the
+    rows are read through the driver's cursor, without building a result object per row."""
+    if db.backend_name == "sqlite":
+        sql = "SELECT rowid FROM coop_search_fts WHERE coop_search_fts MATCH ?"
+        param = fts5_query(words)
     else:
-        source, score = "coop_search_docs d", "0.0"
-    for name in ("source", "kind", "country", "year"):
-        value = getattr(f, name)
-        if value not in (None, ""):
-            conds.append(f"d.{name} = :{name}")
-            params[name] = value
-    for i, tag in enumerate(f.tags):
-        conds.append(f"d.id IN (SELECT doc_id FROM coop_search_tags WHERE tag = :tag{i})")
-        params[f"tag{i}"] = tag
-    return source, " AND ".join(conds) or "1 = 1", score, params
+        sql = "SELECT id FROM coop_search_docs WHERE tsv @@ to_tsquery('simple', %s)"
+        param = tsquery(words)
+    rows = search_facets.raw_rows(db, sql, (param,))
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    ids.sort()
+    return ids
+
+
+def _scores(db: Database, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Relevance of the RANK_WINDOW most recently indexed matches (higher is better): SQLite FTS5 bm25 (titles
+    weighted 5 to 1), PostgreSQL ts_rank (weights A and B). A document's score does not depend on which others are
+    scored; the full-text engines walk the matches newest first and stop at the window."""
+    if db.backend_name == "sqlite":
+        sql = ("SELECT rowid, -bm25(coop_search_fts, 5.0, 1.0) FROM coop_search_fts "
+               "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?")
+        params: tuple[Any, ...] = (fts5_query(words), RANK_WINDOW)
+    else:
+        sql = ("SELECT id, ts_rank(tsv, q) FROM coop_search_docs, to_tsquery('simple', %s) AS q "
+               "WHERE tsv @@ q ORDER BY id DESC LIMIT %s")
+        params = (tsquery(words), RANK_WINDOW)
+    rows = search_facets.raw_rows(db, sql, params)
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    both = np.array(rows, dtype=np.float64)
+    return both[:, 0].astype(np.int64), np.nan_to_num(both[:, 1])
+
+
+def _ranked_keys(db: Database, words: list[str], chosen_ids: np.ndarray) -> np.ndarray:
+    """Sort keys for the chosen matches: relevance inside the rank window, then the others, newest first."""
+    scored_ids, scores = _scores(db, words)
+    keys = chosen_ids.astype(np.float64) / 1e12  # outside the window: newest first, below every scored hit
+    if scored_ids.shape[0]:
+        order = np.argsort(scored_ids)
+        scored_ids, scores = scored_ids[order], scores[order]
+        at = np.minimum(np.searchsorted(scored_ids, chosen_ids), scored_ids.shape[0] - 1)
+        inside = scored_ids[at] == chosen_ids
+        keys[inside] = 1e6 + scores[at[inside]]
+    return keys
+
+
+def _mask(snap: search_facets.Snapshot, f: Filters) -> np.ndarray | None:
+    conds = [snap.equals(name, getattr(f, name)) for name in ("source", "kind", "country")
+             if getattr(f, name) not in (None, "")]
+    if f.year is not None:
+        conds.append(snap.years == int(f.year))
+    conds.extend(snap.has_tag(t) for t in f.tags)
+    if not conds:
+        return None
+    out = conds[0]
+    for c in conds[1:]:
+        out = out & c
+    return out
+
+
+def _top(keys: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest (key, id) pairs, largest first."""
+    if k <= 0 or keys.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    if keys.shape[0] > k:
+        cut = np.partition(keys, keys.shape[0] - k)[keys.shape[0] - k]
+        cand = np.nonzero(keys >= cut)[0]
+    else:
+        cand = np.arange(keys.shape[0])
+    order = np.lexsort((-ids[cand], -keys[cand]))
+    return cand[order][:k]
 
 
 def search(db: Database, query: str | None = None, filters: Filters | None = None, *, limit: int = 20,
@@ -154,49 +210,45 @@ def search(db: Database, query: str | None = None, filters: Filters | None = Non
     words = terms(query)
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    source, where, score, params = _where(db.backend_name, words, f)
-    order = "score DESC, d.id DESC" if words else "d.year DESC, d.id DESC"
-    top_sql = (f"SELECT d.id, d.source, d.source_id, d.kind, d.country, d.year, d.title, d.body, {score} AS score "
-               f"FROM {source} WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset")
+    snap = search_facets.snapshot(db)
+    all_ids = _matches(db, words) if words else snap.ids
+    pos, _ = snap.positions(all_ids)
+    mask = _mask(snap, f)
+    if mask is not None:
+        pos = pos[mask[pos]]
+    total = int(pos.shape[0])
+    counts: dict[str, list[dict[str, Any]]] = {}
+    if facets:
+        counts = {"source": snap.counts("source", pos), "kind": snap.counts("kind", pos),
+                  "country": snap.counts("country", pos), "year": snap.year_counts(pos), "tag": snap.tag_counts(pos)}
+        for name, values in counts.items():
+            if name == "year":
+                values.sort(key=lambda v: (v["value"] is None, -(v["value"] or 0)))
+            else:
+                values.sort(key=lambda v: (-v["count"], str(v["value"])))
+    if words:
+        scores = _ranked_keys(db, words, snap.ids[pos]) if total else np.zeros(0)
+    else:
+        scores = snap.years[pos].astype(np.float64)  # browsing: newest year first
+    chosen = _top(scores, snap.ids[pos], offset + limit)[offset:]
+    top_ids = [int(snap.ids[pos[i]]) for i in chosen]
+    top_scores = {int(snap.ids[pos[i]]): float(scores[i]) for i in chosen}
+    d = coop_search_docs.c
     with db.engine.connect() as conn:
-        rows = conn.execute(text(top_sql), {**params, "limit": limit, "offset": offset}).all()
-        counts = _facets(conn, source, where, params) if facets else {}
-        total = sum(c["count"] for c in counts.get("source", [])) if facets else _count(conn, source, where, params)
-        tags = _tags_of(conn, [r.id for r in rows])
+        rows = {r.id: r for r in conn.execute(select(d.id, d.source, d.source_id, d.kind, d.country, d.year,
+                                                     d.title, d.body).where(d.id.in_(top_ids)))} if top_ids else {}
+        tags = _tags_of(conn, top_ids)
     hits = []
-    for r in rows:
+    for doc_id in top_ids:
+        r = rows.get(doc_id)
+        if r is None:  # removed since the snapshot
+            continue
         parts = snippet(r.body, words)
         hits.append({"source": r.source, "id": r.source_id, "kind": r.kind, "country": r.country, "year": r.year,
-                     "title": r.title, "score": round(float(r.score or 0.0), 6), "tags": tags.get(r.id, []),
-                     "snippet": "".join(p.text for p in parts),
+                     "title": r.title, "score": round(max(top_scores[doc_id] - 1e6, 0.0), 6) if words else 0.0,
+                     "tags": tags.get(doc_id, []), "snippet": "".join(p.text for p in parts),
                      "snippet_parts": [{"text": p.text, "hit": p.hit} for p in parts]})
     return Result(query or "", words, f.active(), total, hits, counts, offset, limit)
-
-
-def _count(conn: Connection, source: str, where: str, params: dict[str, Any]) -> int:
-    return int(conn.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), params).scalar_one())
-
-
-def _facets(conn: Connection, source: str, where: str, params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    hits = f"SELECT d.id, d.source, d.kind, d.country, d.year FROM {source} WHERE {where}"
-    sql = (f"WITH hits AS MATERIALIZED ({hits}) "
-           "SELECT 'source' AS facet, source AS value, count(*) AS n FROM hits GROUP BY source "
-           "UNION ALL SELECT 'kind', kind, count(*) FROM hits GROUP BY kind "
-           "UNION ALL SELECT 'country', country, count(*) FROM hits GROUP BY country "
-           "UNION ALL SELECT 'year', CAST(year AS VARCHAR(8)), count(*) FROM hits GROUP BY year "
-           "UNION ALL SELECT 'tag', t.tag, count(*) FROM hits JOIN coop_search_tags t ON t.doc_id = hits.id "
-           "GROUP BY t.tag")
-    out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
-    for facet, value, n in conn.execute(text(sql), params):
-        if facet == "year" and value is not None:
-            value = int(value)
-        out[facet].append({"value": value, "count": int(n)})
-    for name, values in out.items():
-        if name == "year":
-            values.sort(key=lambda v: (v["value"] is None, -(v["value"] or 0)))
-        else:
-            values.sort(key=lambda v: (-v["count"], str(v["value"])))
-    return out
 
 
 def _tags_of(conn: Connection, doc_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -171,3 +171,10 @@ agency_case_links = Table(
     UniqueConstraint("agency_id", "person_id", name="uq_agency_case_links_agency_person"),
     Index("ix_agency_case_links_person", "person_id"),
 )
+
+coop_search_state = Table(
+    "coop_search_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # one row, id 1
+    Column("version", BigInteger, nullable=False),  # grows by one with every change to the search index
+)
