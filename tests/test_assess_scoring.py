@@ -196,3 +196,17 @@ def test_answers_are_checked(mini):
         check_answers(mini, {"a3": 2})
     with pytest.raises(AnswerError, match="zz: is not a question"):
         check_answers(mini, {"zz": "yes"})
+
+
+def test_disclosure_control_of_published_figures():
+    from tipnet.assess.service import controlled, threshold
+
+    assert threshold() == 5  # the public release path's threshold (tipnet.disclosure.audit.Protection)
+    got = controlled({"victims": exact(3), "minors": exact(0), "convicted": exact(7),
+                      "prosecuted": Figure(1, 4, "glotip"), "repatriated": exact(12, "glotip"),
+                      "assisted": exact(4), "cross_border": exact(5), "population": exact(3, "population")})
+    assert (got["victims"].lo, got["victims"].hi) == (1, 4)  # 3 -> "<5"
+    assert (got["assisted"].lo, got["assisted"].hi) == (1, 4)  # 4 -> "<5"
+    assert got["minors"] == exact(0) and got["convicted"] == exact(7) and got["cross_border"] == exact(5)
+    assert got["prosecuted"] == Figure(1, 4, "glotip")  # GLOTIP's "<5" stays the interval it is
+    assert got["repatriated"] == exact(12, "glotip") and got["population"] == exact(3, "population")
