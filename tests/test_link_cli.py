@@ -88,3 +88,32 @@ def test_dedupe_a_country_of_the_demo(tmp_path):
                                     str(tmp_path / "demo" / "truth.csv"), "--countries", "MEX", "--json"]))
     assert rep["f1"] >= 0.7, rep  # measured 0.76 (precision 0.83, recall 0.71): see the report
     print("demo MEX dedupe:", rep)
+
+
+def test_report_routes_and_networks_from_links(tmp_path):
+    # a victim registered in GTM and in MEX (linked as k1), a recruiter linked across the border (kR)
+    rec = tmp_path / "records.csv"
+    rec.write_text(
+        "record_id,country,role,case_id,citizenship,recruitment_country,transit_countries,exploitation_country,"
+        "identification_date,age\n"
+        "GTM-1,GTM,victim,A,GTM,GTM,,,2021-03-01,16\n"
+        "MEX-7,MEX,victim,B,GTM,,,MEX,2021-05-02,17\n"
+        "GTM-2,GTM,perpetrator,A,,,,,,\n"
+        "MEX-9,MEX,perpetrator,B,,,,,,\n"
+        "MEX-10,MEX,perpetrator,C,,,,,,\n"
+        "MEX-8,MEX,perpetrator,C,,,,,,\n"
+        "MEX-5,MEX,victim,C,HND,,GTM,MEX,2021-06-01,30\n", encoding="utf-8")
+    links = tmp_path / "links.csv"
+    links.write_text("record_id,cluster_id\nGTM-1,k1\nMEX-7,k1\nGTM-2,kR\nMEX-9,kR\nMEX-10,kR\n", encoding="utf-8")
+    out = _json(runner.invoke(app, ["link", "report", str(links), "--records", str(rec), "--json"]))
+    assert out["linked_victims_across_borders"] == 1
+    assert out["flows"] == [{"origin": "GTM", "destination": "MEX", "victims": 1, "minors": 1, "via_transit": 0}]
+    (net,) = out["networks"]
+    assert net["countries"] == ["GTM", "MEX"] and net["linked_across_borders"] and net["perpetrators"] == 2
+    assert net["persons"] == 4  # k1, kR, MEX-8, MEX-5: linked records are one person each
+    top = net["central_actors"][0]
+    assert top["person"] == "kR" and top["betweenness"] > 0.5 and top["countries"] == ["GTM", "MEX"]
+    text = runner.invoke(app, ["link", "report", str(links), "--records", str(rec)])
+    assert text.exit_code == 0 and "GTM" in text.output and "kR" in text.output
+    missing = runner.invoke(app, ["link", "report", str(links), "--json"])
+    assert missing.exit_code == 1 and json.loads(missing.output)["error"]["code"] == "nothing-to-report"

@@ -4,7 +4,7 @@
     match    two or more CLK files -> cluster ids per pseudonym                                  [at the hub]
     resolve  the hub's answer -> cluster ids per record id, for this country's own records       [in the country]
     dedupe   a country's agency files -> cluster ids per record (Splink, plaintext)              [in the country]
-    report   cluster ids against a truth file -> precision, recall, F1
+    report   cluster ids -> precision, recall, F1 (--truth); routes and networks the links reveal (--records)
     schema   print the default linkage schema (clkhash v3 JSON with tipnet's extensions)
 """
 
@@ -217,30 +217,81 @@ def dedupe_cmd(
 def report_cmd(
     predictions: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files with record_id and "
                                              "cluster_id (from dedupe or resolve)."),
-    truth: Path = typer.Option(..., "--truth", exists=True, dir_okay=False, help="CSV with record_id and "
-                               "person_key (the demo's truth.csv)."),
+    truth: Path | None = typer.Option(None, "--truth", exists=True, dir_okay=False, help="CSV with record_id and "
+                                      "person_key (the demo's truth.csv): report precision, recall, F1."),
+    records: list[Path] = typer.Option([], "--records", exists=True, dir_okay=False, help="Case records (CSV: "
+                                       "record_id, country, role, case_id, citizenship, recruitment_country, "
+                                       "transit_countries, exploitation_country, identification_date): report "
+                                       "the routes and networks the links reveal. Repeatable."),
     scope: str = typer.Option("all", "--scope", help="all | between (pairs across countries) | within."),
     countries: str | None = typer.Option(None, "--countries", help="Comma-separated countries the truth is "
                                          "restricted to (default: those of the predicted record ids)."),
+    min_victims: int = typer.Option(1, "--min-victims", help="Smallest route flow shown (5 for public views)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Precision, recall and F1 of linked record pairs against the truth."""
-    from tipnet.link.evaluate import country_of, pairs_from_assignment, prf
-
+    """What the links give: precision, recall and F1 against a truth file (--truth), and/or the cross-border
+    routes of linked victims and the networks of linked perpetrators and recruiters (--records)."""
+    if truth is None and not records:
+        raise _fail(as_json, "nothing-to-report", "give --truth (accuracy) or --records (routes and networks)")
     if scope not in ("all", "between", "within"):
         raise _fail(as_json, "scope", "scope must be all, between or within")
     assign: dict[str, str] = {}
     for p in predictions:
         for r in _read_rows(p):
             assign[str(r["record_id"])] = str(r["cluster_id"])
+    result: dict[str, Any] = {}
+    if truth is not None:
+        result["accuracy"] = _accuracy(assign, truth, scope, countries)
+    if records:
+        from tipnet.link.results import link_report
+
+        try:
+            rows = [_record_row(r, assign, f) for f in records for r in _read_rows(f)]
+        except ValueError as err:
+            raise _fail(as_json, "bad-record", str(err)) from err
+        result |= link_report(rows, min_victims=min_victims)
+    if as_json:
+        emit_json(result["accuracy"] if set(result) == {"accuracy"} else result)
+        return
+    if "accuracy" in result:
+        a = result["accuracy"]
+        console.print(f"precision {a['precision']:.4f}  recall {a['recall']:.4f}  F1 {a['f1']:.4f}  "
+                      f"({a['true_positives']:,} of {a['true_pairs']:,} true pairs found, "
+                      f"{a['false_positives']:,} false)")
+    if records:
+        _print_links(result)
+
+
+def _accuracy(assign: dict[str, str], truth: Path, scope: str, countries: str | None) -> dict[str, Any]:
+    from tipnet.link.evaluate import country_of, pairs_from_assignment, prf
+
     keep = ({c.strip().upper() for c in countries.split(",")} if countries
             else {country_of(r) for r in assign})
     person = {str(r["record_id"]): str(r["person_key"]) for r in _read_rows(truth)
               if country_of(str(r["record_id"])) in keep}
-    result = prf(pairs_from_assignment(assign, scope), pairs_from_assignment(person, scope))  # type: ignore[arg-type]
-    if as_json:
-        emit_json(result)
-    else:
-        console.print(f"precision {result['precision']:.4f}  recall {result['recall']:.4f}  "
-                      f"F1 {result['f1']:.4f}  ({result['true_positives']:,} of {result['true_pairs']:,} "
-                      f"true pairs found, {result['false_positives']:,} false)")
+    return prf(pairs_from_assignment(assign, scope), pairs_from_assignment(person, scope))  # type: ignore[arg-type]
+
+
+def _record_row(row: dict[str, Any], assign: dict[str, str], path: Path) -> dict[str, Any]:
+    from tipnet.link.evaluate import country_of
+
+    rid = str(row.get("record_id") or "")
+    if not rid:
+        raise ValueError(f"{path}: a row has no record_id")
+    country = str(row.get("country") or country_of(rid)).upper()
+    return dict(row) | {"record_id": rid, "country": country, "cluster_id": assign.get(rid)}
+
+
+def _print_links(result: dict[str, Any]) -> None:
+    console.print(f"{result['linked_victims_across_borders']:,} victims linked across borders: routes")
+    table = Table("origin", "destination", "victims", "via transit")
+    for f in result["flows"]:
+        table.add_row(f["origin"], f["destination"], f"{f['victims']:,}", f"{f['via_transit']:,}")
+    console.print(table)
+    nets = result["networks"]
+    console.print(f"{len(nets):,} networks with perpetrators, {result['networks_across_borders']:,} across borders")
+    table = Table("persons", "perpetrators", "victims", "countries", "central actors (betweenness)")
+    for n in nets[:20]:
+        table.add_row(str(n["persons"]), str(n["perpetrators"]), str(n["victims"]), ", ".join(n["countries"]),
+                      "; ".join(f"{c['person']} ({c['betweenness']:.2f})" for c in n["central_actors"][:3]))
+    console.print(table)

@@ -3,7 +3,11 @@ blocking tokens and the public schema. It never holds a key, a name or a record 
 
 Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are skipped and
 logged), segment Dice by popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold,
-then a one-to-one assignment (greedy by probability). Three or more countries: every pair of countries is linked,
+then a one-to-one assignment (greedy by probability). Memory stays bounded on large sets: the candidate pairs are
+generated part by part (the first country's records hashed into parts of about ``part_pairs`` pairs each), each part
+is scored and only its pairs above the threshold are kept; the model is trained on the first part(s).
+
+Three or more countries: every pair of countries is linked,
 then accepted pairs are merged by union-find in descending probability, refusing any merge that would put two
 records of one country in a cluster. Cluster ids are hashes of their members' pseudonyms: a country can resolve
 only its own records (it alone can recompute its pseudonyms).
@@ -44,6 +48,7 @@ class MatchSettings:
     u_sample: int = 300_000  # random pairs for the u probabilities
     em_sample: int = 2_000_000  # blocked pairs used for EM (a random sample when there are more)
     chunk: int = 250_000  # pairs scored at once
+    part_pairs: int = 20_000_000  # candidate pairs generated and scored at once (bounds memory)
     seed: int = 0
 
 
@@ -76,20 +81,46 @@ def _check(sets: Sequence[EncodedSet]) -> None:
         raise MatchError("each encoded set must come from a different country")
 
 
-def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[I64, I64, dict[str, Any]]:
-    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks skipped."""
+def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[pl.DataFrame, pl.DataFrame,
+                                                                                  dict[str, Any]]:
+    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs."""
     da = pl.DataFrame({"t": a.block_tok, "ra": a.block_rec}).unique()
     db = pl.DataFrame({"t": b.block_tok, "rb": b.block_rec}).unique()
     sizes = da.group_by("t").len("na").join(db.group_by("t").len("nb"), on="t")
-    big = sizes.filter(pl.col("na") * pl.col("nb") > max_block_pairs)
-    keep = sizes.filter(pl.col("na") * pl.col("nb") <= max_block_pairs).select("t")
-    pairs = (da.join(keep, on="t").join(db, on="t").select("ra", "rb").unique())
-    stats: dict[str, Any] = {"blocks_shared": sizes.height, "blocks_skipped": big.height,
-             "pairs_skipped": int(big.select((pl.col("na") * pl.col("nb")).sum()).item() or 0),
-             "candidate_pairs": pairs.height}
+    size = pl.col("na").cast(pl.Int64) * pl.col("nb").cast(pl.Int64)
+    big = sizes.filter(size > max_block_pairs)
+    keep = sizes.filter(size <= max_block_pairs)
+    stats: dict[str, Any] = {
+        "blocks_shared": sizes.height, "blocks_skipped": big.height,
+        "pairs_skipped": int(big.select(size.sum()).item() or 0),
+        "block_pairs": int(keep.select(size.sum()).item() or 0)}  # with repeats across blocks
     if big.height:
         log.info("skipped %d oversized blocks (%d pairs)", big.height, stats["pairs_skipped"])
-    return pairs["ra"].to_numpy().astype(np.int64), pairs["rb"].to_numpy().astype(np.int64), stats
+    kt = keep.select("t")
+    return da.join(kt, on="t"), db.join(kt, on="t"), stats
+
+
+def _with_parts(da: pl.DataFrame, parts: int) -> pl.DataFrame:
+    """Each row's part: a Fibonacci hash of its record index in ``a``, so parts are of about equal size."""
+    if parts == 1:
+        return da.with_columns(pl.lit(0, pl.UInt32).alias("p"))
+    ra = da["ra"].to_numpy().astype(np.uint64)
+    part = ((ra * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) % np.uint64(parts)
+    return da.with_columns(pl.Series("p", part.astype(np.uint32)))
+
+
+def _pairs_of_part(da: pl.DataFrame, db: pl.DataFrame, part: int) -> tuple[I64, I64]:
+    """Distinct (ia, ib) pairs sharing a block, for the first country's records of one part (a pair's part is
+    that of its record in ``a``, so no pair is in two parts)."""
+    pairs = da.filter(pl.col("p") == part).join(db, on="t").select("ra", "rb").unique()
+    return pairs["ra"].to_numpy().astype(np.int64), pairs["rb"].to_numpy().astype(np.int64)
+
+
+def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[I64, I64, dict[str, Any]]:
+    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks skipped."""
+    da, db, stats = _block_tables(a, b, max_block_pairs)
+    ia, ib = _pairs_of_part(_with_parts(da, 1), db, 0)
+    return ia, ib, stats | {"candidate_pairs": len(ia)}
 
 
 def _gammas(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comparison], chunk: int,
@@ -101,14 +132,17 @@ def _gammas(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comp
     return out
 
 
-def train(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comparison], s: MatchSettings,
-          g: npt.NDArray[np.int8], pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32]) -> FSModel:
+def train(a: EncodedSet, b: EncodedSet, comps: Sequence[Comparison], s: MatchSettings, g: npt.NDArray[np.int8],
+          pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32], blocked_pairs: float | None = None) -> FSModel:
+    """u from random pairs, m and the prior by EM on (a sample of) the blocked pairs' levels ``g``, which may be
+    a part of all ``blocked_pairs`` (default: ``len(g)``)."""
     rng = np.random.default_rng(s.seed)
     ra = rng.integers(0, len(a), s.u_sample)
     rb = rng.integers(0, len(b), s.u_sample)
     u = level_frequencies(_gammas(a, b, ra, rb, comps, s.chunk, pa, pb), comps)
     sample = g if len(g) <= s.em_sample else g[rng.choice(len(g), s.em_sample, replace=False)]
-    return train_sessions(sample, comps, u, float(len(a)) * float(len(b)), scale=len(g) / max(len(sample), 1))
+    total = float(blocked_pairs if blocked_pairs is not None else len(g))
+    return train_sessions(sample, comps, u, float(len(a)) * float(len(b)), scale=total / max(len(sample), 1))
 
 
 def _fills(es: EncodedSet, pop: npt.NDArray[np.int32]) -> dict[str, float]:
@@ -121,8 +155,9 @@ def _fills(es: EncodedSet, pop: npt.NDArray[np.int32]) -> dict[str, float]:
 
 
 def greedy_one_to_one(ia: I64, ib: I64, score: F64) -> npt.NDArray[np.bool_]:
-    """Keep the best-scoring pair of each record, greedily (ties by the order given)."""
-    order = np.argsort(-score, kind="stable")
+    """Keep the best-scoring pair of each record, greedily; ties go to the lower indices (so the result does not
+    depend on the order of the pairs)."""
+    order = np.lexsort((ib, ia, -score))
     used_a: set[int] = set()
     used_b: set[int] = set()
     keep = np.zeros(len(ia), np.bool_)
@@ -136,31 +171,58 @@ def greedy_one_to_one(ia: I64, ib: I64, score: F64) -> npt.NDArray[np.bool_]:
     return keep
 
 
+def _accept(model: FSModel, g: npt.NDArray[np.int8], threshold: float) -> tuple[npt.NDArray[np.bool_], F64, F64]:
+    weight = model.match_weight(g)
+    prob = 1.0 / (1.0 + np.exp2(-weight))
+    return prob >= threshold, prob, weight
+
+
 def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSettings(),
               model: FSModel | None = None) -> PairLinks:
-    """Link two countries' encodings."""
+    """Link two countries' encodings, part by part (see the module's doc)."""
     _check([a, b])
     t0 = time.perf_counter()
     blip = float(a.schema.get("x-tipnet", {}).get("blip", 0.0))
     pa, pb = popcounts(a), popcounts(b)
     comps = model.comparisons if model else default_comparisons(a.segments, blip, _fills(a, pa))
-    ia, ib, stats = candidate_pairs(a, b, settings.max_block_pairs)
-    g = _gammas(a, b, ia, ib, comps, settings.chunk, pa, pb)
-    t1 = time.perf_counter()
-    if model is None:
-        model = train(a, b, ia, ib, comps, settings, g, pa, pb)
-    t2 = time.perf_counter()
-    weight = model.match_weight(g)
-    prob = 1.0 / (1.0 + np.exp2(-weight))
-    acc = prob >= settings.threshold
-    ia, ib, prob, weight = ia[acc], ib[acc], prob[acc], weight[acc]
+    da, db, stats = _block_tables(a, b, settings.max_block_pairs)
+    parts = max(1, -(-stats["block_pairs"] // max(settings.part_pairs, 1)))
+    da = _with_parts(da, parts)
+    pending: list[tuple[I64, I64, npt.NDArray[np.int8]]] = []  # parts scored before the model exists
+    kept: list[tuple[I64, I64, F64, F64]] = []
+    candidates = 0
+    t_train = 0.0
+    for part in range(parts):
+        ia, ib = _pairs_of_part(da, db, part)
+        candidates += len(ia)
+        g = _gammas(a, b, ia, ib, comps, settings.chunk, pa, pb)
+        if model is None:
+            pending.append((ia, ib, g))
+            if sum(len(x[0]) for x in pending) < settings.em_sample and part + 1 < parts:
+                continue  # too few pairs yet to train on
+            t1 = time.perf_counter()
+            done = part + 1
+            g_train = np.concatenate([x[2] for x in pending])
+            model = train(a, b, comps, settings, g_train, pa, pb, blocked_pairs=len(g_train) * parts / done)
+            t_train = time.perf_counter() - t1
+        else:
+            pending.append((ia, ib, g))
+        for ia_p, ib_p, g_p in pending:
+            acc, prob, weight = _accept(model, g_p, settings.threshold)
+            kept.append((ia_p[acc], ib_p[acc], prob[acc], weight[acc]))
+        pending = []
+        if parts > 1:
+            log.info("part %d of %d: %d candidate pairs", part + 1, parts, len(ia))
+    assert model is not None
+    ia, ib, prob, weight = (np.concatenate([k[i] for k in kept]) for i in range(4))
     if settings.one_to_one:
         keep = greedy_one_to_one(ia, ib, prob)
         ia, ib, prob, weight = ia[keep], ib[keep], prob[keep], weight[keep]
-    stats |= {"accepted_pairs": int(len(ia)), "seconds_compare": round(t1 - t0, 3),
-              "seconds_train": round(t2 - t1, 3), "seconds_total": round(time.perf_counter() - t0, 3)}
-    log.info("linked %s-%s: %d candidate pairs, %d links in %.1f s", a.country, b.country,
-             stats["candidate_pairs"], len(ia), stats["seconds_total"])
+    stats |= {"candidate_pairs": candidates, "parts": parts, "accepted_pairs": int(len(ia)),
+              "seconds_train": round(t_train, 3), "seconds_total": round(time.perf_counter() - t0, 3)}
+    stats["seconds_compare"] = round(stats["seconds_total"] - t_train, 3)
+    log.info("linked %s-%s: %d candidate pairs in %d part(s), %d links in %.1f s", a.country, b.country,
+             candidates, parts, len(ia), stats["seconds_total"])
     return PairLinks(a.country, b.country, ia, ib, prob, weight, model, stats)
 
 

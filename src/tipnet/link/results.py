@@ -8,7 +8,7 @@ own records; ``None`` when unlinked) and route fields of the case-data standard 
   country (else citizenship) most records agree on, destination = the exploitation country most records agree on;
   when neither is reported, the country that registered the person first is taken as the origin and the last as the
   destination. :func:`route_flows` counts them by origin -> destination, in the row shape of
-  :func:`tipnet.routes.flows.flows` (``origin``, ``destination``, ``victims``, ``via_transit``).
+  :func:`tipnet.routes.flows.flows` (``origin``, ``destination``, ``victims``, ``minors``, ``via_transit``).
 - :func:`networks`: persons (a cluster, or a single unlinked record) are joined when they appear in the same case;
   components holding at least one perpetrator are returned with the countries they span and their central actors
   (degree and betweenness centrality, Brandes' algorithm; no graph library needed).
@@ -58,20 +58,31 @@ def routes(rows: Iterable[Row]) -> list[dict[str, Any]]:
                 (str(r["country"]) for r in reversed(recs) if str(r["country"]) != origin), origin)
         transit = sorted({t for r in recs for t in str(r.get("transit_countries") or "").split(";") if t}
                          - {origin, destination})
+        minor = any(str(r.get("age_group") or "") == "minor" or _age(r.get("age")) < 18 for r in recs)
         out.append({"cluster_id": cid, "origin": origin, "destination": destination, "transit": transit,
+                    "minor": minor,
                     "countries": countries, "records": len(recs), "inferred_from_registrations": inferred,
                     "first_seen": recs[0].get("identification_date"), "last_seen": recs[-1].get("identification_date")})
     return out
 
 
+def _age(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
 def route_flows(reconstructed: Iterable[Mapping[str, Any]], min_victims: int = 1) -> list[dict[str, Any]]:
     counts: Counter[tuple[str, str]] = Counter()
     transit: Counter[tuple[str, str]] = Counter()
+    minors: Counter[tuple[str, str]] = Counter()
     for r in reconstructed:
         key = (r["origin"], r["destination"])
         counts[key] += 1
         transit[key] += bool(r["transit"])
-    rows = [{"origin": o, "destination": d, "victims": n, "via_transit": transit[(o, d)]}
+        minors[key] += bool(r.get("minor"))
+    rows = [{"origin": o, "destination": d, "victims": n, "minors": minors[(o, d)], "via_transit": transit[(o, d)]}
             for (o, d), n in counts.items() if n >= min_victims]
     return sorted(rows, key=lambda r: (-r["victims"], r["origin"], r["destination"]))
 
@@ -151,3 +162,14 @@ def networks(rows: Iterable[Row], top: int = 5) -> list[dict[str, Any]]:
                                 "countries": sorted(countries[p])} for p in central],
         })
     return sorted(out, key=lambda c: (-c["persons"], c["countries"]))
+
+
+def link_report(rows: Iterable[Row], min_victims: int = 1, top: int = 5) -> dict[str, Any]:
+    """Routes, flows and networks from one set of linked records (what ``tipnet link report --records`` shows).
+    ``flows`` has the row shape of :func:`tipnet.routes.flows.flows`, so the routes views can draw it."""
+    rows = list(rows)
+    recon = routes(rows)
+    nets = networks(rows, top=top)
+    return {"linked_victims_across_borders": len(recon), "routes": recon,
+            "flows": route_flows(recon, min_victims=min_victims), "networks": nets,
+            "networks_across_borders": sum(n["linked_across_borders"] for n in nets)}
