@@ -17,7 +17,6 @@ from tipnet.cli_coop import coop_app
 from tipnet.cli_link import link_app
 from tipnet.cli_messaging import message_app
 from tipnet.cli_mse import mse as mse_command
-from tipnet.cli_node import hub_app, node_app
 from tipnet.cli_release import release_app
 from tipnet.ingest.period import PeriodError
 from tipnet.ingest.pipeline import ImportOptions, given_period, import_file, validate_file
@@ -39,8 +38,6 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(message_app, name="message")
 app.add_typer(compendium_app, name="compendium")
 app.add_typer(registry_app, name="registry")
-app.add_typer(node_app, name="node")
-app.add_typer(hub_app, name="hub")
 app.add_typer(coop_app, name="coop")
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
