@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -29,6 +31,8 @@ PERSON_COLUMNS = [
     "recruitment_country", "transit_countries", "exploitation_country",
 ]
 _BATCH = 200_000
+MEMO_ENTRIES = 512  # computed results kept per source (least recently used dropped first)
+T = TypeVar("T")
 
 
 def _arrow_type(column: Any) -> pa.DataType:
@@ -117,6 +121,9 @@ class StatsSource:
     _con: duckdb.DuckDBPyConnection | None = None
     _version: tuple[int, ...] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _memo: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+    _memo_version: tuple[int, ...] | None = None
+    _memo_locks: dict[Hashable, threading.Lock] = field(default_factory=dict)
 
     def store_version(self) -> tuple[int, ...]:
         with self.db.engine.connect() as conn:
@@ -132,6 +139,34 @@ class StatsSource:
                 self._con = self._load()
                 self._version = version
             return self._con
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, computed once per store version and kept: dashboards ask the same questions again and again,
+        and the answers change only when the store does (an import, a change of sharing). Concurrent callers of one
+        key wait for the first one's result instead of computing it again. Results are shared: never mutate one."""
+        self.connection()  # checks the store version (reloading the source when it changed)
+        with self._lock:
+            version = self._version
+            if self._memo_version != version:
+                self._memo.clear()
+                self._memo_locks.clear()
+                self._memo_version = version
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]  # type: ignore[no-any-return]
+            key_lock = self._memo_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if self._memo_version == version and key in self._memo:
+                    return self._memo[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                if self._version == version == self._memo_version:  # the store did not change meanwhile
+                    self._memo[key] = value
+                    while len(self._memo) > MEMO_ENTRIES:
+                        dropped, _ = self._memo.popitem(last=False)
+                        self._memo_locks.pop(dropped, None)
+            return value
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         con = self.connection()

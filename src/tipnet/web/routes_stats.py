@@ -47,7 +47,12 @@ def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
 @access(STATS)
 def overview(request: Request) -> Response:
     src = _source(request)
-    lang = negotiate(request)
+    lang, scope = negotiate(request), principal(request).country or "hub"
+    data = src.memo(("overview", scope, lang), lambda: _overview(src, scope, lang))
+    return request.app.state.page(request, "overview.html", data)
+
+
+def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
     by_country = [r for r in victims(src, CubeSpec(("country",))) if r["country"] != ALL]
     latest = glotip(src, ("country", "year"))
     latest_year: dict[str, dict[str, Any]] = {}
@@ -56,8 +61,8 @@ def overview(request: Request) -> Response:
                                              or int(r["year"]) > int(latest_year[r["country"]]["year"])):
             latest_year[r["country"]] = r
     rates = {c: r["rate_per_100k"] for c, r in latest_year.items() if r["rate_per_100k"] is not None}
-    data = {
-        "scope": principal(request).country or "hub",
+    return {
+        "scope": scope,
         "countries": [{"country": c, "name": country_name(c, lang)} for c in OAS_MEMBERS],
         "microdata_by_country": by_country,
         "glotip_latest": sorted(latest_year.values(), key=lambda r: r["country"]),
@@ -65,7 +70,6 @@ def overview(request: Request) -> Response:
         "map": map_spec("choropleth", values=rates, region="americas", title="UNODC GLOTIP",
                         legend="per 100,000"),
     }
-    return request.app.state.page(request, "overview.html", data)
 
 
 @router.get("/countries/{iso3}")
@@ -77,6 +81,11 @@ def country_profile(request: Request, iso3: str) -> Response:
         raise ApiError(404, "not-found", f"no country {code}")
     src = _source(request)
     lang = negotiate(request)
+    data = src.memo(("country", code, lang), lambda: _country(src, code, lang))
+    return request.app.state.page(request, "country.html", data)
+
+
+def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
     f: dict[str, str | int] = {"country": code}
     by_year = victims(src, CubeSpec(("year",), filters=f))
     rf = rt.RouteFilter(country=code)
@@ -94,7 +103,7 @@ def country_profile(request: Request, iso3: str) -> Response:
         "flows": rt.flows(src, rf, rt.PUBLIC_MIN_VICTIMS),
     }
     data["map"] = map_spec("flows", flows=_flows(src, rf), region=code, title=country_name(code, lang))
-    return request.app.state.page(request, "country.html", data)
+    return data
 
 
 @router.get("/routes")
@@ -105,6 +114,12 @@ def routes_page(request: Request) -> Response:
     country = (q.get("country") or "").upper() or None
     f = rt.RouteFilter(country=country, year_from=_int(q.get("from")), year_to=_int(q.get("to")))
     src = _source(request)
+    data = src.memo(("routes", f), lambda: _routes(src, f))
+    return request.app.state.page(request, "routes.html", data)
+
+
+def _routes(src: StatsSource, f: rt.RouteFilter) -> dict[str, Any]:
+    country = f.country
     flows = rt.flows(src, f, rt.PUBLIC_MIN_VICTIMS)
     crossings = rt.border_crossings(src, f, rt.PUBLIC_MIN_VICTIMS)
     data = {
@@ -120,7 +135,7 @@ def routes_page(request: Request) -> Response:
     data["map"] = map_spec("flows", flows=_flows(src, f), region=region)
     all_crossings = {(c["from_country"], c["to_country"]): int(c["victims"]) for c in rt.border_crossings(src, f, 1)}
     data["border_map"] = map_spec("borders", crossings=all_crossings, region=region)
-    return request.app.state.page(request, "routes.html", data)
+    return data
 
 
 @router.get("/api/stats")
@@ -134,9 +149,11 @@ def stats_api(request: Request) -> Response:
         filters["country"] = q["country"].upper()
     if q.get("year"):
         filters["year"] = _int(q["year"])
+    src, indicator, kind = _source(request), q.get("indicator", "detected_victims"), q.get("source")
     try:
-        rows = (glotip(_source(request), dims, q.get("indicator", "detected_victims"), filters)
-                if q.get("source") == "glotip" else victims(_source(request), CubeSpec(dims, filters=filters)))
+        rows = src.memo(("api", dims, tuple(sorted(filters.items())), indicator, kind == "glotip"),
+                        lambda: glotip(src, dims, indicator, filters) if kind == "glotip"
+                        else victims(src, CubeSpec(dims, filters=filters)))
     except ValueError as exc:
         raise ApiError(422, "invalid-request", str(exc)) from exc
     if q.get("format") == "csv":

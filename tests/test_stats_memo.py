@@ -1,0 +1,69 @@
+"""Computed statistics are kept per store version: asked again, they are not recomputed; an import makes the next
+request recompute; concurrent askers of one key share one computation."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from tipnet.ingest.pipeline import ImportOptions, import_file
+from tipnet.stats import StatsSource
+
+
+def _count(src: StatsSource) -> int:
+    return int(src.query("SELECT count(*) AS n FROM victims")[0]["n"])
+
+
+def _import(db, settings, tmp_path, name: str, rows: int) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / name
+    f.write_text("record_id,case_id,sex,age\n" + "".join(f"{name}{i},C{i},F,20\n" for i in range(rows)),
+                 encoding="utf-8")
+    assert import_file(f, db, ImportOptions(country="PER"), settings).rows_accepted == rows
+
+
+def test_memo_recomputes_only_when_the_store_changes(db, settings, tmp_path):
+    src = StatsSource(db)
+    calls = []
+
+    def compute() -> int:
+        calls.append(1)
+        return _count(src)
+
+    _import(db, settings, tmp_path, "a", 3)
+    assert src.memo("n", compute) == 3 and src.memo("n", compute) == 3
+    assert len(calls) == 1
+    _import(db, settings, tmp_path, "b", 2)  # a new submission: the kept answer is stale
+    assert src.memo("n", compute) == 5 and len(calls) == 2
+    assert src.memo("other", lambda: "x") == "x" and src.memo("n", compute) == 5 and len(calls) == 2
+
+
+def test_concurrent_askers_share_one_computation(sqlite_db):
+    src = StatsSource(sqlite_db)
+    calls = []
+
+    def slow() -> str:
+        calls.append(1)
+        time.sleep(0.3)
+        return "done"
+
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(src.memo("k", slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["done"] * 8 and len(calls) == 1
+
+
+def test_failed_computation_is_not_kept(sqlite_db):
+    src = StatsSource(sqlite_db)
+
+    def boom() -> int:
+        raise ValueError("bad dimension")
+
+    for _ in range(2):  # the error reaches every caller, nothing is kept
+        with pytest.raises(ValueError, match="bad dimension"):
+            src.memo("k", boom)
+    assert src.memo("k", lambda: 1) == 1
