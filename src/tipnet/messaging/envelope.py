@@ -1,12 +1,12 @@
 """Envelopes and receipts: sealing and opening on the user's side, checking on the server's.
 
-A message gets a fresh random 32-byte key. The body (JSON: subject, text, attachment names) and each attachment are
-encrypted with XChaCha20-Poly1305 under that key, with associated data naming the message id and the part, so a
-ciphertext cannot be moved to another message or slot. The key is put in a crypto_box (X25519, XSalsa20-Poly1305) for
-each recipient's current key and for the sender's own (the sent folder). The sender signs (Ed25519) the canonical
-header: ids, sender and key, per-sender sequence number, time, urgency, recipients with their key ids and boxed keys,
-and the BLAKE2b-256 hash and size of every ciphertext. The server checks the signature and the hashes and keeps
-ciphertext only.
+A message gets a fresh random 32-byte key. The body (JSON: subject, text, attachment names; padded to a multiple of
+512 bytes) and each attachment are encrypted with XChaCha20-Poly1305 under that key, with associated data naming the
+message id and the part, so a ciphertext cannot be moved to another message or slot. The key is put in a crypto_box
+(X25519, XSalsa20-Poly1305) for each recipient's current key and for the sender's own (the sent folder). The sender
+signs (Ed25519) the canonical header: ids, sender and key, per-sender sequence number, time, urgency, recipients with
+their key ids and boxed keys, and the BLAKE2b-256 hash and size of every ciphertext. The server checks the signature
+and the hashes and keeps ciphertext only.
 
 A receipt ("delivered" or "read") is signed by the recipient over the message id and the hash of the header.
 """
@@ -27,6 +27,7 @@ from tipnet.messaging.errors import Malformed, Tampered
 from tipnet.messaging.keys import Identity, PublicKeys, verify_signature
 
 _BOX_MAC = 16  # Poly1305 tag of a crypto_box
+PAD_BLOCK = 512  # the body is padded (ISO/IEC 7816-4, sodium_pad) to a multiple of this: its length tells little
 MAX_BODY_BYTES = 256 * 1024  # the encrypted body (subject, text, attachment names)
 MAX_ATTACHMENT_BYTES = 8 * 1024**2  # one encrypted attachment
 MAX_ATTACHMENTS = 5
@@ -71,7 +72,7 @@ def seal(sender: Identity, recipients: list[PublicKeys], plain: Plain, seq: int,
     listing = [{"name": a.name, "type": a.type, "size": len(a.content)} for a in plain.attachments]
     body_plain = json.dumps({"subject": plain.subject, "text": plain.text, "attachments": listing},
                             ensure_ascii=False).encode("utf-8")
-    body_meta, body_ct = _encrypt(key, message_id, "body", body_plain)
+    body_meta, body_ct = _encrypt(key, message_id, "body", sodium.sodium_pad(body_plain, PAD_BLOCK))
     parts = [_encrypt(key, message_id, f"attachment/{i}", a.content) for i, a in enumerate(plain.attachments)]
     to = []
     seen: set[int] = set()
@@ -222,7 +223,11 @@ def decrypt_part(key: bytes, header: dict[str, Any], part: str, meta: dict[str, 
 def open_body(me: Identity, checked: Checked, sender_keys: PublicKeys) -> tuple[bytes, dict[str, Any]]:
     """(message key, body) for a message checked against its sender's key."""
     key = message_key(me, checked.header, sender_keys)
-    body = json.loads(decrypt_part(key, checked.header, "body", checked.header["body"], checked.body))
+    padded = decrypt_part(key, checked.header, "body", checked.header["body"], checked.body)
+    try:
+        body = json.loads(sodium.sodium_unpad(padded, PAD_BLOCK))
+    except (ValueError, nacl.exceptions.CryptoError) as exc:
+        raise Tampered(f"the body of message {checked.header['id']} is not padded as it should be") from exc
     return key, body
 
 

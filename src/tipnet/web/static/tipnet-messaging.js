@@ -91,6 +91,8 @@
     return known;
   }
 
+  var PAD_BLOCK = 512;  // as tipnet.messaging.envelope.PAD_BLOCK
+
   // --- envelopes --------------------------------------------------------------------------------------------------
   function encrypt(key, id, part, data) {
     var nonce = sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -103,7 +105,7 @@
     var key = sodium.randombytes_buf(32);
     var atts = plain.attachments || [];
     var listing = atts.map(function (a) { return { name: a.name, type: a.type || "application/octet-stream", size: a.content.length }; });
-    var body = encrypt(key, id, "body", sodium.from_string(JSON.stringify({ subject: plain.subject, text: plain.text, attachments: listing })));
+    var body = encrypt(key, id, "body", sodium.pad(sodium.from_string(JSON.stringify({ subject: plain.subject, text: plain.text, attachments: listing })), PAD_BLOCK));
     var parts = atts.map(function (a, i) { return encrypt(key, id, "attachment/" + i, a.content); });
     var seen = {}, to = [];
     recipients.concat([{ user: me.user, keyId: me.keyId, boxPk: me.boxPk }]).forEach(function (r) {
@@ -127,7 +129,7 @@
     var mine = header.to.filter(function (r) { return r.user === myUser && identities[r.key]; })[0];
     if (!mine) throw new Error("this message is for a key of yours that is not unlocked");
     var key = sodium.crypto_box_open_easy(unb64(mine.wrapped), unb64(mine.nonce), senderKeys.boxPk, identities[mine.key].boxSk);
-    var body = JSON.parse(sodium.to_string(decryptPart(key, header, "body", header.body, unb64(item.body))));
+    var body = JSON.parse(sodium.to_string(sodium.unpad(decryptPart(key, header, "body", header.body, unb64(item.body)), PAD_BLOCK)));
     body.contents = (attachments || []).map(function (ct, i) { return decryptPart(key, header, "attachment/" + i, header.attachments[i], ct); });
     body.key = mine.key;
     return body;
