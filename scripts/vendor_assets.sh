@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Vendor the map geometry and the browser map libraries into the package (build time only).
+# Vendor the map geometry and the browser map libraries into the package, and axe-core (accessibility checks) into
+# the browser tests (build time only).
 #
 # tipnet never fetches anything from the internet at run time: users' networks are often closed. This script is the
 # only place that talks to a registry (npm). It downloads pinned tarballs with `npm pack`, checks each tarball
@@ -14,6 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MAPS_DATA="$ROOT/src/tipnet/maps/data"
 VENDOR="$ROOT/src/tipnet/web/static/vendor"
+TEST_VENDOR="$ROOT/tests/vendor"  # test assets only: never shipped in the package
 
 # name@version  sha512 integrity (as in the npm registry's dist.integrity)
 PACKAGES=(
@@ -23,6 +25,8 @@ PACKAGES=(
   # libsodium for end-to-end encrypted messaging in the browser (the sumo build: it has argon2id crypto_pwhash)
   "libsodium-sumo@0.7.15 sha512-5tPmqPmq8T8Nikpm1Nqj0hBHvsLFCXvdhBFV7SGOitQPZAA6jso8XoL0r4L7vmfKXr486fiQInvErHtEvizFMw=="
   "libsodium-wrappers-sumo@0.7.15 sha512-aSWY8wKDZh5TC7rMvEdTHoyppVq/1dTSAeAR7H6pzd6QRT3vQWcT5pGwCotLcpPEOLXX6VvqihSPkpEhYAjANA=="
+  # axe-core (MPL-2.0): accessibility rules run by the browser tests; a test asset, not shipped in the package
+  "axe-core@4.14.1 sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 )
 
 command -v npm >/dev/null || { echo "vendor_assets: npm is required (build time only)" >&2; exit 2; }
@@ -48,7 +52,7 @@ for entry in "${PACKAGES[@]}"; do
   fetch ${entry}
 done
 
-mkdir -p "$MAPS_DATA" "$VENDOR"
+mkdir -p "$MAPS_DATA" "$VENDOR" "$TEST_VENDOR"
 # Natural Earth 1:50m admin-0 countries as TopoJSON (keeps the small Caribbean island states that 1:110m drops).
 install -m 0644 "$WORK/world-atlas/package/countries-50m.json" "$MAPS_DATA/countries-50m.json"
 install -m 0644 "$WORK/world-atlas/package/LICENSE" "$MAPS_DATA/world-atlas.LICENSE"
@@ -59,6 +63,9 @@ install -m 0644 "$WORK/d3/package/dist/d3.min.js" "$VENDOR/d3.min.js"
 install -m 0644 "$WORK/d3/package/LICENSE" "$VENDOR/d3.LICENSE"
 install -m 0644 "$WORK/topojson-client/package/dist/topojson-client.min.js" "$VENDOR/topojson-client.min.js"
 install -m 0644 "$WORK/topojson-client/package/LICENSE" "$VENDOR/topojson-client.LICENSE"
+# axe-core (MPL-2.0) runs in the browser tests (tests/test_browser_platform.py), injected into each page.
+install -m 0644 "$WORK/axe-core/package/axe.min.js" "$TEST_VENDOR/axe.min.js"
+install -m 0644 "$WORK/axe-core/package/LICENSE" "$TEST_VENDOR/axe-core.LICENSE"
 # libsodium (WebAssembly inlined) and its wrappers; loaded in this order, they define window.sodium.
 install -m 0644 "$WORK/libsodium-sumo/package/dist/modules-sumo/libsodium-sumo.js" "$VENDOR/libsodium-sumo.js"
 install -m 0644 "$WORK/libsodium-sumo/package/LICENSE" "$VENDOR/libsodium-sumo.LICENSE"
@@ -77,4 +84,4 @@ console.error("vendor_assets: " + ids.size + " country ids, Caribbean states pre
 ' "$MAPS_DATA/countries-50m.json"
 
 ( cd "$ROOT" && sha256sum src/tipnet/maps/data/countries-50m.json src/tipnet/web/static/vendor/*.js \
-    src/tipnet/web/static/vendor/countries-50m.json ) >&2
+    src/tipnet/web/static/vendor/countries-50m.json tests/vendor/axe.min.js ) >&2
