@@ -56,6 +56,14 @@ def test_relay_over_http(app, sqlite_db):
     assert sent.status_code == 201 and sent.json()["id"] == envelope["header"]["id"]
     _error(alice_http.post("/messages/send.json", json=envelope), 409, "replayed")
     _error(alice_http.post("/messages/send.json", content=b"{not json"), 422, "invalid-request")
+    for junk in ({"header": []}, {"header": {**envelope["header"], "seq": 2**40}}, {"header": {"to": "x"}},
+                 {"header": {**envelope["header"], "to": [1]}}, {"header": {**envelope["header"], "body": None}}):
+        _error(alice_http.post("/messages/send.json", json=junk), 422, "malformed")
+    lone = keymod.generate(alice.user.id)
+    odd = {"signed": {**keymod.bundle(lone, service.utc_stamp()), "prev_sig": "x" * 500},
+           "wrapped": keymod.wrap(lone, "another long phrase", **FAST)}
+    _error(alice_http.post("/messages/keys.json", json=odd), 422, "malformed")  # Alice has a key: not a rotation
+    _error(alice_http.post("/messages/keys.json", json={"signed": 1, "wrapped": []}), 422, "malformed")
 
     overview = bob_http.get("/messages.json").json()
     assert [a["message"] for a in overview["alerts"]] == [envelope["header"]["id"]]

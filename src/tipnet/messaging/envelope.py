@@ -139,8 +139,8 @@ def parse_header(header: Any) -> dict[str, Any]:
     sender = wire.field(header, "from", dict, w)
     wire.field(sender, "user", int, f"{w}.from")
     wire.matching(sender, "key", wire.KEY_RE, f"{w}.from", "a key id")
-    if wire.field(header, "seq", int, w) < 1:
-        raise Malformed(f"{w}.seq: must be 1 or more")
+    if not 1 <= wire.field(header, "seq", int, w) <= 2**31 - 1:
+        raise Malformed(f"{w}.seq: must be between 1 and {2**31 - 1}")
     wire.matching(header, "sent_at", wire.TIME_RE, w, "a UTC time (YYYY-MM-DDTHH:MM:SSZ)")
     wire.field(header, "urgent", bool, w)
     to = wire.field(header, "to", list, w)

@@ -103,7 +103,7 @@ def register_key(db: Database, who: Principal, signed: Any, wrapped: Any) -> dic
         try:
             conn.execute(insert(messaging_keys).values(
                 key_id=keys.key_id, user_id=me, bundle=wire.canonical(signed["bundle"]).decode("ascii"),
-                self_sig=signed["self_sig"], prev_key=keys.prev, prev_sig=signed.get("prev_sig"),
+                self_sig=signed["self_sig"], prev_key=keys.prev, prev_sig=signed.get("prev_sig") if keys.prev else None,
                 wrapped=json.dumps(blob, sort_keys=True), created_at=now))
         except IntegrityError as exc:
             raise Replayed("another key was registered for this account at the same time; try again") from exc
