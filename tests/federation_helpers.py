@@ -75,3 +75,19 @@ def add_aggregate_return(db: Database, country: str, year: int, value: int) -> N
             area_name=country, indicator="detected_victims", dimension="total", category="Total",
             category_code="total", category_kind="total", sex="total", age="total", year=year, value=value,
             value_min=value, value_max=value, censored=False, raw_value=str(value), source="national"))
+
+
+def expected_table(path: Path, min_cell: int) -> dict[str, int]:
+    """Victims of all a file's records by year, summed over the cells of year x sex x age group that are not
+    suppressed (>= min_cell), counted from the file itself."""
+    import csv
+    from collections import Counter
+
+    cells: Counter[tuple[str, str, str]] = Counter()
+    with path.open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            cells[(r["identification_date"][:4], r["sex"], "minor" if int(r["age"]) < 18 else "adult")] += 1
+    total: Counter[str] = Counter()
+    for (year, _, _), n in cells.items():
+        total[year] += n if n >= min_cell else 0
+    return dict(total)

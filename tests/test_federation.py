@@ -9,13 +9,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from auth_helpers import make_user, signed_in_client
 from fastapi.testclient import TestClient
-from federation_helpers import PLACE_MARK, add_aggregate_return, people, write_records
+from federation_helpers import PLACE_MARK, add_aggregate_return, expected_table, people, write_records
 from sqlalchemy import func, select
 
 from tipnet.auth import tokens
@@ -183,21 +182,6 @@ def test_a_policy_cannot_let_identifying_fields_out(tmp_path: Path) -> None:
 # --- the hub: apply, provenance, rejections -------------------------------------------------------------------------
 
 
-def _expected_table(site: Site, min_cell: int) -> dict[str, int]:
-    """Victims of all the country's records by year, summed over cells of year x sex x age group >= min_cell,
-    from the source file itself."""
-    import csv
-
-    cells: Counter[tuple[str, str, str]] = Counter()
-    with site.file.open(encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            cells[(r["identification_date"][:4], r["sex"], "minor" if int(r["age"]) < 18 else "adult")] += 1
-    total: Counter[str] = Counter()
-    for (year, _, _), n in cells.items():
-        total[year] += n if n >= min_cell else 0
-    return dict(total)
-
-
 def test_the_hub_holds_the_union_of_what_was_shared_with_provenance(world: World) -> None:
     for site in (world.per, world.col):
         site.policy(RECORDS_POLICY.replace("clk: true", "clk: false"))
@@ -222,7 +206,7 @@ def test_the_hub_holds_the_union_of_what_was_shared_with_provenance(world: World
     assert {k for k, _, _ in prov} == {"records", "aggregates"} and all("bundle " in f for _, _, f in prov)
     tables = {(r["country"], r["year"]): r["victims"] for r in hemispheric(world.hub_db, ("country", "year"))}
     for site in (world.per, world.col):
-        for year, n in _expected_table(site, 3).items():
+        for year, n in expected_table(site.file, 3).items():
             assert tables[(site.country, year)] == n
 
 
