@@ -410,6 +410,7 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("POST", "/requests/{request_id}/status.json"): (perm("cooperation", party(409)), ("own", "other")),
     ("GET", "/requests/{request_id}/document.pdf"): (perm("cooperation", party(200)), ("own", "other")),
     ("GET", "/requests/{request_id}/document.docx"): (perm("cooperation", party(200)), ("own", "other")),
+    ("GET", "/requests/{request_id}/files/{file_id}"): (perm("cooperation", 404), ("own", "other")),  # no such file
     # progress indicators and national diagnostic assessments (none published in this store)
     ("GET", "/assess"): (public(), ("-",)),
     ("GET", "/assess.json"): (public(), ("-",)),
@@ -543,6 +544,7 @@ class World:
             values["authority_id"] = self.authorities["PER" if target == "own" else "COL"]
         if "{request_id}" in path:
             values["request_id"] = self.coop_requests[target]
+            values["file_id"] = 999
         if "{token_id}" in path:
             values["token_id"] = (self._own_token(who) if target == "own" else self.spare_token["id"])
         concrete = "/static/tipnet.css" if path == "/static/{path}" else path

@@ -187,3 +187,36 @@ def test_documents_are_written_in_the_requested_states_language_and_read_back(db
     english = Document(io.BytesIO(documents.document_for(db, to_jam, "docx", "2026-11-28")))
     assert english.paragraphs[0].text == "Request for extradition"
     assert "Arrest warrant: arrest_warrant.pdf, 3 pages" in "\n".join(p.text for p in english.paragraphs)
+
+
+def test_files_attached_to_a_request(db):
+    from tipnet.coop import requests_files
+
+    peru(db)
+    req = requests.create(db, COL, "mla", "PER", ["search_seizure"], "trafficking_in_persons")
+    req = fill(db, req, skip=("judicial_order",))
+    assert [g["field"] for g in req.missing(db)] == ["judicial_order"]
+    order = b"%PDF-1.4 order of the 3rd criminal court\n"
+    first = requests_files.attach(db, COL, req.id, "judicial_order", "C:\\scans\\order.pdf", order)
+    assert first["filename"] == "order.pdf" and first["size"] == len(order)
+    assert req.missing(db) == []  # a file answers the slot
+    requests_files.attach(db, COL, req.id, "judicial_order", "order-v2.pdf", order + b"v2")
+    assert [f["filename"] for f in requests_files.listing(db, req.id)] == ["order.pdf", "order-v2.pdf"]  # both kept
+    for bad_slot, name, data in (("arrest_warrant", "w.pdf", b"x"), ("judicial_order", "x.exe", b"x"),
+                                 ("judicial_order", "empty.pdf", b"")):
+        with pytest.raises(Invalid):
+            requests_files.attach(db, COL, req.id, bad_slot, name, data)
+    with pytest.raises(NotVisible):
+        requests_files.attach(db, PER, req.id, "judicial_order", "o.pdf", b"x")  # a draft is not PER's to see
+    text = "\n".join(p.text for p in Document(io.BytesIO(documents.document_for(db, req, "docx", "2026-11-28")))
+                     .paragraphs)
+    assert f"order.pdf (SHA-256 {first['sha256'][:16]})" in text
+    requests.transition(db, COL, req.id, "sent")
+    meta, data = requests_files.read(db, PER, req.id, first["id"])  # the requested state reads it once sent
+    assert data == order and meta["sha256"] == first["sha256"]
+    with pytest.raises(NotVisible):
+        requests_files.read(db, ECU, req.id, first["id"])
+    with pytest.raises(Invalid):
+        requests_files.attach(db, COL, req.id, "judicial_order", "late.pdf", b"x")  # sent: no more changes
+    with pytest.raises(Forbidden):
+        requests_files.attach(db, PER, req.id, "judicial_order", "o.pdf", b"x")  # the requested side attaches none

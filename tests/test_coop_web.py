@@ -148,3 +148,25 @@ def test_route_page_explains_in_the_readers_language(app):
     assert [a["authority"]["name"] for a in data["result"]["authorities"]] == ["Central Authority PER"]
     bad = anon.get("/directory/route.json?country=PER&measure=levitation")
     assert bad.status_code == 422 and bad.json()["error"]["details"] == {"field": "measure", "value": "levitation"}
+
+
+def test_a_file_uploaded_in_the_wizard_travels_with_the_request(app, db):
+    col, _ = signed_in_client(app, db, "investigator", "COL")
+    per, _ = signed_in_client(app, db, "investigator", "PER")
+    rid = col.post("/requests.json", data={"kind": "mla", "requested_country": "PER", "measures": "search_seizure",
+                                           "crime": "trafficking_in_persons"}).json()["id"]
+    need = col.get(f"/requests/{rid}/edit.json").json()["requirements"]
+    form = {f"field_{f}": "text" for f in need["fields"]}
+    order = b"%PDF-1.4\n% order of the court\n"
+    r = col.post(f"/requests/{rid}/edit.json", data=form,
+                 files={"file_judicial_order": ("order.pdf", order, "application/pdf")})
+    assert r.status_code == 200 and r.json()["missing"] == []
+    (f,) = r.json()["files"]
+    assert (f["slot"], f["filename"], f["size"]) == ("judicial_order", "order.pdf", len(order))
+    bad = col.post(f"/requests/{rid}/edit.json", data={}, files={"file_judicial_order": ("x.exe", b"MZ", "x/y")})
+    assert bad.status_code == 422 and "accepted file types" in bad.json()["error"]["message"]
+    assert f'/requests/{rid}/files/{f["id"]}' in col.get(f"/requests/{rid}").text
+    assert per.get(f"/requests/{rid}/files/{f['id']}").status_code == 404  # still a draft
+    col.post(f"/requests/{rid}/status.json", data={"status": "sent"})
+    got = per.get(f"/requests/{rid}/files/{f['id']}")
+    assert got.status_code == 200 and got.content == order and got.headers["x-content-sha256"] == f["sha256"]

@@ -74,7 +74,8 @@ def label(lang: str, kind: str, code: str) -> str:
     return catalogue(lang).get(key) or catalogue("en").get(key) or code.replace("_", " ").capitalize()
 
 
-def outline(req: Request, authority: Authority | None, need: Requirements, today: str) -> Outline:
+def outline(req: Request, authority: Authority | None, need: Requirements, today: str,
+            files: list[dict[str, Any]] | None = None) -> Outline:
     lang = need.language if need.language in DOCUMENT_LANGUAGES else "en"
     text = _TEXT[lang]
     out = Outline(lang, text[f"title.{req['kind']}"], attachments_heading=text["attachments"],
@@ -94,8 +95,11 @@ def outline(req: Request, authority: Authority | None, need: Requirements, today
         value = (req["fields"].get(name) or "").strip()
         if value:
             out.sections.append((label(lang, "field", name), value))
-    out.attachments = [(label(lang, "field", name), (req["attachments"].get(name) or "").strip() or "-")
-                       for name in need.attachments]
+    out.attachments = []
+    for name in need.attachments:
+        what = [(req["attachments"].get(name) or "").strip()]
+        what += [f"{f['filename']} (SHA-256 {f['sha256'][:16]})" for f in files or [] if f["slot"] == name]
+        out.attachments.append((label(lang, "field", name), "; ".join(w for w in what if w) or "-"))
     return out
 
 
@@ -160,8 +164,9 @@ def to_pdf(doc: Outline) -> bytes:
     return bytes(pdf.output())
 
 
-def render(req: Request, authority: Authority | None, need: Requirements, fmt: str, today: str) -> bytes:
-    doc = outline(req, authority, need, today)
+def render(req: Request, authority: Authority | None, need: Requirements, fmt: str, today: str,
+           files: list[dict[str, Any]] | None = None) -> bytes:
+    doc = outline(req, authority, need, today, files)
     if fmt == "pdf":
         return to_pdf(doc)
     if fmt == "docx":
@@ -175,4 +180,6 @@ def media_type(fmt: str) -> str:
 
 
 def document_for(db: Any, req: Request, fmt: str, today: str) -> bytes:
-    return render(req, req.authority(db), req.requirements(db), fmt, today)
+    from tipnet.coop import requests_files
+
+    return render(req, req.authority(db), req.requirements(db), fmt, today, requests_files.listing(db, req.id))

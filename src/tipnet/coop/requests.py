@@ -39,7 +39,7 @@ from tipnet.coop.requests_model import (
 )
 from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
-from tipnet.store.tables_directory import coop_request_events, coop_requests
+from tipnet.store.tables_directory import coop_request_events, coop_request_files, coop_requests
 
 _TEXT_LIMIT = 20000
 _MAX_CASES = 50
@@ -78,7 +78,10 @@ class Request:
         return requirements(self.row["kind"], self.measures, profile, languages, self.row["crime"])
 
     def missing(self, db: Database) -> list[dict[str, str]]:
-        return missing(self.requirements(db), self.row["fields"], self.row["attachments"], self.row["authority_id"])
+        """What is still lacking; an attachment counts as given by its description or by an uploaded file."""
+        given = {**{slot: "file" for slot in file_slots(db, self.id)}, **{
+            k: v for k, v in self.row["attachments"].items() if v.strip()}}
+        return missing(self.requirements(db), self.row["fields"], given, self.row["authority_id"])
 
     def overdue(self, today: dt.date | None = None) -> bool:
         deadline = self.row["deadline"]
@@ -92,6 +95,13 @@ class Request:
             out[key] = self.row[key].isoformat() if self.row[key] else None
         out["overdue"] = self.overdue(today)
         return out
+
+
+def file_slots(db: Database, request_id: int) -> set[str]:
+    """The attachment slots of a request that have at least one uploaded file."""
+    with db.engine.connect() as conn:
+        return {str(r[0]) for r in conn.execute(select(coop_request_files.c.slot).where(
+            coop_request_files.c.request_id == request_id).distinct())}
 
 
 def _load(row: Any) -> Request:
@@ -198,6 +208,11 @@ def _get(db: Database, scope: Scope, request_id: int) -> Request:
     if row is None:
         raise NotVisible(f"no request {request_id}")
     return _load(row)
+
+
+def visible(db: Database, who: Principal, request_id: int) -> Request:
+    """One request in the principal's scope, else not found (not audited: for callers that audit their own act)."""
+    return _get(db, Scope.of(who), request_id)
 
 
 def get(db: Database, who: Principal, request_id: int) -> Request:

@@ -7,7 +7,7 @@ store filters on; every change appends the whole new document to `coop_authority
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from tipnet.store.tables import metadata
 
@@ -92,4 +92,20 @@ coop_request_events = Table(
     Column("actor", Text),
     Column("actor_country", String(3)),
     Index("ix_coop_request_events_request", "request_id"),
+)
+
+coop_request_files = Table(  # files attached to a request (migration 0005_directory_files); never overwritten
+    "coop_request_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("coop_requests.id"), nullable=False),
+    Column("slot", String(48), nullable=False),  # the required attachment it answers (judicial_order, ...)
+    Column("filename", Text, nullable=False),
+    Column("media_type", String(120), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("uploaded_by", Text),
+    Index("ix_coop_request_files_request", "request_id"),
 )

@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
-from tipnet.coop import directory, documents, requests
+from tipnet.coop import directory, documents, requests, requests_files
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
 from tipnet.coop.requests_model import OPTIONAL_FIELDS, STATUSES
 from tipnet.standard.countries import OAS_MEMBERS
@@ -93,7 +94,7 @@ def _view(request: Request, rid: int) -> dict[str, Any]:
     return {"request": req.to_dict(), "requirements": need.to_dict(), "missing": req.missing(db),
             "side": req.side(who), "actions": requests.actions(req, who), "events": requests.events(db, rid),
             "authority": authority.view(directory.may_see_restricted(who)) if authority else None,
-            "optional_fields": list(OPTIONAL_FIELDS)}
+            "optional_fields": list(OPTIONAL_FIELDS), "files": requests_files.listing(db, rid)}
 
 
 @router.get("/requests/{request_id}")
@@ -120,11 +121,17 @@ async def requests_save(request: Request, request_id: str) -> Response:
     attachments = {k.removeprefix("attachment_"): str(v) for k, v in form.items() if k.startswith("attachment_")}
     case_ids = form.get("case_ids")
     deadline = form.get("deadline") if "deadline" in form else "keep"
-    req = await run_in_threadpool(requests.save, request.app.state.db, principal(request), rid, fields, attachments,
+    db, who = request.app.state.db, principal(request)
+    req = await run_in_threadpool(requests.save, db, who, rid, fields, attachments,
                                   None if case_ids is None else str(case_ids), deadline)
+    for key, value in form.multi_items():
+        if key.startswith("file_") and isinstance(value, UploadFile) and value.filename:
+            data = await value.read(requests_files.MAX_FILE_BYTES + 1)
+            await run_in_threadpool(requests_files.attach, db, who, rid, key.removeprefix("file_"), value.filename,
+                                    data)
     if _json(request):
-        db = request.app.state.db
-        return JSONResponse({**req.to_dict(), "missing": await run_in_threadpool(req.missing, db)})
+        return JSONResponse({**req.to_dict(), "missing": await run_in_threadpool(req.missing, db),
+                             "files": await run_in_threadpool(requests_files.listing, db, rid)})
     return RedirectResponse(f"/requests/{rid}", status_code=303)
 
 
@@ -160,3 +167,14 @@ def requests_pdf(request: Request, request_id: str) -> Response:
 @access(COOP)
 def requests_docx(request: Request, request_id: str) -> Response:
     return _document(request, request_id, "docx")
+
+
+@router.get("/requests/{request_id}/files/{file_id}")
+@access(COOP)
+def requests_file(request: Request, request_id: str, file_id: str) -> Response:
+    if not file_id.isdigit() or len(file_id) > 12:
+        raise ApiError(404, "not-found", f"no file {file_id}")
+    meta, data = requests_files.read(request.app.state.db, principal(request), _rid(request_id), int(file_id))
+    return Response(data, media_type=meta["media_type"],
+                    headers={"content-disposition": f'attachment; filename="{meta["filename"]}"',
+                             "x-content-sha256": meta["sha256"]})
