@@ -236,6 +236,9 @@ def test_urgent_alert_tops_the_inbox_and_holds_no_content(pair):
     assert "MARKER" not in json.dumps(alerts)
     box = bob.mailbox()
     assert box["inbox"][0].id == urgent["id"] and box["inbox"][0].urgent  # type: ignore[union-attr]
+    # listing the inbox signed delivery receipts (the message reached Bob's client), not read receipts
+    assert [r["kind"] for r in alice.verified_receipts(urgent["id"])] == ["delivered"]
+    assert service.alerts(db, bob_who) != []
     bob.read(urgent["id"])  # reading acknowledges the alert
     assert service.alerts(db, bob_who) == []
     assert service.alerts(db, alice_who) == []  # the sender gets no alert of their own

@@ -225,17 +225,25 @@ class Client:
                       list(body.get("attachments", [])), bool(header["urgent"]), header["sent_at"], header,
                       item.get("receipts", []), contents)
 
-    def mailbox(self) -> dict[str, list[Opened | dict[str, Any]]]:
-        """Inbox and sent folder, opened and checked; a message that fails a check is listed with its error."""
+    def mailbox(self, receipts: bool = True) -> dict[str, list[Opened | dict[str, Any]]]:
+        """Inbox and sent folder, opened and checked; a message that fails a check is listed with its error. Each
+        inbox message that opens gets a signed delivery receipt (once)."""
         box = self.transport.mailbox()
         out: dict[str, list[Opened | dict[str, Any]]] = {"inbox": [], "sent": []}
         for folder in ("inbox", "sent"):
             for item in box[folder]:
                 try:
-                    out[folder].append(self._open(item))
+                    opened = self._open(item)
                 except (MessagingError, KeyError, ValueError) as exc:
                     log.warning("message %s could not be opened: %s", item.get("id"), exc)
                     out[folder].append({"id": item.get("id"), "error": str(getattr(exc, "message", exc))})
+                    continue
+                out[folder].append(opened)
+                if receipts and folder == "inbox":
+                    try:
+                        self._sign_receipts(opened, item.get("receipts", []), ("delivered",))
+                    except MessagingError as exc:
+                        log.warning("no delivery receipt for %s: %s", opened.id, exc.message)
         return out
 
     def read(self, message_id: str, receipts: bool = True) -> Opened:
@@ -244,13 +252,16 @@ class Client:
         contents = [self.transport.attachment(message_id, i) for i in range(len(item.get("attachment_sizes", [])))]
         opened = self._open(item, contents)
         if receipts and opened.sender != self.user:
-            given = {(r["receipt"]["user"], r["receipt"]["kind"]) for r in item.get("receipts", [])}
-            mine = next(r for r in opened.header["to"] if r["user"] == self.user)
-            for kind in env.RECEIPT_KINDS:
-                if (self.user, kind) not in given:
-                    signed = env.receipt(self.identities[mine["key"]], opened.header, kind, service.utc_stamp())
-                    self.transport.add_receipt(message_id, signed)
+            self._sign_receipts(opened, item.get("receipts", []), env.RECEIPT_KINDS)
         return opened
+
+    def _sign_receipts(self, opened: Opened, given_receipts: list[dict[str, Any]], kinds: tuple[str, ...]) -> None:
+        given = {(r["receipt"]["user"], r["receipt"]["kind"]) for r in given_receipts}
+        mine = next(r for r in opened.header["to"] if r["user"] == self.user and r["key"] in self.identities)
+        for kind in kinds:
+            if (self.user, kind) not in given:
+                signed = env.receipt(self.identities[mine["key"]], opened.header, kind, service.utc_stamp())
+                self.transport.add_receipt(opened.id, signed)
 
     def verified_receipts(self, message_id: str) -> list[dict[str, Any]]:
         """The receipts of a message, each checked against its signer's key history; a forged one raises."""

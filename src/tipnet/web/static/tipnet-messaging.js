@@ -162,7 +162,11 @@
     if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(url, init).then(function (r) {
       return r.json().then(function (data) {
-        if (!r.ok) throw new Error((data.error && data.error.message) || ("HTTP " + r.status));
+        if (!r.ok) {
+          var err = new Error((data.error && data.error.message) || ("HTTP " + r.status));
+          err.code = data.error && data.error.code;
+          throw err;
+        }
         return data;
       });
     });
@@ -316,10 +320,21 @@
     return cell;
   }
 
+  // Sign a receipt unless this account gave one of that kind already (a receipt given meanwhile is no error).
+  function signReceipt(item, body, kind) {
+    var given = item.receipts.some(function (r) { return r.receipt.user === state.user && r.receipt.kind === kind; });
+    if (given) return Promise.resolve(null);
+    return api("POST", "/messages/" + item.id + "/receipts.json", receipt(state.identities[body.key], item.header, kind))
+      .catch(function (e) { if (e.code !== "replayed") throw e; return null; });
+  }
+
   function row(item, folder) {
     var tr = make("tr", { "data-id": item.id, "class": item.urgent ? "urgent" : "" });
     var subject = make("td", { "class": "msg-subject" });
-    openItem(item).then(function (body) { text(subject, body.subject); })
+    openItem(item).then(function (body) {
+      text(subject, body.subject);
+      if (folder === "inbox") signReceipt(item, body, "delivered");  // it reached this client and opened
+    })
       .catch(function (e) { text(subject, t("messaging.cannot_open") + ": " + e.message); });
     var peer = folder === "inbox" ? who(item.header.from.user)
       : item.header.to.filter(function (r) { return r.user !== state.user; }).map(function (r) { return who(r.user); }).join(", ");
@@ -366,12 +381,8 @@
             list.appendChild(make("li", {}, [make("a", { href: url, download: a.name }, [a.name]), " (" + a.size + ")"]));
           });
           if (folder !== "inbox") return null;
-          var given = {};
-          item.receipts.forEach(function (r) { if (r.receipt.user === state.user) given[r.receipt.kind] = true; });
-          var identity = state.identities[body.key];
-          return ["delivered", "read"].reduce(function (p, kind) {
-            return given[kind] ? p : p.then(function () { return api("POST", "/messages/" + id + "/receipts.json", receipt(identity, item.header, kind)); });
-          }, Promise.resolve()).then(function () { reader.setAttribute("data-receipts", "signed"); return refresh(); });
+          return signReceipt(item, body, "delivered").then(function () { return signReceipt(item, body, "read"); })
+            .then(function () { reader.setAttribute("data-receipts", "signed"); return refresh(); });
         });
       });
     }).catch(function (e) { status(e.message, true); });
