@@ -1,6 +1,7 @@
 """Federation end to end: a hub and three national nodes as separate processes on loopback, each with its own
-SQLite database and home folder. The hub runs `tipnet serve`; the nodes run `tipnet node share|push|pull|export|
-import`; the hub's operator runs `tipnet hub import`.
+SQLite database and home folder. The hub runs `tipnet serve`; the nodes run `tipnet node push|pull|export`; the
+hub's operator runs `tipnet hub import`. (Bundles are made and receipts filed in the test process with the library
+calls `tipnet node share|import` make, to keep the run short.)
 
 - PER and COL push over HTTP, ARG sends its bundle by file: the hub's hemispheric figures are the union of what
   was shared (records of consenting victims, protected tables, aggregate returns), checked against the source files.
@@ -34,7 +35,7 @@ from tipnet.auth.principal import Principal, Via
 from tipnet.auth.roles import Role
 from tipnet.federation import hub as inbox
 from tipnet.federation import node as nodes
-from tipnet.federation import receipts, registry, results
+from tipnet.federation import receipts, registry, results, transport
 from tipnet.federation.summary import hemispheric
 from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.settings import Settings
@@ -90,6 +91,7 @@ class NodeSite:
         self.db_url = f"sqlite:///{self.home / 'node.db'}"
         self.db = Database(self.db_url)
         self.db.upgrade()
+        self.node: nodes.Node
         self.file = root / f"{country}.csv"
         self.consenting = write_records(self.file, country, people(n, seed) + people(15, 999), seed)
         report = import_file(self.file, self.db, ImportOptions(country=country), Settings.from_env(home=self.home))
@@ -101,6 +103,11 @@ class NodeSite:
         if check:
             assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    def share(self) -> dict[str, Any]:
+        """`tipnet node share` in this process (the same code; saves starting a process)."""
+        b, path, counts = nodes.make_bundle(self.node, self.db)
+        return {"bundle_id": b.bundle_id, "sequence": b.sequence, "path": str(path), "parts": counts}
 
     def popen(self, *args: str, **env: str) -> subprocess.Popen:
         return subprocess.Popen([TIPNET, "node", *args, "--db", self.db_url, "--json"], stdout=subprocess.PIPE,
@@ -129,7 +136,7 @@ class Net:
                 (node.folder / "policy.yaml").write_text(POLICIES[country] or "", encoding="utf-8")
                 (node.folder / "linkage.key").write_text("the shared linkage secret of the region\n")
             registry.register(self.hub_db, node.identity.public)
-            site.node = node  # type: ignore[attr-defined]
+            site.node = node
             self.sites[country] = site
         add_aggregate_return(self.sites["PER"].db, "PER", 2022, 41)
         add_aggregate_return(self.sites["COL"].db, "COL", 2022, 17)
@@ -175,7 +182,7 @@ def _expected(net: Net, countries: list[str]) -> dict[str, Any]:
 
 def test_pushes_and_a_file_transfer_give_the_hub_the_union_of_what_was_shared(net: Net) -> None:
     per, col, arg = net.sites["PER"], net.sites["COL"], net.sites["ARG"]
-    assert per.run("share")["sequence"] == 1 and col.run("share")["sequence"] == 1
+    assert per.share()["sequence"] == 1 and col.share()["sequence"] == 1
     pushes = [per.popen("push", TIPNET_FED_CHUNK_BYTES="8192"), col.popen("push")]  # two nodes at once
     for p in pushes:
         out, err = p.communicate(timeout=180)
@@ -184,7 +191,7 @@ def test_pushes_and_a_file_transfer_give_the_hub_the_union_of_what_was_shared(ne
         assert receipt["status"] == "accepted" and receipt["applied"]
     assert _hub_figures(net) == _expected(net, ["PER", "COL"])
     # ARG's line is closed: the bundle goes by file, the receipt comes back by file
-    arg.run("share")
+    arg.share()
     bundle_file = net.root / "arg-bundle.tipnet-bundle"
     arg.run("export", "--out", str(bundle_file))
     receipt_file = net.root / "arg-receipt.json"
@@ -192,8 +199,8 @@ def test_pushes_and_a_file_transfer_give_the_hub_the_union_of_what_was_shared(ne
                            net.hub_db.url], capture_output=True, text=True, timeout=180,
                           env={**os.environ, "TIPNET_HOME": str(net.hub_home)})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert arg.run("import", str(receipt_file))["status"] == "accepted"
-    assert arg.run("status")["outbox"][0]["status"] == "accepted"
+    assert nodes.record_receipt(arg.node, arg.db, json.loads(receipt_file.read_text()))["status"] == "accepted"
+    assert nodes.outbox(arg.db)[0]["status"] == "accepted"
     assert _hub_figures(net) == _expected(net, ["PER", "COL", "ARG"])
     # the same bundle file again: the same receipt, nothing applied twice
     again = inbox.receive_file(net.hub(), bundle_file.read_bytes())
@@ -216,7 +223,7 @@ def test_a_push_cut_mid_chunk_resumes_and_nothing_is_applied_twice(net: Net) -> 
     from tipnet.federation.transport import Client
 
     per = net.sites["PER"]
-    made = per.run("share")
+    made = per.share()
     raw = Path(made["path"]).read_bytes()
     node = nodes.Node.load(per.home / "federation")
     client = Client(net.server.url, node.token)
@@ -239,12 +246,12 @@ def test_a_push_cut_mid_chunk_resumes_and_nothing_is_applied_twice(net: Net) -> 
     assert per_records == {k: 2 * v for k, v in before["records"].items() if k[0] == "PER"}  # the second share
     assert after["tables"] == before["tables"]  # the newest table of each country: the same figures
     assert net.count(fed_provenance, fed_provenance.c.bundle_id == made["bundle_id"]) == 4  # one row per part
-    assert per.run("push") == []  # nothing left to push
+    assert transport.push(per.node, per.db) == []  # nothing left to push
 
 
 def test_killing_the_hub_mid_apply_leaves_nothing_partial(net: Net) -> None:
     col = net.sites["COL"]
-    made = col.run("share")
+    made = col.share()
     net.server.kill()
     net.server.start(TIPNET_FED_APPLY_PAUSE="60")
     before = _hub_figures(net), net.count(fed_provenance)
@@ -277,17 +284,16 @@ def test_results_come_back_by_pull_and_a_revoked_node_is_refused(net: Net) -> No
     assert {s["node_id"] for s in out["sent"]} == {"per-node", "arg-node"}
     (pulled,) = per.run("pull")
     assert pulled["status"] == "imported" and pulled["linked_records"] > 0
-    linked = per.run("status")["results"][0]["content"]["linkage"]
+    linked = nodes.results(per.db)[0]["content"]["linkage"]
     assert all(r["record_id"].startswith("PER-R") and r["cluster_id"] for r in linked)
     assert {c for r in linked for c in r.get("countries", ["ARG"])} >= {"ARG"}
-    assert per.run("pull") == []
+    assert transport.pull(per.node, per.db) == []
     registry.revoke(net.hub_db, "col-node", "the node's server was compromised")
-    col.run("share")
+    col.share()
     done = subprocess.run([TIPNET, "node", "push", "--db", col.db_url, "--json"], capture_output=True, text=True,
                           env={**os.environ, "TIPNET_HOME": str(col.home)}, timeout=180)
     assert done.returncode == 1
     (receipt,) = json.loads(done.stdout)
     assert receipt["status"] == "rejected" and receipt["reason_code"] == "revoked-key"
-    doc = json.loads(col.run("status")["outbox"][-1]["receipt"] and json.dumps(col.run("status")["outbox"][-1]
-                                                                             ["receipt"]))
+    doc = nodes.outbox(col.db)[-1]["receipt"]  # the node filed the signed receipt with the bundle
     assert receipts.check(doc, net.hub_pub)["reason"].startswith("node col-node's key")
