@@ -277,3 +277,12 @@ def test_the_facet_snapshot_follows_changes_made_through_another_handle(db):
     res = search.search(db, "guia", search.Filters(tags=("assistance_type:legal",)))
     assert res.total == 2 and res.facets["tag"] == [{"value": "assistance_type:legal", "count": 2}]
     assert first in {h["id"] for h in res.hits}
+
+
+def test_decomposed_accents_match_composed_ones(db):
+    item = _add(db, title="Guía sobre el tra\u0301fico de nin\u0303os")  # accents typed as combining marks
+    for q in ("tráfico niños", "trafico ninos", "tra\u0301fico"):
+        assert [h["id"] for h in search.search(db, q).hits] == [item], q
+    hit = search.search(db, "ninos").hits[0]
+    assert [p["text"] for p in hit["snippet_parts"] if p["hit"]] == []  # the title is not in the text snippet
+    assert hit["title"] == "Guía sobre el tráfico de niños"  # stored composed

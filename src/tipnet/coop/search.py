@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import Connection, CursorResult, bindparam, delete, insert, select
 
 from tipnet.coop import search_facets
-from tipnet.coop.search_text import fold, fts5_query, snippet, terms, tsquery
+from tipnet.coop.search_text import fold, fts5_query, nfc, snippet, terms, tsquery
 from tipnet.store import Database
 from tipnet.store.tables_compendium import coop_search_docs, coop_search_tags
 
@@ -46,9 +46,10 @@ class Doc:
 
 
 def _row(doc: Doc) -> dict[str, Any]:
+    title, body = nfc(doc.title), nfc(doc.body)
     return {"source": doc.source, "source_id": doc.source_id, "kind": doc.kind, "country": doc.country,
-            "year": doc.year, "title": doc.title, "body": doc.body, "title_folded": fold(doc.title),
-            "body_folded": fold(doc.body), "created_at": doc.created_at or dt.datetime.now(dt.UTC)}
+            "year": doc.year, "title": title, "body": body, "title_folded": fold(title), "body_folded": fold(body),
+            "created_at": doc.created_at or dt.datetime.now(dt.UTC)}
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -129,47 +130,47 @@ class Result:
         return asdict(self)
 
 
-def _matches(db: Database, words: list[str]) -> np.ndarray:
-    """The ids of every document matching all the words (sorted). A common word matches most of the index, so the
-    rows are read through the driver's cursor, without building a result object per row."""
+def _matches(db: Database, conn: Connection, words: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ids of every document matching all the words (sorted), and on PostgreSQL their ts_rank (weights A and B;
+    one pass over the matches). A common word matches most of the index, so the rows are read through the driver's
+    cursor, without building a result object per row."""
     if db.backend_name == "sqlite":
-        sql = "SELECT rowid FROM coop_search_fts WHERE coop_search_fts MATCH ?"
-        param = fts5_query(words)
-    else:
-        sql = "SELECT id FROM coop_search_docs WHERE tsv @@ to_tsquery('simple', %s)"
-        param = tsquery(words)
-    rows = search_facets.raw_rows(db, sql, (param,))
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    ids.sort()
-    return ids
-
-
-def _scores(db: Database, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Relevance of the RANK_WINDOW most recently indexed matches (higher is better): SQLite FTS5 bm25 (titles
-    weighted 5 to 1), PostgreSQL ts_rank (weights A and B). A document's score does not depend on which others are
-    scored; the full-text engines walk the matches newest first and stop at the window."""
-    if db.backend_name == "sqlite":
-        sql = ("SELECT rowid, -bm25(coop_search_fts, 5.0, 1.0) FROM coop_search_fts "
-               "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?")
-        params: tuple[Any, ...] = (fts5_query(words), RANK_WINDOW)
-    else:
-        sql = ("SELECT id, ts_rank(tsv, q) FROM coop_search_docs, to_tsquery('simple', %s) AS q "
-               "WHERE tsv @@ q ORDER BY id DESC LIMIT %s")
-        params = (tsquery(words), RANK_WINDOW)
-    rows = search_facets.raw_rows(db, sql, params)
+        rows = search_facets.raw_rows(conn, "SELECT rowid FROM coop_search_fts WHERE coop_search_fts MATCH ?",
+                                      (fts5_query(words),))
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids.sort()
+        return ids, None
+    rows = search_facets.raw_rows(conn, "SELECT id, ts_rank(tsv, q) FROM coop_search_docs, "
+                                        "to_tsquery('simple', %s) AS q WHERE tsv @@ q", (tsquery(words),))
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     both = np.array(rows, dtype=np.float64)
-    return both[:, 0].astype(np.int64), np.nan_to_num(both[:, 1])
+    order = np.argsort(both[:, 0], kind="stable")
+    return both[order, 0].astype(np.int64), np.nan_to_num(both[order, 1])
 
 
-def _ranked_keys(db: Database, words: list[str], chosen_ids: np.ndarray) -> np.ndarray:
-    """Sort keys for the chosen matches: relevance inside the rank window, then the others, newest first."""
-    scored_ids, scores = _scores(db, words)
+def _window_scores(conn: Connection, words: list[str], ids: np.ndarray,
+                   scores: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Relevance of the RANK_WINDOW most recently indexed matches (higher is better). SQLite: FTS5 bm25 (titles
+    weighted 5 to 1), the engine walking the matches newest first and stopping at the window; PostgreSQL: the
+    ts_rank read with the matches. A document's score does not depend on which others are scored."""
+    if scores is not None:
+        return ids[-RANK_WINDOW:], scores[-RANK_WINDOW:]
+    rows = search_facets.raw_rows(conn, "SELECT rowid, -bm25(coop_search_fts, 5.0, 1.0) FROM coop_search_fts "
+                                        "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                                  (fts5_query(words), RANK_WINDOW))
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    both = np.array(rows, dtype=np.float64)
+    order = np.argsort(both[:, 0])
+    return both[order, 0].astype(np.int64), np.nan_to_num(both[order, 1])
+
+
+def _ranked_keys(scored_ids: np.ndarray, scores: np.ndarray, chosen_ids: np.ndarray) -> np.ndarray:
+    """Sort keys for the chosen matches: relevance inside the rank window, then the others, newest first
+    (`scored_ids` sorted)."""
     keys = chosen_ids.astype(np.float64) / 1e12  # outside the window: newest first, below every scored hit
-    if scored_ids.shape[0]:
-        order = np.argsort(scored_ids)
-        scored_ids, scores = scored_ids[order], scores[order]
+    if scored_ids.shape[0] and chosen_ids.shape[0]:
         at = np.minimum(np.searchsorted(scored_ids, chosen_ids), scored_ids.shape[0] - 1)
         inside = scored_ids[at] == chosen_ids
         keys[inside] = 1e6 + scores[at[inside]]
@@ -210,31 +211,23 @@ def search(db: Database, query: str | None = None, filters: Filters | None = Non
     words = terms(query)
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    snap = search_facets.snapshot(db)
-    all_ids = _matches(db, words) if words else snap.ids
-    pos, _ = snap.positions(all_ids)
-    mask = _mask(snap, f)
-    if mask is not None:
-        pos = pos[mask[pos]]
-    total = int(pos.shape[0])
-    counts: dict[str, list[dict[str, Any]]] = {}
-    if facets:
-        counts = {"source": snap.counts("source", pos), "kind": snap.counts("kind", pos),
-                  "country": snap.counts("country", pos), "year": snap.year_counts(pos), "tag": snap.tag_counts(pos)}
-        for name, values in counts.items():
-            if name == "year":
-                values.sort(key=lambda v: (v["value"] is None, -(v["value"] or 0)))
-            else:
-                values.sort(key=lambda v: (-v["count"], str(v["value"])))
-    if words:
-        scores = _ranked_keys(db, words, snap.ids[pos]) if total else np.zeros(0)
-    else:
-        scores = snap.years[pos].astype(np.float64)  # browsing: newest year first
-    chosen = _top(scores, snap.ids[pos], offset + limit)[offset:]
-    top_ids = [int(snap.ids[pos[i]]) for i in chosen]
-    top_scores = {int(snap.ids[pos[i]]): float(scores[i]) for i in chosen}
-    d = coop_search_docs.c
-    with db.engine.connect() as conn:
+    with db.engine.connect() as conn:  # one connection: a page of results costs a handful of round trips
+        snap = search_facets.snapshot(db, conn)
+        all_ids, all_scores = _matches(db, conn, words) if words else (snap.ids, None)
+        pos, _ = snap.positions(all_ids)
+        mask = _mask(snap, f)
+        if mask is not None:
+            pos = pos[mask[pos]]
+        total = int(pos.shape[0])
+        counts = _facet_counts(snap, pos) if facets else {}
+        if words:
+            keys = _ranked_keys(*_window_scores(conn, words, all_ids, all_scores), snap.ids[pos])
+        else:
+            keys = snap.years[pos].astype(np.float64)  # browsing: newest year first
+        chosen = _top(keys, snap.ids[pos], offset + limit)[offset:]
+        top_ids = [int(snap.ids[pos[i]]) for i in chosen]
+        top_keys = {int(snap.ids[pos[i]]): float(keys[i]) for i in chosen}
+        d = coop_search_docs.c
         rows = {r.id: r for r in conn.execute(select(d.id, d.source, d.source_id, d.kind, d.country, d.year,
                                                      d.title, d.body).where(d.id.in_(top_ids)))} if top_ids else {}
         tags = _tags_of(conn, top_ids)
@@ -245,10 +238,21 @@ def search(db: Database, query: str | None = None, filters: Filters | None = Non
             continue
         parts = snippet(r.body, words)
         hits.append({"source": r.source, "id": r.source_id, "kind": r.kind, "country": r.country, "year": r.year,
-                     "title": r.title, "score": round(max(top_scores[doc_id] - 1e6, 0.0), 6) if words else 0.0,
+                     "title": r.title, "score": round(max(top_keys[doc_id] - 1e6, 0.0), 6) if words else 0.0,
                      "tags": tags.get(doc_id, []), "snippet": "".join(p.text for p in parts),
                      "snippet_parts": [{"text": p.text, "hit": p.hit} for p in parts]})
     return Result(query or "", words, f.active(), total, hits, counts, offset, limit)
+
+
+def _facet_counts(snap: search_facets.Snapshot, pos: np.ndarray) -> dict[str, list[dict[str, Any]]]:
+    counts = {"source": snap.counts("source", pos), "kind": snap.counts("kind", pos),
+              "country": snap.counts("country", pos), "year": snap.year_counts(pos), "tag": snap.tag_counts(pos)}
+    for name, values in counts.items():
+        if name == "year":
+            values.sort(key=lambda v: (v["value"] is None, -(v["value"] or 0)))
+        else:
+            values.sort(key=lambda v: (-v["count"], str(v["value"])))
+    return counts
 
 
 def _tags_of(conn: Connection, doc_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -104,18 +104,14 @@ def bump(conn: Connection) -> None:
                  .values(version=coop_search_state.c.version + 1))
 
 
-def raw_rows(db: Database, sql: str, params: tuple[Any, ...] = (), *, snapshot: bool = False) -> list[Any]:
+def raw_rows(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     """Rows as plain tuples from the driver's cursor (the driver's parameter style; no per-row objects)."""
-    engine = db.engine
-    if snapshot and db.backend_name == "postgresql":
-        engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _load(db: Database) -> Snapshot:
@@ -149,9 +145,13 @@ _cache: dict[str, Snapshot] = {}
 _lock = threading.Lock()
 
 
-def snapshot(db: Database) -> Snapshot:
-    """The current snapshot of this database's index (reloaded when the index version moved)."""
-    with db.engine.connect() as conn:
+def snapshot(db: Database, conn: Connection | None = None) -> Snapshot:
+    """The current snapshot of this database's index (reloaded when the index version moved); `conn`, when given,
+    is used to read the version."""
+    if conn is None:
+        with db.engine.connect() as own:
+            current = version(own)
+    else:
         current = version(conn)
     cached = _cache.get(db.url)
     if cached is not None and cached.version == current:
