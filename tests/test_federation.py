@@ -69,8 +69,8 @@ class Site:
 
 
 class World:
-    def __init__(self, root: Path) -> None:
-        self.hub_db = Database(f"sqlite:///{root / 'hub' / 'hub.db'}")
+    def __init__(self, root: Path, hub_db: Database | None = None) -> None:
+        self.hub_db = hub_db or Database(f"sqlite:///{root / 'hub' / 'hub.db'}")
         self.hub_db.upgrade()
         self.hub_settings = Settings.from_env(home=root / "hub" / "home")
         folder = self.hub_settings.home / "federation"
@@ -208,6 +208,24 @@ def test_the_hub_holds_the_union_of_what_was_shared_with_provenance(world: World
     for site in (world.per, world.col):
         for year, n in expected_table(site.file, 3).items():
             assert tables[(site.country, year)] == n
+
+
+def test_the_hub_applies_on_each_backend(tmp_path: Path, settings: Settings, inprocess_imports: None,
+                                         db: Database) -> None:
+    """The hub's store on SQLite and PostgreSQL: records, aggregates, tables, encodings, results, the register."""
+    w = World(tmp_path, db)
+    for site in (w.per, w.col):
+        site.policy(RECORDS_POLICY)
+        add_aggregate_return(site.db, site.country, 2022, 5)
+        assert inbox.receive_file(w.hub, site.bundle().raw)["receipt"]["status"] == "accepted"
+    by_country = {r["country"]: r["victims"] for r in victims(StatsSource(db), CubeSpec(("country",), margins=False))}
+    assert by_country == {"PER": sum(w.per.consenting.values()), "COL": sum(w.col.consenting.values())}
+    assert {(r["country"], r["victims"]) for r in hemispheric(db)} == {
+        (s.country, sum(expected_table(s.file, 3).values())) for s in (w.per, w.col)}
+    sent = results.link(w.hub)["sent"]
+    assert len(sent) == 2 and results.pending(w.hub, "per-node")[0]["size"] > 0
+    assert {n["node_id"]: n["bundles_accepted"] for n in registry.nodes(db)} == {"per-node": 1, "col-node": 1}
+    _rejected(w, inbox.receive_file(w.hub, w.per.bundle().raw.replace(b"PK", b"PK", 1)[:-30]), "malformed")
 
 
 def test_replays_gaps_bad_signatures_and_revoked_keys_get_signed_rejections(world: World) -> None:
