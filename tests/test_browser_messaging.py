@@ -192,6 +192,11 @@ def test_find_an_authority_send_a_request_and_follow_up_by_encrypted_message(pag
     page.wait_for_selector("#msg-status[data-sent]", timeout=30_000)
     message_id = page.get_attribute("#msg-status", "data-sent")
 
+    per_page.goto(f"{server}/messages")
+    per_page.fill("#msg-passphrase", "not the passphrase at all")
+    per_page.click("#msg-unlock-btn")
+    per_page.wait_for_selector("#msg-status.error")
+    assert per_page.inner_text("#msg-status") == "The passphrase opens none of your keys."
     _unlock(per_page, server, BOB_PASS)
     _read_first(per_page)
     assert per_page.inner_text("#msg-reader-subject") == "MLA request COL-2026-31"
