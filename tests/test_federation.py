@@ -386,6 +386,14 @@ def test_a_push_resumes_at_the_hubs_offset_and_is_idempotent(world: World) -> No
     _rejected(world, client.post(f"/api/federation/uploads/{b2.bundle_id}/commit", headers=HC).json(),
               "wrong-country")
     assert client.get("/api/federation/hub").json()["key_id"] == world.hub.identity.public.key_id
+    # key rotation over the API: only for one's own country's node, and only signed by the current key
+    statement = nodes.rotate(world.per.node)
+    assert client.post("/api/federation/nodes/per-node/keys", json=statement, headers=HC).status_code == 404
+    forged = {**statement, "signature": Identity.generate("x", "PER").sign(canonical(statement["statement"]))}
+    assert client.post("/api/federation/nodes/per-node/keys", json=forged, headers=H).status_code == 422
+    r = client.post("/api/federation/nodes/per-node/keys", json=statement, headers=H)
+    assert r.status_code == 200 and r.json()["keys"][-1]["key_id"] == world.per.node.identity.public.key_id
+    assert r.json()["keys"][0]["retired_at"]
 
 
 def test_the_register_pages(world: World) -> None:
