@@ -163,6 +163,10 @@ def test_who_may_edit(db):
     with pytest.raises(Invalid) as exc:
         directory.update_entry(db, OPERATOR, a.id, {"ops_24_7": True})
     assert exc.value.details["field"] == "ops_phone"
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(Invalid) as exc:
+        directory.create(db, OPERATOR, entry("PER", "Future PER", ["police"], last_verified=tomorrow))
+    assert exc.value.details == {"field": "last_verified", "value": tomorrow}
 
 
 def test_csv_round_trip(db):

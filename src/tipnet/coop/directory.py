@@ -105,6 +105,9 @@ def create(db: Database, who: Principal, raw: dict[str, Any], *, audit_it: bool 
         raise _invalid(exc) from exc
     _may_edit(who, doc["country"])
     now = clock.now()
+    if verified is not None and verified > now.date():
+        raise Invalid(f"last_verified {verified.isoformat()} is in the future",
+                      {"field": "last_verified", "value": verified.isoformat()})
     verified = verified or now.date()
     with db.engine.begin() as conn:
         new_id = conn.execute(insert(coop_authorities).values(
