@@ -130,23 +130,26 @@ class Result:
         return asdict(self)
 
 
+def _numbers(joined: str | None, dtype: Any) -> np.ndarray:
+    return np.fromstring(joined, dtype=dtype, sep=",") if joined else np.zeros(0, dtype=dtype)
+
+
 def _matches(db: Database, conn: Connection, words: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     """The ids of every document matching all the words (sorted), and on PostgreSQL their ts_rank (weights A and B;
-    one pass over the matches). A common word matches most of the index, so the rows are read through the driver's
-    cursor, without building a result object per row."""
+    one pass over the matches). A common word matches most of the index, so the engine joins the numbers into one
+    string, read in one piece rather than row by row."""
     if db.backend_name == "sqlite":
-        rows = search_facets.raw_rows(conn, "SELECT rowid FROM coop_search_fts WHERE coop_search_fts MATCH ?",
-                                      (fts5_query(words),))
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        rows = search_facets.raw_rows(conn, "SELECT group_concat(rowid) FROM coop_search_fts "
+                                            "WHERE coop_search_fts MATCH ?", (fts5_query(words),))
+        ids = _numbers(rows[0][0], np.int64)
         ids.sort()
         return ids, None
-    rows = search_facets.raw_rows(conn, "SELECT id, ts_rank(tsv, q) FROM coop_search_docs, "
-                                        "to_tsquery('simple', %s) AS q WHERE tsv @@ q", (tsquery(words),))
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    both = np.array(rows, dtype=np.float64)
-    order = np.argsort(both[:, 0], kind="stable")
-    return both[order, 0].astype(np.int64), np.nan_to_num(both[order, 1])
+    rows = search_facets.raw_rows(conn, "SELECT string_agg(id::text, ','), string_agg(ts_rank(tsv, q)::text, ',') "
+                                        "FROM coop_search_docs, to_tsquery('simple', %s) AS q WHERE tsv @@ q",
+                                  (tsquery(words),))
+    ids, scores = _numbers(rows[0][0], np.int64), np.nan_to_num(_numbers(rows[0][1], np.float64))
+    order = np.argsort(ids, kind="stable")
+    return ids[order], scores[order]
 
 
 def _window_scores(conn: Connection, words: list[str], ids: np.ndarray,
@@ -156,14 +159,13 @@ def _window_scores(conn: Connection, words: list[str], ids: np.ndarray,
     ts_rank read with the matches. A document's score does not depend on which others are scored."""
     if scores is not None:
         return ids[-RANK_WINDOW:], scores[-RANK_WINDOW:]
-    rows = search_facets.raw_rows(conn, "SELECT rowid, -bm25(coop_search_fts, 5.0, 1.0) FROM coop_search_fts "
-                                        "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+    rows = search_facets.raw_rows(conn, "SELECT group_concat(r), group_concat(s) FROM (SELECT rowid AS r, "
+                                        "-bm25(coop_search_fts, 5.0, 1.0) AS s FROM coop_search_fts "
+                                        "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
                                   (fts5_query(words), RANK_WINDOW))
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    both = np.array(rows, dtype=np.float64)
-    order = np.argsort(both[:, 0])
-    return both[order, 0].astype(np.int64), np.nan_to_num(both[order, 1])
+    window, relevance = _numbers(rows[0][0], np.int64), np.nan_to_num(_numbers(rows[0][1], np.float64))
+    order = np.argsort(window)
+    return window[order], relevance[order]
 
 
 def _ranked_keys(scored_ids: np.ndarray, scores: np.ndarray, chosen_ids: np.ndarray) -> np.ndarray:
