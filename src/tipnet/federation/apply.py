@@ -62,9 +62,7 @@ class Checked:
 
 
 def _invalid(message: str, problems: list[Any] | None = None) -> BundleError:
-    err = BundleError("invalid-data", message)
-    err.details = problems  # type: ignore[attr-defined]
-    return err
+    return BundleError("invalid-data", message, problems)
 
 
 def _lines(part: Part) -> list[dict[str, Any]]:

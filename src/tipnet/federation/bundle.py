@@ -25,6 +25,7 @@ from typing import Any
 from nacl.exceptions import CryptoError
 
 from tipnet import STANDARD_VERSION
+from tipnet.federation.errors import FederationError
 from tipnet.federation.keys import Identity, PublicIdentity, canonical
 
 FORMAT = "tipnet-bundle"
@@ -34,13 +35,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 KINDS = frozenset({"aggregates", "tables", "clk", "records", "linkage", "releases"})
 
 
-class BundleError(ValueError):
+class BundleError(FederationError):
     """A bundle that cannot be accepted; `code` is the stable reason written in the receipt."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)

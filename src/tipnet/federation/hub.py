@@ -27,6 +27,7 @@ from tipnet.federation import apply as content
 from tipnet.federation import bundle as fmt
 from tipnet.federation import receipts
 from tipnet.federation.bundle import BundleError
+from tipnet.federation.errors import FederationError
 from tipnet.federation.keys import Identity
 from tipnet.federation.registry import sender_key
 from tipnet.store import Database
@@ -54,10 +55,12 @@ class Hub:
         return self.inbox / f"{bundle_id}.bundle"
 
 
-class UploadError(ValueError):
+class UploadError(FederationError):
+    """An upload step that cannot be done now; `status` is the HTTP status the API answers with."""
+
     def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+        super().__init__(code, message, details)
+        self.status = status
 
 
 def _now() -> datetime:
@@ -251,7 +254,7 @@ def _reject(hub: Hub, bundle_id: str, sha: str, node_id: str | None, seq: int | 
             spend: bool) -> dict[str, Any]:
     from tipnet.store.tables_federation import fed_nodes
 
-    details = getattr(err, "details", None)
+    details = err.details
     doc = receipts.make(hub.identity, bundle_id=bundle_id, sha256=sha, node_id=node_id, sequence=seq,
                         status=receipts.REJECTED, reason_code=err.code, reason=err.message, details=details)
     with hub.db.engine.begin() as conn:

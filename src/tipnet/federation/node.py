@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from tipnet.federation import bundle as fmt
 from tipnet.federation import receipts
 from tipnet.federation.bundle import Bundle, BundleError
+from tipnet.federation.errors import FederationError
 from tipnet.federation.keys import Identity, PublicIdentity, endorse
 from tipnet.federation.policy import DEFAULT_TEXT
 from tipnet.federation.policy import load as load_policy
@@ -35,10 +36,8 @@ from tipnet.store.tables import persons
 from tipnet.store.tables_federation import fed_inbox, fed_outbox
 
 
-class NodeError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+class NodeError(FederationError):
+    """This node cannot do what was asked (not initialised, no hub known, ...)."""
 
 
 def _write_private(path: Path, text: str) -> None:

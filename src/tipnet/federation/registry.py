@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from tipnet.federation.bundle import BundleError
+from tipnet.federation.errors import FederationError
 from tipnet.federation.keys import PublicIdentity, canonical
 from tipnet.standard.countries import resolve_country
 from tipnet.store import Database
@@ -24,11 +25,8 @@ def _iso(v: Any) -> str | None:
     return v.isoformat() if isinstance(v, datetime) else (str(v) if v is not None else None)
 
 
-class RegistryError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class RegistryError(FederationError):
+    """A change to the register that cannot be made (unknown node, conflicting keys, ...)."""
 
 
 @dataclass(frozen=True)

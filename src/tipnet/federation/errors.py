@@ -1,0 +1,12 @@
+"""One error type for the federation: a stable `code` (written in receipts and JSON errors), a message that names
+what is wrong, and optional details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FederationError(ValueError):
+    def __init__(self, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
