@@ -239,3 +239,18 @@ def test_a_referral_to_an_authority_outside_the_directory_is_refused(app, db):
     r = client.post("/cases.json", data={"action": "submit", **CHILD, "referral_authority_id": "999999"})
     problems = {(p["field"], p["code"]) for p in r.json()["error"]["details"]["errors"]}
     assert r.status_code == 422 and problems == {("referral_authority_id", "referral-unknown")}
+
+
+def test_the_national_office_reads_names_only_with_consent_to_processing(app, db):
+    ngo, _ = signed_in_client(app, db, "service_provider", "PER")
+    analyst, _ = signed_in_client(app, db, "analyst", "PER")
+    refused = {**CHILD, "consent_data_processing": "no", "consent_share_hub": "no"}
+    cid = ngo.post("/cases.json", data={"action": "submit", **refused}).json()["case"]["id"]
+    seen = analyst.get(f"/cases/{cid}.json").json()["case"]["data"]
+    assert "given_names" not in seen and "guardian_name" not in seen and seen["age"] == "15"
+    assert "Pérez" not in analyst.get(f"/cases/{cid}").text
+    withdrawn = analyst.post(f"/cases/{cid}/consent.json", data={"items": "consent_share_services"}).json()
+    assert "given_names" not in withdrawn["case"]["data"]  # the office may record a withdrawal, still without names
+    assert ngo.get(f"/cases/{cid}.json").json()["case"]["data"]["given_names"] == "Ana"  # the entering organisation
+    consented = ngo.post("/cases.json", data={"action": "submit", **CHILD}).json()["case"]["id"]
+    assert analyst.get(f"/cases/{consented}.json").json()["case"]["data"]["given_names"] == "Ana"

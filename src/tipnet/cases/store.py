@@ -223,10 +223,24 @@ def submit(db: Database, who: Principal, public_id: str, version: int | None = N
     return _load(db, who, public_id)
 
 
+# Who the person is: shown beyond the organisation that entered the case only with consent to processing.
+PERSONAL = (*record.IDENTIFYING, "guardian_name")
+
+
+def _redact(who: Principal, case: Case) -> bool:
+    redacted = case.created_by != who.user_id and case.data.get("consent_data_processing") != "yes"
+    if redacted:
+        case.data = {k: v for k, v in case.data.items() if k not in PERSONAL}
+    return redacted
+
+
 def get(db: Database, who: Principal, public_id: str) -> Case:
+    """A case in scope. Someone other than its author (the national office) reads the identifying fields only when
+    the person consented to the processing of personal data."""
     case = _load(db, who, public_id)
+    redacted = _redact(who, case)
     audit.record(db, who, "case.read", object_type="case", object_id=public_id, subject_country=case.country,
-                 details={"status": case.status})
+                 details={"status": case.status, "redacted": redacted})
     return case
 
 
@@ -287,7 +301,9 @@ def withdraw(db: Database, who: Principal, public_id: str, items: list[str], giv
             _withdraw_stored(conn, case, items)
     audit.record(db, who, "case.consent.withdraw", object_type="case", object_id=public_id,
                  subject_country=case.country, details={"items": sorted(items), "status": case.status})
-    return _load(db, who, public_id)
+    after = _load(db, who, public_id)
+    _redact(who, after)
+    return after
 
 
 def _withdraw_stored(conn: Any, case: Case, items: list[str]) -> None:
