@@ -15,6 +15,7 @@ from typing import Any
 from tipnet.auth.errors import Invalid
 from tipnet.coop.directory import Authority
 from tipnet.coop.directory_model import PUBLIC_FIELDS, RESTRICTED_FIELDS
+from tipnet.coop.pdf_fonts import FAMILY, unicode_pdf
 
 LIST_FIELDS = ("competences", "specialisations", "working_languages")
 CSV_PUBLIC = ("id", *PUBLIC_FIELDS, "last_verified", "stale")
@@ -159,37 +160,30 @@ def printable(entries: list[Authority], restricted: bool, today: dt.date | None 
             "restricted": restricted, "generated": (today or dt.date.today()).isoformat(), "count": len(entries)}
 
 
-def latin1(text: str) -> str:
-    """The PDF core fonts hold Latin-1: the languages of the hemisphere fit; anything else becomes '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def to_pdf(entries: list[Authority], restricted: bool = False, today: dt.date | None = None,
            title: str = "Directory of national authorities") -> bytes:
-    from fpdf import FPDF
-
     data = printable(entries, restricted, today)
-    pdf = FPDF(format="A4")
+    pdf = unicode_pdf()
     pdf.set_title(title)
     pdf.set_creator("tipnet")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 9, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, latin1(f"{data['count']} entries, generated {data['generated']}. Entries marked STALE "
-                                "have not been verified for more than six months."), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "B", 16)
+    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)
+    pdf.multi_cell(0, 5, f"{data['count']} entries, generated {data['generated']}. Entries marked STALE "
+                         "have not been verified for more than six months.", new_x="LMARGIN", new_y="NEXT")
     for group in data["countries"]:
         pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 13)
+        pdf.set_font(FAMILY, "B", 13)
         pdf.multi_cell(0, 7, group["country"], new_x="LMARGIN", new_y="NEXT")
         for d in group["authorities"]:
-            pdf.set_font("Helvetica", "B", 10)
+            pdf.set_font(FAMILY, "B", 10)
             flag = "  [STALE]" if d["stale"] else ""
-            pdf.multi_cell(0, 5, latin1(d["name"] + flag), new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("Helvetica", "", 9)
+            pdf.multi_cell(0, 5, d["name"] + flag, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(FAMILY, "", 9)
             for line in _pdf_lines(d, restricted):
-                pdf.multi_cell(0, 4.5, latin1(line), new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 4.5, line, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1.5)
     return bytes(pdf.output())
 

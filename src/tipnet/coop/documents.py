@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tipnet.coop.directory import Authority
-from tipnet.coop.directory_export import latin1
+from tipnet.coop.pdf_fonts import FAMILY, unicode_pdf
 from tipnet.coop.requests import Request
 from tipnet.coop.requests_model import DOCUMENT_LANGUAGES, Requirements
 
@@ -129,38 +129,36 @@ def to_docx(doc: Outline) -> bytes:
 
 
 def to_pdf(doc: Outline) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_title(latin1(doc.title))
+    pdf = unicode_pdf()
+    pdf.set_title(doc.title)
     pdf.set_lang(doc.language)
     pdf.set_creator("tipnet")
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 8, latin1(doc.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "B", 15)
+    pdf.multi_cell(0, 8, doc.title, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     for key, value in doc.header:
-        pdf.set_font("Helvetica", "B", 9.5)
-        pdf.cell(48, 5.5, latin1(key))
-        pdf.set_font("Helvetica", "", 9.5)
-        pdf.multi_cell(0, 5.5, latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "B", 9.5)
+        pdf.cell(48, 5.5, key)
+        pdf.set_font(FAMILY, "", 9.5)
+        pdf.multi_cell(0, 5.5, value, new_x="LMARGIN", new_y="NEXT")
     for heading, body in doc.sections:
         pdf.ln(2)
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(0, 6, latin1(heading), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(0, 5, latin1(body), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "B", 11)
+        pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(0, 5, body, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(0, 6, latin1(doc.attachments_heading), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FAMILY, "B", 11)
+    pdf.multi_cell(0, 6, doc.attachments_heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 10)
     for i, (name, what) in enumerate(doc.attachments, start=1):
-        pdf.multi_cell(0, 5, latin1(f"{i}. {name}: {what}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, f"{i}. {name}: {what}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.multi_cell(0, 5, latin1(doc.closing), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, doc.closing, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
-    pdf.multi_cell(0, 5, latin1("______________________________\n" + doc.signature), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, "______________________________\n" + doc.signature, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
