@@ -351,6 +351,9 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
                                            ("own", "other")),
     ("POST", "/cases/{case_id}/consent.json"): (perm("cases", lambda w, t: 200 if t == "own" else 404),
                                                 ("own", "other")),
+    ("POST", "/cases/{case_id}/plan"): (perm("cases", lambda w, t: 409 if t == "own" else 404), ("own", "other")),
+    ("POST", "/cases/{case_id}/plan.json"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
+                                             ("own", "other")),  # a draft's plan is changed in the form
     # secure messaging (an empty body is refused as invalid; nothing exists at the placeholder ids)
     ("GET", "/messages"): (perm("messaging"), ("-",)),
     ("GET", "/messages.json"): (perm("messaging"), ("-",)),
@@ -443,6 +446,8 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/federation/nodes/{node_id}.json"): (perm("submissions", 404), ("-",)),
     ("POST", "/federation/nodes/{node_id}/revoke"): (perm("users", 404), ("-",)),
     ("POST", "/federation/nodes/{node_id}/revoke.json"): (perm("users", 404), ("-",)),
+    ("GET", "/federation/tables"): (perm("stats"), ("-",)),  # shared tables: the hub all, a country its own
+    ("GET", "/federation/tables.json"): (perm("stats"), ("-",)),
 }
 
 # --- the store and the principals -----------------------------------------------------------------------------------

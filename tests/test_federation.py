@@ -407,7 +407,12 @@ def test_the_register_pages(world: World) -> None:
     detail = hub_client.get("/federation/nodes/per-node.json").json()
     assert detail["last_seq"] == 1 and detail["shared_rows"]["tables"] > 0 and detail["bundles"][0]["status"] == \
         "accepted"
+    tables = hub_client.get("/federation/tables.json").json()
+    assert {r["country"] for r in tables["rows"]} == {"PER"}
+    assert tables["victims_total"] == sum(expected_table(world.per.file, 5).values())
+    assert hub_client.get("/federation/tables").status_code == 200
     focal, _ = signed_in_client(app, world.hub_db, "focal_point", "COL")
+    assert focal.get("/federation/tables.json").json()["rows"] == []  # PER's table is not COL's to see
     assert [n["node_id"] for n in focal.get("/federation/nodes.json").json()["nodes"]] == ["col-node"]
     assert focal.get("/federation/nodes/per-node.json").status_code == 404
     assert focal.post("/federation/nodes/per-node/revoke.json", data={"reason": "x"}).status_code == 404

@@ -138,15 +138,20 @@ def node_share(
     as_json: bool = JsonOption,
 ) -> None:
     """Make the next bundle under the sharing policy (signed, sealed to the hub) and keep it in the outbox."""
+    from tipnet.auth import audit
+    from tipnet.auth.principal import system
     from tipnet.federation.node import NodeError, make_bundle
     from tipnet.federation.policy import PolicyError
     from tipnet.federation.share import Period
 
     n = _node()
+    database = _db(db)
     try:
-        b, path, counts = make_bundle(n, _db(db), Period(year_from, year_to))
+        b, path, counts = make_bundle(n, database, Period(year_from, year_to))
     except (NodeError, PolicyError, ValueError) as exc:
         raise _fail(as_json, getattr(exc, "code", "policy"), str(exc)) from exc
+    audit.record(database, system(), "federation.share", object_type="bundle", object_id=b.bundle_id,
+                 subject_country=n.country, details={"sequence": b.sequence, "parts": counts})
     _out({"bundle_id": b.bundle_id, "sequence": b.sequence, "path": str(path), "size": len(b.raw),
           "parts": counts}, as_json,
          f"bundle #{b.sequence} {b.bundle_id}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {path}")
@@ -356,13 +361,20 @@ def hub_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Apply a bundle handed over by file, exactly as if it had been pushed."""
+    from tipnet.auth import audit
+    from tipnet.auth.principal import system
     from tipnet.federation import hub as inbox
 
-    hub = _hub(_db(db))
+    database = _db(db)
+    hub = _hub(database)
     try:
         doc = inbox.receive_file(hub, file.read_bytes())
     except inbox.UploadError as exc:
         raise _fail(as_json, exc.code, exc.message) from exc
+    r = doc["receipt"]
+    audit.record(database, system(), "federation.bundle", outcome="ok" if r["status"] == "accepted" else "failed",
+                 object_type="bundle", object_id=r["bundle_id"], details={"node": r.get("node_id"), "transport":
+                 "file", "sequence": r.get("sequence"), "status": r["status"], "reason": r.get("reason_code")})
     if receipt is not None:
         receipt.write_text(json.dumps(doc, indent=2, sort_keys=True), encoding="utf-8")
     body = doc["receipt"]

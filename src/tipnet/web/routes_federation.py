@@ -27,6 +27,7 @@ from tipnet.federation import registry, results
 from tipnet.federation.bundle import BundleError
 from tipnet.federation.hub import Hub, UploadError
 from tipnet.federation.registry import RegistryError
+from tipnet.federation.summary import hemispheric
 from tipnet.web.errors import ApiError
 from tipnet.web.security import access, principal
 
@@ -34,6 +35,7 @@ router = APIRouter()
 PUSH = needs(Permission.UPLOAD)  # a bundle push is a submission: same permission as an upload (and for tokens)
 REGISTER_READ = needs(Permission.SUBMISSIONS_READ)
 REVOKE = needs(Permission.USERS_ADMIN)
+STATS = needs(Permission.STATS_READ)
 
 
 def _hub(request: Request) -> Hub:
@@ -230,3 +232,16 @@ def node_revoke(request: Request, node_id: str, reason: str = Form("")) -> Respo
     if request.url.path.endswith(".json"):
         return JSONResponse(json.loads(json.dumps(_node(request, node_id), default=str)))
     return RedirectResponse(f"/federation/nodes/{node_id}", status_code=303)
+
+
+@router.get("/federation/tables")
+@router.get("/federation/tables.json")
+@access(STATS)
+def tables_page(request: Request) -> Response:
+    """Victims by country and year from the protected tables nodes shared (the hub: every country; a country: its
+    own), with the number of suppressed cells beside each figure."""
+    scope = Scope.of(principal(request))
+    rows = [r for r in hemispheric(request.app.state.db, ("country", "year"))
+            if scope.kind in ("hub", "all") or scope.owns(r["country"])]
+    total = sum(r["victims"] for r in rows)
+    return request.app.state.page(request, "federation_tables.html", {"rows": rows, "victims_total": total})
