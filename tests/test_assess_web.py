@@ -121,3 +121,23 @@ def test_import_a_questionnaire_file_through_the_page(app, sqlite_db):
     other = country.post("/assess/PER/questionnaire", data={"year": "2019"},
                          files={"file": ("col.yaml", b"country: COL\nanswers: {legal.palermo: 'yes'}\n", "text/yaml")})
     assert other.status_code == 422 and "the file is for COL" in other.text
+
+
+def test_report_shows_the_trend_over_published_years(app, sqlite_db):
+    from tipnet.assess import framework, service
+    from tipnet.auth.principal import system
+    from tipnet.stats import StatsSource
+
+    fw, me = framework.get(), system("test")
+    for year, value in ((2020, "partial"), (2021, "yes")):
+        service.save_answers(sqlite_db, me, fw, "PER", year, {"legal.palermo": value})
+        for action in ("submit", "review", "publish"):
+            service.step(sqlite_db, me, StatsSource(sqlite_db), fw, "PER", year, action)
+    anyone = TestClient(app)
+    rep = anyone.get("/assess/PER/report.json").json()
+    assert rep["year"] == 2021 and rep["earlier_year"] == 2020 and [t["year"] for t in rep["trend"]] == [2020, 2021]
+    page = anyone.get("/assess/PER/report?lang=fr").text
+    assert 'id="report-trend"' in page and "Score total de Pérou par année" in page
+    trend = anyone.get("/assess/PER.json").json()["trend"]
+    # legal.palermo partial -> yes: instruments (0.5 + 0) / 2 = 0.25 -> (1 + 0) / 2 = 0.5; legal = half of it
+    assert [t["domains"]["legal"] for t in trend] == [[0.125, 0.125], [0.25, 0.25]]

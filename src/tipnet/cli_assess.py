@@ -216,9 +216,10 @@ def report_cmd(
     hemi = service.hemisphere(db, fw, data["year"])
     values = {r["country"]: (r["total"][0] + r["total"][1]) / 2 * 100 for r in hemi["countries"]}
     map_png = report.hemisphere_map(values, out / f"{stem}-map.png", t)
-    pdf = report.pdf(data, out / f"{stem}.pdf", t, chart, map_png)
+    trend = report.trend_chart(data, out / f"{stem}-trend.png", t)
+    pdf = report.pdf(data, out / f"{stem}.pdf", t, chart, map_png, trend)
     html = out / f"{stem}.html"
-    html.write_text(report.html(data, t, lang, chart, map_png), encoding="utf-8")
+    html.write_text(report.html(data, t, lang, chart, map_png, trend), encoding="utf-8")
     result = {"pdf": str(pdf), "html": str(html), "chart": str(chart), "map": str(map_png),
               "total": data["total"], "rating": data["rating"], "published": data["published"]}
     if as_json:

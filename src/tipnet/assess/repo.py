@@ -122,7 +122,12 @@ def published(db: Database, framework: str, country: str | None = None) -> list[
         q = q.where(assessments.c.country == country)
     with db.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q.order_by(assessments.c.country, assessments.c.year))]
-    return [{"country": r["country"], "year": r["year"], **_present_version(r)} for r in rows]
+    out = []
+    for r in rows:
+        v = _present_version(r)
+        v.pop("figures")  # the exact figures frozen at submission stay internal: the scorecard holds the controlled
+        out.append({"country": r["country"], "year": r["year"], **v})
+    return out
 
 
 def _check_edit(principal: Principal, permission: Permission, own_only: bool, country: str) -> Scope:

@@ -124,6 +124,30 @@ def domain_chart(data: dict[str, Any], out: Path, t: Translate) -> Path:
     return out
 
 
+def trend_chart(data: dict[str, Any], out: Path, t: Translate) -> Path | None:
+    """The total score year by year (published years), as a line; None with fewer than two years."""
+    points = [(int(p["year"]), (p["total"][0] + p["total"][1]) / 2 * 100) for p in data.get("trend") or []]
+    if len(points) < 2:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=110)
+    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="#1f4e79")
+    for x, y in points:
+        ax.annotate(f"{y:.0f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xticks([p[0] for p in points], [str(p[0]) for p in points], fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(t("assess.chart.score"), fontsize=8)
+    ax.set_title(t("assess.chart.trend", country=data["country_name"]), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
 def hemisphere_map(values: dict[str, float | None], out: Path, t: Translate) -> Path:
     """The hemisphere shaded by published total scores (0-100)."""
     from tipnet.maps import choropleth
@@ -147,7 +171,8 @@ def _pdf_text(text: str) -> str:
     return str(text).translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
 
 
-def pdf(data: dict[str, Any], out: Path, t: Translate, chart: Path | None = None, map_png: Path | None = None) -> Path:
+def pdf(data: dict[str, Any], out: Path, t: Translate, chart: Path | None = None, map_png: Path | None = None,
+        trend: Path | None = None) -> Path:
     from fpdf import FPDF
 
     doc = FPDF(format="A4")
@@ -173,6 +198,8 @@ def pdf(data: dict[str, Any], out: Path, t: Translate, chart: Path | None = None
         para(t("assess.report.earlier", year=data["earlier_year"], score=pct(data["earlier_total"])), 10)
     if chart is not None:
         doc.image(str(chart), w=width)
+    if trend is not None:
+        doc.image(str(trend), w=width)
     heading(t("assess.report.domains"))
     for d in data["domains"]:
         para(f"{d['label']}: {pct(d['score'])}", 10, "B")
@@ -208,15 +235,15 @@ def pdf(data: dict[str, Any], out: Path, t: Translate, chart: Path | None = None
     return out
 
 
-def html(data: dict[str, Any], t: Translate, lang: str, chart: Path | None = None, map_png: Path | None = None
-         ) -> str:
+def html(data: dict[str, Any], t: Translate, lang: str, chart: Path | None = None, map_png: Path | None = None,
+         trend: Path | None = None) -> str:
     """A standalone HTML report (charts embedded), for the command line; the web page uses its own template."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("tipnet.web", "templates"), autoescape=select_autoescape(["html"]))
     page = env.get_template("assess_report_body.html")
     body = page.render(data=data, t=t, pct=pct, chart=data_uri(chart) if chart else None,
-                       map_png=data_uri(map_png) if map_png else None)
+                       map_png=data_uri(map_png) if map_png else None, trend=data_uri(trend) if trend else None)
     buf = io.StringIO()
     buf.write(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>')
     buf.write(t("assess.report.title", country=data["country_name"], year=data["year"]).replace("<", "&lt;"))

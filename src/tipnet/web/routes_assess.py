@@ -106,12 +106,13 @@ def _published_report(request: Request, code: str, lang: str) -> dict[str, Any]:
                         published=True, trend=service.trend(request.app.state.db, fw, code))
 
 
-def _charts(request: Request, data: dict[str, Any], lang: str, folder: Path) -> tuple[Path, Path]:
+def _charts(request: Request, data: dict[str, Any], lang: str, folder: Path) -> tuple[Path, Path, Path | None]:
     fw = _fw(request)
     chart = report.domain_chart(data, folder / "domains.png", _t(lang))
     hemi = service.hemisphere(request.app.state.db, fw, data["year"])
     values = {r["country"]: (r["total"][0] + r["total"][1]) / 2 * 100 for r in hemi["countries"]}
-    return chart, report.hemisphere_map(values, folder / "map.png", _t(lang))
+    return (chart, report.hemisphere_map(values, folder / "map.png", _t(lang)),
+            report.trend_chart(data, folder / "trend.png", _t(lang)))
 
 
 @router.get("/assess/{iso3}/report")
@@ -124,8 +125,9 @@ def report_page(request: Request, iso3: str) -> Response:
     if request.url.path.endswith(".json"):
         return JSONResponse(data)
     with tempfile.TemporaryDirectory() as tmp:
-        chart, map_png = _charts(request, data, lang, Path(tmp))
-        ctx = {"pct": report.pct, "chart": report.data_uri(chart), "map_png": report.data_uri(map_png)}
+        chart, map_png, trend = _charts(request, data, lang, Path(tmp))
+        ctx = {"pct": report.pct, "chart": report.data_uri(chart), "map_png": report.data_uri(map_png),
+               "trend": report.data_uri(trend) if trend else None}
         return request.app.state.page(request, "assess_report.html", data, context=ctx)
 
 
@@ -136,8 +138,8 @@ def report_pdf(request: Request, iso3: str) -> Response:
     lang = negotiate(request)
     data = _published_report(request, code, lang)
     with tempfile.TemporaryDirectory() as tmp:
-        chart, map_png = _charts(request, data, lang, Path(tmp))
-        out = report.pdf(data, Path(tmp) / "report.pdf", _t(lang), chart, map_png)
+        chart, map_png, trend = _charts(request, data, lang, Path(tmp))
+        out = report.pdf(data, Path(tmp) / "report.pdf", _t(lang), chart, map_png, trend)
         body = out.read_bytes()
     name = f"assessment-{code}-{data['year']}-{lang}.pdf"
     return Response(body, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}"'})
