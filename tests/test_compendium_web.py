@@ -121,6 +121,7 @@ def test_registry_pages_show_public_fields_to_all_and_case_links_to_authorities(
     assert mine["multi_country"] and mine["linked_countries"] == ["COL", "PER"]
     assert [x["case_id"] for x in mine["case_links"]] == ["PCASE1"]  # COL's case stays in COL
     listing = investigator.get("/registry.json").json()
-    assert listing["flagged"] == [{"id": aid, "countries": ["COL", "PER"]}] and listing["hits"][0]["multi_country"]
+    assert listing["flagged"] == [{"id": aid, "countries": ["COL", "PER"], "name": "Empleos Globales SAC"}]
+    assert listing["hits"][0]["multi_country"]
     html = investigator.get(f"/registry/{aid}").text
     assert 'id="multi-country"' in html and "PCASE1" in html and "CCASE1" not in html

@@ -348,7 +348,8 @@ def agency_summaries(db: Database, ids: list[int]) -> dict[int, dict[str, Any]]:
         return {}
     a = agencies.c
     with db.engine.connect() as conn:
-        rows = conn.execute(select(a.id, a.kind, a.licence_status, a.licence_expires_on).where(a.id.in_(ids)))
-        return {int(r.id): {"kind": r.kind, "licence_status": r.licence_status,
+        rows = conn.execute(select(a.id, a.name, a.country, a.licence_status, a.licence_expires_on)
+                            .where(a.id.in_(ids)))
+        return {int(r.id): {"name": r.name, "country": r.country, "licence_status": r.licence_status,
                             "licence_expires_on": _iso(r.licence_expires_on)} for r in rows}
 

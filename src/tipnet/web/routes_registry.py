@@ -48,7 +48,9 @@ def registry_search(request: Request) -> Response:
             h["linked_countries"] = flagged.get(h["id"], [])
             h["multi_country"] = h["id"] in flagged
     data["restricted"] = restricted
-    data["flagged"] = [{"id": k, "countries": v} for k, v in sorted(flagged.items())]
+    names = registry.agency_summaries(db, sorted(flagged))
+    data["flagged"] = [{"id": k, "countries": v, "name": names.get(k, {}).get("name")}
+                       for k, v in sorted(flagged.items())]
     data["can_edit"] = who.can(Permission.REGISTRY_EDIT)
     data.update(_choices())
     return request.app.state.page(request, "registry_search.html", data)
