@@ -94,10 +94,19 @@ def test_a_service_provider_enters_a_child_case_in_spanish(page, server, sqlite_
     page.wait_for_selector("#submitted")
     assert page.inner_text("#case-status") == "Enviado" and page.inner_text("#case-minor") == "sí"
     assert "Casa de Acogida Santa Rosa" in page.inner_text("#v-referral_provider")
-    assert page.locator("#view-plan tbody tr").count() == 3
+    assert page.locator("#view-plan > table tbody tr").count() == 3
     screenshot(page, "cases-submitted-es")
+
+    # assistance goes on: open the plan editor with the keyboard and add legal assistance
+    page.focus("#plan-edit summary")
+    page.keyboard.press("Enter")
+    page.check("#plan-form #f-plan_legal_needed")
+    page.fill("#plan-form #f-plan_legal_start", FIRST)
+    page.click("#plan-save")
+    page.wait_for_selector("#planned")
+    assert page.locator("#view-plan > table tbody tr").count() == 4
 
     with sqlite_db.engine.connect() as conn:
         stored = conn.execute(select(persons).where(persons.c.record_id == case_id)).one()
     assert stored.is_minor is True and stored.age == 15 and stored.reporting_country == "PER"
-    assert stored.primary_language == "es" and stored.assistance_types == "medical;psychological;shelter"
+    assert stored.primary_language == "es" and stored.assistance_types == "medical;psychological;legal;shelter"

@@ -254,3 +254,28 @@ def test_the_national_office_reads_names_only_with_consent_to_processing(app, db
     assert ngo.get(f"/cases/{cid}.json").json()["case"]["data"]["given_names"] == "Ana"  # the entering organisation
     consented = ngo.post("/cases.json", data={"action": "submit", **CHILD}).json()["case"]["id"]
     assert analyst.get(f"/cases/{consented}.json").json()["case"]["data"]["given_names"] == "Ana"
+
+
+def test_the_assistance_plan_goes_on_after_submission(app, db):
+    ngo, _ = signed_in_client(app, db, "service_provider", "PER")
+    case = ngo.post("/cases.json", data={"action": "submit", **CHILD}).json()["case"]
+    cid = case["id"]
+    r = ngo.post(f"/cases/{cid}/plan.json", data={"plan_legal_needed": "yes", "plan_legal_start": FIRST,
+                                                  "plan_shelter_end": "1999-01-01", "version": str(case["version"])})
+    assert r.status_code == 422
+    assert {(p["field"], p["code"]) for p in r.json()["error"]["details"]["errors"]} == {("plan_shelter_end",
+                                                                                          "before")}
+    page = ngo.post(f"/cases/{cid}/plan", data={"form_complete": "1", "plan_legal_needed": "yes",
+                                                "plan_legal_start": "not a date"}, follow_redirects=False)
+    assert page.status_code == 422 and 'id="plan-problems"' in page.text and 'value="not a date"' in page.text
+    r = ngo.post(f"/cases/{cid}/plan.json", data={"plan_legal_needed": "yes", "plan_legal_start": FIRST,
+                                                  "given_names": "Changed"})
+    assert r.status_code == 200
+    data = r.json()["case"]["data"]
+    assert data["plan_legal_needed"] == "yes" and data["given_names"] == "Ana"  # only the plan changes
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(persons.c.assistance_types).where(persons.c.record_id == cid)).scalar_one()
+    assert stored == "medical;legal;shelter"
+    assert "case.plan.update" in _actions(db, cid)
+    draft = ngo.post("/cases.json", data={"age": "30"}).json()["case"]["id"]
+    assert ngo.post(f"/cases/{draft}/plan.json", data={"plan_legal_needed": "yes"}).status_code == 409

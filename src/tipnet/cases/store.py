@@ -26,7 +26,7 @@ from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
 from tipnet.cases import record, referral
-from tipnet.cases.spec import CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS
+from tipnet.cases.spec import CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS, PLAN_FIELDS
 from tipnet.cases.validate import Checked, FieldError, check, clean, merge
 from tipnet.standard import load_standard
 from tipnet.store import Database
@@ -35,6 +35,7 @@ from tipnet.store.tables_auth import submission_sharing
 from tipnet.store.tables_cases import case_consents, cases
 
 DRAFT, SUBMITTED = "draft", "submitted"
+PLAN_NAMES = frozenset(s.name for s in PLAN_FIELDS)
 PROFILE = "case_entry"
 
 
@@ -225,6 +226,42 @@ def submit(db: Database, who: Principal, public_id: str, version: int | None = N
 
 # Who the person is: shown beyond the organisation that entered the case only with consent to processing.
 PERSONAL = (*record.IDENTIFYING, "guardian_name")
+
+
+def update_plan(db: Database, who: Principal, public_id: str, form: Mapping[str, Any],
+                version: int | None = None) -> Case:
+    """Change the assistance plan of a submitted case (assistance goes on after identification): only the plan's
+    fields are taken from `form`, its rules must pass, and the stored person's assistance columns follow."""
+    _entry_country(who)
+    case = _load(db, who, public_id)
+    if case.status != SUBMITTED:
+        raise Conflict(f"case {public_id} is a draft: its plan is changed in the form")
+    if version is not None and version != case.version:
+        raise Conflict(f"case {public_id} was changed since this form was loaded; reload it")
+    plan_only = {k: v for k, v in form.items() if k in PLAN_NAMES}
+    posted = PLAN_NAMES if form.get("form_complete") else set(plan_only)
+    data = merge(case.data, clean(plan_only), posted)
+    checked = check(data, clock.now().date(), submitting=True)
+    problems = [e for e in checked.errors if e.field.startswith("plan_")]
+    if problems:
+        raise CaseInvalid(public_id, problems)
+    kinds, start = record.assistance(checked.values)
+    now = clock.now()
+    with db.engine.begin() as conn:
+        done = conn.execute(cases.update().where(cases.c.id == case.id, cases.c.version == case.version)
+                            .values(data_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
+                                    version=case.version + 1, updated_by=who.user_id, updated_at=now)).rowcount
+        if done != 1:
+            raise Conflict(f"case {public_id} was changed meanwhile; reload it")
+        pid = conn.execute(select(cases.c.person_id).where(cases.c.id == case.id)).scalar_one()
+        if pid is not None:
+            conn.execute(persons.update().where(persons.c.id == pid).values(
+                assistance_types=";".join(kinds) or None, assistance_start_date=start))
+    audit.record(db, who, "case.plan.update", object_type="case", object_id=public_id, subject_country=case.country,
+                 details={"assistance": kinds})
+    after = _load(db, who, public_id)
+    _redact(who, after)
+    return after
 
 
 def _redact(who: Principal, case: Case) -> bool:

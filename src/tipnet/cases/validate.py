@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +124,7 @@ def clean(form: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def merge(old: Mapping[str, Any], new: Mapping[str, Any], posted: set[str]) -> dict[str, Any]:
+def merge(old: Mapping[str, Any], new: Mapping[str, Any], posted: AbstractSet[str]) -> dict[str, Any]:
     """A draft after a save: fields present in the post replace the old ones; checkboxes and multiple choices that
     were on the page but sent nothing are cleared (a browser omits an unticked box)."""
     out = dict(old)

@@ -15,7 +15,7 @@ from tipnet.auth.roles import Permission, Role
 from tipnet.cases import referral
 from tipnet.cases import store as case_store
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
-from tipnet.cases.validate import FieldError
+from tipnet.cases.validate import FieldError, clean
 from tipnet.web import cases_view
 from tipnet.web.errors import ApiError
 from tipnet.web.i18n import negotiate, translate
@@ -95,12 +95,18 @@ def _form_page(request: Request, case: case_store.Case | None, values: dict[str,
     return request.app.state.page(request, "cases_form.html", data, status=status, context=context)
 
 
-def _view_page(request: Request, case: case_store.Case, note: str | None = None) -> Response:
+def _view_page(request: Request, case: case_store.Case, note: str | None = None,
+               problems: list[FieldError] | None = None, status: int = 200,
+               posted: dict[str, Any] | None = None) -> Response:
+    """A submitted case; after a refused plan update, the plan as posted (nothing typed is lost) with its problems."""
     lang = negotiate(request)
-    data = {"case": case.to_dict(), "note": note}
+    problems = problems or []
+    data = {"case": case.to_dict(), "note": note, "problems": [e.to_dict() for e in problems]}
+    plan_values = {**case.data, **clean(posted)} if posted else case.data
     context = {"rows": cases_view.readable(lang, case.data), "consent_items": CONSENT_ITEMS,
-               "given_by": CHOICES["consent_given_by"], "plan": cases_view.plan(lang, case.data, []), "note": note}
-    return request.app.state.page(request, "cases_view.html", data, context=context)
+               "given_by": CHOICES["consent_given_by"], "plan": cases_view.plan(lang, plan_values, problems),
+               "plan_problems": cases_view.summary(lang, problems), "note": note}
+    return request.app.state.page(request, "cases_view.html", data, status=status, context=context)
 
 
 def _show(request: Request, case: case_store.Case, note: str | None = None) -> Response:
@@ -163,7 +169,7 @@ async def case_create(request: Request) -> Response:
     return await _save_or_submit(request, None)
 
 
-_NOTES = {"saved", "submitted", "withdrawn"}
+_NOTES = {"saved", "submitted", "withdrawn", "planned"}
 
 
 @router.get("/cases/{case_id}")
@@ -200,3 +206,24 @@ async def case_withdraw(request: Request, case_id: str) -> Response:
     if _json(request):
         return JSONResponse({"case": case.to_dict()})
     return RedirectResponse(f"/cases/{case.public_id}?done=withdrawn", status_code=303)
+
+
+@router.post("/cases/{case_id}/plan", openapi_extra=CASE_FORM)
+@router.post("/cases/{case_id}/plan.json", openapi_extra=CASE_FORM)
+@access(CASES)
+async def case_plan(request: Request, case_id: str) -> Response:
+    """Update the assistance plan of a submitted case (the plan's fields only)."""
+    db, me = request.app.state.db, principal(request)
+    cid = _case_id(case_id.removesuffix(".json"))
+    form = await request.form()
+    fields = _fields(form)
+    try:
+        case = case_store.update_plan(db, me, cid, {**fields, "form_complete": form.get("form_complete")},
+                                      _version(form))
+    except case_store.CaseInvalid as exc:
+        if _json(request):
+            raise
+        return _view_page(request, case_store.get(db, me, cid), problems=exc.errors, status=422, posted=fields)
+    if _json(request):
+        return JSONResponse({"case": case.to_dict()})
+    return RedirectResponse(f"/cases/{case.public_id}?done=planned", status_code=303)
