@@ -354,9 +354,6 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("POST", "/cases/{case_id}/plan"): (perm("cases", lambda w, t: 409 if t == "own" else 404), ("own", "other")),
     ("POST", "/cases/{case_id}/plan.json"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
                                              ("own", "other")),  # a draft's plan is changed in the form
-    ("POST", "/cases/{case_id}/plan"): (perm("cases", lambda w, t: 409 if t == "own" else 404), ("own", "other")),
-    ("POST", "/cases/{case_id}/plan.json"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
-                                             ("own", "other")),  # a draft's plan is changed in the form
     # secure messaging (an empty body is refused as invalid; nothing exists at the placeholder ids)
     ("GET", "/messages"): (perm("messaging"), ("-",)),
     ("GET", "/messages.json"): (perm("messaging"), ("-",)),
