@@ -5,7 +5,8 @@ calls `tipnet node share|import` make, to keep the run short.)
 
 - PER and COL push over HTTP, ARG sends its bundle by file: the hub's hemispheric figures are the union of what
   was shared (records of consenting victims, protected tables, aggregate returns), checked against the source files.
-- The connection is cut in the middle of a chunk; the next push continues from the hub's offset, nothing twice.
+- A pushing client is killed between chunks, then a connection is cut in the middle of a chunk; the next push
+  continues from the hub's offset, and nothing is applied twice.
 - The hub is killed (SIGKILL) while it applies a bundle: nothing of it is left; the next push applies it once.
 - Linkage results come back to a node by pull; a replayed bundle gets the same receipt; a revoked node's bundle
   is rejected with a signed receipt saying why.
@@ -208,14 +209,27 @@ def test_pushes_and_a_file_transfer_give_the_hub_the_union_of_what_was_shared(ne
     assert _hub_figures(net) == _expected(net, ["PER", "COL", "ARG"])
 
 
-def _put_half_and_cut(url: str, token: str, bundle_id: str, raw: bytes) -> None:
+_KILLED_CLIENT = """
+import os, signal, sys
+from pathlib import Path
+from tipnet.federation.transport import Client
+url, token, bundle_id, sha, path = sys.argv[1:]
+raw = Path(path).read_bytes()
+c = Client(url, token)
+c.post_json("/api/federation/uploads", {"bundle_id": bundle_id, "size": len(raw), "sha256": sha})
+c.request("PUT", f"/api/federation/uploads/{bundle_id}?offset=0", raw[: len(raw) // 3], "application/octet-stream")
+os.kill(os.getpid(), signal.SIGKILL)  # the client dies between two chunks
+"""
+
+
+def _put_half_and_cut(url: str, token: str, bundle_id: str, offset: int, rest: bytes) -> None:
     """Send a chunk's headers and half its body, then drop the connection."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        head = (f"PUT /api/federation/uploads/{bundle_id}?offset=0 HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        head = (f"PUT /api/federation/uploads/{bundle_id}?offset={offset} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                 f"Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\n"
-                f"Content-Length: {len(raw)}\r\n\r\n").encode()
-        s.sendall(head + raw[:len(raw) // 2])
+                f"Content-Length: {len(rest)}\r\n\r\n").encode()
+        s.sendall(head + rest[:len(rest) // 2])
         time.sleep(0.5)
 
 
@@ -227,17 +241,22 @@ def test_a_push_cut_mid_chunk_resumes_and_nothing_is_applied_twice(net: Net) -> 
     raw = Path(made["path"]).read_bytes()
     node = nodes.Node.load(per.home / "federation")
     client = Client(net.server.url, node.token)
-    client.post_json("/api/federation/uploads", {"bundle_id": made["bundle_id"], "size": len(raw),
-                                                 "sha256": nodes.file_sha256(Path(made["path"]))})
-    _put_half_and_cut(net.server.url, str(node.token), made["bundle_id"], raw)
+    status = f"/api/federation/uploads/{made['bundle_id']}"
+    # a client process sends the first chunk and is killed
+    killed = subprocess.run([sys.executable, "-c", _KILLED_CLIENT, net.server.url, str(node.token),
+                             made["bundle_id"], nodes.file_sha256(Path(made["path"])), made["path"]],
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    first = client.request("GET", status)["offset"]
+    assert first == len(raw) // 3
+    # then a connection is cut in the middle of the next chunk
+    _put_half_and_cut(net.server.url, str(node.token), made["bundle_id"], first, raw[first:])
     deadline = time.monotonic() + 20
-    offset = 0
-    while time.monotonic() < deadline:
-        offset = client.request("GET", f"/api/federation/uploads/{made['bundle_id']}")["offset"]
-        if offset > 0:
-            break
+    offset = first
+    while time.monotonic() < deadline and offset == first:
+        offset = client.request("GET", status)["offset"]
         time.sleep(0.2)
-    assert 0 < offset < len(raw)  # the hub kept what arrived before the cut
+    assert first < offset < len(raw)  # the hub kept what arrived before the cut
     before = _hub_figures(net)
     (receipt,) = per.run("push")
     assert receipt["status"] == "accepted" and receipt["sequence"] == 2
