@@ -25,16 +25,23 @@ def _lab(labels: dict[str, str], lang: str) -> str:
     return labels.get(lang) or labels.get("en", "")
 
 
-def show(fig: dict[str, Any] | Figure | None, unit: str = "count") -> str:
-    """A figure for people: exact values as numbers, GLOTIP-style '<5' for 1..4, other intervals as 'lo-hi'."""
+_LOCALES = {"en": "en_US", "es": "es", "fr": "fr", "pt": "pt_BR"}
+
+
+def show(fig: dict[str, Any] | Figure | None, unit: str = "count", lang: str = "en") -> str:
+    """A figure for people, written the way the language writes numbers: exact values as numbers, GLOTIP-style
+    '<5' for 1..4, other intervals as 'lo-hi'."""
+    from babel.numbers import format_decimal
+
     if fig is None:
         return "—"
     lo, hi = (fig.lo, fig.hi) if isinstance(fig, Figure) else (fig["lo"], fig["hi"])
     digits = 0 if unit == "count" else 2 if unit in ("per_100k", "ratio") else 1
     suffix = " %" if unit == "percent" else ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
 
     def fmt(x: float) -> str:
-        return f"{x:,.{digits}f}"
+        return str(format_decimal(x, format=pattern, locale=_LOCALES.get(lang, "en_US")))
 
     if lo == hi:
         return fmt(lo) + suffix
@@ -78,9 +85,9 @@ def build(fw: Framework, country: str, country_name: str, year: int, card: dict[
         stat = STATISTICS[ind.statistic or ""]
         value = card["indicators"][ind.id]["value"]
         figures.append({"id": ind.id, "label": _lab(ind.labels, lang), "value": value, "unit": stat.unit,
-                        "shown": show(value, stat.unit)})
-    base = [{"name": k, "shown": show(v), "source": v["source"]} for k, v in sorted(card.get("figures", {}).items())
-            if k != "population"]
+                        "shown": show(value, stat.unit, lang)})
+    base = [{"name": k, "shown": show(v, lang=lang), "source": v["source"]}
+            for k, v in sorted(card.get("figures", {}).items()) if k != "population"]
     return {
         "framework": fw.key, "framework_title": _lab(fw.title, lang), "source": fw.source,
         "country": country, "country_name": country_name, "year": year, "published": published,

@@ -182,7 +182,7 @@ def _questionnaire(request: Request, code: str, year: int, error: str | None = N
         "may_edit": status_now == "draft" and me.can(Permission.ASSESS_EDIT) and scope.owns(code),
         "actions": actions, "answers": now["answers"], "figures_frozen": now["figures_frozen"],
         "scorecard": card.to_dict(),
-        "figures": {k: {**v.to_dict(), "shown": report.show(v)} for k, v in sorted(now["figures"].items())},
+        "figures": {k: {**v.to_dict(), "shown": report.show(v, lang=lang)} for k, v in sorted(now["figures"].items())},
         "comparison": service.compare(fw, card, earlier) if earlier else [],
         "earlier_year": year - 1 if earlier else None,
         "history": [{k: v for k, v in h.items() if k not in ("answers", "figures", "scorecard")} for h in history],
