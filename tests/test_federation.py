@@ -236,6 +236,9 @@ def test_replays_gaps_bad_signatures_and_revoked_keys_get_signed_rejections(worl
     # the same bundle again: the same receipt, nothing applied twice
     again = inbox.receive_file(world.hub, first.raw)
     assert again["receipt"]["status"] == "accepted" and world.count(fed_tables) == tables_before
+    # the same bundle processed twice at once (two commits racing): the second finds it applied
+    assert inbox.process(world.hub, first.raw, first.bundle_id, None) == again
+    assert world.count(fed_tables) == tables_before
     # an old sequence number under a new bundle: a replay
     parts = fmt.open_parts(first, world.hub.identity)
     old = fmt.build(per.node.identity, world.hub.identity.public, parts, sequence=1, bundle_type="share",

@@ -258,6 +258,10 @@ def _reject(hub: Hub, bundle_id: str, sha: str, node_id: str | None, seq: int | 
     doc = receipts.make(hub.identity, bundle_id=bundle_id, sha256=sha, node_id=node_id, sequence=seq,
                         status=receipts.REJECTED, reason_code=err.code, reason=err.message, details=details)
     with hub.db.engine.begin() as conn:
+        done = conn.execute(select(fed_bundles.c.status, fed_bundles.c.receipt, fed_bundles.c.sha256)
+                            .where(fed_bundles.c.bundle_id == bundle_id)).first()
+        if done is not None and done.status == "accepted" and done.sha256 == sha:
+            return json.loads(done.receipt)  # applied by a concurrent commit of the same bundle: its receipt stands
         if spend and node_id is not None and seq is not None:
             conn.execute(update(fed_nodes).where(fed_nodes.c.node_id == node_id, fed_nodes.c.last_seq == seq - 1)
                          .values(last_seq=seq, last_contact_at=_now()))
