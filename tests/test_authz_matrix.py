@@ -391,6 +391,14 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
                                                                ("own", "other")),
     ("POST", "/directory/authorities/{authority_id}/verify.json"): (perm("directory_edit", directory_edit(200)),
                                                                     ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}/retire"): (perm("directory_edit", directory_edit(303)),
+                                                               ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}/retire.json"): (perm("directory_edit", directory_edit(200)),
+                                                                    ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}/reinstate"): (perm("directory_edit", directory_edit(303)),
+                                                                  ("own", "other")),
+    ("POST", "/directory/authorities/{authority_id}/reinstate.json"): (perm("directory_edit", directory_edit(200)),
+                                                                       ("own", "other")),
     ("GET", "/directory/stale"): (perm("directory_edit"), ("-",)),
     ("GET", "/directory/stale.json"): (perm("directory_edit"), ("-",)),
     ("POST", "/directory/remind"): (perm("directory_edit", 303), ("-",)),
@@ -576,6 +584,8 @@ class World:
             body = {"data": {"items": "consent_research", "given_by": "victim"}}
         elif path.startswith("/cases"):
             body = {"data": {"action": "save", "given_names": "MATRIXCASE", "age": "15"}}
+        elif path.startswith("/directory/authorities/{authority_id}/re"):  # retire, reinstate
+            body = {"data": {"reason": "matrix"}}
         elif path.startswith("/directory/authorities/{authority_id}") and "/verify" not in path:
             body = {"data": {"phone": f"+000 {next(self._n)}"}}
         elif path.startswith("/directory/authorities"):

@@ -43,6 +43,12 @@ class Authority:
     version: int
     updated_at: dt.datetime | None
     updated_by: str | None
+    retired_on: dt.date | None = None
+    retired_reason: str | None = None
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_on is not None
 
     @property
     def country(self) -> str:
@@ -61,10 +67,12 @@ class Authority:
 
     def view(self, restricted: bool, today: dt.date | None = None) -> dict[str, Any]:
         out = {"id": self.id, **public_view(self.doc, restricted), "last_verified": self.last_verified.isoformat(),
-               "stale": self.stale(today), "version": self.version}
+               "stale": self.stale(today) and not self.retired, "version": self.version, "retired": self.retired,
+               "retired_on": self.retired_on.isoformat() if self.retired_on else None}
         if restricted:
             out["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
             out["updated_by"] = self.updated_by
+            out["retired_reason"] = self.retired_reason
         return out
 
 
@@ -79,7 +87,7 @@ def may_see_restricted(who: Principal) -> bool:
 
 def _row(row: Any) -> Authority:
     return Authority(int(row.id), json.loads(row.data), row.last_verified, int(row.version),
-                     clock.aware(row.updated_at), row.updated_by)
+                     clock.aware(row.updated_at), row.updated_by, row.retired_on, row.retired_reason)
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -164,15 +172,45 @@ def verify(db: Database, who: Principal, authority_id: int, on: dt.date | None =
     return get(db, authority_id)
 
 
+def retire(db: Database, who: Principal, authority_id: int, reason: str = "") -> Authority:
+    """The authority no longer exists (or changed name): the entry leaves routing, the public listing, the exports
+    and the reminders, and stays in the store with its history (editors still see it, marked retired). Retiring a
+    retired entry (or reinstating a listed one) changes nothing."""
+    current = get(db, authority_id)
+    _may_edit(who, current.country)
+    if current.retired:  # asked twice (two editors, a resent form): nothing more to do
+        return current
+    why = (reason or "").strip()[:500]
+    day = clock.now().date()
+    _save(db, who, current, current.doc, ["retired"], "retire", current.last_verified,
+          retired={"retired_on": day, "retired_reason": why or None})
+    audit.record(db, who, "directory.retire", object_type="authority", object_id=authority_id,
+                 subject_country=current.country, details={"reason": why, "retired_on": day.isoformat()})
+    return get(db, authority_id)
+
+
+def reinstate(db: Database, who: Principal, authority_id: int) -> Authority:
+    """Undo a retirement: the entry is listed and routed to again."""
+    current = get(db, authority_id)
+    _may_edit(who, current.country)
+    if not current.retired:
+        return current
+    _save(db, who, current, current.doc, ["retired"], "reinstate", current.last_verified,
+          retired={"retired_on": None, "retired_reason": None})
+    audit.record(db, who, "directory.reinstate", object_type="authority", object_id=authority_id,
+                 subject_country=current.country, details={"was_retired_on": str(current.retired_on)})
+    return get(db, authority_id)
+
+
 def _save(db: Database, who: Principal, current: Authority, doc: dict[str, Any], changed: list[str], action: str,
-          verified: dt.date) -> None:
+          verified: dt.date, retired: dict[str, Any] | None = None) -> None:
     now = clock.now()
     version = current.version + 1
     with db.engine.begin() as conn:
         done = conn.execute(update(coop_authorities).where(
             (coop_authorities.c.id == current.id) & (coop_authorities.c.version == current.version)).values(
             name=doc["name"], competences=" ".join(doc["competences"]), data=_dump(doc), last_verified=verified,
-            version=version, updated_at=now, updated_by=who.email))
+            version=version, updated_at=now, updated_by=who.email, **(retired or {})))
         if done.rowcount != 1:
             raise Invalid("the entry was changed by someone else meanwhile; reload and try again")
         conn.execute(insert(coop_authority_history).values(
@@ -197,13 +235,16 @@ def history(db: Database, authority_id: int, restricted: bool) -> list[dict[str,
 
 
 def listing(db: Database, country: str | None = None, competence: str | None = None,
-            text: str | None = None) -> list[Authority]:
-    """Entries filtered by country, competence and a word in the name, ordered by country and name."""
+            text: str | None = None, include_retired: bool = False) -> list[Authority]:
+    """Entries filtered by country, competence and a word in the name, ordered by country and name; retired entries
+    only when asked (for editors: routing, public pages, exports and reminders leave them out)."""
     if competence and competence not in COMPETENCES:
         raise Invalid(f"unknown competence {competence!r}; choose from {', '.join(COMPETENCES)}",
                       {"field": "competence", "value": competence})
     q = select(coop_authorities).order_by(coop_authorities.c.country, coop_authorities.c.name,
                                           coop_authorities.c.id)
+    if not include_retired:
+        q = q.where(coop_authorities.c.retired_on.is_(None))
     if country:
         q = q.where(coop_authorities.c.country == country.upper())
     if competence:  # space-separated codes: pad so a code never matches inside another

@@ -171,6 +171,9 @@ def _authority(db: Database, requested: str, measures: list[str], crime: str, au
         raise Invalid(f"no authority {authority_id}", {"field": "authority_id", "value": authority_id}) from exc
     if a.country != requested:
         raise Invalid(f"authority {a.id} is not in {requested}", {"field": "authority_id", "value": authority_id})
+    if a.retired:
+        raise Invalid(f"authority {a.id} ({a.name}) is retired from the directory",
+                      {"field": "authority_id", "value": authority_id})
     return a.id
 
 

@@ -24,6 +24,8 @@ coop_authorities = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", Text),
+    Column("retired_on", Date),  # set: the authority no longer exists or changed name (0006_directory_retire)
+    Column("retired_reason", Text),
     Index("ix_coop_authorities_country", "country"),
 )
 
@@ -33,7 +35,7 @@ coop_authority_history = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("authority_id", Integer, ForeignKey("coop_authorities.id"), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("action", String(16), nullable=False),  # create | update | verify
+    Column("action", String(16), nullable=False),  # create | update | verify | retire | reinstate
     Column("changed_fields", Text, nullable=False),  # JSON list of field names
     Column("data", Text, nullable=False),  # JSON: the whole document after the change
     Column("changed_at", DateTime(timezone=True), nullable=False),
@@ -76,6 +78,11 @@ coop_requests = Table(
     Column("created_by", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # an incoming request received outside tipnet (paper, diplomatic channel), registered by the requested state
+    # (0006_directory_retire): the registering country, the requesting state's own reference, the day it arrived
+    Column("registered_by", String(3)),
+    Column("external_reference", Text),
+    Column("received_on", Date),
     Index("ix_coop_requests_requesting", "requesting_country"),
     Index("ix_coop_requests_requested", "requested_country"),
 )

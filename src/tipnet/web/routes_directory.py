@@ -65,10 +65,14 @@ def directory_list(request: Request) -> Response:
     q = request.query_params
     country, competence, text = q.get("country") or None, q.get("competence") or None, q.get("q") or None
     restricted = _restricted(request)
-    found = directory.listing(request.app.state.db, country=country, competence=competence, text=text)
+    who = principal(request)
+    editor = who.can(Permission.DIRECTORY_EDIT)
+    scope = Scope.of(who)
+    found = directory.listing(request.app.state.db, country=country, competence=competence, text=text,
+                              include_retired=editor)
+    found = [a for a in found if not a.retired or scope.directory_edit(a.country)]  # retired: its editors only
     if restricted:
         _audit_restricted(request, "list", country=country, count=len(found))
-    who = principal(request)
     data = {"authorities": [a.view(restricted) for a in found], "restricted": restricted,
             "filters": {"country": country or "", "competence": competence or "", "q": text or ""},
             "can_edit": who.can(Permission.DIRECTORY_EDIT),
@@ -141,6 +145,29 @@ async def directory_change(request: Request, authority_id: str) -> Response:
 @access(EDIT)
 def directory_verify(request: Request, authority_id: str) -> Response:
     a = directory.verify(request.app.state.db, principal(request), _aid(authority_id))
+    if _json(request):
+        return JSONResponse(a.view(True))
+    return RedirectResponse(f"/directory/authorities/{a.id}", status_code=303)
+
+
+@router.post("/directory/authorities/{authority_id}/retire")
+@router.post("/directory/authorities/{authority_id}/retire.json")
+@access(EDIT)
+async def directory_retire(request: Request, authority_id: str) -> Response:
+    aid = _aid(authority_id)
+    form = await request.form()
+    a = await run_in_threadpool(directory.retire, request.app.state.db, principal(request), aid,
+                                str(form.get("reason") or ""))
+    if _json(request):
+        return JSONResponse(a.view(True))
+    return RedirectResponse(f"/directory/authorities/{a.id}", status_code=303)
+
+
+@router.post("/directory/authorities/{authority_id}/reinstate")
+@router.post("/directory/authorities/{authority_id}/reinstate.json")
+@access(EDIT)
+def directory_reinstate(request: Request, authority_id: str) -> Response:
+    a = directory.reinstate(request.app.state.db, principal(request), _aid(authority_id))
     if _json(request):
         return JSONResponse(a.view(True))
     return RedirectResponse(f"/directory/authorities/{a.id}", status_code=303)
