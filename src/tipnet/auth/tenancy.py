@@ -115,8 +115,8 @@ class Scope:
 
         if self.kind == ALL:
             return true()
-        if self.kind == COUNTRY:
-            return or_(req.c.requesting_country == self.country,
+        if self.kind == COUNTRY:  # a request registered by the requested state (received on paper) is its own
+            return or_((req.c.requesting_country == self.country) & req.c.registered_by.is_(None),
                        (req.c.requested_country == self.country) & (req.c.status != "draft"))
         return false()
 

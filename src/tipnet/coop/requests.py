@@ -20,7 +20,7 @@ from tipnet.auth import audit, clock
 from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
-from tipnet.auth.tenancy import Scope
+from tipnet.auth.tenancy import ALL, HUB, Scope
 from tipnet.coop import directory, outbox
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
 from tipnet.coop.directory_routing import best
@@ -31,6 +31,7 @@ from tipnet.coop.requests_model import (
     REQUESTED,
     REQUESTING,
     SENT,
+    TRANSITIONS,
     Requirements,
     check_transition,
     missing,
@@ -67,6 +68,14 @@ class Request:
             return REQUESTED
         return None
 
+    def sides(self, who: Principal) -> tuple[str, ...]:
+        """The sides whose moves this principal records: its own; for a request its country registered (received
+        outside tipnet), also the requesting state's (a withdrawal notified on paper)."""
+        side = self.side(who)
+        if side == REQUESTED and self.row.get("registered_by") and self.row["registered_by"] == who.country:
+            return (REQUESTED, REQUESTING)
+        return (side,) if side else ()
+
     def authority(self, db: Database) -> directory.Authority | None:
         aid = self.row["authority_id"]
         return directory.get(db, int(aid)) if aid is not None else None
@@ -91,6 +100,7 @@ class Request:
         out = dict(self.row)
         out["measures"] = self.measures
         out["deadline"] = self.row["deadline"].isoformat() if self.row["deadline"] else None
+        out["received_on"] = self.row["received_on"].isoformat() if self.row.get("received_on") else None
         for key in ("created_at", "updated_at"):
             out[key] = self.row[key].isoformat() if self.row[key] else None
         out["overdue"] = self.overdue(today)
@@ -272,7 +282,9 @@ def transition(db: Database, who: Principal, request_id: int, target: str, note:
     current = _get(db, Scope.of(who), request_id)
     if not who.can(Permission.COOPERATION):
         raise Forbidden("your role does not move requests")
-    check_transition(current["status"], target, current.side(who))
+    sides = current.sides(who)
+    side = next((s for s in sides if TRANSITIONS.get((current["status"], target)) == s), current.side(who))
+    check_transition(current["status"], target, side)
     if target == SENT:
         gaps = current.missing(db)
         if gaps:
@@ -326,19 +338,36 @@ def listing(db: Database, who: Principal, direction: str | None = None, status: 
 
 
 def actions(req: Request, who: Principal) -> list[str]:
-    return next_steps(req["status"], req.side(who)) if who.can(Permission.COOPERATION) else []
+    if not who.can(Permission.COOPERATION):
+        return []
+    return [t for side in req.sides(who) for t in next_steps(req["status"], side)]
 
 
 OVERDUE_KIND = "request.overdue"
 REMIND_EVERY_DAYS = 7
 
 
+def _overdue_everywhere(db: Database, day: dt.date) -> list[Request]:
+    with db.engine.connect() as conn:
+        found = [_load(r) for r in conn.execute(select(coop_requests).where(
+            coop_requests.c.deadline < day).order_by(coop_requests.c.id))]
+    return [r for r in found if r.overdue(day)]
+
+
 def remind_overdue(db: Database, who: Principal, today: dt.date | None = None) -> list[dict[str, Any]]:
     """An outbox reminder for each overdue request in scope (to whichever side has the next move), at most once a
-    week per request."""
+    week per request. The hub administrator (no party to any request, so none in its scope) reminds for the whole
+    register without reading the requests; a focal point for its country's."""
     day = today or clock.now().date()
     sent = []
-    for req in listing(db, who, overdue_only=True, today=day):
+    scope = Scope.of(who)
+    if scope.kind == HUB and who.can(Permission.DIRECTORY_EDIT):
+        overdue = _overdue_everywhere(db, day)
+    elif who.can(Permission.COOPERATION) or scope.kind == ALL:
+        overdue = listing(db, who, overdue_only=True, today=day)
+    else:
+        raise Forbidden("your role does not send request reminders")
+    for req in overdue:
         last = outbox.last_sent(db, OVERDUE_KIND, "coop_request", req.id)
         if last is not None and (day - last.date()).days < REMIND_EVERY_DAYS:
             continue

@@ -14,7 +14,7 @@ from sqlalchemy import and_, insert, select
 from tipnet.auth import audit, clock
 from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
-from tipnet.coop.requests import visible
+from tipnet.coop.requests import Request, visible
 from tipnet.coop.requests_model import DRAFT, REQUESTING
 from tipnet.store import Database
 from tipnet.store.tables_directory import coop_request_files
@@ -45,6 +45,11 @@ def attach(db: Database, who: Principal, request_id: int, slot: str, filename: s
         raise Invalid(f"request {req['reference']} is {req['status']}: files are attached to drafts only")
     if slot not in req.requirements(db).attachments:
         raise Invalid(f"attachment {slot!r} is not part of this request", {"field": slot})
+    return store(db, who, req, slot, filename, data)
+
+
+def check_file(slot: str, filename: str, data: bytes) -> str:
+    """The cleaned file name, or a clear error (type, emptiness, size) naming the slot and file."""
     name = _clean_name(filename)
     suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if suffix not in MEDIA_TYPES:
@@ -54,6 +59,14 @@ def attach(db: Database, who: Principal, request_id: int, slot: str, filename: s
         raise Invalid(f"{name} is empty", {"field": slot, "value": name})
     if len(data) > MAX_FILE_BYTES:
         raise Invalid(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", {"field": slot, "value": name})
+    return name
+
+
+def store(db: Database, who: Principal, req: Request, slot: str, filename: str, data: bytes) -> dict[str, Any]:
+    """Keep one file of a request (checked by `check_file`), with its size and SHA-256; audited."""
+    name = check_file(slot, filename, data)
+    suffix = "." + name.rsplit(".", 1)[-1].lower()
+    request_id = req.id
     row: dict[str, Any] = {"request_id": request_id, "slot": slot, "filename": name, "media_type": MEDIA_TYPES[suffix],
            "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "uploaded_at": clock.now(),
            "uploaded_by": who.email}
