@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ def knowledge() -> NameKnowledge:
     )
 
 
+@lru_cache(maxsize=1 << 18)  # names repeat: folding each distinct value once makes encoding large files fast
 def fold(text: str | None) -> str:
     """Lower case, accents stripped, apostrophes dropped, anything else not a letter or digit -> one space."""
     if not text:
@@ -120,6 +121,7 @@ class NameParts:
         return " ".join(sorted(self.tokens))
 
 
+@lru_cache(maxsize=1 << 18)
 def parse_name(given: str | None, family: str | None) -> NameParts:
     return NameParts(given_tokens(given), family_tokens(family))
 
@@ -167,6 +169,7 @@ _PHONETIC = (("ch", "x"), ("ll", "y"), ("qu", "k"), ("gu", "g"), ("ph", "f"), ("
              ("c", "k"), ("h", ""), ("j", "x"), ("y", "i"))
 
 
+@lru_cache(maxsize=1 << 18)
 def phonetic(token: str) -> str:
     """A coarse Spanish/Portuguese-aware sound key for blocking: the first letter, then the consonant skeleton."""
     if not token:
