@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,19 +140,6 @@ def open_chunk(hub: Hub, bundle_id: str, offset: int, country: str | None = None
         raise UploadError(409, "wrong-offset", f"the upload of {bundle_id} is at byte {have}, not {offset}",
                           {"offset": have})
     return path, have, int(row.size)
-
-
-def write_chunk(hub: Hub, bundle_id: str, offset: int, chunks: Iterable[bytes],
-                country: str | None = None) -> dict[str, Any]:
-    """Append bytes at `offset` (which must be the current end). What arrives before a cut is kept."""
-    target = open_chunk(hub, bundle_id, offset, country)
-    if target is None:
-        return status(hub, bundle_id, country)
-    path, have, size = target
-    with path.open("ab") as fh:
-        for block in chunks:
-            have = append(fh, block, have, size)
-    return {"bundle_id": bundle_id, "offset": have, "size": size, "status": "uploading"}
 
 
 def append(fh: Any, block: bytes, have: int, size: int) -> int:
