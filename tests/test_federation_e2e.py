@@ -307,6 +307,8 @@ def test_results_come_back_by_pull_and_a_revoked_node_is_refused(net: Net) -> No
     assert all(r["record_id"].startswith("PER-R") and r["cluster_id"] for r in linked)
     assert {c for r in linked for c in r.get("countries", ["ARG"])} >= {"ARG"}
     assert transport.pull(per.node, per.db) == []
+    contact = {n["node_id"]: n["last_contact_at"] for n in registry.nodes(net.hub_db)}
+    assert contact["per-node"] and contact["per-node"] > contact["arg-node"]  # PER pulled after ARG's last bundle
     registry.revoke(net.hub_db, "col-node", "the node's server was compromised")
     col.share()
     done = subprocess.run([TIPNET, "node", "push", "--db", col.db_url, "--json"], capture_output=True, text=True,

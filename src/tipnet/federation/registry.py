@@ -91,6 +91,12 @@ def node_country(db: Database, node_id: str) -> str | None:
         return conn.execute(select(fed_nodes.c.country).where(fed_nodes.c.node_id == node_id)).scalar()
 
 
+def touch(db: Database, node_id: str) -> None:
+    """Note that the node was in contact (it pulled results or rotated its key)."""
+    with db.engine.begin() as conn:
+        conn.execute(update(fed_nodes).where(fed_nodes.c.node_id == node_id).values(last_contact_at=_now()))
+
+
 def revoke(db: Database, node_id: str, reason: str) -> None:
     """Revoke a node and all its keys: nothing it signs is accepted any more."""
     now = _now()

@@ -143,6 +143,7 @@ def results_list(request: Request, node_id: str = "", after: int = 0) -> dict[st
     _, country = _sender(request)
     hub = _hub(request)
     _own_node(request, node_id, country)
+    registry.touch(hub.db, node_id)
     return {"node_id": node_id, "results": results.pending(hub, node_id, after)}
 
 
