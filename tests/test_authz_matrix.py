@@ -411,6 +411,14 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/requests/new.json"): (perm("cooperation"), ("-",)),
     ("POST", "/requests"): (perm("cooperation", 303), ("-",)),
     ("POST", "/requests.json"): (perm("cooperation", 201), ("-",)),
+    # incoming requests received outside tipnet, registered by the requested state; overdue reminders (focal
+    # points for their country's requests, the hub administrator for the whole register)
+    ("GET", "/requests/incoming/new"): (perm("cooperation"), ("-",)),
+    ("GET", "/requests/incoming/new.json"): (perm("cooperation"), ("-",)),
+    ("POST", "/requests/incoming"): (perm("cooperation", 303), ("-",)),
+    ("POST", "/requests/incoming.json"): (perm("cooperation", 201), ("-",)),
+    ("POST", "/requests/remind"): (perm("directory_edit", 303), ("-",)),
+    ("POST", "/requests/remind.json"): (perm("directory_edit"), ("-",)),
     ("GET", "/requests/{request_id}"): (perm("cooperation", party(200)), ("own", "other")),
     ("GET", "/requests/{request_id}.json"): (perm("cooperation", party(200)), ("own", "other")),
     ("GET", "/requests/{request_id}/edit"): (perm("cooperation", party(200)), ("own", "other")),
@@ -591,6 +599,10 @@ class World:
         elif path.startswith("/directory/authorities"):
             body = {"data": {"name": f"Matrix authority {next(self._n)}", "country": country, "competences": "police",
                              "working_languages": "es"}} if "/verify" not in path else {}
+        elif path in ("/requests/incoming", "/requests/incoming.json"):
+            body = {"data": {"kind": "mla", "requesting_country": "COL", "received_on": "2026-01-05",
+                             "external_reference": f"MATRIX-{next(self._n)}", "measures": "evidence_taking",
+                             "crime": "trafficking_in_persons"}}
         elif path in ("/requests", "/requests.json"):
             body = {"data": {"kind": "mla", "requested_country": "COL", "measures": "evidence_taking",
                              "crime": "trafficking_in_persons"}}

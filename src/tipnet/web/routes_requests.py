@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
-from tipnet.coop import directory, documents, requests, requests_files
+from tipnet.coop import directory, documents, requests, requests_files, requests_incoming
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
 from tipnet.coop.requests_model import OPTIONAL_FIELDS, STATUSES
 from tipnet.standard.countries import OAS_MEMBERS
@@ -23,6 +23,7 @@ from tipnet.web.security import access, principal
 
 router = APIRouter()
 COOP = needs(Permission.COOPERATION)
+REMIND = needs(Permission.DIRECTORY_EDIT)  # focal points and the hub administrator keep the network's reminders
 
 
 def _json(request: Request) -> bool:
@@ -47,9 +48,11 @@ def requests_list(request: Request) -> Response:
     overdue = q.get("overdue") in ("1", "true")
     found = requests.listing(request.app.state.db, principal(request), direction, status, overdue)
     today = dt.date.today()
+    me = principal(request)
     data = {"requests": [r.to_dict(today) for r in found], "filters": {"direction": direction,
                                                                        "status": status or "", "overdue": overdue},
-            "statuses": list(STATUSES), "country": principal(request).country}
+            "statuses": list(STATUSES), "country": me.country, "can_remind": me.can(Permission.DIRECTORY_EDIT),
+            "reminded": q.get("reminded")}
     return request.app.state.page(request, "requests_list.html", data)
 
 
@@ -84,6 +87,55 @@ async def requests_create(request: Request) -> Response:
     if _json(request):
         return JSONResponse(req.to_dict(), status_code=201)
     return RedirectResponse(f"/requests/{req.id}/edit", status_code=303)
+
+
+@router.get("/requests/incoming/new")
+@router.get("/requests/incoming/new.json")
+@access(COOP)
+def requests_incoming_new(request: Request) -> Response:
+    me = principal(request)
+    data = {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != me.country],
+            "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES),
+            "registering_country": me.country, "today": dt.date.today().isoformat()}
+    return request.app.state.page(request, "requests_incoming.html", data)
+
+
+@router.post("/requests/incoming")
+@router.post("/requests/incoming.json")
+@access(COOP)
+async def requests_incoming_register(request: Request) -> Response:
+    """Register a request received outside tipnet (paper, diplomatic channel); multipart with an optional scan."""
+    form = await request.form()
+
+    def one(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    measures = [p for v in form.getlist("measures") if isinstance(v, str) for p in v.replace(",", " ").split()]
+    upload = form.get("scan")
+    scan = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        scan = (upload.filename, await upload.read(requests_files.MAX_FILE_BYTES + 1))
+    req = await run_in_threadpool(
+        requests_incoming.register_incoming, request.app.state.db, principal(request), one("kind"),
+        one("requesting_country"), one("received_on"), one("external_reference"), measures, one("crime"),
+        deadline=one("deadline") or None, case_ids=one("case_ids"), notes=one("notes"), scan=scan)
+    if _json(request):
+        return JSONResponse(req.to_dict(), status_code=201)
+    return RedirectResponse(f"/requests/{req.id}", status_code=303)
+
+
+@router.post("/requests/remind")
+@router.post("/requests/remind.json")
+@access(REMIND)
+def requests_remind(request: Request) -> Response:
+    """The overdue reminders (as `tipnet coop request overdue --remind`): at most one a week per request."""
+    who = principal(request)
+    sent = requests.remind_overdue(request.app.state.db, who)
+    if _json(request):
+        return JSONResponse({"sent": len(sent)})
+    back = "/requests?overdue=1" if who.can(Permission.COOPERATION) else "/directory/stale"
+    return RedirectResponse(f"{back}{'&' if '?' in back else '?'}reminded={len(sent)}", status_code=303)
 
 
 def _view(request: Request, rid: int) -> dict[str, Any]:
