@@ -41,7 +41,9 @@ def _pg_database() -> Iterator[Database]:
     schema_db = f"tipnet_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{schema_db}"'))
+        # UTF-8 whatever the cluster's default (a cluster made without --encoding may default to SQL_ASCII)
+        conn.execute(sa.text(f'CREATE DATABASE "{schema_db}" ENCODING \'UTF8\' TEMPLATE template0 '
+                             "LC_COLLATE 'C' LC_CTYPE 'C'"))
     test_url = sa.engine.make_url(url).set(database=schema_db).render_as_string(hide_password=False)
     db = Database(test_url)
     try:
