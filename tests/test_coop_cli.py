@@ -70,3 +70,29 @@ def test_request_commands(sqlite_db, tmp_path):
     doc = Document(io.BytesIO(out.read_bytes()))
     assert doc.paragraphs[0].text == "Solicitud de asistencia jurídica mutua en materia penal"
     assert run("request", "document", "999", str(out), "--db", url).exit_code == 1
+
+
+def test_register_incoming_and_retire_from_the_command_line(sqlite_db, tmp_path):
+    made = peru(sqlite_db)
+    url = sqlite_db.url
+    scan = tmp_path / "nota.pdf"
+    scan.write_bytes(b"%PDF-1.4 nota verbal")
+    received = (TODAY - dt.timedelta(days=3)).isoformat()
+    args = ("request", "register-incoming", "--from", "COL", "--country", "PER", "--received", received,
+            "--reference", "DAI-2026-77", "--measure", "evidence_taking", "--measure", "documents_records",
+            "--scan", str(scan), "--db", url)
+    r = run(*args, "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)
+    assert (got["status"], got["requesting_country"], got["requested_country"]) == ("received", "COL", "PER")
+    assert got["received_on"] == received and got["measures"] == ["evidence_taking", "documents_records"]
+    again = run(*args)
+    assert again.exit_code == 1 and "already registered" in again.output
+    bad = run("request", "register-incoming", "--from", "COL", "--country", "PER", "--received", "tomorrow",
+              "--reference", "X", "--measure", "evidence_taking", "--db", url)
+    assert bad.exit_code == 1 and "received_on" in bad.output
+    r = run("directory", "retire", str(made["police"].id), "--reason", "renamed", "--db", url)
+    assert r.exit_code == 0 and "retired on" in r.output, r.output
+    assert "Police Unit PER" not in run("directory", "list", "--country", "PER", "--db", url).output
+    r = run("directory", "retire", str(made["police"].id), "--reinstate", "--db", url)
+    assert r.exit_code == 0 and "listed" in r.output

@@ -180,6 +180,24 @@ def directory_remind(db: str = DbOption, as_json: bool = JsonOption) -> None:
     console.print(f"{len(result['sent'])} reminders sent, {len(result['skipped'])} not due")
 
 
+@directory_app.command("retire")
+def directory_retire(authority_id: int = typer.Argument(...),
+                     reason: str = typer.Option("", "--reason", help="e.g. the authority was merged or renamed."),
+                     reinstate: bool = typer.Option(False, "--reinstate", help="Undo a retirement."),
+                     db: str = DbOption) -> None:
+    """Retire an entry (kept with its history, out of routing, listings and exports), or reinstate it."""
+    from tipnet.auth.errors import AuthError
+    from tipnet.coop import directory
+
+    database = _db(db)
+    try:
+        a = (directory.reinstate(database, _operator(), authority_id) if reinstate
+             else directory.retire(database, _operator(), authority_id, reason))
+    except AuthError as exc:
+        _fail(exc.message)
+    console.print(f"{a.id} {a.name}: {'retired on ' + str(a.retired_on) if a.retired else 'listed'}")
+
+
 @directory_app.command("seed-demo")
 def directory_seed(db: str = DbOption) -> None:
     """Add the fictitious demo directory for the 35 OAS member states (countries without entries only)."""
@@ -226,6 +244,39 @@ def request_overdue(remind: bool = typer.Option(False, "--remind", help="Write r
     for s in sent:
         console.print(f"sent to {s['recipient']}: {s['subject']}")
     console.print(f"{len(late)} overdue, {len(sent)} reminders sent")
+
+
+@request_app.command("register-incoming")
+def request_register_incoming(
+        requesting: str = typer.Option(..., "--from", help="Requesting state (ISO3)."),
+        country: str = typer.Option(..., "--country", help="The registering (requested) state (ISO3)."),
+        received: str = typer.Option(..., "--received", help="Date received, YYYY-MM-DD."),
+        reference: str = typer.Option(..., "--reference", help="The requesting state's reference."),
+        kind: str = typer.Option("mla", "--kind", help="mla or extradition."),
+        measures: list[str] = typer.Option(..., "--measure", help="A measure asked for (repeat for several)."),
+        crime: str = typer.Option("trafficking_in_persons", "--crime"),
+        deadline: str = typer.Option(None, "--deadline", help="YYYY-MM-DD."),
+        cases: str = typer.Option("", "--cases", help="Linked case ids, comma-separated."),
+        notes: str = typer.Option("", "--notes"),
+        scan: Path = typer.Option(None, "--scan", help="The scanned original (pdf, png, jpg, docx, odt, txt)."),
+        db: str = DbOption, as_json: bool = JsonOption) -> None:
+    """Register a request received outside tipnet (paper, diplomatic channel): it enters as "received"."""
+    from tipnet.auth.errors import AuthError
+    from tipnet.coop.requests_incoming import register_incoming
+
+    if scan is not None and not scan.is_file():
+        _fail(f"{scan}: no such file")
+    try:
+        req = register_incoming(_db(db), _operator(), kind, requesting, received, reference, measures, crime,
+                                deadline=deadline, case_ids=cases, notes=notes, registering_country=country,
+                                scan=(scan.name, scan.read_bytes()) if scan is not None else None)
+    except AuthError as exc:
+        _fail(f"{exc.message} {exc.details or ''}".strip())
+    if as_json:
+        emit_json(req.to_dict())
+        return
+    console.print(f"{req['reference']} registered: {req['requesting_country']} -> {req['requested_country']}, "
+                  f"received {req['received_on']}, status {req['status']}")
 
 
 @request_app.command("document")
