@@ -1,0 +1,115 @@
+"""schemathesis over the app's OpenAPI description (/api/openapi.json), in process through ASGI: every operation,
+called with generated data as an anonymous client and as a signed-in national analyst, never answers 5xx, and every
+error answer has the one JSON error shape. Also: every JSON route is described in the description.
+
+The number of examples per operation is bounded (EXAMPLES) so the whole module runs in about a minute on 2 cores."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+import schemathesis
+from auth_helpers import make_user, pre_csrf
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from tipnet.auth import totp
+from tipnet.auth.settings import AuthSettings
+from tipnet.ingest.pipeline import ImportOptions, import_file
+from tipnet.web.app import create_app
+from tipnet.web.security import SESSION_COOKIE
+
+EXAMPLES = 3
+ERROR_KEYS = {"status", "code", "message", "details"}
+# operations that would end the analyst's own session: called anonymously only
+ENDS_SESSION = {("POST", "/logout"), ("POST", "/logout.json")}
+
+
+class Analyst:
+    cookies: dict[str, str]
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def fuzz_app(sqlite_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    # throttling is tested elsewhere: here it would only turn the fuzzer's sign-in attempts into 429s
+    app = create_app(sqlite_db, settings, AuthSettings(login_free_failures=10**6, login_free_failures_ip=10**6))
+    f = tmp_path / "per.csv"
+    f.write_text("record_id,case_id,sex,age,citizenship\n1,A,F,15,VEN\n2,A,M,200,PER\n", encoding="utf-8")
+    assert import_file(f, sqlite_db, ImportOptions(country="PER"), settings).submission_id == 1
+    acct = make_user(sqlite_db, "analyst", "PER")
+    client = TestClient(app)
+    r = client.post("/login.json", data={"email": acct.email, "password": "correct horse battery staple",
+                                         "code": totp.current_code(acct.secret)},
+                    headers={"x-csrf-token": pre_csrf(client)})
+    assert r.status_code == 200 and r.json()["stage"] == "full", r.text
+    Analyst.cookies = {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}
+    Analyst.headers = {"x-csrf-token": r.json()["csrf_token"]}
+    return app
+
+
+def _check(case: Any, response: Any, who: str, seen: Counter[tuple[str, int]]) -> None:
+    public = case.operation.definition.raw.get("x-tipnet-access") == "public"
+    seen[(who if not public else f"{who} on public", response.status_code // 100)] += 1
+    where = f"{case.method} {case.formatted_path} as {who}"
+    assert response.status_code < 500, f"{where}: {response.status_code} {response.text[:500]}"
+    ctype = response.headers.get("content-type") or [""]  # schemathesis keeps every value of a header
+    if response.status_code >= 400 and ctype[0].startswith("application/json"):
+        body = json.loads(response.content)
+        assert set(body) == {"error"} and set(body["error"]) == ERROR_KEYS, f"{where}: {body}"
+        assert body["error"]["status"] == response.status_code, f"{where}: {body}"
+
+
+def test_no_server_errors(fuzz_app):  # type: ignore[no-untyped-def]
+    """Every operation, with valid and with invalid generated data; all failing operations are listed at once."""
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", fuzz_app)
+    failures: list[str] = []
+    seen: Counter[tuple[str, int]] = Counter()
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+            def run(case):  # type: ignore[no-untyped-def]
+                _check(case, case.call(allow_redirects=False), "anonymous", seen)
+                if (case.method.upper(), case.path) not in ENDS_SESSION:
+                    headers = {**(case.headers or {}), **Analyst.headers}
+                    response = case.call(cookies=Analyst.cookies, headers=headers, allow_redirects=False)
+                    _check(case, response, "analyst", seen)
+
+            try:
+                run()
+            except Unsatisfiable:  # nothing to make invalid (no parameters, no body)
+                assert mode is GenerationMode.NEGATIVE, operation.label
+            except AssertionError as exc:
+                failures.append(f"[{mode.value}] {str(exc).splitlines()[0][:400]}")
+    assert operations > 100
+    assert failures == [], "\n".join(failures)
+    # the analyst stayed signed in throughout: operations that need a sign-in answered it, never the anonymous client
+    # (whose page requests are redirected to the sign-in form: 303, not followed)
+    assert seen[("analyst", 2)] > 50 and seen[("anonymous", 2)] == 0, seen
+    assert seen[("anonymous", 4)] > 0 and seen[("anonymous on public", 2)] > 0, seen
+
+
+def test_every_json_route_is_described(fuzz_app):
+    described = fuzz_app.openapi()["paths"]
+    missing = [(r.path, sorted(r.methods)) for r in fuzz_app.routes
+               if isinstance(r, APIRoute) and r.path not in described and r.path != "/favicon.ico"]
+    assert missing == []
+    json_twins = [p for p in described if p.endswith(".json")]
+    assert len(json_twins) > 20
+    for path, ops in described.items():
+        for method, op in ops.items():
+            assert op.get("x-tipnet-access"), (method, path)
+            assert op["responses"]["422"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"}, (method, path)
