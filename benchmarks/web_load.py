@@ -75,7 +75,7 @@ def prepare_store(rows: int) -> tuple[str, dict[str, Any]]:
 
     from tipnet.auth import records, users
     from tipnet.auth.demo import create_demo_users
-    from tipnet.auth.principal import Principal
+    from tipnet.auth.principal import Principal, Via
     from tipnet.demo.load import load_demo
     from tipnet.ingest.pipeline import ImportOptions, import_file
     from tipnet.settings import Settings
@@ -92,8 +92,9 @@ def prepare_store(rows: int) -> tuple[str, dict[str, Any]]:
     assert report.submission_id is not None, report.file_error
     focal = users.by_email(db, "focal.per@demo.tipnet")
     assert focal is not None
-    records.set_shared(db, Principal(user_id=focal.id, email=focal.email, role=focal.role, country=focal.country),
-                       report.submission_id, True)
+    focal_point = Principal(via=Via.SESSION, user_id=focal.id, email=focal.email, role=focal.role,
+                            country=focal.country)
+    records.set_shared(db, focal_point, report.submission_id, True)
     from sqlalchemy import func, select
 
     from tipnet.store.tables import persons

@@ -4,10 +4,11 @@ users see their country's records, the hub what countries shared; GLOTIP figures
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from tipnet import routes as rt
 from tipnet.auth.policy import needs
@@ -37,6 +38,17 @@ def _int(value: str | None) -> int | None:
     return int(value)
 
 
+def _answer(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
+            compute: Callable[[], dict[str, Any]]) -> Response:
+    """The page or its JSON twin from figures computed once per store version; the JSON body too is kept, so a
+    dashboard polled by many clients costs a look-up per request."""
+    data = src.memo(key, compute)
+    if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json"):
+        body = src.memo((*key, "json"), lambda: JSONResponse(data).body)
+        return Response(body, media_type="application/json")
+    return request.app.state.page(request, template, data)  # type: ignore[no-any-return]
+
+
 def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
     return [{"origin": p["path"][0], "destination": p["path"][-1], "victims": p["victims"], "via": p["path"][1:-1]}
             for p in rt.paths(src, f, 1)]
@@ -48,8 +60,7 @@ def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
 def overview(request: Request) -> Response:
     src = _source(request)
     lang, scope = negotiate(request), principal(request).country or "hub"
-    data = src.memo(("overview", scope, lang), lambda: _overview(src, scope, lang))
-    return request.app.state.page(request, "overview.html", data)
+    return _answer(request, src, ("overview", scope, lang), "overview.html", lambda: _overview(src, scope, lang))
 
 
 def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
@@ -81,8 +92,7 @@ def country_profile(request: Request, iso3: str) -> Response:
         raise ApiError(404, "not-found", f"no country {code}")
     src = _source(request)
     lang = negotiate(request)
-    data = src.memo(("country", code, lang), lambda: _country(src, code, lang))
-    return request.app.state.page(request, "country.html", data)
+    return _answer(request, src, ("country", code, lang), "country.html", lambda: _country(src, code, lang))
 
 
 def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
@@ -114,8 +124,7 @@ def routes_page(request: Request) -> Response:
     country = (q.get("country") or "").upper() or None
     f = rt.RouteFilter(country=country, year_from=_int(q.get("from")), year_to=_int(q.get("to")))
     src = _source(request)
-    data = src.memo(("routes", f), lambda: _routes(src, f))
-    return request.app.state.page(request, "routes.html", data)
+    return _answer(request, src, ("routes", f), "routes.html", lambda: _routes(src, f))
 
 
 def _routes(src: StatsSource, f: rt.RouteFilter) -> dict[str, Any]:
@@ -150,9 +159,9 @@ def stats_api(request: Request) -> Response:
     if q.get("year"):
         filters["year"] = _int(q["year"])
     src, indicator, kind = _source(request), q.get("indicator", "detected_victims"), q.get("source")
+    key = ("api", dims, tuple(sorted(filters.items())), indicator, kind == "glotip")
     try:
-        rows = src.memo(("api", dims, tuple(sorted(filters.items())), indicator, kind == "glotip"),
-                        lambda: glotip(src, dims, indicator, filters) if kind == "glotip"
+        rows = src.memo(key, lambda: glotip(src, dims, indicator, filters) if kind == "glotip"
                         else victims(src, CubeSpec(dims, filters=filters)))
     except ValueError as exc:
         raise ApiError(422, "invalid-request", str(exc)) from exc
@@ -166,6 +175,6 @@ def stats_api(request: Request) -> Response:
             w.writeheader()
             w.writerows(rows)
         return PlainTextResponse(buf.getvalue(), media_type="text/csv; charset=utf-8")
-    from fastapi.responses import JSONResponse
-
-    return JSONResponse({"dimensions": list(dims), "filters": filters, "rows": rows})
+    body = src.memo((*key, "json"), lambda: JSONResponse({"dimensions": list(dims), "filters": filters,
+                                                           "rows": rows}).body)
+    return Response(body, media_type="application/json")
