@@ -20,7 +20,6 @@ from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import ALL, Scope
 from tipnet.coop import requests_files
-from tipnet.coop.directory_model import KINDS
 from tipnet.coop.directory_routing import best
 from tipnet.coop.requests import Request, _case_ids, _check_setup, _deadline, _get
 from tipnet.coop.requests_model import RECEIVED, requirements
@@ -71,15 +70,13 @@ def register_incoming(db: Database, who: Principal, kind: str, requesting_countr
     own = _registering_country(who, registering_country)
     requesting = (requesting_country or "").strip().upper()
     measures = list(dict.fromkeys(m.strip() for m in measures if m.strip()))
-    if kind not in KINDS:
-        raise Invalid(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}", {"field": "kind", "value": kind})
     if requesting not in OAS_MEMBERS:
         raise Invalid(f"requesting state {requesting!r} is not an OAS member state",
                       {"field": "requesting_country", "value": requesting})
     if requesting == own:
         raise Invalid("an incoming request comes from another state",
                       {"field": "requesting_country", "value": requesting})
-    _check_setup(kind, own, measures, crime, requesting)
+    _check_setup(kind, own, measures, crime, requesting)  # kind, measures of that kind, crime
     ext = (external_reference or "").strip()
     if not ext or len(ext) > 200:
         raise Invalid("give the requesting state's reference (at most 200 characters)",

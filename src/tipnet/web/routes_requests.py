@@ -37,6 +37,12 @@ def _rid(value: str) -> int:
     return int(rid)
 
 
+def _choices(own: str | None) -> dict[str, Any]:
+    """What the request forms offer: kinds, the other states, measures by kind, crimes."""
+    return {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != own],
+            "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES)}
+
+
 @router.get("/requests")
 @router.get("/requests.json")
 @access(COOP)
@@ -60,9 +66,7 @@ def requests_list(request: Request) -> Response:
 @router.get("/requests/new.json")
 @access(COOP)
 def requests_new(request: Request) -> Response:
-    me = principal(request)
-    data = {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != me.country],
-            "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES),
+    data = {**_choices(principal(request).country),
             "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime", "measure",
                                                                     "authority_id")}}
     return request.app.state.page(request, "requests_new.html", data)
@@ -94,9 +98,7 @@ async def requests_create(request: Request) -> Response:
 @access(COOP)
 def requests_incoming_new(request: Request) -> Response:
     me = principal(request)
-    data = {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != me.country],
-            "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES),
-            "registering_country": me.country, "today": dt.date.today().isoformat()}
+    data = {**_choices(me.country), "registering_country": me.country, "today": dt.date.today().isoformat()}
     return request.app.state.page(request, "requests_incoming.html", data)
 
 
