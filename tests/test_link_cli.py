@@ -117,3 +117,10 @@ def test_report_routes_and_networks_from_links(tmp_path):
     assert text.exit_code == 0 and "GTM" in text.output and "kR" in text.output
     missing = runner.invoke(app, ["link", "report", str(links), "--json"])
     assert missing.exit_code == 1 and json.loads(missing.output)["error"]["code"] == "nothing-to-report"
+
+
+def test_dedupe_refuses_an_unknown_backend(tmp_path):
+    (tmp_path / "a.csv").write_text("record_id,given_names\nr1,Ana\n")
+    result = runner.invoke(app, ["link", "dedupe", str(tmp_path / "a.csv"), "-o", str(tmp_path / "o.csv"),
+                                 "--backend", "oracle", "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["error"]["code"] == "backend"

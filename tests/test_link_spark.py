@@ -5,24 +5,14 @@ import shutil
 
 import pytest
 
-from tipnet.link.dedupe import dedupe
+from tipnet.link.dedupe import dedupe, spark_session
 from tipnet.link.synth import generate
 
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
     assert shutil.which("java"), "the Spark backend needs Java 17+ on PATH (apt-get install default-jre-headless)"
-    from pyspark.sql import SparkSession
-    from splink.backends.spark import similarity_jar_location
-
-    session = (SparkSession.builder.master("local[2]").appName("tipnet-test")
-               .config("spark.jars", similarity_jar_location())
-               .config("spark.sql.shuffle.partitions", "4").config("spark.default.parallelism", "4")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.driver.memory", "1g")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    session.sparkContext.setCheckpointDir(str(tmp_path_factory.mktemp("spark-checkpoints")))
-    session.sparkContext.setLogLevel("ERROR")
+    session = spark_session("local[2]", str(tmp_path_factory.mktemp("spark-checkpoints")), partitions=4)
     yield session
     session.stop()
 

@@ -189,10 +189,15 @@ def dedupe_cmd(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="A country's agency CSV files."),
     output: Path = typer.Option(..., "-o", "--output", help="record_id, cluster_id (.csv or .jsonl)."),
     threshold: float = typer.Option(0.9, "--threshold", help="Match probability to join two records."),
+    backend: str = typer.Option("duckdb", "--backend", help="duckdb, or spark (tipnet[spark], Java 17+; local "
+                                "mode on all cores)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Deduplicate a country's records across its agencies with Splink (plaintext, in the country)."""
-    from tipnet.link.dedupe import dedupe
+    from tipnet.link.dedupe import dedupe, spark_session
+
+    if backend not in ("duckdb", "spark"):
+        raise _fail(as_json, "backend", "backend must be duckdb or spark")
 
     inputs = {}
     for f in files:
@@ -200,7 +205,11 @@ def dedupe_cmd(
         if "record_id" not in cols:
             raise _fail(as_json, "no-record-id", f"{f} has no record_id column")
         inputs[f.name] = (cols, cols["record_id"])
-    run = dedupe(inputs, threshold=threshold)
+    try:
+        spark = spark_session() if backend == "spark" else None
+    except RuntimeError as err:
+        raise _fail(as_json, "backend", str(err)) from err
+    run = dedupe(inputs, threshold=threshold, backend="spark" if spark is not None else "duckdb", spark=spark)
     rows = [{"record_id": r, "cluster_id": c} for r, c in sorted(run.clusters.items())]
     _write_rows(output, rows)
     result = {"output": str(output), "records": sum(len(c[1]) for c in inputs.values()),

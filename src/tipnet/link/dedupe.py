@@ -207,6 +207,30 @@ def db_api(backend: Backend = "duckdb", spark: Any = None) -> Any:
 EM_RULES: tuple[tuple[str, ...], ...] = (("dob",), ("given1", "surname1"), ("surname1", "place"))
 
 
+def spark_session(master: str = "local[*]", checkpoint_dir: str | None = None, partitions: int = 8) -> Any:
+    """A SparkSession that Splink can use: its similarity functions' jar on the class path, few shuffle partitions
+    (local mode), a checkpoint directory. On a cluster, build your own session with the same settings."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("java"):
+        raise RuntimeError("the spark backend needs Java 17+ on PATH (e.g. apt-get install default-jre-headless)")
+    try:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+    except ImportError as err:  # pragma: no cover - the extra is optional
+        raise RuntimeError("the spark backend needs the tipnet[spark] extra (pyspark)") from err
+    session = (SparkSession.builder.master(master).appName("tipnet-dedupe")
+               .config("spark.jars", similarity_jar_location())
+               .config("spark.sql.shuffle.partitions", str(partitions))
+               .config("spark.default.parallelism", str(partitions))
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    session.sparkContext.setCheckpointDir(checkpoint_dir or tempfile.mkdtemp(prefix="tipnet-spark-"))
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
 def _train(linker: Any, seed: int, u_pairs: float = 5e6) -> None:
     from splink import block_on
 
