@@ -47,6 +47,8 @@ def test_register_an_incoming_request_by_form(app, db):
     assert per.get(f"/requests/{rid}/files/{f['id']}").content == scan
     html = per.get(f"/requests/{rid}").text
     assert "Oficio 2026-88 – Fiscalía" in html and "exhorto.pdf" in html
+    assert 'id="document-pdf"' not in html  # the original is the scan, not a document tipnet writes
+    assert per.get(f"/requests/{rid}/document.pdf").status_code == 409
     assert col.get(f"/requests/{rid}.json").status_code == 404  # the requesting state's register does not show it
     again = per.post("/requests/incoming.json", data=form)
     assert again.status_code == 422 and again.json()["error"]["details"]["field"] == "external_reference"

@@ -205,6 +205,9 @@ async def requests_status(request: Request, request_id: str) -> Response:
 def _document(request: Request, request_id: str, fmt: str) -> Response:
     db = request.app.state.db
     req = requests.get(db, principal(request), _rid(request_id))
+    if req["registered_by"]:
+        raise ApiError(409, "registered-incoming", f"request {req['reference']} was received outside tipnet: its "
+                       "document is the original the requesting state sent (see the scanned file)")
     body = documents.document_for(db, req, fmt, dt.date.today().isoformat())
     name = f"{req['reference']}.{fmt}"
     return Response(body, media_type=documents.media_type(fmt),
