@@ -51,27 +51,6 @@ def _unreadable(path: Path, fmt: str, reason: str) -> ReadError:
     return ReadError(Problem("unreadable-file", msg))
 
 
-def detect_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        return "csv"
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        return "xlsx"
-    if suffix in (".json", ".ndjson", ".jsonl"):
-        return "json"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.lstrip()[:1] in (b"[", b"{"):
-        return "json"
-    return "csv"
-
-
 def _clean_header(raw: list[Any]) -> list[str]:
     out = []
     for i, name in enumerate(raw):
