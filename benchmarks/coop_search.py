@@ -274,7 +274,7 @@ def markdown(results: dict[str, dict[str, Any]], meta: dict[str, Any], info: dic
              f"{meta['registry']:,} agencies, public fields only), indexed through `tipnet.coop.search` and "
              f"`ANALYZE`d. Each query is one `search.search(db, words, filters, limit=20)` call as the "
              f"/compendium page makes it: ranked hits with highlighted snippets plus the kind, country, year and "
-             f"tag facet counts over the whole result. {args.queries} queries of 11 kinds (seed {args.seed}), "
+             f"tag facet counts over the whole result. {meta['queries']} queries of 11 kinds (seed {args.seed}), "
              f"after 20 warm-up queries; one run.", ""]
     for backend, res in results.items():
         load = " / ".join(f"{x:.2f}" for x in res["load_start"])
@@ -290,7 +290,7 @@ def markdown(results: dict[str, dict[str, Any]], meta: dict[str, Any], info: dic
         p95 = res["rows"]["all queries"]["p95"]
         lines += ["", f"Target p95 < {TARGET_P95_MS:.0f} ms over all queries: {p95:.1f} ms — "
                       f"{'met' if p95 < TARGET_P95_MS else '**not met**'}.", ""]
-    lines += ["Reproduce (with `source /tmp/pgdev/env.sh` or TIPNET_TEST_PG_URL set, PostgreSQL is measured too):",
+    lines += ["Reproduce (with TIPNET_TEST_PG_URL set, PostgreSQL is measured too; `--write` puts this section here):",
               "", "```", f"python benchmarks/coop_search.py --entries {args.entries} --queries {args.queries}",
               "```", ""]
     return "\n".join(lines)
@@ -325,6 +325,7 @@ def main() -> None:
     db.upgrade()
     meta = build(db, args.entries, args.registry_share, args.seed)
     plan = queries(meta, args.queries, args.seed)
+    meta["queries"] = len(plan)
     results["SQLite (FTS5)"] = {**run(db, plan), "build_s": meta["build_s"]}
     db.dispose()
     for suffix in ("", "-wal", "-shm"):
