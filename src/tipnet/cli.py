@@ -12,17 +12,19 @@ import typer
 
 from tipnet.cli_assess import assess_app
 from tipnet.cli_auth import audit_app, user_app
+from tipnet.cli_common import DbOption, JsonOption
+from tipnet.cli_common import open_db as _db
 from tipnet.cli_compendium import compendium_app, registry_app
 from tipnet.cli_coop import coop_app
 from tipnet.cli_link import link_app
 from tipnet.cli_messaging import message_app
 from tipnet.cli_mse import mse as mse_command
+from tipnet.cli_node import hub_app, node_app
 from tipnet.cli_release import release_app
 from tipnet.ingest.period import PeriodError
 from tipnet.ingest.pipeline import ImportOptions, given_period, import_file, validate_file
 from tipnet.render import console, emit_json, report_table
 from tipnet.settings import Settings
-from tipnet.store import Database
 
 app = typer.Typer(help="tipnet: case data against trafficking in persons.", no_args_is_help=True)
 standard_app = typer.Typer(help="The case-data standard.", no_args_is_help=True)
@@ -38,16 +40,10 @@ app.add_typer(assess_app, name="assess")
 app.add_typer(message_app, name="message")
 app.add_typer(compendium_app, name="compendium")
 app.add_typer(registry_app, name="registry")
+app.add_typer(node_app, name="node")
+app.add_typer(hub_app, name="hub")
 app.add_typer(coop_app, name="coop")
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-
-
-def _db(url: str | None) -> Database:
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
 
 
 def _progress_import(path: Path, run):  # type: ignore[no-untyped-def]

@@ -12,12 +12,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from tipnet.cli_common import DbOption, JsonOption
 from tipnet.render import console, emit_json
 
 assess_app = typer.Typer(help="Progress indicators and national diagnostic assessments.", no_args_is_help=True)
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 FrameworkOption = typer.Option(None, "--framework", "-f",
                                help="Built-in framework id or YAML file (default: oas-2009).")
 LangOption = typer.Option("en", "--lang", help="Language of labels and reports: en, es, fr, pt.")

@@ -6,35 +6,19 @@ written to the audit log as `cli:<login name>`. No logic lives here.
 
 from __future__ import annotations
 
-import getpass
 import sys
 
 import typer
 
+from tipnet.cli_common import DbOption, JsonOption
+from tipnet.cli_common import open_db as _db
+from tipnet.cli_common import operator as _operator
 from tipnet.render import console, emit_json
 from tipnet.store import Database
 
 user_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-
-
-def _db(url: str | None) -> Database:
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
-
-
-def _operator():  # type: ignore[no-untyped-def]
-    from tipnet.auth.principal import system
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "unknown"
-    return system(f"cli:{name}")
 
 
 def _fail(message: str, as_json: bool, code: str = "invalid-request") -> None:

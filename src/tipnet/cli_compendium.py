@@ -10,21 +10,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from tipnet.cli_common import DbOption, JsonOption
+from tipnet.cli_common import open_db as _db
 from tipnet.render import console, emit_json
-from tipnet.store import Database
 
 compendium_app = typer.Typer(help="Compendium of cooperation instruments: seed, add, search, ratifications, feed.",
                              no_args_is_help=True)
 registry_app = typer.Typer(help="Registry of recruitment and travel agencies.", no_args_is_help=True)
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-
-
-def _db(url: str | None) -> Database:
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
 
 
 def _operator():  # type: ignore[no-untyped-def]

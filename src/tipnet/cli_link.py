@@ -18,10 +18,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from tipnet.cli_common import JsonOption
 from tipnet.render import console, emit_json
 
 link_app = typer.Typer(help="Privacy-preserving record linkage across agencies and countries.", no_args_is_help=True)
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 
 
 def _fail(as_json: bool, code: str, message: str) -> typer.Exit:

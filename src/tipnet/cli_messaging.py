@@ -14,13 +14,12 @@ from typing import Any
 
 import typer
 
+from tipnet.cli_common import DbOption, JsonOption
 from tipnet.render import console, emit_json
 from tipnet.store import Database
 
 message_app = typer.Typer(help="End-to-end encrypted messages between authority accounts.", no_args_is_help=True)
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 AsOption = typer.Option(..., "--as", help="The account (e-mail) whose client this is.")
 StdinOption = typer.Option(False, "--passphrase-stdin", help="Read the passphrase from one line of standard input.")
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import typer
 
+from tipnet.cli_common import DbOption, JsonOption
+from tipnet.cli_common import open_db as _db
 from tipnet.render import console, emit_json
 from tipnet.settings import Settings
 from tipnet.store import Database
@@ -21,14 +23,6 @@ node_app = typer.Typer(help="This country's node: keys, sharing policy, bundles 
                        no_args_is_help=True)
 hub_app = typer.Typer(help="The hemispheric hub: its keys, the register of nodes, bundles received, results.",
                       no_args_is_help=True)
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-
-
-def _db(url: str | None) -> Database:
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
 
 
 def _folder() -> Path:

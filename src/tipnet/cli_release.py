@@ -12,14 +12,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from tipnet.cli_common import DbOption, JsonOption
 from tipnet.render import console, emit_json
 from tipnet.settings import Settings
 from tipnet.store import Database
 
 release_app = typer.Typer(help="Disclosure-controlled releases for the public portal.", no_args_is_help=True)
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 TablesOption = typer.Option(None, "--table", "-t",
                             help="A table: dimensions, optional filters, e.g. 'country,year' or "
                                  "'sex,age_group@country=PER'. Repeat for several tables.")
