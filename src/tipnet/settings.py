@@ -19,7 +19,9 @@ class Settings:
     max_upload_bytes: int = _setting(200 * 1024**2, "Largest file the web upload accepts, in bytes.")  # type: ignore[assignment]
     max_rows: int = _setting(50_000_000, "Most data rows one import reads.")  # type: ignore[assignment]
     chunk_rows: int = _setting(100_000, "Rows checked and stored per batch (bounds memory).")  # type: ignore[assignment]
-    read_ahead: int = _setting(1, "Chunks read ahead while the current one is checked and stored (0: none).")  # type: ignore[assignment]
+    read_ahead: int = _setting(  # type: ignore[assignment]
+        0, "Chunks read ahead on a thread while one is checked and stored (0: none; helps on more than 2 cores)."
+    )
     max_listed_problems: int = _setting(1000, "Row problems listed in a report (all are counted).")  # type: ignore[assignment]
 
     @classmethod
