@@ -234,8 +234,8 @@ def spark_session(master: str = "local[*]", checkpoint_dir: str | None = None, p
 def _train(linker: Any, seed: int, u_pairs: float = 5e6) -> None:
     from splink import block_on
 
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("given1", "family_key", "dob")], recall=0.6)
+    # the prior from records agreeing on given name and surnames (not birth date: agency records often lack it)
+    linker.training.estimate_probability_two_random_records_match([block_on("given1", "family_key")], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     for rule in EM_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule),
