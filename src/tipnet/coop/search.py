@@ -134,35 +134,37 @@ def _numbers(joined: str | None, dtype: Any) -> np.ndarray:
     return np.fromstring(joined, dtype=dtype, sep=",") if joined else np.zeros(0, dtype=dtype)
 
 
-def _matches(db: Database, conn: Connection, words: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    """The ids of every document matching all the words (sorted), and on PostgreSQL their ts_rank (weights A and B;
-    one pass over the matches). A common word matches most of the index, so the engine joins the numbers into one
-    string, read in one piece rather than row by row."""
+def _matches(db: Database, conn: Connection, words: list[str]) -> np.ndarray:
+    """The ids of every document matching all the words (sorted). A common word matches most of the index, so the
+    engine joins the numbers into one string, read in one piece rather than row by row."""
     if db.backend_name == "sqlite":
         rows = search_facets.raw_rows(conn, "SELECT group_concat(rowid) FROM coop_search_fts "
                                             "WHERE coop_search_fts MATCH ?", (fts5_query(words),))
-        ids = _numbers(rows[0][0], np.int64)
-        ids.sort()
-        return ids, None
-    rows = search_facets.raw_rows(conn, "SELECT string_agg(id::text, ','), string_agg(ts_rank(tsv, q)::text, ',') "
-                                        "FROM coop_search_docs, to_tsquery('simple', %s) AS q WHERE tsv @@ q",
-                                  (tsquery(words),))
-    ids, scores = _numbers(rows[0][0], np.int64), np.nan_to_num(_numbers(rows[0][1], np.float64))
-    order = np.argsort(ids, kind="stable")
-    return ids[order], scores[order]
+    else:
+        rows = search_facets.raw_rows(conn, "SELECT string_agg(id::text, ',') FROM coop_search_docs "
+                                            "WHERE tsv @@ to_tsquery('simple', %s)", (tsquery(words),))
+    ids = _numbers(rows[0][0], np.int64)
+    ids.sort()
+    return ids
 
 
-def _window_scores(conn: Connection, words: list[str], ids: np.ndarray,
-                   scores: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _window_scores(db: Database, conn: Connection, words: list[str], ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Relevance of the RANK_WINDOW most recently indexed matches (higher is better). SQLite: FTS5 bm25 (titles
-    weighted 5 to 1), the engine walking the matches newest first and stopping at the window; PostgreSQL: the
-    ts_rank read with the matches. A document's score does not depend on which others are scored."""
-    if scores is not None:
-        return ids[-RANK_WINDOW:], scores[-RANK_WINDOW:]
-    rows = search_facets.raw_rows(conn, "SELECT group_concat(r), group_concat(s) FROM (SELECT rowid AS r, "
-                                        "-bm25(coop_search_fts, 5.0, 1.0) AS s FROM coop_search_fts "
-                                        "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                                  (fts5_query(words), RANK_WINDOW))
+    weighted 5 to 1), the engine walking the matches newest first and stopping at the window; PostgreSQL: ts_rank
+    (weights A and B) of the matches from the window's oldest id on. A document's score does not depend on which
+    others are scored."""
+    if db.backend_name == "postgresql":  # ts_rank only for the window: the newest RANK_WINDOW matching ids
+        if not ids.shape[0]:
+            return ids, np.zeros(0, dtype=np.float64)
+        rows = search_facets.raw_rows(conn, "SELECT string_agg(id::text, ','), string_agg(ts_rank(tsv, q)::text, ',') "
+                                            "FROM coop_search_docs, to_tsquery('simple', %s) AS q "
+                                            "WHERE tsv @@ q AND id >= %s",
+                                      (tsquery(words), int(ids[-RANK_WINDOW:][0])))
+    else:
+        rows = search_facets.raw_rows(conn, "SELECT group_concat(r), group_concat(s) FROM (SELECT rowid AS r, "
+                                            "-bm25(coop_search_fts, 5.0, 1.0) AS s FROM coop_search_fts "
+                                            "WHERE coop_search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+                                      (fts5_query(words), RANK_WINDOW))
     window, relevance = _numbers(rows[0][0], np.int64), np.nan_to_num(_numbers(rows[0][1], np.float64))
     order = np.argsort(window)
     return window[order], relevance[order]
@@ -215,7 +217,7 @@ def search(db: Database, query: str | None = None, filters: Filters | None = Non
     offset = max(0, int(offset))
     with db.engine.connect() as conn:  # one connection: a page of results costs a handful of round trips
         snap = search_facets.snapshot(db, conn)
-        all_ids, all_scores = _matches(db, conn, words) if words else (snap.ids, None)
+        all_ids = _matches(db, conn, words) if words else snap.ids
         pos, _ = snap.positions(all_ids)
         mask = _mask(snap, f)
         if mask is not None:
@@ -223,7 +225,7 @@ def search(db: Database, query: str | None = None, filters: Filters | None = Non
         total = int(pos.shape[0])
         counts = _facet_counts(snap, pos) if facets else {}
         if words:
-            keys = _ranked_keys(*_window_scores(conn, words, all_ids, all_scores), snap.ids[pos])
+            keys = _ranked_keys(*_window_scores(db, conn, words, all_ids), snap.ids[pos])
         else:
             keys = snap.years[pos].astype(np.float64)  # browsing: newest year first
         chosen = _top(keys, snap.ids[pos], offset + limit)[offset:]
