@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from tipnet.render import console
 from tipnet.store import Database
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
@@ -29,3 +30,9 @@ def operator() -> Any:
     except (KeyError, OSError):
         name = "unknown"
     return system(f"cli:{name}")
+
+
+def fail(message: str) -> None:
+    """Print the message in red and exit with status 1."""
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(1)

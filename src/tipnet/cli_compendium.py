@@ -11,24 +11,15 @@ import typer
 from rich.table import Table
 
 from tipnet.cli_common import DbOption, JsonOption
+from tipnet.cli_common import fail as _fail
 from tipnet.cli_common import open_db as _db
+from tipnet.cli_common import operator as _operator
 from tipnet.render import console, emit_json
 
 compendium_app = typer.Typer(help="Compendium of cooperation instruments: seed, add, search, ratifications, feed.",
                              no_args_is_help=True)
 registry_app = typer.Typer(help="Registry of recruitment and travel agencies.", no_args_is_help=True)
 
-
-
-def _operator():  # type: ignore[no-untyped-def]
-    from tipnet.cli_auth import _operator as operator
-
-    return operator()
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
 
 
 def _run(fn, *args: Any) -> Any:  # type: ignore[no-untyped-def]

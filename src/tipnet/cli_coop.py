@@ -9,8 +9,11 @@ from pathlib import Path
 
 import typer
 
+from tipnet.cli_common import DbOption, JsonOption
+from tipnet.cli_common import fail as _fail
+from tipnet.cli_common import open_db as _db
+from tipnet.cli_common import operator as _operator
 from tipnet.render import console, emit_json
-from tipnet.store import Database
 
 coop_app = typer.Typer(help="International cooperation: directory of authorities, MLA and extradition requests.",
                        no_args_is_help=True)
@@ -19,26 +22,7 @@ request_app = typer.Typer(help="Register of MLA and extradition requests.", no_a
 coop_app.add_typer(directory_app, name="directory")
 coop_app.add_typer(request_app, name="request")
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
-JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
 RestrictedOption = typer.Option(False, "--restricted", help="Include restricted fields (direct lines, 24/7).")
-
-
-def _db(url: str | None) -> Database:
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
-
-
-def _operator():  # type: ignore[no-untyped-def]
-    from tipnet.cli_auth import _operator as operator
-
-    return operator()
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
 
 
 # --- directory ------------------------------------------------------------------------------------------------------
