@@ -7,12 +7,19 @@ import re
 import zlib
 from typing import Any
 
+from tipnet.auth import clock
 from tipnet.auth.principal import Principal, Via
 from tipnet.auth.roles import Role
 from tipnet.coop import directory
 from tipnet.store import Database
 
-TODAY = dt.date.today()
+TODAY = clock.now().date()  # the day (UTC) the test run began; the code under test also counts in UTC
+
+
+def tomorrow() -> str:
+    """The day after the one the code under test sees now: asked at the moment of use, so a run that goes past
+    midnight still hands it a future date."""
+    return (clock.now().date() + dt.timedelta(days=1)).isoformat()
 
 
 def who(role: str, country: str | None = None) -> Principal:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from coop_helpers import OPERATOR, TODAY, entry, parse_vcards, pdf_text, peru, who
+from coop_helpers import OPERATOR, TODAY, entry, parse_vcards, pdf_text, peru, tomorrow, who
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -163,10 +163,10 @@ def test_who_may_edit(db):
     with pytest.raises(Invalid) as exc:
         directory.update_entry(db, OPERATOR, a.id, {"ops_24_7": True})
     assert exc.value.details["field"] == "ops_phone"
-    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    future = tomorrow()
     with pytest.raises(Invalid) as exc:
-        directory.create(db, OPERATOR, entry("PER", "Future PER", ["police"], last_verified=tomorrow))
-    assert exc.value.details == {"field": "last_verified", "value": tomorrow}
+        directory.create(db, OPERATOR, entry("PER", "Future PER", ["police"], last_verified=future))
+    assert exc.value.details == {"field": "last_verified", "value": future}
 
 
 def test_csv_round_trip(db):

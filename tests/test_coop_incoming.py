@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from coop_helpers import OPERATOR, TODAY, peru, who
+from coop_helpers import OPERATOR, TODAY, peru, tomorrow, who
 from sqlalchemy import select
 
 from tipnet.auth.errors import Forbidden, Invalid, NotVisible
@@ -82,7 +82,7 @@ def test_registration_is_checked_field_by_field(db):
     peru(db)
     bad = [({"requesting_country": "PER"}, "requesting_country"), ({"requesting_country": "XXX"}, "requesting_country"),
            ({"received_on": "28/11/2026"}, "received_on"),
-           ({"received_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "received_on"),
+           ({"received_on": tomorrow()}, "received_on"),
            ({"received_on": ""}, "received_on"), ({"external_reference": "  "}, "external_reference"),
            ({"measures": ["extradition"]}, "measures"), ({"crime": "littering"}, "crime"),
            ({"deadline": "soon"}, "deadline"), ({"scan": ("virus.exe", b"MZ")}, SCAN_SLOT)]

@@ -15,7 +15,7 @@ from tipnet.store.tables_auth import audit_log
 from tipnet.store.tables_directory import coop_outbox
 from tipnet.web.app import create_app
 
-TODAY = dt.date.today()
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @pytest.fixture
