@@ -158,6 +158,54 @@ def test_sessions_expire_and_die_with_the_account(sqlite_db, fake_clock):
     assert sessions.resolve(sqlite_db, "x" * 500, SETTINGS) is None
 
 
+def _revoke_elsewhere(db, session_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Revoke a session the way another worker process would: a commit this process does not see."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    with sqlite3.connect(str(make_url(db.url).database)) as raw:
+        raw.execute("UPDATE sessions SET revoked_at = '2000-01-01 00:00:00' WHERE id = ?", (session_id,))
+
+
+def test_a_resolved_session_is_trusted_briefly_and_any_change_here_ends_it(sqlite_db, fake_clock):
+    acct = make_user(sqlite_db, "analyst", "PER")
+    s = sessions.create(sqlite_db, acct.user.id, Stage.FULL, SETTINGS)
+    assert sessions.known(sqlite_db, s.token) is None  # never resolved: the store must be asked
+    who = sessions.resolve(sqlite_db, s.token, SETTINGS, ip="10.0.0.1")
+    assert who is not None
+    again = sessions.known(sqlite_db, s.token, "10.0.0.2")
+    assert again is not None and again.user_id == who.user_id and again.ip == "10.0.0.2"
+    # a sign-out by another worker process: trusted at most CACHE_SECONDS more, then the store says no
+    _revoke_elsewhere(sqlite_db, who.session_id)
+    assert sessions.known(sqlite_db, s.token) is not None
+    fake_clock.advance(sessions.CACHE_SECONDS)
+    assert sessions.known(sqlite_db, s.token) is None
+    assert sessions.resolve(sqlite_db, s.token, SETTINGS) is None
+    # a sign-out, a disabled account, any commit in this process: no longer trusted at once
+    s = sessions.create(sqlite_db, acct.user.id, Stage.FULL, SETTINGS)
+    assert sessions.resolve(sqlite_db, s.token, SETTINGS) is not None and sessions.known(sqlite_db, s.token)
+    users.change(sqlite_db, acct.user.id, disabled=True)
+    assert sessions.known(sqlite_db, s.token) is None and sessions.resolve(sqlite_db, s.token, SETTINGS) is None
+    users.change(sqlite_db, acct.user.id, disabled=False)
+    s = sessions.create(sqlite_db, acct.user.id, Stage.FULL, SETTINGS)
+    who = sessions.resolve(sqlite_db, s.token, SETTINGS)
+    assert who is not None and sessions.known(sqlite_db, s.token) is not None
+    sessions.revoke(sqlite_db, who.session_id)
+    assert sessions.known(sqlite_db, s.token) is None and sessions.resolve(sqlite_db, s.token, SETTINGS) is None
+
+
+def test_a_trusted_session_still_ends_on_time(sqlite_db, fake_clock):
+    settings = AuthSettings(session_idle_seconds=1)
+    acct = make_user(sqlite_db, "analyst", "PER")
+    s = sessions.create(sqlite_db, acct.user.id, Stage.FULL, settings)
+    assert sessions.resolve(sqlite_db, s.token, settings) is not None
+    fake_clock.advance(0.9)
+    assert sessions.known(sqlite_db, s.token) is not None
+    fake_clock.advance(0.2)  # idle longer than allowed, though resolved less than CACHE_SECONDS ago
+    assert sessions.known(sqlite_db, s.token) is None and sessions.resolve(sqlite_db, s.token, settings) is None
+
+
 def test_throttle_per_account_with_backoff(sqlite_db, fake_clock):
     acct = make_user(sqlite_db, "analyst", "PER")
     settings = AuthSettings(login_free_failures=3)

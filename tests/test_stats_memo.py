@@ -67,3 +67,41 @@ def test_failed_computation_is_not_kept(sqlite_db):
         with pytest.raises(ValueError, match="bad dimension"):
             src.memo("k", boom)
     assert src.memo("k", lambda: 1) == 1
+
+
+def _submission_elsewhere(db) -> None:  # type: ignore[no-untyped-def]
+    """A submission committed by another process (a command-line import, another web worker): this process's
+    commit count does not move."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    with sqlite3.connect(str(make_url(db.url).database)) as raw:
+        raw.row_factory = sqlite3.Row
+        row = dict(raw.execute("SELECT * FROM submissions LIMIT 1").fetchone())
+        row.pop("id")
+        row["content_sha256"] = "0" * 64
+        raw.execute(f"INSERT INTO submissions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    list(row.values()))
+
+
+def test_a_change_by_another_process_is_seen_within_the_version_ttl(db_sqlite_import, monkeypatch):
+    db, src = db_sqlite_import
+    import tipnet.stats.source as source
+
+    now = [time.monotonic()]
+    monkeypatch.setattr(source.time, "monotonic", lambda: now[0])
+    assert src.memo("v", lambda: src._version) is not None
+    kept = src.peek("v")
+    assert kept is not None  # answered without the store
+    _submission_elsewhere(db)
+    assert src.peek("v") == kept and src.memo("v", lambda: "recomputed") == kept  # trusted a moment more
+    now[0] += source.VERSION_TTL_SECONDS
+    assert src.peek("v") is None  # no longer trusted: the store must be asked
+    assert src.memo("v", lambda: "recomputed") == "recomputed"
+
+
+@pytest.fixture
+def db_sqlite_import(sqlite_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    _import(sqlite_db, settings, tmp_path, "a", 3)
+    return sqlite_db, StatsSource(sqlite_db)

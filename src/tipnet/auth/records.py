@@ -176,9 +176,10 @@ class SourceCache:
     def for_principal(self, principal: Principal) -> StatsSource:
         if not principal.can(Permission.STATS_READ):
             raise Forbidden("your role does not allow statistics")
-        rows = Scope.of(principal).rows()
+        scope = Scope.of(principal)
         with self._lock:
-            src = self._sources.get(rows.key)
+            src = self._sources.get(scope.key)
             if src is None:
+                rows = scope.rows()
                 src = self._sources[rows.key] = StatsSource(self.db, rows)
             return src

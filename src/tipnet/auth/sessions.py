@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -15,10 +16,27 @@ from tipnet.auth import clock
 from tipnet.auth.principal import Principal, Stage, Via
 from tipnet.auth.roles import Role
 from tipnet.auth.settings import AuthSettings
-from tipnet.store import Database
+from tipnet.store import Database, generation
 from tipnet.store.tables_auth import sessions, users
 
 _TOUCH_EVERY = timedelta(seconds=60)
+# A resolved session is trusted for this long without asking the store again. Anything this process commits (a
+# sign-out, a disabled account, a password change) ends that trust at once; a change made by another worker process
+# is seen within this time.
+CACHE_SECONDS = 1.0
+_CACHE_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class _Known:
+    principal: Principal
+    trusted_until: datetime  # the earliest of: check + CACHE_SECONDS, next touch due, idle end, absolute end
+    checked_at: datetime
+    generation: int
+
+
+_known: dict[tuple[str, str], _Known] = {}
+_known_lock = threading.Lock()
 
 
 def token_hash(token: str) -> str:
@@ -56,6 +74,7 @@ def rotate(db: Database, principal: Principal, stage: Stage, settings: AuthSetti
 def revoke(db: Database, session_id: str | None) -> None:
     if session_id is None:
         return
+    _known.pop((db.url, session_id), None)
     with db.engine.begin() as conn:
         conn.execute(update(sessions).where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
                      .values(revoked_at=clock.now()))
@@ -69,10 +88,36 @@ def revoke_user(db: Database, user_id: int, keep: str | None = None) -> int:
         return conn.execute(q.values(revoked_at=clock.now())).rowcount
 
 
+def known(db: Database, token: str, ip: str | None = None) -> Principal | None:
+    """The principal of a session resolved moments ago, without asking the store (for callers on an event loop);
+    None when it must be resolved again with `resolve`."""
+    if not token or len(token) > 128:
+        return None
+    entry = _known.get((db.url, token_hash(token)))
+    if entry is None or entry.generation != generation.current():
+        return None
+    now = clock.now()
+    if not entry.checked_at <= now < entry.trusted_until:
+        return None
+    return entry.principal if entry.principal.ip == ip else replace(entry.principal, ip=ip)
+
+
+def _remember(db: Database, principal: Principal, seen: int, now: datetime, last_seen: datetime,
+              expires: datetime, settings: AuthSettings) -> None:
+    until = min(now + timedelta(seconds=CACHE_SECONDS), last_seen + _TOUCH_EVERY,
+                last_seen + timedelta(seconds=settings.session_idle_seconds), expires)
+    assert principal.session_id is not None
+    with _known_lock:
+        if len(_known) >= _CACHE_ENTRIES:
+            _known.clear()
+        _known[(db.url, principal.session_id)] = _Known(principal, until, now, seen)
+
+
 def resolve(db: Database, token: str, settings: AuthSettings, ip: str | None = None) -> Principal | None:
     """The principal a session cookie stands for, or None when the session is unknown, ended or its user disabled."""
     if not token or len(token) > 128:
         return None
+    seen = generation.current()  # taken before the query: a commit meanwhile is not hidden by what the query saw
     sid = token_hash(token)
     s, u = sessions.c, users.c
     q = (select(s.stage, s.csrf, s.last_seen_at, s.expires_at, s.revoked_at, u.id, u.email, u.role, u.country,
@@ -91,5 +136,8 @@ def resolve(db: Database, token: str, settings: AuthSettings, ip: str | None = N
     if now - last_seen > _TOUCH_EVERY:
         with db.engine.begin() as conn:
             conn.execute(update(sessions).where(sessions.c.id == sid).values(last_seen_at=now))
-    return Principal(via=Via.SESSION, user_id=row.id, email=row.email, role=Role(row.role), country=row.country,
-                     stage=Stage(row.stage), session_id=sid, csrf=row.csrf, ip=ip)
+        last_seen, seen = now, generation.current()  # our own touch does not make the session unknown
+    found = Principal(via=Via.SESSION, user_id=row.id, email=row.email, role=Role(row.role), country=row.country,
+                      stage=Stage(row.stage), session_id=sid, csrf=row.csrf, ip=ip)
+    _remember(db, found, seen, now, last_seen, expires, settings)
+    return found

@@ -40,6 +40,7 @@ from tipnet.ingest.readers import (
 from tipnet.ingest.report import Problem, Report
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
+from tipnet.store import generation
 
 log = logging.getLogger(__name__)
 
@@ -407,7 +408,10 @@ def import_file(
     settings = settings or Settings.from_env()
     given_period(options)  # a wrong period is refused before anything is read or written
     if db.backend_name == "sqlite" and not worker.in_worker():
-        return worker.run_import(path, db, options, settings, progress)
+        try:
+            return worker.run_import(path, db, options, settings, progress)
+        finally:
+            generation.bump()  # the worker process committed: this process's caches must look again
     return import_here(path, db, options, settings, progress)
 
 

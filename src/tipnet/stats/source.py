@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 
 from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.population import load_population
-from tipnet.store import Database
+from tipnet.store import Database, generation
 from tipnet.store.tables import aggregates, persons, submissions
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ PERSON_COLUMNS = [
 ]
 _BATCH = 200_000
 MEMO_ENTRIES = 512  # computed results kept per source (least recently used dropped first)
+# How long a store version, once checked, is trusted. A commit made by this process is seen at once (the store's
+# commit generation); one made by another process (another web worker, a CLI import) within this many seconds.
+VERSION_TTL_SECONDS = 1.0
+_MISSING = object()
 T = TypeVar("T")
 
 
@@ -124,6 +129,12 @@ class StatsSource:
     _memo: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
     _memo_version: tuple[int, ...] | None = None
     _memo_locks: dict[Hashable, threading.Lock] = field(default_factory=dict)
+    _checked_at: float = float("-inf")  # time.monotonic() of the last version check
+    _checked_generation: int = -1
+
+    def _version_trusted(self) -> bool:
+        return (self._checked_generation == generation.current()
+                and 0.0 <= time.monotonic() - self._checked_at < VERSION_TTL_SECONDS)
 
     def store_version(self) -> tuple[int, ...]:
         with self.db.engine.connect() as conn:
@@ -134,11 +145,27 @@ class StatsSource:
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The loaded connection; reloaded when a submission was added since the last load."""
         with self._lock:
+            if self._con is not None and self._version_trusted():
+                return self._con
+            seen, at = generation.current(), time.monotonic()  # taken before the query: a commit meanwhile checks again
             version = self.store_version()
             if self._con is None or version != self._version:
                 self._con = self._load()
                 self._version = version
+            self._checked_at, self._checked_generation = at, seen
             return self._con
+
+    def peek(self, key: Hashable) -> Any:
+        """What `memo(key, ...)` would return, when that needs no store access (the result is kept and the store
+        version is trusted); otherwise None. For callers on an event loop, which must not wait on the store."""
+        with self._lock:
+            if self._con is None or self._memo_version != self._version or not self._version_trusted():
+                return None
+            value = self._memo.get(key, _MISSING)
+            if value is _MISSING:
+                return None
+            self._memo.move_to_end(key)
+            return value
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`, computed once per store version and kept: dashboards ask the same questions again and again,

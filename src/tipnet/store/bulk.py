@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tipnet.store import generation
+
 log = logging.getLogger(__name__)
 
 # SQLite stores dates as ISO text (what SQLAlchemy's Date type reads back). Formatting them in polars before the
@@ -317,6 +319,7 @@ class BulkBackend:
             tx = BulkTransaction(conn, conn.placeholder)
             yield tx
             conn.commit()
+            generation.bump()
         except BaseException:
             try:
                 conn.rollback()

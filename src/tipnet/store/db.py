@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from tipnet.settings import Settings
+from tipnet.store import generation
 from tipnet.store.bulk import BulkBackend, backend_for
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Database:
         engine = create_engine(self.url, future=True)
         if self.backend_name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "commit", generation.bump)
         return engine
 
     @cached_property

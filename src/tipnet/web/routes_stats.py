@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from tipnet import routes as rt
@@ -38,15 +39,27 @@ def _int(value: str | None) -> int | None:
     return int(value)
 
 
-def _answer(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
-            compute: Callable[[], dict[str, Any]]) -> Response:
-    """The page or its JSON twin from figures computed once per store version; the JSON body too is kept, so a
-    dashboard polled by many clients costs a look-up per request."""
+def _wants_json(request: Request) -> bool:
+    return request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json")
+
+
+def _answer_now(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
+                compute: Callable[[], dict[str, Any]]) -> Response:
     data = src.memo(key, compute)
-    if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json"):
+    if _wants_json(request):
         body = src.memo((*key, "json"), lambda: JSONResponse(data).body)
         return Response(body, media_type="application/json")
     return request.app.state.page(request, template, data)  # type: ignore[no-any-return]
+
+
+async def _answer(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
+                  compute: Callable[[], dict[str, Any]]) -> Response:
+    """The page or its JSON twin from figures computed once per store version; the JSON body too is kept, so a
+    dashboard polled by many clients costs a look-up per request, answered on the event loop. Anything that needs
+    the store or a computation runs in the thread pool."""
+    if _wants_json(request) and (body := src.peek((*key, "json"))) is not None:
+        return Response(body, media_type="application/json")
+    return await run_in_threadpool(_answer_now, request, src, key, template, compute)
 
 
 def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
@@ -57,10 +70,11 @@ def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
 @router.get("/stats")
 @router.get("/stats.json")
 @access(STATS)
-def overview(request: Request) -> Response:
+async def overview(request: Request) -> Response:
     src = _source(request)
     lang, scope = negotiate(request), principal(request).country or "hub"
-    return _answer(request, src, ("overview", scope, lang), "overview.html", lambda: _overview(src, scope, lang))
+    return await _answer(request, src, ("overview", scope, lang), "overview.html",
+                         lambda: _overview(src, scope, lang))
 
 
 def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
@@ -86,13 +100,13 @@ def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
 @router.get("/countries/{iso3}")
 @router.get("/countries/{iso3}.json")
 @access(STATS)
-def country_profile(request: Request, iso3: str) -> Response:
+async def country_profile(request: Request, iso3: str) -> Response:
     code = iso3.removesuffix(".json").upper()
     if len(code) != 3 or not code.isalpha():
         raise ApiError(404, "not-found", f"no country {code}")
     src = _source(request)
     lang = negotiate(request)
-    return _answer(request, src, ("country", code, lang), "country.html", lambda: _country(src, code, lang))
+    return await _answer(request, src, ("country", code, lang), "country.html", lambda: _country(src, code, lang))
 
 
 def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
@@ -119,12 +133,12 @@ def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
 @router.get("/routes")
 @router.get("/routes.json")
 @access(STATS)
-def routes_page(request: Request) -> Response:
+async def routes_page(request: Request) -> Response:
     q = request.query_params
     country = (q.get("country") or "").upper() or None
     f = rt.RouteFilter(country=country, year_from=_int(q.get("from")), year_to=_int(q.get("to")))
     src = _source(request)
-    return _answer(request, src, ("routes", f), "routes.html", lambda: _routes(src, f))
+    return await _answer(request, src, ("routes", f), "routes.html", lambda: _routes(src, f))
 
 
 def _routes(src: StatsSource, f: rt.RouteFilter) -> dict[str, Any]:
@@ -149,7 +163,7 @@ def _routes(src: StatsSource, f: rt.RouteFilter) -> dict[str, Any]:
 
 @router.get("/api/stats")
 @access(STATS)
-def stats_api(request: Request) -> Response:
+async def stats_api(request: Request) -> Response:
     """Figures as JSON or CSV: ?by=country,year&source=microdata|glotip&country=PER&year=2020&format=csv"""
     q = request.query_params
     dims = tuple(d for d in (q.get("by") or "country,year").split(",") if d)
@@ -160,6 +174,14 @@ def stats_api(request: Request) -> Response:
         filters["year"] = _int(q["year"])
     src, indicator, kind = _source(request), q.get("indicator", "detected_victims"), q.get("source")
     key = ("api", dims, tuple(sorted(filters.items())), indicator, kind == "glotip")
+    if q.get("format") != "csv" and (body := src.peek((*key, "json"))) is not None:
+        return Response(body, media_type="application/json")
+    return await run_in_threadpool(_stats_now, request, src, key, dims, filters, indicator, kind)
+
+
+def _stats_now(request: Request, src: StatsSource, key: tuple[Any, ...], dims: tuple[str, ...],
+               filters: dict[str, Any], indicator: str, kind: str | None) -> Response:
+    q = request.query_params
     try:
         rows = src.memo(key, lambda: glotip(src, dims, indicator, filters) if kind == "glotip"
                         else victims(src, CubeSpec(dims, filters=filters)))

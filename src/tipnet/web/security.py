@@ -77,6 +77,14 @@ def _resolve(request: Request) -> Principal:
     return ANONYMOUS.with_ip(ip)
 
 
+def _known(request: Request) -> Principal | None:
+    """The principal of a session cookie resolved moments ago (no store access, so no thread hop); else None."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or request.headers.get("authorization"):
+        return None
+    return sessions.known(request.app.state.db, cookie, client_ip(request))
+
+
 def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if not origin:
@@ -102,7 +110,8 @@ async def enforce(request: Request) -> None:
     """App-wide dependency: who is asking, may they, and is the request theirs (CSRF)?"""
     route = request.scope.get("route")
     rule = rule_of(getattr(route, "endpoint", None))
-    who = await run_in_threadpool(_resolve, request)
+    known = _known(request)
+    who = known if known is not None else await run_in_threadpool(_resolve, request)
     request.state.principal = who
     if rule is None:
         log.error("refused %s %s: the endpoint has no access rule", request.method, request.url.path)
