@@ -105,3 +105,14 @@ def test_a_change_by_another_process_is_seen_within_the_version_ttl(db_sqlite_im
 def db_sqlite_import(sqlite_db, settings, tmp_path):  # type: ignore[no-untyped-def]
     _import(sqlite_db, settings, tmp_path, "a", 3)
     return sqlite_db, StatsSource(sqlite_db)
+
+
+def test_peek_never_waits_for_a_busy_source(db_sqlite_import):
+    _db, src = db_sqlite_import
+    assert src.memo("k", lambda: "kept") == "kept" and src.peek("k") == "kept"
+    assert src.peek("never computed") is None
+    with src._lock:  # a thread pool thread querying or reloading the source holds it
+        started = time.monotonic()
+        assert src.peek("k") is None
+        assert time.monotonic() - started < 0.5
+    assert src.peek("k") == "kept"

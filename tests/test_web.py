@@ -106,3 +106,32 @@ def test_upload_size_limit(sqlite_db, tmp_path):
                              sqlite_db, "analyst", "PER")[0]
     r = small.post("/uploads.json", files={"file": ("c.csv", CSV.encode(), "text/csv")})
     assert r.status_code == 413 and r.json()["error"]["code"] == "too-large"
+
+
+def test_no_two_page_modules_answer_the_same_request():
+    """The app tries the modules' routes in ROUTERS order (statistics first, for speed): the order must decide
+    nothing, so no request may match routes of two modules."""
+    import importlib
+
+    from starlette.routing import Match
+
+    from tipnet.web.app import ROUTERS
+
+    owners: dict[tuple[str, str], str] = {}
+    routes = {m: importlib.import_module(f"tipnet.web.{m}").router.routes for m in ROUTERS}
+    for module, module_routes in routes.items():
+        for route in module_routes:
+            for method in sorted(route.methods or ()):
+                key = (method, route.path)
+                assert key not in owners, f"{method} {route.path} is in {owners[key]} and {module}"
+                owners[key] = module
+    # a parameterised route of one module must not catch a fixed path of another (e.g. /countries/{iso3})
+    for (method, path), module in owners.items():
+        concrete = path.replace("{", "").replace("}", "").replace(":path", "")
+        scope = {"type": "http", "method": method, "path": concrete, "root_path": ""}
+        for other, module_routes in routes.items():
+            if other == module:
+                continue
+            for route in module_routes:
+                match, _ = route.matches(scope)
+                assert match != Match.FULL, f"{method} {concrete} ({module}) also matches {route.path} ({other})"

@@ -157,8 +157,11 @@ class StatsSource:
 
     def peek(self, key: Hashable) -> Any:
         """What `memo(key, ...)` would return, when that needs no store access (the result is kept and the store
-        version is trusted); otherwise None. For callers on an event loop, which must not wait on the store."""
-        with self._lock:
+        version is trusted); otherwise None. For callers on an event loop, which must not wait: not on the store,
+        and not on the lock either (a thread holds it while it queries or reloads), so a busy source answers None."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
             if self._con is None or self._memo_version != self._version or not self._version_trusted():
                 return None
             value = self._memo.get(key, _MISSING)
@@ -166,6 +169,8 @@ class StatsSource:
                 return None
             self._memo.move_to_end(key)
             return value
+        finally:
+            self._lock.release()
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`, computed once per store version and kept: dashboards ask the same questions again and again,

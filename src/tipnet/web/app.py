@@ -30,13 +30,15 @@ from tipnet.web.security import access, csrf_token, enforce, principal
 log = logging.getLogger(__name__)
 
 # The page modules, each with a `router`; a feature adds its module here (and its templates, its .po domain).
+# A request is matched against the routes in this order, one by one: the dashboards' statistics, which clients
+# poll, come first (no two modules share a path, so the order decides nothing else; tests/test_web.py checks it).
 ROUTERS = (
+    "routes_stats",
     "routes_core",
     "routes_login",
     "routes_account",
     "routes_admin",
     "routes_uploads",
-    "routes_stats",
     "routes_releases",
     "routes_directory",
     "routes_requests",
