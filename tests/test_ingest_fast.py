@@ -230,6 +230,8 @@ def test_blank_value_strips_what_polars_strips():
         b"1,2,3\r\n4,5\r\n",  # a short row, CRLF
         b'1,"a,b",3\n4,"c,d"\n',  # a short row whose delimiter count looks right only if quotes are ignored
         b"1,2,3\n4,5",  # a short last row without a line end
+        b"1,2,\n" * 500 + b"4,5\n" + b"7,8,\n" * 500,  # no quotes: one short row among many with empty last cells
+        b"1,2,\n\n4,5\n",  # no quotes, a blank line and a short row
     ],
 )
 def test_short_rows_send_the_block_to_the_careful_reader(body):
@@ -241,3 +243,8 @@ def test_short_rows_send_the_block_to_the_careful_reader(body):
 def test_rows_with_empty_last_cells_are_not_short():
     df = readers._parse_block(b'1,2,\r\n"a,b",,\n\n4,5,6', ",", ["c0", "c1", "c2"])
     assert df.height == 4 and df.get_column("c2").to_list() == [None, None, None, "6"]
+    for body in (b"1,2,\r\n" * 1000, b"1,2,\n" * 999 + b"1,2,", b"1;2;\n\n3;4;5\n",  # without quotes too
+                 b'1,"a,b",\n' * 500 + b'"x,""y"",z",2,\n' * 500):  # delimiters inside quoted values
+        delimiter = ";" if b";" in body else ","
+        df = readers._parse_block(body, delimiter, ["c0", "c1", "c2"])
+        assert df.height == body.count(b"\n") + (not body.endswith(b"\n"))
