@@ -5,8 +5,10 @@ its own process so that peak RSS is measured per run:
 
 1. tipnet import: `import_file` of the CSV into a fresh SQLite store, timed from the call to the committed
    transaction; accepted + quarantined must equal N and the quarantined rows must be exactly the planted ones;
-2. tipnet validate only (`validate_file`), for reference;
-3. the frictionless CLI, `frictionless validate --schema schema.json --json`, with the Table Schema tipnet
+2. tipnet store only: the rows the import stored, written again into a fresh store the way the import writes
+   them, with no checks running: the ceiling of the import with this store schema on this machine;
+3. tipnet validate only (`validate_file`), for reference;
+4. the frictionless CLI, `frictionless validate --schema schema.json --json`, with the Table Schema tipnet
    exports, on the whole file or on a prefix (`--frictionless-rows`).
 
 Each measurement runs --repeat times (default 3: the machine may be shared with other work) and the median is
@@ -319,9 +321,47 @@ def write_prefix(src: Path, dest: Path, rows: int) -> None:
 # ---------------------------------------------------------------- the measured processes
 
 
+def _store_only(args: argparse.Namespace) -> dict[str, Any]:
+    """The import's writing alone: the rows an import stored (read back from its database, not timed) written
+    again into a fresh store the way the import writes them (`tipnet.store.bulk`, ADBC into SQLite, the batches
+    of `Settings.chunk_rows`, one transaction), timed from the first batch to the commit. No checks run meanwhile,
+    so this is the most an import can reach on this machine with this store schema."""
+    import sqlite3
+
+    from tipnet.ingest.pipeline import ImportOptions, submission_row
+    from tipnet.settings import Settings
+    from tipnet.store import Database
+
+    with sqlite3.connect(args.source_db) as src:
+        names = [r[1] for r in src.execute("PRAGMA table_info(persons)") if r[1] != "id"]
+        filled = [n for n in names if src.execute(f'SELECT 1 FROM persons WHERE "{n}" IS NOT NULL LIMIT 1').fetchone()]
+    import adbc_driver_sqlite.dbapi
+
+    with adbc_driver_sqlite.dbapi.connect(args.source_db) as src_adbc, src_adbc.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(filled)} FROM persons ORDER BY id")
+        frame = pl.DataFrame(pl.from_arrow(cur.fetch_arrow_table()))
+    db = Database(f"sqlite:///{args.db}")
+    db.upgrade()
+    db.dispose()
+    chunk = Settings.from_env(home=Path(args.home)).chunk_rows
+    t0 = time.perf_counter()
+    with db.bulk.transaction() as tx:
+        sid = tx.insert_returning_id("submissions", submission_row(db, "records", ImportOptions(country=COUNTRY),
+                                                                    "tipnet", Path(args.csv), "store-only"))
+        frame = frame.with_columns(pl.lit(sid, dtype=pl.Int32).alias("submission_id"))
+        for offset in range(0, frame.height, chunk):
+            tx.ingest("persons", frame.slice(offset, chunk))
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rows_total": frame.height, "columns": len(filled)}
+
+
 def _child(args: argparse.Namespace) -> None:
     """Runs inside a measured process: one tipnet import or validation; the outcome goes to args.result."""
     import resource
+
+    if args.child == "store":
+        Path(args.result).write_text(json.dumps(_store_only(args)))
+        return
 
     from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
     from tipnet.settings import Settings
@@ -430,7 +470,7 @@ def _measure(cmd: list[str], log: Path, cwd: Path = ROOT) -> tuple[float, int, i
 
 def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None = None) -> Run:
     home = workdir / "home"
-    db = home / "bench.db"
+    db = home / ("store-only.db" if kind == "store" else "bench.db")
     for p in (db, db.with_name("bench.db-wal"), db.with_name("bench.db-shm")):
         p.unlink(missing_ok=True)
     shutil.rmtree(home / "quarantine", ignore_errors=True)
@@ -441,6 +481,8 @@ def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None =
            "--home", str(home), "--db", str(db), "--result", str(result)]
     if profile_out:
         cmd += ["--profile-out", str(profile_out)]
+    if kind == "store":
+        cmd += ["--source-db", str(home / "bench.db")]
     log = workdir / f"log-{kind}.txt"
     load_before = os.getloadavg()[0]
     wall, rss, code = _measure(cmd, log)
@@ -448,6 +490,9 @@ def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None =
         sys.exit(f"tipnet {kind} failed (exit {code}); see {log}:\n{log.read_text()[-3000:]}")
     detail = json.loads(result.read_text())
     detail["load"] = (load_before, os.getloadavg()[0])
+    if kind == "store":
+        return Run("tipnet store only (the import's writing)", detail["rows_total"], detail["seconds"], wall, rss,
+                   detail)
     if detail["rss_children"] > 0:
         # the import ran in a worker process: count both processes' peaks (an upper bound of their sum)
         rss = detail["rss_self"] + detail["rss_children"]
@@ -575,7 +620,8 @@ def targets(imp: Run, ratio: float) -> list[tuple[str, str, str, bool]]:
     ]
 
 
-def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], command: str) -> str:
+def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], command: str,
+             store: Run | None = None) -> str:
     n = ds.meta["rows"]
     ratio = speed_ratio(imp, fr)
     kinds = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ds.meta["invalid_by_kind"].items())
@@ -595,7 +641,7 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
         "| run | rows | time (s) | rows/s | peak RSS | process wall (s) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for r in (imp, val, fr):
+    for r in (imp, store, val, fr) if store is not None else (imp, val, fr):
         out.append(f"| {r.name} | {r.rows:,} | {r.seconds:.2f} | {r.rows_per_s:,.0f} | {_mb(r.peak_rss)} | "
                    f"{r.wall_seconds:.2f} |")
     out += ["", "| target | wanted | measured | met |", "|---|---|---|---|"]
@@ -616,6 +662,14 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
            f"(not timed: {d['after_seconds']:.1f}s from the commit until the worker had checkpointed and exited; "
            f"WAL left: {d.get('wal_bytes_after', 0):,} bytes)." if "after_seconds" in d else "")
         + _runs_note(imp),
+        *([f"- **tipnet store only**: the import's writing alone: the {store.rows:,} rows the last import stored, "
+           f"read back from its database (not timed) and written again into a fresh store as the import writes "
+           f"them (`tipnet.store.bulk`: ADBC into SQLite, the {store.detail['columns']} columns that hold values, "
+           f"batches of `chunk_rows`, one transaction), timed from the first batch to the commit, with no checks "
+           f"running meanwhile. An import cannot be faster than this on this machine with this store schema "
+           f"(persons, two secondary indexes, the foreign key to submissions). Its peak RSS is not the import's: "
+           f"this process holds all the rows in memory." + _runs_note(store)]
+          if store is not None else []),
         f"- **tipnet validate**: `validate_file`, the same checks, nothing written; "
         f"{val.detail['rows_invalid']:,} invalid rows found." + _runs_note(val),
         f"- **frictionless**: `{fr.detail['command']}` on {prefix}, with the Table Schema from "
@@ -729,8 +783,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="run each measurement this many times and report the median (default 3: the machine "
                          "may be shared)")
     # internal: the measured child processes
-    ap.add_argument("--child", choices=["import", "validate"], help=argparse.SUPPRESS)
-    for name in ("--csv", "--home", "--db", "--result", "--profile-out"):
+    ap.add_argument("--child", choices=["import", "validate", "store"], help=argparse.SUPPRESS)
+    for name in ("--csv", "--home", "--db", "--result", "--profile-out", "--source-db"):
         ap.add_argument(name, help=argparse.SUPPRESS)
     return ap.parse_args(argv)
 
@@ -761,6 +815,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ok: {d['rows_accepted']:,} accepted + {d['rows_quarantined']:,} quarantined = {n:,}; "
           f"quarantined = planted invalid ({planted:,}); problems {d['problem_counts']}")
 
+    stores = []  # right after the imports: bench.db holds the last import's rows
+    for i in range(args.repeat):
+        print(f"tipnet store only ({i + 1}/{args.repeat}) ...", flush=True)
+        stores.append(run_tipnet("store", ds, workdir))
+        if stores[-1].rows != d["rows_accepted"]:
+            sys.exit(f"store only: {stores[-1].rows:,} rows written, the import stored {d['rows_accepted']:,}")
+    store = median_run(stores)
+
     validations = []
     for i in range(args.repeat):
         print(f"tipnet validate ({i + 1}/{args.repeat}) ...", flush=True)
@@ -784,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
         command += f" --frictionless-rows {args.frictionless_rows}"
     if n == 1_000_000 and args.frictionless_rows == DEFAULT_FRICTIONLESS_ROWS and args.repeat == 3:
         command += "   # = make bench"
-    section = markdown(imp, val, fr, ds, machine(), command)
+    section = markdown(imp, val, fr, ds, machine(), command, store)
     print()
     print(section)
     if not args.no_write:
