@@ -199,6 +199,32 @@ def test_a_stale_form_is_refused(db):
         store.save(db, ngo, {"sex": "female"}, case.public_id, case.version)
 
 
+def test_only_ones_own_draft_can_be_discarded(db):
+    ngo = _who(db, "service_provider", "PER")
+    colleague = _who(db, "service_provider", "PER")
+    analyst = _who(db, "analyst", "PER")
+    case, _ = store.save(db, ngo, {"age": "40", "given_names": "Rosa"})
+    for other in (colleague, analyst):  # drafts are personal: others do not see them
+        with pytest.raises(NotVisible):
+            store.discard(db, other, case.public_id)
+    with pytest.raises(store.Conflict):  # a stale form does not delete what was saved since
+        store.discard(db, ngo, case.public_id, case.version + 1)
+    store.discard(db, ngo, case.public_id, case.version)
+    with pytest.raises(NotVisible):
+        store.get(db, ngo, case.public_id)
+    with pytest.raises(NotVisible):
+        store.discard(db, ngo, case.public_id)
+    with db.engine.connect() as conn:
+        actions = conn.execute(select(audit_log.c.action, audit_log.c.outcome)
+                               .where(audit_log.c.object_id == case.public_id)).all()
+    assert ("case.discard", "ok") in [tuple(a) for a in actions]
+    submitted, _ = store.save(db, ngo, _complete(ADULT))
+    store.submit(db, ngo, submitted.public_id)
+    with pytest.raises(store.Conflict):  # a submitted case is counted and maybe shared: it is never discarded
+        store.discard(db, ngo, submitted.public_id)
+    assert store.get(db, ngo, submitted.public_id).status == "submitted"
+
+
 def test_withdrawal_takes_effect_on_the_stored_person(db):
     ngo = _who(db, "service_provider", "COL")
     case, _ = store.save(db, ngo, _complete(ADULT))

@@ -85,6 +85,24 @@ def test_save_resume_and_submit_through_the_json_twin(app, db):
                                  "case.save", "case.submit"]
 
 
+def test_a_draft_is_discarded_through_the_form_and_the_json_twin(app, db):
+    client, _ = signed_in_client(app, db, "service_provider", "PER")
+    cid = client.post("/cases.json", data={"age": "30"}).json()["case"]["id"]
+    page = client.get(f"/cases/{cid}").text
+    assert 'id="discard-draft"' in page and 'value="discard"' in page
+    r = client.post(f"/cases/{cid}", data={"action": "discard", "version": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/cases?done=discarded"
+    assert 'id="discarded"' in client.get("/cases?done=discarded").text
+    assert client.get(f"/cases/{cid}.json").status_code == 404
+    cid = client.post("/cases.json", data={"age": "31"}).json()["case"]["id"]
+    r = client.post(f"/cases/{cid}.json", data={"action": "discard", "version": "1"})
+    assert r.status_code == 200 and r.json() == {"discarded": cid}
+    r = client.post("/cases.json", data={"action": "discard"})  # nothing saved yet: nothing to discard
+    assert r.status_code == 422 and r.json()["error"]["details"] == {"field": "action"}
+    assert 'id="discard-draft"' not in client.get("/cases/new").text
+    assert _actions(db, cid) == ["case.create", "case.discard"]
+
+
 def test_a_stale_version_is_refused(app, db):
     client, _ = signed_in_client(app, db, "service_provider", "PER")
     cid = client.post("/cases.json", data={"age": "30"}).json()["case"]["id"]

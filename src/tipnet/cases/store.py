@@ -1,11 +1,12 @@
-"""Cases in the store: save a draft, resume it, submit it, withdraw consent. Scoped and audited.
+"""Cases in the store: save a draft, resume it, discard it, submit it, withdraw consent. Scoped and audited.
 
-States: `draft` -> `submitted`. A draft belongs to the person entering it (nobody else reads it) and is saved as
-typed, whatever its problems. Submitting checks the whole form (`tipnet.cases.validate`); a case that passes becomes
-one submission with one person in the store (so the statistics count it) and cannot be edited any more; consent can
-still be withdrawn, and a withdrawal takes effect at once on the stored person (a withdrawn `consent_share_hub` is
-false, so the hub no longer sees the person; without consent to processing, identifying fields are erased there).
-Every read and every change is written to the audit log, without the values.
+States: `draft` -> `submitted`; a draft can also be discarded (deleted: it was never counted or shared). A draft
+belongs to the person entering it (nobody else reads it) and is saved as typed, whatever its problems. Submitting
+checks the whole form (`tipnet.cases.validate`); a case that passes becomes one submission with one person in the
+store (so the statistics count it) and cannot be edited any more; consent can still be withdrawn, and a withdrawal
+takes effect at once on the stored person (a withdrawn `consent_share_hub` is false, so the hub no longer sees the
+person; without consent to processing, identifying fields are erased there). Every read and every change is written
+to the audit log, without the values.
 """
 
 from __future__ import annotations
@@ -177,6 +178,21 @@ def _editable(who: Principal, case: Case, version: int | None) -> None:
     if version is not None and version != case.version:
         raise Conflict(f"case {case.public_id} was saved elsewhere since this form was loaded (version "
                        f"{case.version}, the form has {version}); reload it")
+
+
+def discard(db: Database, who: Principal, public_id: str, version: int | None = None) -> None:
+    """Delete one's own draft (entered by mistake, or twice). Only a draft: it exists nowhere else — not in the
+    statistics, not shared — so nothing else changes. A submitted case is never deleted this way."""
+    country = _entry_country(who)
+    case = _load(db, who, public_id)
+    _editable(who, case, version)
+    with db.engine.begin() as conn:
+        done = conn.execute(cases.delete().where(cases.c.id == case.id, cases.c.version == case.version,
+                                                 cases.c.status == DRAFT)).rowcount
+    if done != 1:
+        raise Conflict(f"case {public_id} was changed meanwhile; reload it")
+    audit.record(db, who, "case.discard", object_type="case", object_id=public_id, subject_country=country,
+                 details={"version": case.version})
 
 
 def submit(db: Database, who: Principal, public_id: str, version: int | None = None) -> Case:

@@ -30,7 +30,8 @@ def _form_schema() -> dict[str, Any]:
     """The OpenAPI description of a case form post (form fields; several values for multiple choices)."""
     props: dict[str, Any] = {s.name: ({"type": "array", "items": {"type": "string"}} if s.multiple
                                       else {"type": "string"}) for s in ALL_FIELDS}
-    props.update({"action": {"type": "string", "enum": ["save", "submit"]},
+    props.update({"action": {"type": "string", "enum": ["save", "submit", "discard"],
+                             "description": "discard deletes one's own draft (with the draft's version)"},
                   "version": {"type": "string", "pattern": "^[0-9]{1,9}$"},
                   "form_complete": {"type": "string", "description": "sent by the page: absent fields are cleared"}})
     body = {"type": "object", "properties": props}
@@ -121,8 +122,10 @@ def _show(request: Request, case: case_store.Case, note: str | None = None) -> R
 def cases_list(request: Request) -> Response:
     me = principal(request)
     rows = case_store.listing(request.app.state.db, me)
+    done = request.query_params.get("done")
     return request.app.state.page(request, "cases_list.html", {
-        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country})
+        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country,
+        "note": done if done == "discarded" else None})
 
 
 @router.get("/cases/new")
@@ -138,8 +141,16 @@ async def _save_or_submit(request: Request, public_id: str | None) -> Response:
     db, me = request.app.state.db, principal(request)
     form = await request.form()
     action = form.get("action") or "save"
-    if action not in ("save", "submit"):
-        raise ApiError(422, "invalid-request", f"action: {str(action)[:20]!r} is neither save nor submit")
+    if action not in ("save", "submit", "discard"):
+        raise ApiError(422, "invalid-request", f"action: {str(action)[:20]!r} is not save, submit or discard")
+    if action == "discard":
+        if public_id is None:
+            raise ApiError(422, "invalid-request", "a case that was never saved has no draft to discard",
+                           {"field": "action"})
+        case_store.discard(db, me, public_id, _version(form))
+        if _json(request):
+            return JSONResponse({"discarded": public_id})
+        return RedirectResponse("/cases?done=discarded", status_code=303)
     fields = _fields(form)
     authority = fields.get("referral_authority_id")
     if authority and not fields.get("referral_provider"):  # chosen from the directory: its name is the provider's
