@@ -298,3 +298,26 @@ def test_migration_matches_the_case_tables(db):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert [d for d in diff if "case" in str(d)] == []
+
+
+def test_the_demo_provider_finds_a_submitted_case_and_a_draft(db):
+    from tipnet.auth.demo import create_demo_users
+    from tipnet.auth.users import by_email
+    from tipnet.demo.sample_cases import PROVIDER, create_sample_cases
+
+    create_demo_users(db)
+    assert create_sample_cases(db) == {"draft": 1, "submitted": 1}
+    assert create_sample_cases(db) == {"draft": 1, "submitted": 1}  # once: a second demo run adds nothing
+    user = by_email(db, PROVIDER)
+    assert user is not None
+    ngo = Principal(via=Via.SESSION, user_id=user.id, email=user.email, role=user.role, country=user.country)
+    cases = {c["status"]: c for c in store.listing(db, ngo)}
+    child = store.get(db, ngo, cases["submitted"]["public_id"])
+    assert child.is_minor and child.submission_id is not None
+    draft = store.get(db, ngo, cases["draft"]["public_id"])
+    assert draft.checked(submitting=True).errors  # left to finish: the demo shows what is still missing
+    analyst = by_email(db, "analyst.per@demo.tipnet")
+    assert analyst is not None
+    seen = store.listing(db, Principal(via=Via.SESSION, user_id=analyst.id, email=analyst.email, role=analyst.role,
+                                       country=analyst.country))
+    assert [c["status"] for c in seen] == ["submitted"]  # the draft stays its author's

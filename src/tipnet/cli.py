@@ -343,6 +343,9 @@ def demo(
     from tipnet.auth.demo import create_demo_users
 
     summary["logins"] = create_demo_users(database)
+    from tipnet.demo.sample_cases import PROVIDER, create_sample_cases
+
+    summary["sample_cases"] = {"provider": PROVIDER, **create_sample_cases(database)}
     if as_json:
         emit_json(summary)
     else:
@@ -351,6 +354,8 @@ def demo(
             f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows; "
             f"flow map: {summary['flow_map']}"
         )
+        cases = summary["sample_cases"]
+        console.print(f"sample cases of {cases['provider']}: {cases['submitted']} submitted, {cases['draft']} draft")
         from tipnet.cli_auth import print_logins
 
         print_logins(summary["logins"])
