@@ -1,5 +1,6 @@
 """schemathesis over the app's OpenAPI description (/api/openapi.json), in process through ASGI: every operation,
-called with generated data as an anonymous client and as a signed-in national analyst, never answers 5xx, and every
+called with generated data as an anonymous client and as a signed-in national analyst — and, in a store of its own
+(its generated calls may disable accounts or end sessions), as the hub administrator — never answers 5xx, and every
 error answer has the one JSON error shape. Also: every JSON route is described in the description.
 
 The number of examples per operation is bounded (EXAMPLES) so the whole module runs in about a minute on 2 cores."""
@@ -64,6 +65,53 @@ def _check(case: Any, response: Any, who: str, seen: Counter[tuple[str, int]]) -
         body = json.loads(response.content)
         assert set(body) == {"error"} and set(body["error"]) == ERROR_KEYS, f"{where}: {body}"
         assert body["error"]["status"] == response.status_code, f"{where}: {body}"
+
+
+def _sign_in(app: Any, db: Any, role: str, country: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    acct = make_user(db, role, country)
+    client = TestClient(app)
+    r = client.post("/login.json", data={"email": acct.email, "password": "correct horse battery staple",
+                                         "code": totp.current_code(acct.secret)},
+                    headers={"x-csrf-token": pre_csrf(client)})
+    assert r.status_code == 200 and r.json()["stage"] == "full", r.text
+    return {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}, {"x-csrf-token": r.json()["csrf_token"]}
+
+
+def test_no_server_errors_for_the_hub_administrator(sqlite_db, request, tmp_path):  # type: ignore[no-untyped-def]
+    """The role that can reach the most operations (accounts, audit, federation, compendium editing)."""
+    tipnet_settings = request.getfixturevalue("settings")  # the name `settings` is hypothesis's here
+    app = create_app(sqlite_db, tipnet_settings, AuthSettings(login_free_failures=10**6,
+                                                                login_free_failures_ip=10**6))
+    f = tmp_path / "per.csv"
+    f.write_text("record_id,case_id,sex,age,citizenship\n1,A,F,15,VEN\n2,A,M,200,PER\n", encoding="utf-8")
+    assert import_file(f, sqlite_db, ImportOptions(country="PER"), tipnet_settings).submission_id == 1
+    make_user(sqlite_db, "analyst", "PER")  # someone to administer
+    cookies, csrf = _sign_in(app, sqlite_db, "hub_admin", None)
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+    failures: list[str] = []
+    seen: Counter[tuple[str, int]] = Counter()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) in ENDS_SESSION:
+            continue
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+            def run(case):  # type: ignore[no-untyped-def]
+                response = case.call(cookies=cookies, headers={**(case.headers or {}), **csrf},
+                                     allow_redirects=False)
+                _check(case, response, "hub admin", seen)
+
+            try:
+                run()
+            except Unsatisfiable:
+                assert mode is GenerationMode.NEGATIVE, operation.label
+            except AssertionError as exc:
+                failures.append(f"[{mode.value}] {str(exc).splitlines()[0][:400]}")
+    assert failures == [], "\n".join(failures)
+    assert seen[("hub admin", 2)] > 50, seen
 
 
 def test_no_server_errors(fuzz_app):  # type: ignore[no-untyped-def]

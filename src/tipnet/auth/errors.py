@@ -34,6 +34,11 @@ class Invalid(AuthError):
     status, code = 422, "invalid-request"
 
 
+class UnknownValue(Invalid, ValueError):
+    """A value outside a closed list (a role, say): 422 on the web, and still a ValueError for callers that
+    check for one."""
+
+
 class Throttled(AuthError):
     status, code = 429, "too-many-requests"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tipnet.auth.errors import UnknownValue
+
 
 class Role(StrEnum):
     HUB_ADMIN = "hub_admin"  # OAS Secretariat: administers everyone, reads the audit log
@@ -87,4 +89,5 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError as exc:
-        raise ValueError(f"unknown role {value!r}; choose from {', '.join(r.value for r in Role)}") from exc
+        raise UnknownValue(f"unknown role {value!r}; choose from {', '.join(r.value for r in Role)}",
+                           {"field": "role", "value": value}) from exc

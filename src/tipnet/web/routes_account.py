@@ -13,6 +13,7 @@ from tipnet.auth.errors import AuthError, Invalid
 from tipnet.auth.policy import ENROL_STEP, PASSWORD_STEP, SIGNED_IN, needs
 from tipnet.auth.roles import Permission
 from tipnet.web.errors import ApiError
+from tipnet.web.params import StoreId
 from tipnet.web.routes_login import signed_in
 from tipnet.web.security import access, principal, safe_next
 
@@ -112,7 +113,7 @@ def token_create(request: Request, name: str = Form(...), days: int = Form(0)) -
 @router.post("/account/tokens/{token_id}/revoke")
 @router.post("/account/tokens/{token_id}/revoke.json")
 @access(needs(Permission.TOKENS))
-def token_revoke(request: Request, token_id: int) -> Response:
+def token_revoke(request: Request, token_id: StoreId) -> Response:
     tokens.revoke(request.app.state.db, principal(request), token_id)
     if _json(request):
         return JSONResponse({"revoked": token_id})

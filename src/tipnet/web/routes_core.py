@@ -22,6 +22,7 @@ from tipnet.standard import load_standard
 from tipnet.standard.schemas import dictionary_markdown, json_schema, table_schema
 from tipnet.web.errors import ApiError
 from tipnet.web.i18n import negotiate
+from tipnet.web.params import StoreId
 from tipnet.web.security import access, principal
 
 router = APIRouter()
@@ -135,14 +136,14 @@ def submission(request: Request, submission_id: str) -> Response:
 
 @router.get("/submissions/{submission_id}/quarantine.csv")
 @access(needs(Permission.RECORDS_READ))
-def quarantine_file(request: Request, submission_id: int) -> FileResponse:
+def quarantine_file(request: Request, submission_id: StoreId) -> FileResponse:
     path = records.quarantine_file(request.app.state.db, principal(request), submission_id)
     return FileResponse(path, media_type="text/csv", filename=path.name)
 
 
 @router.get("/submissions/{submission_id}/records.csv")
 @access(needs(Permission.RECORDS_READ))
-def records_file(request: Request, submission_id: int) -> StreamingResponse:
+def records_file(request: Request, submission_id: StoreId) -> StreamingResponse:
     chunks = records.export_records(request.app.state.db, principal(request), submission_id)
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers={"content-disposition": f'attachment; filename="submission-{submission_id}.csv"'})

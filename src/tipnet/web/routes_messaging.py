@@ -15,6 +15,7 @@ from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
 from tipnet.messaging import service, wire
 from tipnet.web.errors import ApiError
+from tipnet.web.params import StoreId
 from tipnet.web.security import access, principal
 
 router = APIRouter()
@@ -78,7 +79,7 @@ def directory(request: Request) -> dict[str, Any]:
 
 @router.get("/messages/users/{user_id}/keys.json")
 @access(MESSAGING)
-def key_history(request: Request, user_id: int) -> dict[str, Any]:
+def key_history(request: Request, user_id: StoreId) -> dict[str, Any]:
     return {"user": user_id, "keys": service.key_history(request.app.state.db, principal(request), user_id)}
 
 
@@ -98,7 +99,7 @@ def alerts(request: Request) -> dict[str, Any]:
 
 @router.post("/messages/alerts/{alert_id}/ack.json")
 @access(MESSAGING)
-def acknowledge(request: Request, alert_id: int) -> dict[str, Any]:
+def acknowledge(request: Request, alert_id: StoreId) -> dict[str, Any]:
     return service.acknowledge(request.app.state.db, principal(request), alert_id)
 
 
