@@ -37,21 +37,30 @@ class Analyst:
     headers: dict[str, str]
 
 
-@pytest.fixture
-def fuzz_app(sqlite_db, settings, tmp_path):  # type: ignore[no-untyped-def]
-    # throttling is tested elsewhere: here it would only turn the fuzzer's sign-in attempts into 429s
-    app = create_app(sqlite_db, settings, AuthSettings(login_free_failures=10**6, login_free_failures_ip=10**6))
+def _fuzzed_app(db: Any, tipnet_settings: Any, tmp_path: Any) -> Any:
+    """The app over a store holding one small submission of PER (throttling is tested elsewhere: here it would only
+    turn the fuzzer's sign-in attempts into 429s)."""
+    app = create_app(db, tipnet_settings, AuthSettings(login_free_failures=10**6, login_free_failures_ip=10**6))
     f = tmp_path / "per.csv"
     f.write_text("record_id,case_id,sex,age,citizenship\n1,A,F,15,VEN\n2,A,M,200,PER\n", encoding="utf-8")
-    assert import_file(f, sqlite_db, ImportOptions(country="PER"), settings).submission_id == 1
-    acct = make_user(sqlite_db, "analyst", "PER")
+    assert import_file(f, db, ImportOptions(country="PER"), tipnet_settings).submission_id == 1
+    return app
+
+
+def _sign_in(app: Any, db: Any, role: str, country: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    acct = make_user(db, role, country)
     client = TestClient(app)
     r = client.post("/login.json", data={"email": acct.email, "password": "correct horse battery staple",
                                          "code": totp.current_code(acct.secret)},
                     headers={"x-csrf-token": pre_csrf(client)})
     assert r.status_code == 200 and r.json()["stage"] == "full", r.text
-    Analyst.cookies = {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}
-    Analyst.headers = {"x-csrf-token": r.json()["csrf_token"]}
+    return {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}, {"x-csrf-token": r.json()["csrf_token"]}
+
+
+@pytest.fixture
+def fuzz_app(sqlite_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    app = _fuzzed_app(sqlite_db, settings, tmp_path)
+    Analyst.cookies, Analyst.headers = _sign_in(app, sqlite_db, "analyst", "PER")
     return app
 
 
@@ -67,27 +76,13 @@ def _check(case: Any, response: Any, who: str, seen: Counter[tuple[str, int]]) -
         assert body["error"]["status"] == response.status_code, f"{where}: {body}"
 
 
-def _sign_in(app: Any, db: Any, role: str, country: str | None) -> tuple[dict[str, str], dict[str, str]]:
-    acct = make_user(db, role, country)
-    client = TestClient(app)
-    r = client.post("/login.json", data={"email": acct.email, "password": "correct horse battery staple",
-                                         "code": totp.current_code(acct.secret)},
-                    headers={"x-csrf-token": pre_csrf(client)})
-    assert r.status_code == 200 and r.json()["stage"] == "full", r.text
-    return {SESSION_COOKIE: client.cookies[SESSION_COOKIE]}, {"x-csrf-token": r.json()["csrf_token"]}
-
-
 @pytest.mark.parametrize("role,country", [("hub_admin", None), ("hub_analyst", None), ("focal_point", "PER"),
                                           ("investigator", "PER"), ("service_provider", "PER")])
 def test_no_server_errors_for_every_other_role(sqlite_db, request, tmp_path, role, country):  # type: ignore[no-untyped-def]
     """Each of the other roles reaches operations the analyst does not (accounts, audit, federation, compendium
     editing, requests, messaging, case entry)."""
     tipnet_settings = request.getfixturevalue("settings")  # the name `settings` is hypothesis's here
-    app = create_app(sqlite_db, tipnet_settings, AuthSettings(login_free_failures=10**6,
-                                                                login_free_failures_ip=10**6))
-    f = tmp_path / "per.csv"
-    f.write_text("record_id,case_id,sex,age,citizenship\n1,A,F,15,VEN\n2,A,M,200,PER\n", encoding="utf-8")
-    assert import_file(f, sqlite_db, ImportOptions(country="PER"), tipnet_settings).submission_id == 1
+    app = _fuzzed_app(sqlite_db, tipnet_settings, tmp_path)
     make_user(sqlite_db, "analyst", "PER")  # someone to administer
     cookies, csrf = _sign_in(app, sqlite_db, role, country)
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)

@@ -74,7 +74,6 @@ def rotate(db: Database, principal: Principal, stage: Stage, settings: AuthSetti
 def revoke(db: Database, session_id: str | None) -> None:
     if session_id is None:
         return
-    _known.pop((db.url, session_id), None)
     with db.engine.begin() as conn:
         conn.execute(update(sessions).where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
                      .values(revoked_at=clock.now()))
