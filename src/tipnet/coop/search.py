@@ -5,9 +5,9 @@ and accent-folded title and text. SQLite finds and scores the matches with FTS5 
 PostgreSQL with a `tsvector` over the 'simple' configuration (ts_rank, weights A and B). Every query word matches as
 a prefix and all words must match. Filters, facet counts over the whole result and the choice of the best hits are
 array operations over the facet columns held in memory (`search_facets`), so a word found in most documents costs
-one pass of the full-text engine, not one per facet. Relevance is computed for at most RANK_WINDOW matches: when
-more documents match, the most recently indexed RANK_WINDOW are ranked by relevance and the others follow, newest
-first (totals and facet counts always cover every match).
+one pass of the full-text engine, not one per facet. Relevance is computed for at most RANK_WINDOW matches
+(PostgreSQL: RANK_WINDOW_POSTGRES): when more documents match, the most recently indexed ones are ranked by relevance
+and the others follow, newest first (totals and facet counts always cover every match).
 
 Only public text goes into this index; restricted registry data (case links, complaints) never does.
 """
@@ -29,6 +29,9 @@ from tipnet.store.tables_compendium import coop_search_docs, coop_search_tags
 
 FACETS = ("source", "kind", "country", "year", "tag")
 RANK_WINDOW = 10_000  # a query matching more documents is ranked among the most recently indexed 10,000 of them
+# PostgreSQL's ts_rank reads each ranked document's tsvector from the TOAST table (about 6 us a document), where
+# FTS5's bm25 reads its own index: it ranks a smaller window of the newest matches.
+RANK_WINDOW_POSTGRES = 4_000
 MAX_LIMIT = 100
 
 
@@ -153,13 +156,16 @@ def _window_scores(db: Database, conn: Connection, words: list[str], ids: np.nda
     weighted 5 to 1), the engine walking the matches newest first and stopping at the window; PostgreSQL: ts_rank
     (weights A and B) of the matches from the window's oldest id on. A document's score does not depend on which
     others are scored."""
-    if db.backend_name == "postgresql":  # ts_rank only for the window: the newest RANK_WINDOW matching ids
+    if db.backend_name == "postgresql":  # ts_rank only for the window: the newest matching ids
         if not ids.shape[0]:
             return ids, np.zeros(0, dtype=np.float64)
+        # The window's ids, looked up by primary key: only their tsvectors are read (a range of ids filtered by
+        # the query could read every tsvector in the range).
+        window = ids[-min(RANK_WINDOW, RANK_WINDOW_POSTGRES):]
         rows = search_facets.raw_rows(conn, "SELECT string_agg(id::text, ','), string_agg(ts_rank(tsv, q)::text, ',') "
                                             "FROM coop_search_docs, to_tsquery('simple', %s) AS q "
-                                            "WHERE tsv @@ q AND id >= %s",
-                                      (tsquery(words), int(ids[-RANK_WINDOW:][0])))
+                                            "WHERE id = ANY(string_to_array(%s, ',')::bigint[])",
+                                      (tsquery(words), ",".join(map(str, window.tolist()))))
     else:
         rows = search_facets.raw_rows(conn, "SELECT group_concat(r), group_concat(s) FROM (SELECT rowid AS r, "
                                             "-bm25(coop_search_fts, 5.0, 1.0) AS s FROM coop_search_fts "
@@ -217,6 +223,11 @@ def search(db: Database, query: str | None = None, filters: Filters | None = Non
     offset = max(0, int(offset))
     with db.engine.connect() as conn:  # one connection: a page of results costs a handful of round trips
         snap = search_facets.snapshot(db, conn)
+        if words and db.backend_name == "postgresql":
+            # The matches come from the GIN index and narrow heap rows. For a word found in most documents the
+            # planner would scan the table instead, reading every out-of-line tsvector (10x slower at 100,000
+            # documents): it cannot weigh that cost. For the rest of this read-only transaction only.
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         all_ids = _matches(db, conn, words) if words else snap.ids
         pos, _ = snap.positions(all_ids)
         mask = _mask(snap, f)
