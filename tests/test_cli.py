@@ -82,3 +82,22 @@ def test_standard_schema_and_dictionary(tmp_path):
     assert schema["primaryKey"] == ["record_id"] and len(schema["fields"]) > 40
     md = runner.invoke(app, ["standard", "dictionary", "--lang", "pt"]).stdout
     assert "| `sex` | Sexo |" in md and "| `female` | Feminino |" in md
+
+
+def test_map_is_drawn_in_the_chosen_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIPNET_HOME", str(tmp_path / "home"))
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["import", str(_write(tmp_path)), "--country", "PER", "--db", url]).exit_code == 0
+    out = tmp_path / "borders.svg"
+    result = runner.invoke(app, ["map", "--kind", "borders", "--out", str(out), "--lang", "pt", "--db", url])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text(encoding="utf-8")
+    assert "<!-- Vítimas que atravessam fronteiras terrestres -->" in svg and "Victims crossing" not in svg
+    refused = runner.invoke(app, ["map", "--kind", "borders", "--out", str(out), "--lang", "de", "--db", url])
+    assert refused.exit_code == 2 and "unknown language" in refused.output
+
+
+def _write(tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    return path

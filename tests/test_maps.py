@@ -247,6 +247,17 @@ def _open(browser, path: Path):
     return page, requests, errors
 
 
+def _hover_flow(page, origin: str) -> str:
+    """The tooltip shown when the pointer is on the flow from `origin`."""
+    x, y = page.evaluate("""(origin) => {  // a point on the stroke: the bounding box centre of a curve is not on it
+        const p = document.querySelector('path.flow[data-origin="' + origin + '"]');
+        const pt = p.getPointAtLength(p.getTotalLength() / 2).matrixTransform(p.getScreenCTM());
+        return [pt.x, pt.y];
+    }""", origin)
+    page.mouse.move(x, y)
+    return str(page.inner_text("div.tipnet-tooltip"))
+
+
 @pytest.mark.browser
 def test_html_flow_map_in_chromium(browser, flows_html):
     page, requests, errors = _open(browser, flows_html)
@@ -256,13 +267,7 @@ def test_html_flow_map_in_chromium(browser, flows_html):
     assert page.locator('path.flow[data-origin="BOL"]').count() == 0
     assert page.locator('circle.domestic[data-iso3="PER"]').count() == 1
     assert page.locator("circle.domestic").count() == 1
-    x, y = page.evaluate("""() => {  // a point on the stroke: the bounding box centre of a curve is not on it
-        const p = document.querySelector('path.flow[data-origin="VEN"]');
-        const pt = p.getPointAtLength(p.getTotalLength() / 2).matrixTransform(p.getScreenCTM());
-        return [pt.x, pt.y];
-    }""")
-    page.mouse.move(x, y)
-    assert "Venezuela → Colombia: 120 victims" in page.inner_text("div.tipnet-tooltip")
+    assert "Venezuela → Colombia: 120 victims" in _hover_flow(page, "VEN")
     assert requests == [flows_html.as_uri()] and errors == []
 
 
@@ -281,3 +286,63 @@ def test_html_choropleth_and_borders_in_chromium(browser, tmp_path):
     assert page.locator("circle.crossing").count() == 3 and page.locator("path.border").count() == 3
     assert page.locator('circle.crossing[data-a="COL"]').count() == 0
     assert requests == [bord.as_uri()] and errors == []
+
+
+# --- languages -------------------------------------------------------------------------------------------------------
+
+def _svg_texts(path: Path) -> list[str]:
+    """The texts drawn on an SVG map (matplotlib draws glyphs as paths and keeps each text in a comment)."""
+    return re.findall(r"<!-- (.*?) -->", path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("lang", "no_data", "credit"), [
+    ("en", "No data", "Boundaries: Natural Earth"),
+    ("es", "Sin datos", "Límites: Natural Earth"),
+    ("fr", "Pas de données", "Frontières : Natural Earth"),
+    ("pt", "Sem dados", "Limites: Natural Earth"),
+])
+def test_static_choropleth_speaks_the_report_language(tmp_path, lang, no_data, credit):
+    texts = _svg_texts(choropleth(RATES, tmp_path / "c.svg", title="T", legend="L", lang=lang))
+    assert no_data in texts
+    assert any(t.startswith(credit) for t in texts)
+    english = {"No data", "Small state (dot in its colour)"}
+    assert lang == "en" or not english & set(texts)
+
+
+def test_static_flow_and_border_maps_write_names_counts_and_notes_in_the_language(tmp_path, monkeypatch):
+    from tipnet.maps import render
+
+    placed: list[str] = []  # country labels are drawn as outlines only: catch them on their way to the placer
+    real = render.place_labels
+    monkeypatch.setattr(render, "place_labels", lambda ax, points: (placed.extend(t for _, _, t in points),
+                                                                     real(ax, points))[1])
+    fr = _svg_texts(flow_map(FLOWS, tmp_path / "f.svg", title="Flux", lang="fr"))
+    assert {"Pérou", "États-Unis", "Mexique", "Colombie"} <= set(placed) and "Peru" not in placed
+    assert {"Victimes détectées", "Pays d'origine", "Pays de destination", "120 victimes"} <= set(fr)
+    assert "Les flux de moins de 5 victimes ne sont pas affichés." in fr and "Internes : 90 victimes" in fr
+    es = _svg_texts(border_map(CROSSINGS, tmp_path / "b.svg", title="Fronteras", lang="es"))
+    assert {"Víctimas que cruzan", "Frontera terrestre compartida", "120 víctimas"} <= set(es)
+    big = _svg_texts(border_map({("MEX", "USA"): 12345}, tmp_path / "b2.svg", title="t", lang="pt"))
+    assert "12.345" in big and "12.345 vítimas" in big  # Portuguese writes thousands with a dot
+
+
+def test_map_spec_carries_names_words_and_number_locale_of_the_page():
+    pt = map_spec("flows", flows=FLOWS, lang="pt")
+    assert pt["names"]["USA"] == "Estados Unidos" and pt["names"]["PER"] == "Peru" and pt["locale"] == "pt-BR"
+    assert pt["labels"]["victims"] == "{n} vítimas" and pt["labels"]["hidden"] == (
+        "Fluxos com menos de {n} vítimas não são mostrados.")
+    en = map_spec("borders", crossings=CROSSINGS)
+    assert en["names"]["USA"] == "United States" and en["locale"] == "en-US"
+    assert en["labels"]["hidden"] == "Borders with fewer than {n} victims are not shown."
+
+
+@pytest.mark.browser
+def test_html_map_in_spanish_in_chromium(browser, tmp_path):
+    page_path = html_map("flows", {"flows": FLOWS}, tmp_path / "es.html", title="Flujos", lang="es")
+    assert '<html lang="es">' in page_path.read_text(encoding="utf-8")
+    page, requests, errors = _open(browser, page_path)
+    assert "Honduras → Guatemala → México → Estados Unidos: 80 víctimas" in _hover_flow(page, "HND")
+    legend = page.locator("g.legend").text_content() or ""
+    assert "Víctimas detectadas" in legend and "Internas: 90 víctimas" in legend and "victims" not in legend
+    assert "No se muestran los flujos de menos de 5 víctimas." in (page.locator("svg.tipnet-map").text_content() or "")
+    assert requests == [page_path.as_uri()] and errors == []

@@ -49,3 +49,15 @@ def test_overview_lists_the_35_member_states(client):
     doc = client.get("/stats.json").json()
     assert len(doc["countries"]) == 35
     assert doc["map"]["kind"] == "choropleth" and doc["map"]["geometryUrl"].startswith("/static/")
+
+
+def test_maps_follow_the_page_language(client):
+    es = client.get("/countries/PER.json?lang=es").json()["map"]
+    assert es["names"]["PER"] == "Perú" and es["labels"]["victims"] == "{n} víctimas" and es["locale"] == "es"
+    fr = client.get("/routes.json?lang=fr").json()
+    assert fr["map"]["names"]["USA"] == "États-Unis"
+    assert fr["border_map"]["labels"]["hidden"] == "Les frontières avec moins de {n} victimes ne sont pas affichées."
+    en = client.get("/routes.json").json()  # kept per language: the French answer is not served in English
+    assert en["map"]["names"]["USA"] == "United States" and en["map"]["locale"] == "en-US"
+    overview = client.get("/stats.json?lang=pt").json()["map"]
+    assert overview["labels"]["legend"] == "por 100.000" and overview["names"]["BRA"] == "Brasil"

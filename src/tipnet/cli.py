@@ -265,15 +265,20 @@ def map_(
     country: str = typer.Option(None, "--country", help="Frame one country (ISO3) and its routes."),
     year_from: int = typer.Option(None, "--from"),
     year_to: int = typer.Option(None, "--to"),
+    lang: str = typer.Option("en", "--lang", help="Language of names, legend and notes: en, es, fr or pt."),
     db: str = DbOption,
 ) -> None:
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
+    from tipnet.maps.words import LANGUAGES
     from tipnet.routes.mapping import render
     from tipnet.stats import StatsSource
 
+    if lang not in LANGUAGES:
+        console.print(f"[red]unknown language {lang!r}; choose from {', '.join(LANGUAGES)}[/red]")
+        raise typer.Exit(2)
     try:
         path = render(StatsSource(_db(db)), kind, out, country=country.upper() if country else None,
-                      year_from=year_from, year_to=year_to)
+                      year_from=year_from, year_to=year_to, lang=lang)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -214,7 +214,7 @@ def report_cmd(
     chart = report.domain_chart(data, out / f"{stem}-domains.png", t)
     hemi = service.hemisphere(db, fw, data["year"])
     values = {r["country"]: (r["total"][0] + r["total"][1]) / 2 * 100 for r in hemi["countries"]}
-    map_png = report.hemisphere_map(values, out / f"{stem}-map.png", t)
+    map_png = report.hemisphere_map(values, out / f"{stem}-map.png", t, lang)
     trend = report.trend_chart(data, out / f"{stem}-trend.png", t)
     pdf = report.pdf(data, out / f"{stem}.pdf", t, chart, map_png, trend)
     html = out / f"{stem}.html"

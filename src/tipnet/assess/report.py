@@ -155,12 +155,12 @@ def trend_chart(data: dict[str, Any], out: Path, t: Translate) -> Path | None:
     return out
 
 
-def hemisphere_map(values: dict[str, float | None], out: Path, t: Translate) -> Path:
-    """The hemisphere shaded by published total scores (0-100)."""
+def hemisphere_map(values: dict[str, float | None], out: Path, t: Translate, lang: str = "en") -> Path:
+    """The hemisphere shaded by published total scores (0-100), legend and notes in `lang`."""
     from tipnet.maps import choropleth
 
     return choropleth(values, out, title=t("assess.map.title"), legend=t("assess.chart.score"), region="americas",
-                      breaks=[0, 25, 50, 75, 100], note=t("assess.map.note"))
+                      breaks=[0, 25, 50, 75, 100], note=t("assess.map.note"), lang=lang)
 
 
 def data_uri(path: Path) -> str:

@@ -22,6 +22,7 @@ from matplotlib.typing import RcKeyType
 
 from tipnet.maps.geometry import all_polygons
 from tipnet.maps.projection import Frame
+from tipnet.maps.words import say
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ def _plain(_iso3: str) -> tuple[str, str | None]:
     return LAND, None
 
 
-def new_map(frame: Frame, title: str, note: str | None = None, subtitle: str | None = None) -> tuple[Figure, Axes]:
-    """A figure sized to the frame, with a title on top and a note line at the bottom."""
+def new_map(frame: Frame, title: str, note: str | None = None, subtitle: str | None = None,
+            lang: str = "en") -> tuple[Figure, Axes]:
+    """A figure sized to the frame, with a title on top and a note line at the bottom (the boundaries disclaimer
+    in `lang`)."""
     map_w = _WIDTH_IN * 0.96
     map_h = map_w / frame.aspect
     if map_h > _MAX_MAP_H_IN:  # a tall country: keep the page height, narrow the map
@@ -79,7 +82,8 @@ def new_map(frame: Frame, title: str, note: str | None = None, subtitle: str | N
     fig.text(0.02, 1 - 0.14 / height, title, fontsize=14, fontweight="bold", color=TEXT, va="top", ha="left")
     if subtitle:
         fig.text(0.02, 1 - 0.45 / height, subtitle, fontsize=9, color=MUTED, va="top", ha="left")
-    text = f"{note}\n{DEFAULT_NOTE}" if note else DEFAULT_NOTE  # the boundaries disclaimer always stays
+    credit = DEFAULT_NOTE if lang == "en" else say(lang, "credit")
+    text = f"{note}\n{credit}" if note else credit  # the boundaries disclaimer always stays
     fig.text(0.02, 0.1 / height, text, fontsize=6.5, color=MUTED, va="bottom", ha="left", wrap=True)
     return fig, ax
 

@@ -17,13 +17,14 @@ from typing import Any
 from tipnet.maps.model import MIN_VICTIMS
 from tipnet.maps.spec import map_spec
 from tipnet.maps.topology import geometry_text
+from tipnet.maps.words import known, say
 
 log = logging.getLogger(__name__)
 
 SCRIPTS = ("web/static/vendor/d3.min.js", "web/static/vendor/topojson-client.min.js", "web/static/tipnet-map.js")
 
 _PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -38,8 +39,7 @@ footer {{ font-size: 0.75rem; color: #5a5a5a; max-width: 1100px; margin-top: 0.5
 </head>
 <body>
 <div id="map"></div>
-<footer>Boundaries: Natural Earth (public domain). The boundaries and names shown do not imply official endorsement
-or acceptance by the OAS. Map libraries: d3, topojson-client (ISC licence).</footer>
+<footer>{credit} Map libraries: d3, topojson-client (ISC licence).</footer>
 <script type="application/json" id="tipnet-geometry">{geometry}</script>
 <script type="application/json" id="tipnet-spec">{spec}</script>
 {scripts}
@@ -69,8 +69,8 @@ def _json_for_script(text: str) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def html_map(kind: str, payload: Mapping[str, Any], out: Path, *, title: str) -> Path:
-    """Write a self-contained interactive map.
+def html_map(kind: str, payload: Mapping[str, Any], out: Path, *, title: str, lang: str = "en") -> Path:
+    """Write a self-contained interactive map, its words in `lang` (en, es, fr, pt).
 
     payload keys (all optional except the one for the kind): values {ISO3: number} (choropleth), flows
     [Flow or {origin, destination, victims, via}] (flows), crossings {(A, B): n} or [{a, b, victims}] (borders),
@@ -86,10 +86,13 @@ def html_map(kind: str, payload: Mapping[str, Any], out: Path, *, title: str) ->
         title=title,
         legend=str(payload.get("legend", "")),
         geometry_url=None,
+        lang=lang,
     )
     scripts = "\n".join(f"<script>\n{_script_text(rel)}\n</script>" for rel in SCRIPTS)
     page = _PAGE.format(
         title=html.escape(title),
+        lang=known(lang),
+        credit=html.escape(say(lang, "credit")),
         geometry=_json_for_script(geometry_text().strip()),
         spec=_json_for_script(json.dumps(spec, ensure_ascii=False, separators=(",", ":"), sort_keys=True)),
         scripts=scripts,

@@ -26,13 +26,13 @@ from tipnet.maps.geometry import (
     area_km2,
     border_point,
     centroid,
-    country_name,
     country_polygons,
     shared_border,
 )
 from tipnet.maps.labels import place_labels
 from tipnet.maps.model import MIN_VICTIMS, Flow, publishable_crossings, publishable_flows
 from tipnet.maps.projection import Frame
+from tipnet.maps.words import count, place_name, say, victims
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,10 @@ def _ref_values(vmax: int, vmin: int) -> list[int]:
 
 def choropleth(
     values: Mapping[str, float | None], out: Path, *, title: str, legend: str, region: str = "americas",
-    note: str | None = None, breaks: Sequence[float] | None = None, n_classes: int = 5,
+    note: str | None = None, breaks: Sequence[float] | None = None, n_classes: int = 5, lang: str = "en",
 ) -> Path:
-    """Countries shaded by value in quantile classes (or fixed `breaks`); no value -> light grey, hatched."""
+    """Countries shaded by value in quantile classes (or fixed `breaks`); no value -> light grey, hatched. Legend
+    and notes in `lang` (en, es, fr, pt)."""
     check_suffix(out)
     vals = {k.upper(): (None if v is None else float(v)) for k, v in values.items()}
     classes = classify(vals, n_classes=n_classes, breaks=breaks)
@@ -69,16 +70,17 @@ def choropleth(
             return NO_DATA_COLOR, "////"
         return classes.color(v), None
 
-    fig, ax = new_map(frame, title, note)
+    fig, ax = new_map(frame, title, note, lang=lang)
     draw_countries(ax, frame, style, region=region)
     handles: list[Artist] = []
     if classes is not None:
         handles = [Patch(facecolor=c, edgecolor="#8c8c8c", linewidth=0.4, label=lab)
                    for c, lab in zip(classes.colors, classes.labels, strict=True)]
-    handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#8c8c8c", hatch="////", linewidth=0.4, label="No data"))
+    handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#8c8c8c", hatch="////", linewidth=0.4,
+                         label=say(lang, "no_data")))
     if _small_state_dots(ax, frame, {k: style(k)[0] for k, v in vals.items() if v is not None and classes}):
         handles.append(Line2D([], [], linestyle="", marker="o", markersize=5.5, markerfacecolor="white",
-                              markeredgecolor="#333333", markeredgewidth=0.6, label="Small state (dot in its colour)"))
+                              markeredgecolor="#333333", markeredgewidth=0.6, label=say(lang, "small_state")))
     add_legend(ax, frame, handles, legend)
     return save(fig, out)
 
@@ -122,9 +124,10 @@ def _known(codes: Sequence[str]) -> bool:
 
 def flow_map(
     flows: Sequence[Flow], out: Path, *, title: str, region: str = "americas", min_victims: int = MIN_VICTIMS,
-    note: str | None = None,
+    note: str | None = None, lang: str = "en",
 ) -> Path:
-    """Curved arrows origin -> (transits ->) destination, width proportional to victims; domestic flows as circles."""
+    """Curved arrows origin -> (transits ->) destination, width proportional to victims; domestic flows as circles.
+    Names, legend and notes in `lang` (en, es, fr, pt)."""
     check_suffix(out)
     shown = [f for f in publishable_flows(flows, min_victims) if _known(f.stops)]
     frame = Frame.for_region(region)
@@ -134,7 +137,7 @@ def flow_map(
     def style(iso3: str) -> tuple[str, str | None]:
         return (ORIGIN_TINT if iso3 in origins else DESTINATION_TINT if iso3 in destinations else LAND), None
 
-    fig, ax = new_map(frame, title, note, subtitle=f"Flows of fewer than {min_victims} victims are not shown.")
+    fig, ax = new_map(frame, title, note, subtitle=say(lang, "flows_hidden", n=min_victims), lang=lang)
     draw_countries(ax, frame, style, region=region)
     vmax = max((f.victims for f in shown), default=1)
     for f in reversed(shown):  # smallest drawn last, on top
@@ -155,31 +158,32 @@ def flow_map(
     for iso3 in sorted({c for f in shown for c in f.stops}):
         x, y = frame.point(centroid(iso3))
         ax.plot([x], [y], marker="o", markersize=2.5, color="#333333", zorder=6)
-        labels.append((x, y, country_name(iso3)))
+        labels.append((x, y, place_name(iso3, lang)))
     place_labels(ax, labels)
     handles: list[Artist] = []
     moving = [f.victims for f in shown if not f.domestic]
     if moving:
         handles += [Line2D([], [], color=FLOW_COLOR, alpha=0.78, linewidth=max(_MAX_LW * v / vmax, 0.6),
-                           label=f"{v:,} victims") for v in _ref_values(max(moving), min(moving))]
+                           label=victims(lang, v)) for v in _ref_values(max(moving), min(moving))]
     if any(f.domestic for f in shown):
         v = max(f.victims for f in shown if f.domestic)
         handles.append(Line2D([], [], linestyle="", marker="o", markersize=math.sqrt(max(_MAX_AREA * v / vmax, 12)),
-                              color=DOMESTIC_COLOR, alpha=0.55, label=f"Domestic: {v:,} victims"))
-    handles += [Patch(facecolor=ORIGIN_TINT, edgecolor="#8c8c8c", linewidth=0.4, label="Origin country"),
-                Patch(facecolor=DESTINATION_TINT, edgecolor="#8c8c8c", linewidth=0.4, label="Destination country")]
-    add_legend(ax, frame, handles, "Detected victims")
+                              color=DOMESTIC_COLOR, alpha=0.55, label=say(lang, "domestic_victims", n=count(lang, v))))
+    handles += [Patch(facecolor=ORIGIN_TINT, edgecolor="#8c8c8c", linewidth=0.4, label=say(lang, "origin")),
+                Patch(facecolor=DESTINATION_TINT, edgecolor="#8c8c8c", linewidth=0.4, label=say(lang, "destination"))]
+    add_legend(ax, frame, handles, say(lang, "detected_victims"))
     if not shown:
-        ax.text(0.5, 0.5, "No flow reaches the publication threshold", transform=ax.transAxes, ha="center",
+        ax.text(0.5, 0.5, say(lang, "no_flow"), transform=ax.transAxes, ha="center",
                 color=MUTED, fontsize=10, zorder=10)
     return save(fig, out)
 
 
 def border_map(
     crossings: Mapping[tuple[str, str], int], out: Path, *, title: str, region: str = "americas",
-    min_victims: int = MIN_VICTIMS, note: str | None = None,
+    min_victims: int = MIN_VICTIMS, note: str | None = None, lang: str = "en",
 ) -> Path:
-    """A circle on each shared land border (both directions summed), area proportional to the count."""
+    """A circle on each shared land border (both directions summed), area proportional to the count. Legend and
+    notes in `lang` (en, es, fr, pt)."""
     check_suffix(out)
     shown: dict[tuple[str, str], tuple[int, tuple[float, float]]] = {}
     for (a, b), n in publishable_crossings(crossings, min_victims).items():
@@ -189,7 +193,7 @@ def border_map(
             continue
         shown[(a, b)] = (n, point)
     frame = Frame.for_region(region)
-    fig, ax = new_map(frame, title, note, subtitle=f"Borders with fewer than {min_victims} victims are not shown.")
+    fig, ax = new_map(frame, title, note, subtitle=say(lang, "borders_hidden", n=min_victims), lang=lang)
     draw_countries(ax, frame, region=region)
     vmax = max((n for n, _ in shown.values()), default=1)
     for (a, b), (n, point) in shown.items():
@@ -201,13 +205,16 @@ def border_map(
         dot = ax.scatter([x], [y], s=max(_MAX_AREA * n / vmax, 20), color=CROSSING_COLOR, alpha=0.6,
                          edgecolors="white", linewidths=0.8, zorder=5)
         dot.set_gid(f"crossing-{a}-{b}")
-        ax.annotate(f"{n:,}", (x, y), xytext=(0, math.sqrt(max(_MAX_AREA * n / vmax, 20)) / 2 + 3),
+        ax.annotate(count(lang, n), (x, y), xytext=(0, math.sqrt(max(_MAX_AREA * n / vmax, 20)) / 2 + 3),
                     textcoords="offset points", ha="center", va="bottom", fontsize=7.5, color="#222222", zorder=6,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
     counts = [n for n, _ in shown.values()]
     handles = [Line2D([], [], linestyle="", marker="o", markersize=float(np.sqrt(max(_MAX_AREA * v / vmax, 20))),
-                      color=CROSSING_COLOR, alpha=0.6, label=f"{v:,} victims")
+                      color=CROSSING_COLOR, alpha=0.6, label=victims(lang, v))
                for v in (_ref_values(max(counts), min(counts)) if counts else [])]
-    handles.append(Line2D([], [], color="#4d4d4d", linewidth=1.6, label="Shared land border"))
-    add_legend(ax, frame, handles, "Victims crossing")
+    handles.append(Line2D([], [], color="#4d4d4d", linewidth=1.6, label=say(lang, "shared_border")))
+    add_legend(ax, frame, handles, say(lang, "victims_crossing"))
+    if not shown:
+        ax.text(0.5, 0.5, say(lang, "no_border"), transform=ax.transAxes, ha="center", color=MUTED, fontsize=10,
+                zorder=10)
     return save(fig, out)

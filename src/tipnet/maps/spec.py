@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from tipnet.maps.classify import NO_DATA_COLOR, classify
@@ -17,12 +18,12 @@ from tipnet.maps.geometry import (
     area_km2,
     border_point,
     centroid,
-    country_name,
     country_polygons,
     region_bounds,
 )
 from tipnet.maps.model import MIN_VICTIMS, Flow, publishable_crossings, publishable_flows
 from tipnet.maps.topology import iso3_by_numeric
+from tipnet.maps.words import BCP47, known, place_name, say
 
 KINDS = ("choropleth", "flows", "borders")
 GEOMETRY_URL = "/static/vendor/countries-50m.json"
@@ -48,6 +49,11 @@ def _round(p: tuple[float, float]) -> list[float]:
     return [round(p[0], 4), round(p[1], 4)]
 
 
+@cache
+def _names(lang: str) -> dict[str, str]:
+    return {iso: place_name(iso, lang) for iso in sorted(set(iso3_by_numeric().values()))}
+
+
 def map_spec(
     kind: str,
     *,
@@ -59,8 +65,10 @@ def map_spec(
     title: str = "",
     legend: str = "",
     geometry_url: str | None = GEOMETRY_URL,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """A JSON-ready spec for tipnet-map.js; pass `geometry_url=None` when the caller sets `spec["geometry"]`."""
+    """A JSON-ready spec for tipnet-map.js; pass `geometry_url=None` when the caller sets `spec["geometry"]`.
+    Country names, tooltips, legend words and number formats follow `lang` (en, es, fr, pt)."""
     if kind not in KINDS:
         raise ValueError(f"unknown map kind {kind!r}: use one of {', '.join(KINDS)}")
     spec: dict[str, Any] = {
@@ -68,9 +76,14 @@ def map_spec(
         "region": region,
         "bounds": list(region_bounds(region)),
         "minVictims": min_victims,
-        "labels": {"title": title, "legend": legend},
+        "labels": {"title": title, "legend": legend, "map": say(lang, "map"), "victims": say(lang, "victims"),
+                   "domestic": say(lang, "domestic"), "domesticVictims": say(lang, "domestic_victims"),
+                   "detectedVictims": say(lang, "detected_victims"),
+                   "noData": say(lang, "no_data"),
+                   "hidden": say(lang, "borders_hidden" if kind == "borders" else "flows_hidden", n="{n}")},
+        "locale": BCP47[known(lang)],
         "iso3ByNumeric": iso3_by_numeric(),
-        "names": {iso: country_name(iso) for iso in sorted(set(iso3_by_numeric().values()))},
+        "names": _names(known(lang)),
     }
     if geometry_url:
         spec["geometryUrl"] = geometry_url

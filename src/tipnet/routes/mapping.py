@@ -13,8 +13,6 @@ from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.stats import StatsSource
 from tipnet.stats.figures import glotip
 
-NOTE = "Source: tipnet case records; flows under {n} victims are not shown."
-
 
 def _flows(source: StatsSource, f: RouteFilter, min_victims: int) -> list[Any]:
     from tipnet.maps import Flow
@@ -33,34 +31,38 @@ def _rates(source: StatsSource) -> dict[str, float | None]:
 
 
 def render(source: StatsSource, kind: str, out: Path, *, country: str | None = None, year_from: int | None = None,
-           year_to: int | None = None, min_victims: int = PUBLIC_MIN_VICTIMS) -> Path:
-    """Draw one map of `kind` (choropleth | flows | borders) to `out` (.png, .svg or .html)."""
+           year_to: int | None = None, min_victims: int = PUBLIC_MIN_VICTIMS, lang: str = "en") -> Path:
+    """Draw one map of `kind` (choropleth | flows | borders) to `out` (.png, .svg or .html), its words in `lang`
+    (en, es, fr, pt)."""
     from tipnet import maps
+    from tipnet.maps.words import place_name, say
 
     f = RouteFilter(country=country, year_from=year_from, year_to=year_to)
     region = country or "americas"
-    note = NOTE.format(n=min_victims)
+    note = say(lang, "note.records", n=min_victims)
     html = out.suffix.lower() == ".html"
     if kind == "choropleth":
         values = _rates(source)
-        title = "Detected victims per 100,000 population (UNODC GLOTIP, latest year)"
+        title, per = say(lang, "title.rates"), say(lang, "per_100k")
         if html:
-            return maps.html_map("choropleth", {"values": values, "region": region, "legend": "per 100,000"}, out,
-                                 title=title)
-        return maps.choropleth(values, out, title=title, legend="per 100,000", region=region,
-                               note="Source: UNODC GLOTIP; World Bank population.")
+            return maps.html_map("choropleth", {"values": values, "region": region, "legend": per}, out,
+                                 title=title, lang=lang)
+        return maps.choropleth(values, out, title=title, legend=per, region=region, note=say(lang, "note.rates"),
+                               lang=lang)
     if kind == "flows":
         flows = _flows(source, f, min_victims)
-        title = f"Trafficking flows{' — ' + country if country else ' in the Americas'}"
+        title = (say(lang, "title.flows_country", country=place_name(country, lang)) if country
+                 else say(lang, "title.flows"))
         if html:
             return maps.html_map("flows", {"flows": flows, "region": region, "min_victims": min_victims}, out,
-                                 title=title)
-        return maps.flow_map(flows, out, title=title, region=region, min_victims=min_victims, note=note)
+                                 title=title, lang=lang)
+        return maps.flow_map(flows, out, title=title, region=region, min_victims=min_victims, note=note, lang=lang)
     if kind == "borders":
         crossings = {(c["from_country"], c["to_country"]): int(c["victims"]) for c in border_crossings(source, f, 1)}
-        title = "Victims crossing land borders"
+        title = say(lang, "title.borders")
         if html:
             return maps.html_map("borders", {"crossings": crossings, "region": region, "min_victims": min_victims},
-                                 out, title=title)
-        return maps.border_map(crossings, out, title=title, region=region, min_victims=min_victims, note=note)
+                                 out, title=title, lang=lang)
+        return maps.border_map(crossings, out, title=title, region=region, min_victims=min_victims, note=note,
+                               lang=lang)
     raise ValueError(f"unknown map kind {kind!r}: choose choropleth, flows or borders")

@@ -111,7 +111,7 @@ def _charts(request: Request, data: dict[str, Any], lang: str, folder: Path) -> 
     chart = report.domain_chart(data, folder / "domains.png", _t(lang))
     hemi = service.hemisphere(request.app.state.db, fw, data["year"])
     values = {r["country"]: (r["total"][0] + r["total"][1]) / 2 * 100 for r in hemi["countries"]}
-    return (chart, report.hemisphere_map(values, folder / "map.png", _t(lang)),
+    return (chart, report.hemisphere_map(values, folder / "map.png", _t(lang), lang),
             report.trend_chart(data, folder / "trend.png", _t(lang)))
 
 

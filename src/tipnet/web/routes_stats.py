@@ -15,6 +15,7 @@ from tipnet import routes as rt
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
 from tipnet.maps import map_spec
+from tipnet.maps.words import say
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats import CubeSpec, StatsSource
 from tipnet.stats.cube import ALL
@@ -93,7 +94,7 @@ def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
         "glotip_latest": sorted(latest_year.values(), key=lambda r: r["country"]),
         "route_summary": rt.summary(src),
         "map": map_spec("choropleth", values=rates, region="americas", title="UNODC GLOTIP",
-                        legend="per 100,000"),
+                        legend=say(lang, "per_100k"), lang=lang),
     }
 
 
@@ -126,7 +127,7 @@ def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
         "roles": [r for r in rt.country_roles(src, rf, rt.PUBLIC_MIN_VICTIMS) if r["country"] == code],
         "flows": rt.flows(src, rf, rt.PUBLIC_MIN_VICTIMS),
     }
-    data["map"] = map_spec("flows", flows=_flows(src, rf), region=code, title=country_name(code, lang))
+    data["map"] = map_spec("flows", flows=_flows(src, rf), region=code, title=country_name(code, lang), lang=lang)
     return data
 
 
@@ -138,10 +139,11 @@ async def routes_page(request: Request) -> Response:
     country = (q.get("country") or "").upper() or None
     f = rt.RouteFilter(country=country, year_from=_int(q.get("from")), year_to=_int(q.get("to")))
     src = _source(request)
-    return await _answer(request, src, ("routes", f), "routes.html", lambda: _routes(src, f))
+    lang = negotiate(request)
+    return await _answer(request, src, ("routes", f, lang), "routes.html", lambda: _routes(src, f, lang))
 
 
-def _routes(src: StatsSource, f: rt.RouteFilter) -> dict[str, Any]:
+def _routes(src: StatsSource, f: rt.RouteFilter, lang: str = "en") -> dict[str, Any]:
     country = f.country
     flows = rt.flows(src, f, rt.PUBLIC_MIN_VICTIMS)
     crossings = rt.border_crossings(src, f, rt.PUBLIC_MIN_VICTIMS)
@@ -155,9 +157,9 @@ def _routes(src: StatsSource, f: rt.RouteFilter) -> dict[str, Any]:
         "min_victims": rt.PUBLIC_MIN_VICTIMS,
     }
     region = country or "americas"
-    data["map"] = map_spec("flows", flows=_flows(src, f), region=region)
+    data["map"] = map_spec("flows", flows=_flows(src, f), region=region, lang=lang)
     all_crossings = {(c["from_country"], c["to_country"]): int(c["victims"]) for c in rt.border_crossings(src, f, 1)}
-    data["border_map"] = map_spec("borders", crossings=all_crossings, region=region)
+    data["border_map"] = map_spec("borders", crossings=all_crossings, region=region, lang=lang)
     return data
 
 

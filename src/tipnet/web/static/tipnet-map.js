@@ -16,7 +16,9 @@
  *   flows: [{origin, destination, victims, via: []}], centroids: {ISO3: [lon, lat]}              (flows)
  *   crossings: [{a, b, victims}], borderPoints: {"A|B": [lon, lat]}                              (borders)
  *   minVictims: 5 — flows and crossings below it are never drawn
- *   labels: {title, legend}
+ *   labels: {title, legend, map, victims: "{n} victims", domestic, domesticVictims: "Domestic: {n} victims",
+ *     detectedVictims, noData, hidden: "... {n} ..."}
+ *     (the page's language; English when absent), locale: "es" (BCP 47, for numbers)
  *
  * Output: <svg class="tipnet-map"> with path.country[data-iso3], path.flow[data-origin][data-destination],
  * circle.domestic[data-iso3], circle.crossing[data-a][data-b], circle.small-state[data-iso3], path.border,
@@ -32,9 +34,14 @@
     crossing: "#b2182b", border: "#4d4d4d", origin: "#f9dcc4", destination: "#d3e4f1", noData: "#e4e4e4"
   };
   var uid = 0;
+  var locale = "en-US";
 
   function fmt(v) {
-    return Number(v).toLocaleString("en-US", { maximumFractionDigits: 2 });
+    return Number(v).toLocaleString(locale, { maximumFractionDigits: 2 });
+  }
+
+  function withCount(template, n) {
+    return String(template).split("{n}").join(n);
   }
 
   function loadGeometry(spec) {
@@ -118,6 +125,9 @@
     return loadGeometry(spec).then(function (topo) {
       var kind = spec.kind || "choropleth", minVictims = spec.minVictims == null ? 5 : spec.minVictims;
       var lookup = spec.iso3ByNumeric || {}, names = spec.names || {}, labels = spec.labels || {};
+      locale = spec.locale || "en-US";
+      var victimsOf = function (n) { return withCount(labels.victims || "{n} victims", fmt(n)); };
+      var domestic = labels.domestic || "domestic";
       var b = boundsOf(spec), frame = makeProjection(b), path = d3.geoPath(frame.projection);
       var id = "tipnet-map-" + (++uid);
       var iso3Of = function (f) { return (f.properties && f.properties.iso3) || lookup[f.id] || null; };
@@ -129,7 +139,7 @@
       if (root.style("position") === "static") root.style("position", "relative");
       var svg = root.append("svg").attr("class", "tipnet-map").attr("id", id)
         .attr("viewBox", "0 0 " + WIDTH + " " + frame.height).attr("width", "100%")
-        .attr("role", "img").attr("aria-label", labels.title || "map");
+        .attr("role", "img").attr("aria-label", labels.title || labels.map || "map");
       svg.append("title").text(labels.title || "");
       var defs = svg.append("defs");
       var hatch = defs.append("pattern").attr("id", id + "-hatch").attr("patternUnits", "userSpaceOnUse")
@@ -195,7 +205,7 @@
             g.append("rect").attr("y", 3).attr("width", 40).attr("height", 16).attr("fill", classes.colors[i]).attr("stroke", "#8c8c8c");
           } });
         });
-        rows.push({ label: "No data", draw: function (g) {
+        rows.push({ label: labels.noData || "No data", draw: function (g) {
           g.append("rect").attr("y", 3).attr("width", 40).attr("height", 16).attr("fill", "url(#" + id + "-hatch)").attr("stroke", "#8c8c8c");
         } });
       } else if (kind === "flows") {
@@ -205,13 +215,13 @@
           .sort(function (x, y) { return y.victims - x.victims; });
         var g = svg.append("g").attr("class", "flows");
         drawable.forEach(function (f) {
-          var s = stops(f), label = s.map(function (c) { return nameOf(c); }).join(" → ") + ": " + fmt(f.victims) + " victims";
+          var s = stops(f), label = s.map(function (c) { return nameOf(c); }).join(" → ") + ": " + victimsOf(f.victims);
           if (s.length === 1) {
             var p = project(centroids[s[0]]);
             g.append("circle").attr("class", "domestic").attr("data-iso3", s[0]).attr("cx", p[0]).attr("cy", p[1])
               .attr("r", Math.max(3, 18 * Math.sqrt(f.victims / vmax))).attr("fill", COLORS.domestic)
               .attr("fill-opacity", 0.55).attr("stroke", "white")
-              .on("mousemove", function (event) { tip.show(event, nameOf(s[0]) + " (domestic): " + fmt(f.victims) + " victims"); })
+              .on("mousemove", function (event) { tip.show(event, nameOf(s[0]) + " (" + domestic + "): " + victimsOf(f.victims)); })
               .on("mouseleave", tip.hide);
             return;
           }
@@ -225,7 +235,7 @@
         var sizes = moving.map(function (f) { return f.victims; });
         if (sizes.length) {
           Array.from(new Set([d3.min(sizes), d3.max(sizes)])).forEach(function (v) {
-            rows.push({ label: fmt(v) + " victims", draw: function (gg, rh) {
+            rows.push({ label: victimsOf(v), draw: function (gg, rh) {
               gg.append("line").attr("x1", 0).attr("x2", 40).attr("y1", rh / 2).attr("y2", rh / 2)
                 .attr("stroke", COLORS.flow).attr("stroke-opacity", 0.78).attr("stroke-width", width(v));
             } });
@@ -234,7 +244,7 @@
         var home = flows.filter(function (f) { return stops(f).length === 1; });
         if (home.length) {
           var hv = d3.max(home, function (f) { return f.victims; }), hr = Math.max(3, 18 * Math.sqrt(hv / vmax));
-          rows.push({ label: "Domestic: " + fmt(hv) + " victims", h: Math.max(22, 2 * hr + 6), draw: function (gg, rh) {
+          rows.push({ label: withCount(labels.domesticVictims || "Domestic: {n} victims", fmt(hv)), h: Math.max(22, 2 * hr + 6), draw: function (gg, rh) {
             gg.append("circle").attr("cx", 20).attr("cy", rh / 2).attr("r", hr).attr("fill", COLORS.domestic)
               .attr("fill-opacity", 0.55);
           } });
@@ -255,7 +265,7 @@
             .attr("cx", p[0]).attr("cy", p[1]).attr("r", Math.max(4, 18 * Math.sqrt(c.victims / vmax)))
             .attr("fill", COLORS.crossing).attr("fill-opacity", 0.6).attr("stroke", "white")
             .on("mousemove", function (event) {
-              tip.show(event, nameOf(a) + " – " + nameOf(bb) + ": " + fmt(c.victims) + " victims");
+              tip.show(event, nameOf(a) + " – " + nameOf(bb) + ": " + victimsOf(c.victims));
             })
             .on("mouseleave", tip.hide);
         });
@@ -263,7 +273,7 @@
         if (counts.length) {
           Array.from(new Set([d3.min(counts), d3.max(counts)])).forEach(function (v) {
             var r = Math.max(4, 18 * Math.sqrt(v / vmax));
-            rows.push({ label: fmt(v) + " victims", h: Math.max(22, 2 * r + 6), draw: function (gg, rh) {
+            rows.push({ label: victimsOf(v), h: Math.max(22, 2 * r + 6), draw: function (gg, rh) {
               gg.append("circle").attr("cx", 20).attr("cy", rh / 2).attr("r", r).attr("fill", COLORS.crossing)
                 .attr("fill-opacity", 0.6);
             } });
@@ -279,9 +289,10 @@
         .text(labels.title || "");
       if (kind !== "choropleth") {
         svg.append("text").attr("x", 12).attr("y", 46).attr("font-size", 12).attr("fill", "#5a5a5a")
-          .text("Fewer than " + minVictims + " victims: not shown.");
+          .text(withCount(labels.hidden || "Fewer than {n} victims: not shown.", minVictims));
       }
-      legendBox(svg, labels.legend || (kind === "choropleth" ? "" : "Detected victims"), rows, frame.height);
+      legendBox(svg, labels.legend || (kind === "choropleth" ? "" : labels.detectedVictims || "Detected victims"), rows,
+        frame.height);
       return svg.node();
     });
   }

@@ -1,0 +1,41 @@
+"""The words on a map in the map's language (English, Spanish, French, Portuguese): legend entries, notes, counts
+and country names. Texts are the UI catalogues' `maps.*` messages; country names come from the standard's
+country list (ISO 3166 names in the four languages), English from the geometry's short names."""
+
+from __future__ import annotations
+
+from tipnet.maps.geometry import country_name
+
+LANGUAGES = ("en", "es", "fr", "pt")
+# BCP 47 tags for the browser's number formatting (tipnet-map.js)
+BCP47 = {"en": "en-US", "es": "es", "fr": "fr", "pt": "pt-BR"}
+
+
+def known(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else "en"
+
+
+def say(lang: str, key: str, **kw: object) -> str:
+    from tipnet.web.i18n import translate
+
+    return translate(known(lang), f"maps.{key}", **kw)
+
+
+def count(lang: str, n: float) -> str:
+    from tipnet.web.i18n import number
+
+    return number(known(lang), n)
+
+
+def victims(lang: str, n: float) -> str:
+    return say(lang, "victims", n=count(lang, n))
+
+
+def place_name(iso3: str, lang: str) -> str:
+    """A country's name as the map's language writes it (Perú, Pérou, Peru)."""
+    if known(lang) == "en":
+        return country_name(iso3)
+    from tipnet.standard.countries import country_name as standard_name
+
+    name = standard_name(iso3.upper(), known(lang))
+    return name if name and name != iso3.upper() else country_name(iso3)
