@@ -354,6 +354,13 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("POST", "/cases/{case_id}/plan"): (perm("cases", lambda w, t: 409 if t == "own" else 404), ("own", "other")),
     ("POST", "/cases/{case_id}/plan.json"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
                                              ("own", "other")),  # a draft's plan is changed in the form
+    ("GET", "/cases/{case_id}/correct"): (perm("cases", lambda w, t: 303 if t == "own" else 404), ("own", "other")),
+    ("GET", "/cases/{case_id}/correct.json"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
+                                               ("own", "other")),  # a draft is corrected in the form
+    ("POST", "/cases/{case_id}/correct"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
+                                           ("own", "other")),
+    ("POST", "/cases/{case_id}/correct.json"): (perm("cases", lambda w, t: 409 if t == "own" else 404),
+                                                ("own", "other")),
     # secure messaging (an empty body is refused as invalid; nothing exists at the placeholder ids)
     ("GET", "/messages"): (perm("messaging"), ("-",)),
     ("GET", "/messages.json"): (perm("messaging"), ("-",)),

@@ -15,10 +15,10 @@ from tipnet.store.tables import persons
 FIRST = dt.date.today().replace(day=1).isoformat()
 
 
-def _unlabelled(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _unlabelled(page, form: str = "case-form") -> list[str]:  # type: ignore[no-untyped-def]
     """Visible form controls without a label (the language switch and hidden inputs aside)."""
-    return page.evaluate("""() => [...document.querySelectorAll("#case-form :is(input, select, textarea)")]
-        .filter(e => e.type !== "hidden" && e.labels.length === 0).map(e => e.id || e.name)""")
+    return page.evaluate("""(form) => [...document.querySelectorAll("#" + form + " :is(input, select, textarea)")]
+        .filter(e => e.type !== "hidden" && e.labels.length === 0).map(e => e.id || e.name)""", form)
 
 
 def test_a_service_provider_enters_a_child_case_in_spanish(page, server, sqlite_db):
@@ -110,3 +110,20 @@ def test_a_service_provider_enters_a_child_case_in_spanish(page, server, sqlite_
         stored = conn.execute(select(persons).where(persons.c.record_id == case_id)).one()
     assert stored.is_minor is True and stored.age == 15 and stored.reporting_country == "PER"
     assert stored.primary_language == "es" and stored.assistance_types == "medical;psychological;legal;shelter"
+
+    # a name was misspelt: the person who entered the case corrects it, saying why; the store follows
+    page.click("#correct-case")
+    page.wait_for_selector("#correct-form")
+    assert _unlabelled(page, "correct-form") == []
+    assert page.locator("#correct-form [name=consent_share_hub]").count() == 0  # consent is withdrawn, not corrected
+    assert page.input_value("#f-family_names") == "Mamani Quispe"
+    page.fill("#f-family_names", "Mamani Quispe de Flores")
+    page.fill("#f-reason", "apellido copiado de forma incompleta")
+    page.click("#save-correction")
+    page.wait_for_selector("#corrected")
+    assert "apellido copiado de forma incompleta" in page.inner_text("#corrections")
+    assert "Apellidos" in page.inner_text("#corrections")
+    screenshot(page, "cases-corrected-es")
+    with sqlite_db.engine.connect() as conn:
+        stored = conn.execute(select(persons).where(persons.c.record_id == case_id)).one()
+    assert stored.family_names == "Mamani Quispe de Flores" and stored.assistance_types.endswith("shelter")

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 from auth_helpers import make_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tipnet.auth.errors import Forbidden, NotVisible
+from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal, Via
 from tipnet.auth.roles import Role
 from tipnet.cases import store
@@ -321,3 +321,65 @@ def test_the_demo_provider_finds_a_submitted_case_and_a_draft(db):
     seen = store.listing(db, Principal(via=Via.SESSION, user_id=analyst.id, email=analyst.email, role=analyst.role,
                                        country=analyst.country))
     assert [c["status"] for c in seen] == ["submitted"]  # the draft stays its author's
+
+
+def test_the_author_corrects_a_submitted_case_and_the_stored_person_follows(db):
+    ngo = _who(db, "service_provider", "PER")
+    case, _ = store.save(db, ngo, _complete(ADULT))
+    done = store.submit(db, ngo, case.public_id)
+    fixed = store.correct(db, ngo, case.public_id, {"age": "35", "sex": "male", "exploitation_country": "ECU",
+                                                    "consent_given_by": "guardian"},
+                          "age was typed from the wrong document", done.version)
+    assert fixed.version == done.version + 1 and not fixed.is_minor and fixed.data["age"] == "35"
+    assert fixed.data["consent_given_by"] == "victim"  # the consent record is not rewritten by a correction
+    assert fixed.corrections == [{"version": fixed.version, "fields": ["age", "exploitation_country", "sex"],
+                                  "reason": "age was typed from the wrong document",
+                                  "corrected_at": fixed.corrections[0]["corrected_at"]}]
+    with db.engine.connect() as conn:
+        person = conn.execute(select(persons).where(persons.c.record_id == case.public_id)).one()
+        n = conn.execute(select(func.count()).select_from(persons)).scalar_one()
+        actions = conn.execute(select(audit_log.c.action, audit_log.c.details)
+                               .where(audit_log.c.object_id == case.public_id)).all()
+    assert n == 1 and person.age == 35 and person.age_band == "30-38" and person.exploitation_country == "ECU"
+    assert person.sex == "male" and person.given_names == "Rosa" and person.consent_share_hub is True
+    # an adult recorded as consenting alone cannot become a child by correction: consent is given again, not edited
+    with pytest.raises(store.CaseInvalid, match="guardian"):
+        store.correct(db, ngo, case.public_id, {"age": "16", **CHILD_BRANCH}, "was a child", fixed.version)
+    logged = [d for a, d in actions if a == "case.correct"]
+    assert len(logged) == 1 and "age" in logged[0] and "wrong document" not in logged[0]  # names, not the reason
+
+
+def test_a_correction_is_checked_like_a_submission_and_changes_nothing_when_refused(db):
+    ngo = _who(db, "service_provider", "PER")
+    case, _ = store.save(db, ngo, _complete(ADULT))
+    done = store.submit(db, ngo, case.public_id)
+    with pytest.raises(store.CaseInvalid) as exc:  # a child without the child branch
+        store.correct(db, ngo, case.public_id, {"age": "15"}, "age corrected")
+    assert any(e["field"] == "best_interests" for e in exc.value.details["errors"])
+    for reason in (None, "", "  x ", "y" * 501):
+        with pytest.raises(Invalid, match="reason"):
+            store.correct(db, ngo, case.public_id, {"sex": "male"}, reason)
+    with pytest.raises(Invalid, match="changes nothing"):
+        store.correct(db, ngo, case.public_id, {"sex": "female", "consent_share_hub": "no"}, "no real change")
+    with pytest.raises(store.Conflict):
+        store.correct(db, ngo, case.public_id, {"sex": "male"}, "stale form", done.version - 1)
+    after = store.get(db, ngo, case.public_id)
+    assert after.version == done.version and after.data == done.data and after.corrections == []
+    with db.engine.connect() as conn:
+        person = conn.execute(select(persons).where(persons.c.record_id == case.public_id)).one()
+    assert person.age == 30 and person.sex == "female" and person.consent_share_hub is True
+
+
+def test_only_the_author_corrects_and_never_a_draft(db):
+    ngo, colleague = _who(db, "service_provider", "PER"), _who(db, "service_provider", "PER")
+    analyst, foreign = _who(db, "analyst", "PER"), _who(db, "service_provider", "COL")
+    case, _ = store.save(db, ngo, _complete(ADULT))
+    with pytest.raises(store.Conflict):
+        store.correct(db, ngo, case.public_id, {"sex": "male"}, "still a draft")
+    store.submit(db, ngo, case.public_id)
+    with pytest.raises(Forbidden):
+        store.correct(db, analyst, case.public_id, {"sex": "male"}, "the office fixes it")
+    for other in (colleague, foreign):
+        with pytest.raises((Forbidden, NotVisible)):
+            store.correct(db, other, case.public_id, {"sex": "male"}, "not mine")
+    assert store.get(db, ngo, case.public_id).data["sex"] == "female"

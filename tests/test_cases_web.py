@@ -297,3 +297,43 @@ def test_the_assistance_plan_goes_on_after_submission(app, db):
     assert "case.plan.update" in _actions(db, cid)
     draft = ngo.post("/cases.json", data={"age": "30"}).json()["case"]["id"]
     assert ngo.post(f"/cases/{draft}/plan.json", data={"plan_legal_needed": "yes"}).status_code == 409
+
+
+def test_the_author_corrects_a_submitted_case_through_the_page_and_the_json_twin(app, db):
+    ngo, _ = signed_in_client(app, db, "service_provider", "PER")
+    analyst, _ = signed_in_client(app, db, "analyst", "PER")
+    case = ngo.post("/cases.json", data={"action": "submit", **CHILD}).json()["case"]
+
+    def by_sex() -> dict[str, int]:
+        return {r["sex"]: r["victims"] for r in analyst.get("/api/stats?by=sex&country=PER").json()["rows"]}
+
+    assert by_sex().get("female") == 1 and "male" not in by_sex()
+    view = ngo.get(f"/cases/{case['id']}?lang=es").text
+    assert 'id="correct-case"' in view and "Corregir este caso" in view
+    assert 'id="correct-case"' not in analyst.get(f"/cases/{case['id']}").text  # only the author corrects
+    page = ngo.get(f"/cases/{case['id']}/correct?lang=fr").text
+    assert "Motif de la correction" in page and 'name="consent_share_hub"' not in page and 'name="sex"' in page
+    # the page posts every field it shows: a refused correction comes back with what was typed and its problems
+    refused = ngo.post(f"/cases/{case['id']}/correct", data={**CHILD, "form_complete": "1", "sex": "male",
+                                                            "guardian_name": "", "reason": "sex was wrong"})
+    assert refused.status_code == 422 and 'id="problems"' in refused.text and "sex was wrong" in refused.text
+    no_reason = ngo.post(f"/cases/{case['id']}/correct.json", data={"sex": "male"})
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["details"]["field"] == "reason"
+    r = ngo.post(f"/cases/{case['id']}/correct", data={**CHILD, "form_complete": "1", "sex": "male",
+                                                      "reason": "sex was recorded wrongly", "version": case["version"]},
+                follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=corrected")
+    assert by_sex().get("male") == 1 and "female" not in by_sex()  # the statistics count the corrected case
+    after = ngo.get(f"/cases/{case['id']}.json").json()["case"]
+    assert after["corrections"][0]["fields"] == ["sex"] and after["corrections"][0]["reason"] == (
+        "sex was recorded wrongly")
+    shown = ngo.get(f"/cases/{case['id']}?done=corrected").text
+    assert 'id="corrected"' in shown and 'id="corrections"' in shown
+    stale = ngo.post(f"/cases/{case['id']}/correct.json", data={"age": "16", "reason": "age", "version": "1"})
+    assert stale.status_code == 409
+    other = analyst.post(f"/cases/{case['id']}/correct.json", data={"age": "16", "reason": "office fix"})
+    assert other.status_code == 403
+    assert _actions(db, case["id"]).count("case.correct") == 2  # the refused one (rules) and the saved one
+    doc = app.openapi()["paths"]["/cases/{case_id}/correct.json"]["post"]["requestBody"]
+    schema = doc["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert schema["required"] == ["reason"] and "consent_share_hub" not in schema["properties"]

@@ -1,12 +1,15 @@
-"""Cases in the store: save a draft, resume it, discard it, submit it, withdraw consent. Scoped and audited.
+"""Cases in the store: save a draft, resume it, discard it, submit it, correct it, withdraw consent. Scoped and
+audited.
 
 States: `draft` -> `submitted`; a draft can also be discarded (deleted: it was never counted or shared). A draft
 belongs to the person entering it (nobody else reads it) and is saved as typed, whatever its problems. Submitting
 checks the whole form (`tipnet.cases.validate`); a case that passes becomes one submission with one person in the
-store (so the statistics count it) and cannot be edited any more; consent can still be withdrawn, and a withdrawal
-takes effect at once on the stored person (a withdrawn `consent_share_hub` is false, so the hub no longer sees the
-person; without consent to processing, identifying fields are erased there). Every read and every change is written
-to the audit log, without the values.
+store (so the statistics count it). A submitted case is not edited as a draft is: the person who entered it may
+correct it (`correct`: a reason is required, every rule must still pass, the stored person follows, and the case
+keeps a history of which fields were corrected, when and why); the assistance plan has its own update; consent is
+never corrected but withdrawn, and a withdrawal takes effect at once on the stored person (a withdrawn
+`consent_share_hub` is false, so the hub no longer sees the person; without consent to processing, identifying
+fields are erased there). Every read and every change is written to the audit log, without the values.
 """
 
 from __future__ import annotations
@@ -27,17 +30,21 @@ from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
 from tipnet.cases import record, referral
-from tipnet.cases.spec import CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS, PLAN_FIELDS
+from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS, PLAN_FIELDS
 from tipnet.cases.validate import Checked, FieldError, check, clean, merge
 from tipnet.standard import load_standard
-from tipnet.store import Database
+from tipnet.store import Database, revision
 from tipnet.store.tables import persons, submissions
 from tipnet.store.tables_auth import submission_sharing
-from tipnet.store.tables_cases import case_consents, cases
+from tipnet.store.tables_cases import case_consents, case_corrections, cases
 
 DRAFT, SUBMITTED = "draft", "submitted"
 PLAN_NAMES = frozenset(s.name for s in PLAN_FIELDS)
 PROFILE = "case_entry"
+# What a correction may change: everything but the consent record (withdrawn, never rewritten) and the plan (its own
+# update).
+CORRECTABLE = frozenset(s.name for s in ALL_FIELDS if s.section not in ("consent", "plan") and s.name not in PLAN_NAMES)
+REASON_MAX = 500
 
 
 class Conflict(AuthError):
@@ -73,6 +80,7 @@ class Case:
     referral_provider: str | None
     referral_authority_id: str | None
     consents: list[dict[str, Any]] = field(default_factory=list)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
 
     def checked(self, submitting: bool = False) -> Checked:
         return check(self.data, clock.now().date(), submitting=submitting)
@@ -85,7 +93,8 @@ class Case:
                 "is_minor": self.is_minor, "risk_level": self.risk_level, "referral_provider": self.referral_provider,
                 "referral_authority_id": self.referral_authority_id, "created_at": iso(clock.aware(self.created_at)),
                 "updated_at": iso(clock.aware(self.updated_at)), "submitted_at": iso(clock.aware(self.submitted_at)),
-                "submission_id": self.submission_id, "data": self.data, "consents": self.consents}
+                "submission_id": self.submission_id, "data": self.data, "consents": self.consents,
+                "corrections": self.corrections, "correctable": self.status == SUBMITTED}
 
 
 def _case(row: Any) -> Case:
@@ -117,6 +126,11 @@ def _load(db: Database, who: Principal, public_id: str) -> Case:
         case = _case(row)
         events = conn.execute(select(case_consents).where(case_consents.c.case_id == case.id)
                               .order_by(case_consents.c.id)).all()
+        fixes = conn.execute(select(case_corrections).where(case_corrections.c.case_id == case.id)
+                             .order_by(case_corrections.c.id)).all()
+    case.corrections = [{"version": f.version, "fields": f.fields.split(";"), "reason": f.reason,
+                         "corrected_at": clock.aware(f.corrected_at).isoformat()}  # type: ignore[union-attr]
+                        for f in fixes]
     case.consents = [{"item": e.item, "event": e.event, "given_by": e.given_by, "on_date": e.on_date,
                       "note": e.note, "recorded_at": clock.aware(e.recorded_at).isoformat()  # type: ignore[union-attr]
                       } for e in events]
@@ -156,17 +170,23 @@ def save(db: Database, who: Principal, form: Mapping[str, Any], public_id: str |
         data = merge(current.data, clean(form), posted)
         checked = check(data, now.date())
         with db.engine.begin() as conn:
-            done = conn.execute(cases.update().where(cases.c.id == current.id, cases.c.version == current.version,
-                                                     cases.c.status == DRAFT)
-                                .values(version=current.version + 1, updated_by=who.user_id, updated_at=now,
-                                        **_columns(data, checked))).rowcount
-        if done != 1:
-            raise Conflict(f"case {public_id} was changed meanwhile; reload it")
+            _next_version(conn, who, current, DRAFT, now, _columns(data, checked))
         action = "case.save"
     audit.record(db, who, action, object_type="case", object_id=public_id, subject_country=country,
                  details={"filled": sum(1 for v in data.values() if v not in ("", [], None)),
                           "problems": len(checked.errors), "minor": checked.minor})
     return _load(db, who, public_id), checked
+
+
+def _next_version(conn: Any, who: Principal, case: Case, status: str, now: dt.datetime,
+                  values: dict[str, Any]) -> None:
+    """Write `values` as the case's next version, if nobody changed it since it was loaded (else Conflict, which
+    rolls the caller's transaction back)."""
+    done = conn.execute(cases.update().where(cases.c.id == case.id, cases.c.version == case.version,
+                                             cases.c.status == status)
+                        .values(version=case.version + 1, updated_by=who.user_id, updated_at=now, **values)).rowcount
+    if done != 1:
+        raise Conflict(f"case {case.public_id} was changed meanwhile; reload it")
 
 
 def _editable(who: Principal, case: Case, version: int | None) -> None:
@@ -240,6 +260,63 @@ def submit(db: Database, who: Principal, public_id: str, version: int | None = N
     return _load(db, who, public_id)
 
 
+def correct(db: Database, who: Principal, public_id: str, form: Mapping[str, Any], reason: str | None,
+            version: int | None = None) -> Case:
+    """Correct a submitted case one entered oneself: the fields of `form` that a correction may change (CORRECTABLE;
+    with `form_complete`, every one of them counts as posted) replace the old values, every rule must pass as at
+    submission, and the stored person, its submission's metadata and the hub's view follow in one transaction.
+    The case records which fields changed, why and when (never the values); the audit log the same without the
+    reason's text."""
+    country = _entry_country(who)
+    case = _load(db, who, public_id)
+    if case.status != SUBMITTED:
+        raise Conflict(f"case {public_id} is a draft: it is changed in the form")
+    if case.created_by != who.user_id:
+        raise Forbidden(f"case {public_id} is corrected by the person who entered it")
+    if version is not None and version != case.version:
+        raise Conflict(f"case {public_id} was changed since this form was loaded; reload it")
+    why = " ".join((reason or "").split())
+    if len(why) < 3 or len(why) > REASON_MAX:
+        raise Invalid(f"reason: say why the case is corrected (3 to {REASON_MAX} characters)",
+                      {"field": "reason", "value": len(why)})
+    mine = {k: v for k, v in form.items() if k in CORRECTABLE}
+    posted = CORRECTABLE if form.get("form_complete") else set(mine)
+    data = merge(case.data, clean(mine), posted)
+    changed = sorted(k for k in CORRECTABLE if data.get(k, "") != case.data.get(k, "")
+                     and not (data.get(k) in ("", [], None) and case.data.get(k) in ("", [], None)))
+    if not changed:
+        raise Invalid(f"case {public_id}: the correction changes nothing", {"field": "form"})
+    checked = check(data, clock.now().date(), submitting=True)
+    authority = checked.values.get("referral_authority_id")
+    if authority != case.referral_authority_id and referral.unknown_authority(db, country, authority):
+        checked.errors.append(FieldError("referral_authority_id", "referral-unknown", str(authority)))
+    if checked.errors:
+        audit.record(db, who, "case.correct", outcome="failed", object_type="case", object_id=public_id,
+                     subject_country=country, details={"problems": len(checked.errors)})
+        raise CaseInvalid(public_id, checked.errors)
+    row = record.person_row(public_id, country, checked.values, checked.minor)
+    now = clock.now()
+    with db.engine.begin() as conn:
+        _next_version(conn, who, case, SUBMITTED, now, _columns(data, checked))
+        pid = conn.execute(select(cases.c.person_id).where(cases.c.id == case.id)).scalar_one()
+        if pid is not None:
+            conn.execute(persons.update().where(persons.c.id == pid).values(**row))
+        if case.submission_id is not None:
+            conn.execute(submissions.update().where(submissions.c.id == case.submission_id).values(
+                organisation=row["agency"], source_type=row["source_type"], period_start=row["identification_date"],
+                period_end=row["identification_date"]))
+            conn.execute(submission_sharing.update()  # the hub's statistics reload when what it sees changes
+                         .where(submission_sharing.c.submission_id == case.submission_id)
+                         .values(revision=submission_sharing.c.revision + 1))
+        revision.bump(conn)  # the statistics of every scope reload with the corrected person
+        conn.execute(case_corrections.insert().values(case_id=case.id, version=case.version + 1,
+                                                      fields=";".join(changed), reason=why,
+                                                      corrected_by=who.user_id, corrected_at=now))
+    audit.record(db, who, "case.correct", object_type="case", object_id=public_id, subject_country=country,
+                 details={"fields": changed, "minor": checked.minor})
+    return _load(db, who, public_id)
+
+
 # Who the person is: shown beyond the organisation that entered the case only with consent to processing.
 PERSONAL = (*record.IDENTIFYING, "guardian_name")
 
@@ -273,6 +350,7 @@ def update_plan(db: Database, who: Principal, public_id: str, form: Mapping[str,
         if pid is not None:
             conn.execute(persons.update().where(persons.c.id == pid).values(
                 assistance_types=";".join(kinds) or None, assistance_start_date=start))
+            revision.bump(conn)
     audit.record(db, who, "case.plan.update", object_type="case", object_id=public_id, subject_country=case.country,
                  details={"assistance": kinds})
     after = _load(db, who, public_id)
@@ -366,6 +444,7 @@ def _withdraw_stored(conn: Any, case: Case, items: list[str]) -> None:
     pid = conn.execute(select(cases.c.person_id).where(cases.c.id == case.id)).scalar_one()
     if with_column and pid is not None:
         conn.execute(persons.update().where(persons.c.id == pid).values(**with_column))
+        revision.bump(conn)
     if case.submission_id is not None:  # the hub's statistics reload when what it may see changes
         conn.execute(submission_sharing.update().where(submission_sharing.c.submission_id == case.submission_id)
                      .values(revision=submission_sharing.c.revision + 1))

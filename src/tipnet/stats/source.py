@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.population import load_population
-from tipnet.store import Database, generation
+from tipnet.store import Database, generation, revision
 from tipnet.store.tables import aggregates, persons, submissions
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,10 @@ class StatsSource:
 
     def store_version(self) -> tuple[int, ...]:
         with self.db.engine.connect() as conn:
-            row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0))).one()
+            row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0),
+                                      revision.current())).one()
             extra = conn.execute(self.rows.version).one() if self.rows and self.rows.version is not None else ()
-        return (int(row[0]), int(row[1]), *(int(x or 0) for x in extra))
+        return (int(row[0]), int(row[1]), int(row[2]), *(int(x or 0) for x in extra))
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The loaded connection; reloaded when a submission was added since the last load."""

@@ -116,3 +116,13 @@ aggregates = Table(
     Index("ix_aggregates_country_year", "country", "year"),
     Index("ix_aggregates_submission", "submission_id"),
 )
+
+# One row (id 1): a counter of in-place changes to stored records (a corrected case, a withdrawn consent, an
+# updated assistance plan). Imports add submissions, which caches see by themselves; changes inside existing
+# submissions bump this, so statistics reload for them too.
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("records_revision", BigInteger, nullable=False),
+)

@@ -1,4 +1,5 @@
-"""Case entry: cases (a draft per user until submitted) and the consent history of each case (append-only).
+"""Case entry: cases (a draft per user until submitted), the consent history of each case and the corrections made
+to submitted cases (both append-only).
 
 A submitted case also becomes one submission with one person in the shared `submissions` / `persons` tables, so the
 statistics see it; `cases.submission_id` and `cases.person_id` point there. A referral names the service provider
@@ -50,4 +51,17 @@ case_consents = Table(
     Column("recorded_by", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_case_consents_case", "case_id"),
+)
+
+case_corrections = Table(
+    "case_corrections",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("version", Integer, nullable=False),  # the case's version the correction produced
+    Column("fields", Text, nullable=False),  # the corrected fields' names, ";"-joined (never their values)
+    Column("reason", Text, nullable=False),  # why, as the person correcting wrote it
+    Column("corrected_by", Integer, nullable=False),
+    Column("corrected_at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_corrections_case", "case_id"),
 )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from tipnet.auth.errors import Invalid
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission, Role
 from tipnet.cases import referral
@@ -39,6 +40,14 @@ def _form_schema() -> dict[str, Any]:
 
 
 CASE_FORM = _form_schema()
+_CORRECT = _form_schema()["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+_CORRECT["properties"] = {k: v for k, v in _CORRECT["properties"].items() if k in case_store.CORRECTABLE
+                          or k in ("version", "form_complete")}
+_CORRECT["properties"]["reason"] = {"type": "string", "minLength": 3, "maxLength": case_store.REASON_MAX,
+                                    "description": "why the submitted case is corrected (kept with the case)"}
+_CORRECT["required"] = ["reason"]
+CORRECT_FORM = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+    "schema": _CORRECT}}}}
 WITHDRAW_FORM = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
     "type": "object", "required": ["items"],
     "properties": {"items": {"type": "array", "items": {"type": "string", "enum": list(CONSENT_ITEMS)}},
@@ -106,7 +115,9 @@ def _view_page(request: Request, case: case_store.Case, note: str | None = None,
     plan_values = {**case.data, **clean(posted)} if posted else case.data
     context = {"rows": cases_view.readable(lang, case.data), "consent_items": CONSENT_ITEMS,
                "given_by": CHOICES["consent_given_by"], "plan": cases_view.plan(lang, plan_values, problems),
-               "plan_problems": cases_view.summary(lang, problems), "note": note}
+               "plan_problems": cases_view.summary(lang, problems), "note": note,
+               "can_correct": case.created_by == principal(request).user_id,
+               "field_label": lambda name: cases_view.field_label(lang, name)}
     return request.app.state.page(request, "cases_view.html", data, status=status, context=context)
 
 
@@ -180,7 +191,7 @@ async def case_create(request: Request) -> Response:
     return await _save_or_submit(request, None)
 
 
-_NOTES = {"saved", "submitted", "withdrawn", "planned"}
+_NOTES = {"saved", "submitted", "withdrawn", "planned", "corrected"}
 
 
 @router.get("/cases/{case_id}")
@@ -238,3 +249,60 @@ async def case_plan(request: Request, case_id: str) -> Response:
     if _json(request):
         return JSONResponse({"case": case.to_dict()})
     return RedirectResponse(f"/cases/{case.public_id}?done=planned", status_code=303)
+
+
+def _correct_page(request: Request, case: case_store.Case, values: dict[str, Any], problems: list[FieldError],
+                  status: int = 200, reason: str = "", message: str | None = None) -> Response:
+    """The correction form of a submitted case: its fields but the consent record and the plan, and a reason."""
+    lang = negotiate(request)
+    country = case.country
+    data = {"case": case.to_dict(), "values": values, "problems": [e.to_dict() for e in problems],
+            "correctable": sorted(case_store.CORRECTABLE), "providers": referral.providers(request.app.state.db,
+                                                                                            country)}
+    sections = [sec for sec in cases_view.sections(lang, values, problems) if sec["id"] != "consent"]
+    context = {"sections": sections, "summary": cases_view.summary(lang, problems), "reason": reason,
+               "message": message, "minor": case.is_minor}
+    return request.app.state.page(request, "cases_correct.html", data, status=status, context=context)
+
+
+@router.get("/cases/{case_id}/correct")
+@router.get("/cases/{case_id}/correct.json")
+@access(CASES)
+def case_correct_form(request: Request, case_id: str) -> Response:
+    case = case_store.get(request.app.state.db, principal(request), _case_id(case_id))
+    if case.status != case_store.SUBMITTED:
+        if _json(request):
+            raise case_store.Conflict(f"case {case.public_id} is a draft: it is changed in the form")
+        return RedirectResponse(f"/cases/{case.public_id}", status_code=303)
+    return _correct_page(request, case, case.data, [])
+
+
+@router.post("/cases/{case_id}/correct", openapi_extra=CORRECT_FORM)
+@router.post("/cases/{case_id}/correct.json", openapi_extra=CORRECT_FORM)
+@access(CASES)
+async def case_correct(request: Request, case_id: str) -> Response:
+    """Correct one's own submitted case (a reason is required; the rules of submission apply)."""
+    db, me = request.app.state.db, principal(request)
+    cid = _case_id(case_id)
+    form = await request.form()
+    fields = _fields(form)
+    reason = form.get("reason")
+    reason = reason if isinstance(reason, str) else None
+    try:
+        case = case_store.correct(db, me, cid, {**fields, "form_complete": form.get("form_complete")}, reason,
+                                  _version(form))
+    except case_store.CaseInvalid as exc:
+        if _json(request):
+            raise
+        current = case_store.get(db, me, cid)
+        return _correct_page(request, current, {**current.data, **clean(fields)}, exc.errors, status=422,
+                             reason=reason or "")
+    except Invalid as exc:
+        if _json(request):
+            raise
+        current = case_store.get(db, me, cid)
+        return _correct_page(request, current, {**current.data, **clean(fields)}, [], status=422,
+                             reason=reason or "", message=str(exc))
+    if _json(request):
+        return JSONResponse({"case": case.to_dict()})
+    return RedirectResponse(f"/cases/{case.public_id}?done=corrected", status_code=303)
