@@ -40,6 +40,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR_VERSION = 1
 COUNTRY = "PER"
+BARE_DROPS = ("ix_persons_submission", "ix_persons_country_year")
 DEFAULT_FRICTIONLESS_ROWS = 200_000
 TARGET_ROWS_PER_S = 250_000
 TARGET_RATIO = 15.0
@@ -343,6 +344,10 @@ def _store_only(args: argparse.Namespace) -> dict[str, Any]:
     db = Database(f"sqlite:///{args.db}")
     db.upgrade()
     db.dispose()
+    if args.child == "store-bare":  # the floor: the same rows without the indexes the store's reads rely on
+        with sqlite3.connect(args.db) as con:
+            for index in BARE_DROPS:
+                con.execute(f"DROP INDEX {index}")
     chunk = Settings.from_env(home=Path(args.home)).chunk_rows
     t0 = time.perf_counter()
     with db.bulk.transaction() as tx:
@@ -359,7 +364,7 @@ def _child(args: argparse.Namespace) -> None:
     """Runs inside a measured process: one tipnet import or validation; the outcome goes to args.result."""
     import resource
 
-    if args.child == "store":
+    if args.child in ("store", "store-bare"):
         Path(args.result).write_text(json.dumps(_store_only(args)))
         return
 
@@ -470,7 +475,7 @@ def _measure(cmd: list[str], log: Path, cwd: Path = ROOT) -> tuple[float, int, i
 
 def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None = None) -> Run:
     home = workdir / "home"
-    db = home / ("store-only.db" if kind == "store" else "bench.db")
+    db = home / ("store-only.db" if kind.startswith("store") else "bench.db")
     for p in (db, db.with_name("bench.db-wal"), db.with_name("bench.db-shm")):
         p.unlink(missing_ok=True)
     shutil.rmtree(home / "quarantine", ignore_errors=True)
@@ -481,7 +486,7 @@ def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None =
            "--home", str(home), "--db", str(db), "--result", str(result)]
     if profile_out:
         cmd += ["--profile-out", str(profile_out)]
-    if kind == "store":
+    if kind.startswith("store"):
         cmd += ["--source-db", str(home / "bench.db")]
     log = workdir / f"log-{kind}.txt"
     load_before = os.getloadavg()[0]
@@ -493,6 +498,9 @@ def run_tipnet(kind: str, ds: Dataset, workdir: Path, profile_out: Path | None =
     if kind == "store":
         return Run("tipnet store only (the import's writing)", detail["rows_total"], detail["seconds"], wall, rss,
                    detail)
+    if kind == "store-bare":
+        return Run("tipnet store only, without the record indexes (a floor)", detail["rows_total"],
+                   detail["seconds"], wall, rss, detail)
     if detail["rss_children"] > 0:
         # the import ran in a worker process: count both processes' peaks (an upper bound of their sum)
         rss = detail["rss_self"] + detail["rss_children"]
@@ -621,7 +629,7 @@ def targets(imp: Run, ratio: float) -> list[tuple[str, str, str, bool]]:
 
 
 def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], command: str,
-             store: Run | None = None) -> str:
+             store: Run | None = None, bare: Run | None = None) -> str:
     n = ds.meta["rows"]
     ratio = speed_ratio(imp, fr)
     kinds = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in ds.meta["invalid_by_kind"].items())
@@ -641,7 +649,7 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
         "| run | rows | time (s) | rows/s | peak RSS | process wall (s) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for r in (imp, store, val, fr) if store is not None else (imp, val, fr):
+    for r in (x for x in (imp, store, bare, val, fr) if x is not None):
         out.append(f"| {r.name} | {r.rows:,} | {r.seconds:.2f} | {r.rows_per_s:,.0f} | {_mb(r.peak_rss)} | "
                    f"{r.wall_seconds:.2f} |")
     out += ["", "| target | wanted | measured | met |", "|---|---|---|---|"]
@@ -670,6 +678,11 @@ def markdown(imp: Run, val: Run, fr: Run, ds: Dataset, info: dict[str, str], com
            f"(persons, two secondary indexes, the foreign key to submissions). Its peak RSS is not the import's: "
            f"this process holds all the rows in memory." + _runs_note(store)]
           if store is not None else []),
+        *([f"- **tipnet store only, without the record indexes**: the same, into a store from which "
+           f"{' and '.join(f'`{x}`' for x in BARE_DROPS)} were dropped (run interleaved with the previous one). "
+           f"Not a usable store (country- and submission-scoped reads would scan every record): the floor of "
+           f"writing these rows into SQLite here." + _runs_note(bare)]
+          if bare is not None else []),
         f"- **tipnet validate**: `validate_file`, the same checks, nothing written; "
         f"{val.detail['rows_invalid']:,} invalid rows found." + _runs_note(val),
         f"- **frictionless**: `{fr.detail['command']}` on {prefix}, with the Table Schema from "
@@ -783,7 +796,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="run each measurement this many times and report the median (default 3: the machine "
                          "may be shared)")
     # internal: the measured child processes
-    ap.add_argument("--child", choices=["import", "validate", "store"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["import", "validate", "store", "store-bare"], help=argparse.SUPPRESS)
     for name in ("--csv", "--home", "--db", "--result", "--profile-out", "--source-db"):
         ap.add_argument(name, help=argparse.SUPPRESS)
     return ap.parse_args(argv)
@@ -815,13 +828,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ok: {d['rows_accepted']:,} accepted + {d['rows_quarantined']:,} quarantined = {n:,}; "
           f"quarantined = planted invalid ({planted:,}); problems {d['problem_counts']}")
 
-    stores = []  # right after the imports: bench.db holds the last import's rows
+    stores, bares = [], []  # right after the imports: bench.db holds the last import's rows; interleaved
     for i in range(args.repeat):
-        print(f"tipnet store only ({i + 1}/{args.repeat}) ...", flush=True)
-        stores.append(run_tipnet("store", ds, workdir))
-        if stores[-1].rows != d["rows_accepted"]:
-            sys.exit(f"store only: {stores[-1].rows:,} rows written, the import stored {d['rows_accepted']:,}")
-    store = median_run(stores)
+        for kind, runs in (("store", stores), ("store-bare", bares)):
+            print(f"tipnet {kind} ({i + 1}/{args.repeat}) ...", flush=True)
+            runs.append(run_tipnet(kind, ds, workdir))
+            if runs[-1].rows != d["rows_accepted"]:
+                sys.exit(f"{kind}: {runs[-1].rows:,} rows written, the import stored {d['rows_accepted']:,}")
+    store, bare = median_run(stores), median_run(bares)
 
     validations = []
     for i in range(args.repeat):
@@ -846,7 +860,7 @@ def main(argv: list[str] | None = None) -> int:
         command += f" --frictionless-rows {args.frictionless_rows}"
     if n == 1_000_000 and args.frictionless_rows == DEFAULT_FRICTIONLESS_ROWS and args.repeat == 3:
         command += "   # = make bench"
-    section = markdown(imp, val, fr, ds, machine(), command, store)
+    section = markdown(imp, val, fr, ds, machine(), command, store, bare)
     print()
     print(section)
     if not args.no_write:
