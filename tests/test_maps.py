@@ -295,15 +295,15 @@ def _svg_texts(path: Path) -> list[str]:
     return re.findall(r"<!-- (.*?) -->", path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize(("lang", "no_data", "credit"), [
-    ("en", "No data", "Boundaries: Natural Earth"),
-    ("es", "Sin datos", "Límites: Natural Earth"),
-    ("fr", "Pas de données", "Frontières : Natural Earth"),
-    ("pt", "Sem dados", "Limites: Natural Earth"),
+@pytest.mark.parametrize(("lang", "no_data", "credit", "decimal"), [
+    ("en", "No data", "Boundaries: Natural Earth", "."),
+    ("es", "Sin datos", "Límites: Natural Earth", ","),
+    ("fr", "Pas de données", "Frontières : Natural Earth", ","),
+    ("pt", "Sem dados", "Limites: Natural Earth", ","),
 ])
-def test_static_choropleth_speaks_the_report_language(tmp_path, lang, no_data, credit):
+def test_static_choropleth_speaks_the_report_language(tmp_path, lang, no_data, credit, decimal):
     texts = _svg_texts(choropleth(RATES, tmp_path / "c.svg", title="T", legend="L", lang=lang))
-    assert no_data in texts
+    assert no_data in texts and f"0{decimal}54 – 1{decimal}1" in texts  # class edges as the language writes them
     assert any(t.startswith(credit) for t in texts)
     english = {"No data", "Small state (dot in its colour)"}
     assert lang == "en" or not english & set(texts)
@@ -329,6 +329,7 @@ def test_static_flow_and_border_maps_write_names_counts_and_notes_in_the_languag
 def test_map_spec_carries_names_words_and_number_locale_of_the_page():
     pt = map_spec("flows", flows=FLOWS, lang="pt")
     assert pt["names"]["USA"] == "Estados Unidos" and pt["names"]["PER"] == "Peru" and pt["locale"] == "pt-BR"
+    assert map_spec("choropleth", values=RATES, lang="pt")["classes"]["labels"][1] == "0,54 – 1,1"
     assert pt["labels"]["victims"] == "{n} vítimas" and pt["labels"]["hidden"] == (
         "Fluxos com menos de {n} vítimas não são mostrados.")
     en = map_spec("borders", crossings=CROSSINGS)

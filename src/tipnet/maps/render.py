@@ -32,7 +32,7 @@ from tipnet.maps.geometry import (
 from tipnet.maps.labels import place_labels
 from tipnet.maps.model import MIN_VICTIMS, Flow, publishable_crossings, publishable_flows
 from tipnet.maps.projection import Frame
-from tipnet.maps.words import count, place_name, say, victims
+from tipnet.maps.words import count, numbers_in, place_name, say, victims
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ def choropleth(
     if classes is not None:
         handles = [Patch(facecolor=c, edgecolor="#8c8c8c", linewidth=0.4, label=lab)
                    for c, lab in zip(classes.colors, classes.labels, strict=True)]
+        for handle in handles:
+            handle.set_label(numbers_in(str(handle.get_label()), lang))
     handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#8c8c8c", hatch="////", linewidth=0.4,
                          label=say(lang, "no_data")))
     if _small_state_dots(ax, frame, {k: style(k)[0] for k, v in vals.items() if v is not None and classes}):

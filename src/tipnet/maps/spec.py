@@ -23,7 +23,7 @@ from tipnet.maps.geometry import (
 )
 from tipnet.maps.model import MIN_VICTIMS, Flow, publishable_crossings, publishable_flows
 from tipnet.maps.topology import iso3_by_numeric
-from tipnet.maps.words import BCP47, known, place_name, say
+from tipnet.maps.words import BCP47, known, numbers_in, place_name, say
 
 KINDS = ("choropleth", "flows", "borders")
 GEOMETRY_URL = "/static/vendor/countries-50m.json"
@@ -94,7 +94,7 @@ def map_spec(
         spec["noDataColor"] = NO_DATA_COLOR
         if classes is not None:
             spec["classes"] = {"edges": list(classes.edges), "colors": list(classes.colors),
-                               "labels": list(classes.labels)}
+                               "labels": [numbers_in(label, lang) for label in classes.labels]}
         # states too small to see on a regional map get a dot in their colour (the static maps do the same)
         spec["smallStates"] = {iso: _round(centroid(iso)) for iso in sorted(vals)
                                if country_polygons(iso) and area_km2(iso) <= SMALL_STATE_KM2}

@@ -27,6 +27,19 @@ def count(lang: str, n: float) -> str:
     return number(known(lang), n)
 
 
+def numbers_in(text: str, lang: str) -> str:
+    """A text with numbers written the English way ("1,234.5 – 2,000") as the language writes them
+    ("1.234,5 – 2.000" in Spanish): the locale's decimal and group symbols swapped in."""
+    if known(lang) == "en":
+        return text
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    from tipnet.web.i18n import locale_of
+
+    loc = locale_of(known(lang))
+    return text.translate({ord(","): "\x00", ord("."): get_decimal_symbol(loc)}).replace("\x00", get_group_symbol(loc))
+
+
 def victims(lang: str, n: float) -> str:
     return say(lang, "victims", n=count(lang, n))
 

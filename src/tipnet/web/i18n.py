@@ -54,6 +54,11 @@ def translate(lang: str, key: str, **kw: object) -> str:
     return text.format(**kw) if kw else text
 
 
+def locale_of(lang: str) -> Locale:
+    """The babel locale a language's numbers and dates are written in."""
+    return _locale(lang)
+
+
 def _locale(lang: str) -> Locale:
     return Locale.parse({"en": "en_US", "es": "es", "fr": "fr", "pt": "pt_BR"}.get(lang, "en_US"))
 
