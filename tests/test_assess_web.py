@@ -141,3 +141,29 @@ def test_report_shows_the_trend_over_published_years(app, sqlite_db):
     trend = anyone.get("/assess/PER.json").json()["trend"]
     # legal.palermo partial -> yes: instruments (0.5 + 0) / 2 = 0.25 -> (1 + 0) / 2 = 0.5; legal = half of it
     assert [t["domains"]["legal"] for t in trend] == [[0.125, 0.125], [0.25, 0.25]]
+
+
+def test_live_scorecards_for_review_hub_all_countries_a_country_its_own(app, sqlite_db):
+    country, _ = signed_in_client(app, sqlite_db, "analyst", "PER")
+    r = country.post("/assess/PER/questionnaire.json", json={"year": 2020, "answers": {"legal.palermo": "yes"}})
+    assert r.status_code == 200, r.text
+    mine = country.get("/assess/live.json?year=2020").json()
+    assert [c["country"] for c in mine["countries"]] == ["PER"] and mine["countries"][0]["status"] == "draft"
+    assert mine["countries"][0]["total"][0] > 0
+    hub, _ = signed_in_client(app, sqlite_db, "hub_analyst")
+    rows = {c["country"]: c for c in hub.get("/assess/live.json?year=2020").json()["countries"]}
+    assert len(rows) == 35 and rows["COL"]["status"] is None
+    assert rows["PER"]["status"] is None  # a draft is the country's own: the hub scores it without its answers
+    page = hub.get("/assess/live?year=2020&lang=es").text
+    assert "Fichas recalculadas ahora, 2020" in page and 'id="live-PER"' in page and "sin respuestas aún" in page
+    assert hub.get("/assess/live.json?year=19").status_code == 422
+    anonymous = app_client(app)
+    assert anonymous.get("/assess/live.json").status_code == 401
+    assert 'id="live-scorecards"' in hub.get("/assess").text and 'id="live-scorecards"' not in anonymous.get(
+        "/assess").text
+
+
+def app_client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    return TestClient(app)

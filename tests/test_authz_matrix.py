@@ -440,6 +440,8 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     # progress indicators and national diagnostic assessments (none published in this store)
     ("GET", "/assess"): (public(), ("-",)),
     ("GET", "/assess.json"): (public(), ("-",)),
+    ("GET", "/assess/live"): (perm("assess"), ("-",)),  # recomputed scorecards: the hub's all, a country its own
+    ("GET", "/assess/live.json"): (perm("assess"), ("-",)),
     ("GET", "/assess/{iso3}"): (public(), ("-",)),
     ("GET", "/assess/{iso3}.json"): (public(), ("-",)),
     ("GET", "/assess/{iso3}/report"): (public(404), ("-",)),

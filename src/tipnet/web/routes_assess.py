@@ -78,6 +78,30 @@ def overview(request: Request) -> Response:
     return request.app.state.page(request, "assess_overview.html", data, context={"pct": report.pct})
 
 
+@router.get("/assess/live")
+@router.get("/assess/live.json")
+@access(READ)
+def live_hemisphere(request: Request) -> Response:
+    """Scorecards of one year recomputed now, for review before publication: every member state for the hub (from
+    the statistics it may see and each country's newest submitted answers), one's own country otherwise. Not
+    public: the published scorecards (`/assess`) are the disclosure-controlled ones."""
+    me = principal(request)
+    scope = Scope.of(me)
+    fw = _fw(request)
+    lang = negotiate(request)
+    year = _year(request.query_params.get("year"), _default_year())
+    countries = list(OAS_MEMBERS) if scope.kind in ("hub", "all") else [c for c in (scope.country,) if c]
+    source = request.app.state.sources.for_principal(me)
+    rows = service.recompute(request.app.state.db, me, source, fw, year, countries)
+    data = {"framework": fw.key, "title": fw.to_dict(lang)["title"], "year": year,
+            "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains},
+            "rating_labels": {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings},
+            "countries": [{"country": r["country"], "name": country_name(r["country"], lang), "status": r["status"],
+                           **{k: v for k, v in r["scorecard"].to_dict().items()
+                              if k in ("total", "rating", "domains")}} for r in rows]}
+    return request.app.state.page(request, "assess_live.html", data, context={"pct": report.pct})
+
+
 @router.get("/assess/{iso3}")
 @router.get("/assess/{iso3}.json")
 @access(PUBLIC)
