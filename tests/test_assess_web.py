@@ -157,13 +157,7 @@ def test_live_scorecards_for_review_hub_all_countries_a_country_its_own(app, sql
     page = hub.get("/assess/live?year=2020&lang=es").text
     assert "Fichas recalculadas ahora, 2020" in page and 'id="live-PER"' in page and "sin respuestas aún" in page
     assert hub.get("/assess/live.json?year=19").status_code == 422
-    anonymous = app_client(app)
+    anonymous = TestClient(app)
     assert anonymous.get("/assess/live.json").status_code == 401
     assert 'id="live-scorecards"' in hub.get("/assess").text and 'id="live-scorecards"' not in anonymous.get(
         "/assess").text
-
-
-def app_client(app):  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    return TestClient(app)

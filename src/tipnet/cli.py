@@ -269,9 +269,9 @@ def map_(
     db: str = DbOption,
 ) -> None:
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
-    from tipnet.maps.words import LANGUAGES
     from tipnet.routes.mapping import render
     from tipnet.stats import StatsSource
+    from tipnet.web.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
         console.print(f"[red]unknown language {lang!r}; choose from {', '.join(LANGUAGES)}[/red]")

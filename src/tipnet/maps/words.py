@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from tipnet.maps.geometry import country_name
 
-LANGUAGES = ("en", "es", "fr", "pt")
 # BCP 47 tags for the browser's number formatting (tipnet-map.js)
 BCP47 = {"en": "en-US", "es": "es", "fr": "fr", "pt": "pt-BR"}
 
 
 def known(lang: str | None) -> str:
+    """`lang` if the UI catalogues have it (tipnet.web.i18n.LANGUAGES), else English."""
+    from tipnet.web.i18n import LANGUAGES
+
     return lang if lang in LANGUAGES else "en"
 
 
