@@ -74,7 +74,7 @@ def prepare_store(rows: int) -> tuple[str, dict[str, Any]]:
     import ingest  # the ingest benchmark's generator
 
     from tipnet.auth import records, users
-    from tipnet.auth.demo import create_demo_users
+    from tipnet.demo.users import create_demo_users
     from tipnet.auth.principal import Principal, Via
     from tipnet.demo.load import load_demo
     from tipnet.ingest.pipeline import ImportOptions, import_file
@@ -158,7 +158,7 @@ def session_cookie(base: str, email: str) -> str:
     import httpx
 
     from tipnet.auth import totp
-    from tipnet.auth.demo import DEMO_USERS, _demo_secret
+    from tipnet.demo.users import DEMO_USERS, _demo_secret
     from tipnet.web.security import SESSION_COOKIE
 
     password = next(p for e, _, _, p in DEMO_USERS if e == email)

@@ -12,10 +12,10 @@ from auth_helpers import make_user
 from tipnet.assess import framework as fwmod
 from tipnet.assess import repo, service
 from tipnet.assess.questionnaire import QuestionnaireError, read
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal, Via
 from tipnet.auth.roles import Role
 from tipnet.auth.tenancy import Scope
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.stats import StatsSource
 from tipnet.store.tables_assess import assessment_versions

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from tipnet.auth import audit
 from tipnet.auth.principal import Principal, Via, system
 from tipnet.auth.roles import Role
-from tipnet.cli_auth import audit_app
+from tipnet.cli.auth import audit_app
 from tipnet.web.app import create_app
 
 ANA = Principal(via=Via.SESSION, user_id=7, email="ana@x.org", role=Role.ANALYST, country="PER", ip="10.1.2.3")

@@ -10,12 +10,12 @@ from auth_helpers import PASSWORD, make_user
 from sqlalchemy import select, text
 
 from tipnet.auth import clock, login, passwords, sessions, throttle, tokens, totp, users
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible, Throttled, Unauthenticated
 from tipnet.auth.policy import ENROL_STEP, PUBLIC, SIGNED_IN, TOTP_STEP, decide, needs
 from tipnet.auth.principal import ANONYMOUS, Principal, Stage, Via
 from tipnet.auth.roles import ROLE_PERMISSIONS, Permission, Role
 from tipnet.auth.settings import AuthSettings
 from tipnet.auth.tenancy import Scope
+from tipnet.errors import Forbidden, Invalid, NotVisible, Throttled, Unauthenticated
 from tipnet.store.tables_auth import api_tokens
 from tipnet.store.tables_auth import sessions as sessions_table
 from tipnet.store.tables_auth import users as users_table

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tipnet.auth import audit, passwords, totp, users
-from tipnet.cli_auth import user_app
+from tipnet.cli.auth import user_app
 from tipnet.store.tables_auth import audit_log
 from tipnet.web.app import create_app
 

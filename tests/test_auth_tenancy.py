@@ -7,10 +7,10 @@ import pytest
 from auth_helpers import make_user
 
 from tipnet.auth import records
-from tipnet.auth.errors import Forbidden, NotVisible
 from tipnet.auth.principal import ANONYMOUS, Principal, Via, system
 from tipnet.auth.roles import Role
 from tipnet.auth.tenancy import Scope
+from tipnet.errors import Forbidden, NotVisible
 from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.stats import CubeSpec, StatsSource
 from tipnet.stats.figures import victims

@@ -9,11 +9,11 @@ import pytest
 from auth_helpers import make_user
 from sqlalchemy import func, select
 
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal, Via
 from tipnet.auth.roles import Role
 from tipnet.cases import store
 from tipnet.cases.validate import check, clean
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.store.tables import persons, submissions
 from tipnet.store.tables_auth import audit_log
 from tipnet.store.tables_cases import case_consents
@@ -301,9 +301,9 @@ def test_migration_matches_the_case_tables(db):
 
 
 def test_the_demo_provider_finds_a_submitted_case_and_a_draft(db):
-    from tipnet.auth.demo import create_demo_users
     from tipnet.auth.users import by_email
     from tipnet.demo.sample_cases import PROVIDER, create_sample_cases
+    from tipnet.demo.users import create_demo_users
 
     create_demo_users(db)
     assert create_sample_cases(db) == {"draft": 1, "submitted": 1}

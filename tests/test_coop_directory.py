@@ -10,9 +10,9 @@ from coop_helpers import OPERATOR, TODAY, entry, parse_vcards, pdf_text, peru, t
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tipnet.auth.errors import Forbidden, Invalid
 from tipnet.coop import directory, directory_export, directory_reminders
 from tipnet.coop.directory_routing import route
+from tipnet.errors import Forbidden, Invalid
 from tipnet.store.tables_auth import audit_log
 from tipnet.store.tables_directory import coop_outbox
 
@@ -221,7 +221,7 @@ def test_printable_html_and_pdf(db):
 
 
 def test_demo_directory_covers_the_35_states_with_fictitious_contacts(sqlite_db):
-    from tipnet.coop.directory_seed import seed_directory
+    from tipnet.demo.directory import seed_directory
     from tipnet.standard.countries import OAS_MEMBERS
 
     assert seed_directory(sqlite_db) == {"added": 35 * 7, "countries": 35}
@@ -244,8 +244,8 @@ def test_demo_directory_covers_the_35_states_with_fictitious_contacts(sqlite_db)
 
 def test_demo_requests_give_peru_a_register_to_work_with(sqlite_db):
     from tipnet.coop import requests
-    from tipnet.coop.directory_seed import seed_directory
-    from tipnet.coop.requests_seed import seed_requests
+    from tipnet.demo.directory import seed_directory
+    from tipnet.demo.requests import seed_requests
 
     seed_directory(sqlite_db)
     assert seed_requests(sqlite_db) == {"added": 4}

@@ -10,10 +10,10 @@ import pytest
 from coop_helpers import OPERATOR, TODAY, peru, tomorrow, who
 from sqlalchemy import select
 
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.coop import requests, requests_files
 from tipnet.coop.requests_incoming import SCAN_SLOT, register_incoming
 from tipnet.coop.requests_model import InvalidTransition
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.store.tables_auth import audit_log
 from tipnet.store.tables_directory import coop_outbox
 

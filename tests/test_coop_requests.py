@@ -11,9 +11,9 @@ from coop_helpers import OPERATOR, TODAY, entry, pdf_text, peru, who
 from docx import Document
 from sqlalchemy import select
 
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.coop import directory, documents, requests
 from tipnet.coop.requests_model import InvalidTransition
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.store.tables_auth import audit_log
 from tipnet.store.tables_directory import coop_outbox
 

@@ -7,9 +7,9 @@ import pytest
 from coop_helpers import OPERATOR, pdf_text, peru, who
 from sqlalchemy import select
 
-from tipnet.auth.errors import Forbidden, Invalid
 from tipnet.coop import directory, directory_export, directory_reminders, requests
 from tipnet.coop.directory_routing import route
+from tipnet.errors import Forbidden, Invalid
 from tipnet.store.tables_auth import audit_log
 
 FOCAL_PER, FOCAL_COL = who("focal_point", "PER"), who("focal_point", "COL")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tipnet.cli_release import release_app
+from tipnet.cli.release import release_app
 from tipnet.disclosure import ledger
 from tipnet.disclosure.cells import TableSpec
 from tipnet.disclosure.dp import DPParams
@@ -215,7 +215,7 @@ def test_cli_and_portal_import_no_dp_or_solver_libraries():
     import subprocess
     import sys
 
-    code = ("import sys, tipnet.cli_release, tipnet.web.routes_releases, tipnet.disclosure\n"
+    code = ("import sys, tipnet.cli.release, tipnet.web.routes_releases, tipnet.disclosure\n"
             "bad = [m for m in ('opendp', 'scipy', 'frictionless') if m in sys.modules]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -11,7 +11,7 @@ import typer
 from federation_helpers import people, write_records
 from typer.testing import CliRunner
 
-from tipnet.cli_node import hub_app, node_app
+from tipnet.cli.node import hub_app, node_app
 from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.settings import Settings
 from tipnet.store import Database

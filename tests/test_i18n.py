@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from tipnet.web.i18n import LANGUAGES, catalogue, date, domain_files, number, read_catalog, translate
+from tipnet.i18n import LANGUAGES, catalogue, date, domain_files, number, read_catalog, translate
 
 _KEY_IN_TEMPLATE = re.compile(r"""\bt\(\s*['"]([A-Za-z0-9_.\-]+)['"]""")
 

@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from tipnet.cli_link import link_app
+from tipnet.cli.link import link_app
 from tipnet.link.synth import COLUMNS, generate
 
 app = typer.Typer()

@@ -8,7 +8,7 @@ import json
 from auth_helpers import make_user
 from typer.testing import CliRunner
 
-from tipnet.cli_messaging import message_app
+from tipnet.cli.messaging import message_app
 
 ALICE, BOB = "pass phrase of alice", "pass phrase of bob!"
 

@@ -22,7 +22,7 @@ import typer
 from conftest import SHARED
 from typer.testing import CliRunner
 
-from tipnet.cli_mse import mse
+from tipnet.cli.mse import mse
 from tipnet.mse import (
     CaptureTable,
     CaptureTableError,

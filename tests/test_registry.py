@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from tipnet.auth import audit, records
-from tipnet.auth.errors import Forbidden, NotVisible
 from tipnet.auth.principal import Principal, Via, system
 from tipnet.auth.roles import Role
 from tipnet.coop import registry, search
 from tipnet.coop.registry import RegistryError
+from tipnet.errors import Forbidden, NotVisible
 from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.store.tables_auth import audit_log
 
@@ -190,7 +190,7 @@ def test_licence_changes_and_every_registry_change_are_audited(db, world):
 
 
 def test_the_demo_registry_links_recruiter_records_and_shows_one_flag(db, world):
-    from tipnet.coop.registry_demo import seed_registry
+    from tipnet.demo.registry import seed_registry
 
     summary = seed_registry(db, countries=3)
     assert summary["agencies"] == 6 and summary["flagged"] == 1

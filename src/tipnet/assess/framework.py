@@ -18,14 +18,19 @@ from typing import Any
 
 import yaml
 
-LANGS = ("en", "es", "fr", "pt")
+from tipnet.errors import TipnetError
+from tipnet.i18n.languages import LANGUAGES
+
+LANGS = LANGUAGES
 KINDS = ("question", "computed")
 SCALE_KINDS = ("choice", "bands", "number")
 AGGREGATES = ("mean", "sum")
 
 
-class FrameworkError(ValueError):
+class FrameworkError(TipnetError, ValueError):
     """A framework file that does not hold together; the message names the file and the path in it."""
+
+    status, code = 422, "invalid-request"
 
     def __init__(self, file: str, path: str, message: str) -> None:
         super().__init__(f"{file}: {path}: {message}")

@@ -18,9 +18,12 @@ import yaml
 
 from tipnet.assess.framework import Framework
 from tipnet.assess.scoring import AnswerError, check_answers
+from tipnet.errors import TipnetError
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(TipnetError, ValueError):
+    status, code = 422, "invalid-request"
+
     def __init__(self, file: str, where: str, field: str, value: Any, message: str) -> None:
         super().__init__(f"{file}: {where}: {field} = {value!r}: {message}")
         self.file, self.where, self.field, self.value = file, where, field, value

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from tipnet.auth import audit
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import HUB, Scope
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.store import Database
 from tipnet.store.tables_assess import assessment_versions, assessments
 

@@ -18,9 +18,12 @@ from typing import Any
 
 from tipnet.assess.framework import Cap, Condition, Framework, Indicator
 from tipnet.assess.statistics import STATISTICS, Figure
+from tipnet.errors import TipnetError
 
 
-class AnswerError(ValueError):
+class AnswerError(TipnetError, ValueError):
+    status, code = 422, "invalid-request"
+
     pass
 
 

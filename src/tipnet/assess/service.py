@@ -93,7 +93,7 @@ def publish(db: Database, principal: Principal, fw: Framework, country: str, yea
     """Publish the reviewed assessment: its scorecard is computed from disclosure-controlled figures only."""
     current = repo.get(db, principal, fw.id, country, year)
     if current is None:
-        from tipnet.auth.errors import NotVisible
+        from tipnet.errors import NotVisible
 
         raise NotVisible("no such assessment")
     figures = controlled(figures_from_json(current["current"]["figures"]))

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from tipnet.auth import audit, passwords, sessions, users
-from tipnet.auth.errors import Invalid, NotVisible
 from tipnet.auth.policy import check_manage, check_target
 from tipnet.auth.principal import Principal
 from tipnet.auth.tenancy import Scope
+from tipnet.errors import Invalid, NotVisible
 from tipnet.store import Database
 from tipnet.store.tables_auth import users as users_table
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from tipnet.auth import audit, passwords, sessions, throttle, totp, users
-from tipnet.auth.errors import Invalid, Unauthenticated
 from tipnet.auth.principal import Principal, Stage
 from tipnet.auth.roles import TOTP_REQUIRED
 from tipnet.auth.settings import AuthSettings
+from tipnet.errors import Invalid, Unauthenticated
 from tipnet.store import Database
 
 _WRONG = "wrong e-mail address or password"

@@ -8,7 +8,7 @@ from functools import cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tipnet.auth.errors import Invalid
+from tipnet.errors import Invalid
 
 MAX_LENGTH = 1024  # long enough for any passphrase, short enough to bound the work an attacker can ask for
 _ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tipnet.auth.errors import Forbidden, NotVisible, Unauthenticated
 from tipnet.auth.principal import Principal, Stage, Via
 from tipnet.auth.roles import ASSIGNABLE, Permission, Role, is_hub
+from tipnet.errors import Forbidden, NotVisible, Unauthenticated
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import Forbidden, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
+from tipnet.errors import Forbidden, NotVisible
 from tipnet.standard import load_standard
 from tipnet.stats.source import StatsSource
 from tipnet.store import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tipnet.auth.errors import UnknownValue
+from tipnet.errors import UnknownValue
 
 
 class Role(StrEnum):

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from tipnet.auth import clock
-from tipnet.auth.errors import Throttled
 from tipnet.auth.settings import AuthSettings
+from tipnet.errors import Throttled
 from tipnet.store import Database
 from tipnet.store.tables_auth import login_throttle
 

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import Forbidden, NotVisible
 from tipnet.auth.principal import Principal, Via
 from tipnet.auth.roles import Permission, Role
+from tipnet.errors import Forbidden, NotVisible
 from tipnet.store import Database
 from tipnet.store.tables_auth import api_tokens, users
 

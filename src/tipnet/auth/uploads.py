@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tipnet.auth.errors import Forbidden, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import ALL, COUNTRY, HUB, Scope
+from tipnet.errors import Forbidden, NotVisible
 
 
 def upload_country(principal: Principal, requested: str | None) -> str | None:

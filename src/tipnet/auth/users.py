@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from tipnet.auth import clock, passwords, secretbox
-from tipnet.auth.errors import Invalid
 from tipnet.auth.roles import Role, is_hub, parse_role
+from tipnet.errors import Invalid
 from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
 from tipnet.store.tables_auth import users

@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import AuthError, Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
 from tipnet.cases import record, referral
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_IN_STANDARD, CONSENT_ITEMS, PLAN_FIELDS
 from tipnet.cases.validate import Checked, FieldError, check, clean, merge
+from tipnet.errors import Forbidden, Invalid, NotVisible, TipnetError
 from tipnet.standard import load_standard
 from tipnet.store import Database, revision
 from tipnet.store.tables import persons, submissions
@@ -47,7 +47,7 @@ CORRECTABLE = frozenset(s.name for s in ALL_FIELDS if s.section not in ("consent
 REASON_MAX = 500
 
 
-class Conflict(AuthError):
+class Conflict(TipnetError):
     """The case changed since the form was loaded, or is no longer a draft."""
 
     status, code = 409, "conflict"

@@ -19,6 +19,8 @@ from tipnet.auth import audit
 from tipnet.auth.principal import Principal
 from tipnet.coop import search
 from tipnet.coop.search import new_id
+from tipnet.errors import TipnetError
+from tipnet.i18n.languages import LANGUAGES
 from tipnet.standard import load_standard
 from tipnet.standard.countries import resolve_country
 from tipnet.store import Database
@@ -38,14 +40,15 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 COMMON = ("kind", "title", "summary", "body", "country", "year", "date", "language", "source", "tags", "ref")
 RATIFICATION_STATUSES = ("signed", "ratified", "acceded", "accepted", "succeeded", "denounced")
-LANGUAGES = ("en", "es", "fr", "pt")
 TAG_VOCABULARIES = ("exploitation_form", "means_of_control", "recruitment_method", "recruiter_relationship",
                     "perpetrator_role", "labour_sector", "sexual_exploitation_type", "assistance_type", "age_band",
                     "victim_status", "legal_status")
 
 
-class CompendiumError(ValueError):
+class CompendiumError(TipnetError, ValueError):
     """Bad input: the message names the field and the value (and the file and entry when loading a file)."""
+
+    status, code = 422, "invalid-request"
 
 
 def check_tag(tag: str) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
@@ -29,6 +28,7 @@ from tipnet.coop.directory_model import (
     parse_date,
     public_view,
 )
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.store import Database
 from tipnet.store.tables_directory import coop_authorities, coop_authority_history
 

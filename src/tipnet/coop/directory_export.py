@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from tipnet.auth.errors import Invalid
 from tipnet.coop.directory import Authority
 from tipnet.coop.directory_model import PUBLIC_FIELDS, RESTRICTED_FIELDS
 from tipnet.coop.pdf_fonts import FAMILY, unicode_pdf
+from tipnet.errors import Invalid
 
 LIST_FIELDS = ("competences", "specialisations", "working_languages")
 CSV_PUBLIC = ("id", *PUBLIC_FIELDS, "last_verified", "stale")
@@ -142,7 +142,7 @@ def print_html(entries: list[Authority], lang: str = "en", restricted: bool = Fa
     """A self-contained printable page (the same template the web app serves at /directory/print)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from tipnet.web.i18n import date, translate
+    from tipnet.i18n import date, translate
 
     folder = str(resources.files("tipnet.web").joinpath("templates"))
     env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]))

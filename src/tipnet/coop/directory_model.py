@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tipnet.errors import TipnetError
 from tipnet.standard.countries import OAS_MEMBERS
 
 COMPETENCES = ("prosecution", "police", "victim_assistance", "mla_central_authority", "extradition",
@@ -53,8 +54,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{3,40}$")
 
 
-class EntryError(ValueError):
+class EntryError(TipnetError, ValueError):
     """A directory entry or legal profile that cannot be stored; names the field and the value."""
+
+    status, code = 422, "invalid-request"
 
     def __init__(self, field: str, value: object, message: str) -> None:
         super().__init__(f"{field}: {message} (got {value!r})")

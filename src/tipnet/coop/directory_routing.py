@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from tipnet.auth.errors import Invalid
 from tipnet.coop.directory import Authority, listing
 from tipnet.coop.directory_model import CRIMES, MEASURES
+from tipnet.errors import Invalid
 from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
 

@@ -68,7 +68,7 @@ class Outline:
 
 
 def label(lang: str, kind: str, code: str) -> str:
-    from tipnet.web.i18n import catalogue
+    from tipnet.i18n import catalogue
 
     key = f"coop.{kind}.{code}"
     return catalogue(lang).get(key) or catalogue("en").get(key) or code.replace("_", " ").capitalize()

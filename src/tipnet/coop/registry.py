@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from tipnet.auth import audit
-from tipnet.auth.errors import Forbidden, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.tenancy import HUB, Scope
 from tipnet.coop import search
 from tipnet.coop.compendium import CompendiumError, check_country, parse_date
 from tipnet.coop.search import new_id
+from tipnet.errors import Forbidden, NotVisible
 from tipnet.standard.model import LIST_SEPARATOR
 from tipnet.store import Database
 from tipnet.store.tables import persons

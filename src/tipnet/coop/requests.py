@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import ALL, HUB, Scope
@@ -38,6 +37,7 @@ from tipnet.coop.requests_model import (
     next_steps,
     requirements,
 )
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
 from tipnet.store.tables_directory import coop_request_events, coop_request_files, coop_requests

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import and_, insert, select
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import Forbidden, Invalid, NotVisible
 from tipnet.auth.principal import Principal
 from tipnet.coop.requests import Request, visible
 from tipnet.coop.requests_model import DRAFT, REQUESTING
+from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.store import Database
 from tipnet.store.tables_directory import coop_request_files
 

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 
 from tipnet.auth import audit, clock
-from tipnet.auth.errors import Forbidden, Invalid
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import ALL, Scope
@@ -23,6 +22,7 @@ from tipnet.coop import requests_files
 from tipnet.coop.directory_routing import best
 from tipnet.coop.requests import Request, _case_ids, _check_setup, _deadline, _get
 from tipnet.coop.requests_model import RECEIVED, requirements
+from tipnet.errors import Forbidden, Invalid
 from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
 from tipnet.store.tables_directory import coop_request_events, coop_requests

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tipnet.auth.errors import AuthError
 from tipnet.coop.directory_model import MEASURES
+from tipnet.errors import TipnetError
+from tipnet.i18n.languages import LANGUAGES
 
 DRAFT, SENT, RECEIVED, IN_EXECUTION, EXECUTED, REFUSED, WITHDRAWN = (
     "draft", "sent", "received", "in_execution", "executed", "refused", "withdrawn")
@@ -58,10 +59,10 @@ MEASURE_FIELDS = {
 }
 MEASURE_ATTACHMENTS = {"interception": ("judicial_order",), "provisional_arrest": ("arrest_warrant",)}
 OPTIONAL_FIELDS = ("confidentiality", "urgency_reason", "assurances", "notes")
-DOCUMENT_LANGUAGES = ("en", "es", "fr", "pt")  # languages the formal document can be written in
+DOCUMENT_LANGUAGES = LANGUAGES  # languages the formal document can be written in
 
 
-class InvalidTransition(AuthError):
+class InvalidTransition(TipnetError):
     """A status change the workflow does not allow (or not to this side)."""
 
     status, code = 409, "invalid-transition"

@@ -46,14 +46,14 @@ def load_demo(
         summary["glotip_rows"] = report.rows_accepted if report.duplicate_of is None else "already loaded"
     elif glotip is not None:
         log.warning("GLOTIP workbook not found at %s; the demo has no aggregate data", glotip)
-    from tipnet.coop.directory_seed import seed_directory
-    from tipnet.coop.requests_seed import seed_requests
+    from tipnet.demo.directory import seed_directory
+    from tipnet.demo.requests import seed_requests
 
     summary["directory"] = seed_directory(db)  # fictitious authorities of the 35 states (example.org, +000)
     summary["requests"] = seed_requests(db)  # a few fictitious MLA and extradition requests around PER
     from tipnet.auth.principal import system
     from tipnet.coop.compendium_seed import seed as seed_compendium
-    from tipnet.coop.registry_demo import seed_registry
+    from tipnet.demo.registry import seed_registry
 
     summary["compendium"] = seed_compendium(db, system("demo")).to_dict()  # the 2009 resolution's instruments
     summary["registry"] = seed_registry(db)  # fictitious agencies linked to demo recruiter records

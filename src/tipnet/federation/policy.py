@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from tipnet.errors import TipnetError
 from tipnet.standard import load_standard
 
 KINDS = ("aggregates", "tables", "clk", "records")
@@ -54,8 +55,10 @@ def record_fields() -> tuple[str, ...]:
 RECORD_FIELDS = record_fields()
 
 
-class PolicyError(ValueError):
+class PolicyError(TipnetError, ValueError):
     """The policy file is not valid: the message names the file and the key."""
+
+    status, code = 422, "invalid-request"
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,17 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tipnet.errors import TipnetError
 from tipnet.link.schema import LinkageSchema
 
 MIN_SECRET_BYTES = 16
 _HASHES = {"SHA256": hashes.SHA256, "SHA512": hashes.SHA512}
 
 
-class SecretError(ValueError):
+class SecretError(TipnetError, ValueError):
     """The secret is missing or too short."""
+
+    status, code = 422, "invalid-request"
 
 
 def read_secret(path: Path | None = None, env: str | None = None) -> bytes:

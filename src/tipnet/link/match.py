@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from tipnet.errors import TipnetError
 from tipnet.link.clk import EncodedSet
 from tipnet.link.compare import Comparison, default_comparisons, gammas, popcounts, segment_dice
 from tipnet.link.model import FSModel, level_frequencies, train_sessions
@@ -36,8 +37,10 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-class MatchError(ValueError):
+class MatchError(TipnetError, ValueError):
     """Encodings that cannot be compared (different schemas or layouts)."""
+
+    status, code = 422, "invalid-request"
 
 
 @dataclass(frozen=True)

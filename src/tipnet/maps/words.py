@@ -4,6 +4,9 @@ country list (ISO 3166 names in the four languages), English from the geometry's
 
 from __future__ import annotations
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from tipnet.i18n import LANGUAGES, locale_of, number, translate
 from tipnet.maps.geometry import country_name
 
 # BCP 47 tags for the browser's number formatting (tipnet-map.js)
@@ -11,21 +14,15 @@ BCP47 = {"en": "en-US", "es": "es", "fr": "fr", "pt": "pt-BR"}
 
 
 def known(lang: str | None) -> str:
-    """`lang` if the UI catalogues have it (tipnet.web.i18n.LANGUAGES), else English."""
-    from tipnet.web.i18n import LANGUAGES
-
+    """`lang` if the UI catalogues have it (tipnet.i18n.LANGUAGES), else English."""
     return lang if lang in LANGUAGES else "en"
 
 
 def say(lang: str, key: str, **kw: object) -> str:
-    from tipnet.web.i18n import translate
-
     return translate(known(lang), f"maps.{key}", **kw)
 
 
 def count(lang: str, n: float) -> str:
-    from tipnet.web.i18n import number
-
     return number(known(lang), n)
 
 
@@ -34,10 +31,6 @@ def numbers_in(text: str, lang: str) -> str:
     ("1.234,5 – 2.000" in Spanish): the locale's decimal and group symbols swapped in."""
     if known(lang) == "en":
         return text
-    from babel.numbers import get_decimal_symbol, get_group_symbol
-
-    from tipnet.web.i18n import locale_of
-
     loc = locale_of(known(lang))
     return text.translate({ord(","): "\x00", ord("."): get_decimal_symbol(loc)}).replace("\x00", get_group_symbol(loc))
 

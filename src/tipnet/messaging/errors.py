@@ -1,12 +1,12 @@
 """Why a key, an envelope or a receipt is refused. Each error has its own code so the pages, the CLI and the tests can
-tell a replay from a forgery; the web layer answers them in the one JSON error shape (they are AuthErrors)."""
+tell a replay from a forgery; the web layer answers them in the one JSON error shape (they are TipnetErrors)."""
 
 from __future__ import annotations
 
-from tipnet.auth.errors import AuthError
+from tipnet.errors import TipnetError
 
 
-class MessagingError(AuthError):
+class MessagingError(TipnetError):
     status, code = 422, "messaging-error"
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from tipnet.errors import TipnetError
 
-class MSEError(ValueError):
+
+class MSEError(TipnetError, ValueError):
     """Bad input or a model that cannot be estimated."""
 
-    code = "mse-error"
+    status, code = 422, "mse-error"
 
 
 class CaptureTableError(MSEError):

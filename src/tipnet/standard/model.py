@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-LANGUAGES = ("en", "es", "fr", "pt")
 LIST_TYPES = frozenset({"code_list", "country_list"})
 LIST_SEPARATOR = ";"
 

@@ -19,10 +19,11 @@ from tipnet import STANDARD_VERSION, __version__
 from tipnet.auth.policy import PUBLIC
 from tipnet.auth.records import SourceCache
 from tipnet.auth.settings import AuthSettings
+from tipnet.i18n import LANGUAGE_NAMES, LANGUAGES, date, number, translate
 from tipnet.settings import Settings
 from tipnet.store import Database
 from tipnet.web import errors
-from tipnet.web.i18n import LANGUAGE_NAMES, LANGUAGES, date, negotiate, number, translate
+from tipnet.web.i18n import negotiate
 from tipnet.web.middleware import SecurityHeaders
 from tipnet.web.openapi import install_openapi
 from tipnet.web.security import access, csrf_token, enforce, principal

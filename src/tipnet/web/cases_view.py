@@ -24,9 +24,9 @@ from tipnet.cases.spec import (
     spec,
 )
 from tipnet.cases.validate import FieldError
+from tipnet.i18n import date, translate
 from tipnet.standard import load_standard
 from tipnet.standard.countries import country_name
-from tipnet.web.i18n import date, translate
 
 
 def field_label(lang: str, name: str) -> str:

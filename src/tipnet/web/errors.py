@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipnet.auth import audit
-from tipnet.auth.errors import AuthError, NotVisible, Throttled, Unauthenticated
+from tipnet.errors import NotVisible, Throttled, TipnetError, Unauthenticated
 
 
 class ApiError(Exception):
@@ -62,8 +62,8 @@ def install(app: FastAPI) -> None:
     async def _api(request: Request, exc: ApiError) -> Response:
         return error_response(request, exc.status, exc.code, exc.message, exc.details)
 
-    @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError) -> Response:
+    @app.exception_handler(TipnetError)
+    async def _auth(request: Request, exc: TipnetError) -> Response:
         who = principal(request)
         if isinstance(exc, NotVisible) and who.authenticated:  # asking for another country's objects is logged
             await run_in_threadpool(audit.record, request.app.state.db, who, "access.not_visible", outcome="denied",

@@ -9,9 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tipnet.auth import login, tokens, users
-from tipnet.auth.errors import AuthError, Invalid
 from tipnet.auth.policy import ENROL_STEP, PASSWORD_STEP, SIGNED_IN, needs
 from tipnet.auth.roles import Permission
+from tipnet.errors import Invalid, TipnetError
 from tipnet.web.errors import ApiError
 from tipnet.web.params import StoreId
 from tipnet.web.routes_login import signed_in
@@ -45,7 +45,7 @@ def account(request: Request) -> Response:
     return _account(request)
 
 
-def _step_page(request: Request, template: str, data: dict[str, Any], error: AuthError | None = None) -> Response:
+def _step_page(request: Request, template: str, data: dict[str, Any], error: TipnetError | None = None) -> Response:
     body = {"next": safe_next(request.query_params.get("next") or str(data.pop("next", "") or "")), **data}
     if error is not None:
         body["error"] = {"status": error.status, "code": error.code, "message": error.message}
@@ -70,7 +70,7 @@ async def password_submit(request: Request, current: str = Form(...), new: str =
             raise Invalid("the two new passwords differ")
         session = await run_in_threadpool(login.change_password, request.app.state.db,
                                           request.app.state.auth_settings, me, current, new)
-    except AuthError as exc:
+    except TipnetError as exc:
         if _json(request):
             raise
         return _step_page(request, "password.html", {"must_change": me.stage.value == "password", "next": next},
@@ -92,7 +92,7 @@ async def totp_confirm(request: Request, code: str = Form(...), next: str = Form
     db, me = request.app.state.db, principal(request)
     try:
         session = await run_in_threadpool(login.confirm_enrolment, db, request.app.state.auth_settings, me, code)
-    except AuthError as exc:
+    except TipnetError as exc:
         if _json(request):
             raise
         return _step_page(request, "totp.html", {**login.enrolment(db, me), "next": next}, exc)

@@ -18,13 +18,14 @@ from tipnet.assess import framework as fwmod
 from tipnet.assess import repo, report, service
 from tipnet.assess.scoring import AnswerError, score
 from tipnet.assess.statistics import FigureBook
-from tipnet.auth.errors import NotVisible
 from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
+from tipnet.errors import NotVisible
+from tipnet.i18n import translate
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate, translate
+from tipnet.web.i18n import negotiate
 from tipnet.web.security import access, principal
 
 router = APIRouter()

@@ -10,16 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tipnet.auth.errors import Invalid
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission, Role
 from tipnet.cases import referral
 from tipnet.cases import store as case_store
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
 from tipnet.cases.validate import FieldError, clean
+from tipnet.errors import Invalid
+from tipnet.i18n import translate
 from tipnet.web import cases_view
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate, translate
+from tipnet.web.i18n import negotiate
 from tipnet.web.security import access, principal
 
 router = APIRouter()

@@ -9,10 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tipnet.auth import login
-from tipnet.auth.errors import AuthError
 from tipnet.auth.policy import ANY_SESSION, PUBLIC, TOTP_STEP
 from tipnet.auth.principal import Stage, Via
 from tipnet.auth.sessions import NewSession
+from tipnet.errors import TipnetError
 from tipnet.web.security import (
     STAGE_PAGES,
     access,
@@ -46,7 +46,7 @@ def signed_in(request: Request, new: NewSession, next_page: str | None) -> Respo
     return response
 
 
-def _form_page(request: Request, template: str, error: AuthError | None = None, **data: object) -> Response:
+def _form_page(request: Request, template: str, error: TipnetError | None = None, **data: object) -> Response:
     token, fresh = pre_csrf(request)
     request.state.pre_csrf = token
     body = {"next": safe_next(request.query_params.get("next") or str(data.pop("next", "") or "")), **data}
@@ -78,7 +78,7 @@ async def login_submit(request: Request, email: str = Form(...), password: str =
     try:
         new = await run_in_threadpool(login.sign_in, request.app.state.db, request.app.state.auth_settings, email,
                                       password, client_ip(request), request.headers.get("user-agent"), code or None)
-    except AuthError as exc:
+    except TipnetError as exc:
         if _json(request):
             raise
         return _form_page(request, "login.html", exc, email=email[:254], next=next)
@@ -99,7 +99,7 @@ async def totp_submit(request: Request, code: str = Form(...), next: str = Form(
     try:
         new = await run_in_threadpool(login.verify_code, request.app.state.db, request.app.state.auth_settings,
                                       principal(request), code)
-    except AuthError as exc:
+    except TipnetError as exc:
         if _json(request):
             raise
         return _form_page(request, "login_totp.html", exc, next=next)

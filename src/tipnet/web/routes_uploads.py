@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tipnet.auth import audit
 from tipnet.auth import uploads as policy
-from tipnet.auth.errors import AuthError
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
+from tipnet.errors import TipnetError
 from tipnet.ingest.period import PeriodError, parse_period
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.ingest.profiles import builtin_profiles
@@ -119,7 +119,7 @@ async def upload(
     report = validate_file(target, _options(meta), settings)
     try:
         policy.check_kind(me, report.kind)
-    except AuthError:
+    except TipnetError:
         shutil.rmtree(d, ignore_errors=True)
         raise
     meta["report"] = report.to_dict()

@@ -18,10 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from tipnet.auth import audit, sessions, tokens
-from tipnet.auth.errors import Forbidden, Unauthenticated
 from tipnet.auth.policy import Rule, decide
 from tipnet.auth.principal import ANONYMOUS, Principal, Stage, Via
 from tipnet.auth.settings import AuthSettings
+from tipnet.errors import Forbidden, Unauthenticated
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.render import console, emit_json
+from tipnet.cli.render import console, emit_json
 
 
 def _error(as_json: bool, code: str, message: str, details: Any = None, exit_code: int = 1) -> typer.Exit:

@@ -14,8 +14,8 @@ from typing import Any
 
 import typer
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.render import console, emit_json
 from tipnet.store import Database
 
 message_app = typer.Typer(help="End-to-end encrypted messages between authority accounts.", no_args_is_help=True)

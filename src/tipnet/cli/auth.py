@@ -10,10 +10,10 @@ import sys
 
 import typer
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.cli_common import open_db as _db
-from tipnet.cli_common import operator as _operator
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import open_db as _db
+from tipnet.cli.common import operator as _operator
+from tipnet.cli.render import console, emit_json
 from tipnet.store import Database
 
 user_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
@@ -54,14 +54,14 @@ def user_add(
     """Create an account. Without --password-stdin a temporary password is printed once; it must be changed at the
     first sign-in, where the second factor is also set up."""
     from tipnet.auth import audit, passwords, users
-    from tipnet.auth.errors import AuthError
+    from tipnet.errors import TipnetError
 
     database = _db(db)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else passwords.temporary_password()
     try:
         user = users.create(database, email, role, country, password, display_name=name,
                             must_change=not password_stdin)
-    except (AuthError, ValueError) as exc:
+    except (TipnetError, ValueError) as exc:
         _fail(getattr(exc, "message", str(exc)), as_json)
         return
     audit.record(database, _operator(), "user.create", object_type="user", object_id=user.id,
@@ -154,15 +154,15 @@ def user_token(
 ) -> None:
     """Create an API token for a country user's machine submissions (printed once)."""
     from tipnet.auth import tokens
-    from tipnet.auth.errors import AuthError
     from tipnet.auth.principal import Principal, Via
+    from tipnet.errors import TipnetError
 
     database = _db(db)
     user = _user(database, email, as_json)
     owner = Principal(via=Via.SYSTEM, user_id=user.id, email=user.email, role=user.role, country=user.country)
     try:
         issued = tokens.issue(database, owner, name, days, actor=_operator())
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message, as_json, exc.code)
         return
     if as_json:
@@ -175,7 +175,7 @@ def user_token(
 @user_app.command("demo")
 def user_demo(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Create the demo accounts (published passwords and TOTP secrets: demo stores only)."""
-    from tipnet.auth.demo import create_demo_users
+    from tipnet.demo.users import create_demo_users
 
     logins = create_demo_users(_db(db))
     if as_json:

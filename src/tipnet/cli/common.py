@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tipnet.render import console
+from tipnet.cli.render import console
 from tipnet.store import Database
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")

@@ -18,8 +18,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli_common import JsonOption
-from tipnet.render import console, emit_json
+from tipnet.cli.common import JsonOption
+from tipnet.cli.render import console, emit_json
 
 link_app = typer.Typer(help="Privacy-preserving record linkage across agencies and countries.", no_args_is_help=True)
 

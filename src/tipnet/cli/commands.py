@@ -10,20 +10,20 @@ from pathlib import Path
 
 import typer
 
-from tipnet.cli_assess import assess_app
-from tipnet.cli_auth import audit_app, user_app
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.cli_common import open_db as _db
-from tipnet.cli_compendium import compendium_app, registry_app
-from tipnet.cli_coop import coop_app
-from tipnet.cli_link import link_app
-from tipnet.cli_messaging import message_app
-from tipnet.cli_mse import mse as mse_command
-from tipnet.cli_node import hub_app, node_app
-from tipnet.cli_release import release_app
+from tipnet.cli.assess import assess_app
+from tipnet.cli.auth import audit_app, user_app
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import open_db as _db
+from tipnet.cli.compendium import compendium_app, registry_app
+from tipnet.cli.coop import coop_app
+from tipnet.cli.link import link_app
+from tipnet.cli.messaging import message_app
+from tipnet.cli.mse import mse as mse_command
+from tipnet.cli.node import hub_app, node_app
+from tipnet.cli.release import release_app
+from tipnet.cli.render import console, emit_json, report_table
 from tipnet.ingest.period import PeriodError
 from tipnet.ingest.pipeline import ImportOptions, given_period, import_file, validate_file
-from tipnet.render import console, emit_json, report_table
 from tipnet.settings import Settings
 
 app = typer.Typer(help="tipnet: case data against trafficking in persons.", no_args_is_help=True)
@@ -269,9 +269,9 @@ def map_(
     db: str = DbOption,
 ) -> None:
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
+    from tipnet.i18n import LANGUAGES
     from tipnet.routes.mapping import render
     from tipnet.stats import StatsSource
-    from tipnet.web.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
         console.print(f"[red]unknown language {lang!r}; choose from {', '.join(LANGUAGES)}[/red]")
@@ -345,7 +345,7 @@ def demo(
     maps_dir = Settings.from_env().home.resolve() / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
     summary["flow_map"] = str(render(StatsSource(database), "flows", maps_dir / "hemisphere-flows.png"))
-    from tipnet.auth.demo import create_demo_users
+    from tipnet.demo.users import create_demo_users
 
     summary["logins"] = create_demo_users(database)
     from tipnet.demo.sample_cases import PROVIDER, create_sample_cases
@@ -361,7 +361,7 @@ def demo(
         )
         cases = summary["sample_cases"]
         console.print(f"sample cases of {cases['provider']}: {cases['submitted']} submitted, {cases['draft']} draft")
-        from tipnet.cli_auth import print_logins
+        from tipnet.cli.auth import print_logins
 
         print_logins(summary["logins"])
 

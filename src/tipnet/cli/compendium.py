@@ -10,11 +10,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.cli_common import fail as _fail
-from tipnet.cli_common import open_db as _db
-from tipnet.cli_common import operator as _operator
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import fail as _fail
+from tipnet.cli.common import open_db as _db
+from tipnet.cli.common import operator as _operator
+from tipnet.cli.render import console, emit_json
 
 compendium_app = typer.Typer(help="Compendium of cooperation instruments: seed, add, search, ratifications, feed.",
                              no_args_is_help=True)
@@ -24,14 +24,14 @@ registry_app = typer.Typer(help="Registry of recruitment and travel agencies.", 
 
 def _run(fn, *args: Any) -> Any:  # type: ignore[no-untyped-def]
     """Call the domain; bad input and refusals print their message and exit 1."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop.compendium import CompendiumError
+    from tipnet.errors import TipnetError
 
     try:
         return fn(*args)
     except CompendiumError as exc:
         _fail(str(exc))
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.render import console, emit_json
 from tipnet.settings import Settings
 from tipnet.store import Database
 

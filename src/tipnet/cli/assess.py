@@ -12,8 +12,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.render import console, emit_json
 
 assess_app = typer.Typer(help="Progress indicators and national diagnostic assessments.", no_args_is_help=True)
 
@@ -47,7 +47,7 @@ def _pct(pair: Any) -> str:
 
 
 def _t(lang: str) -> Any:
-    from tipnet.web.i18n import translate
+    from tipnet.i18n import translate
 
     return lambda key, **kw: translate(lang, key, **kw)
 

@@ -1,11 +1,16 @@
-"""What the policy says no with. The web layer maps these to the one JSON error shape (401, 403, 404, 422, 429)."""
+"""The project's domain errors: one base class, mapped once to the JSON error shape (`tipnet.web.errors`) and to the
+command line's exit (`tipnet.cli.common`).
+
+Each error carries an HTTP-like `status`, a stable `code`, a message that names what is wrong and optional
+`details`. Features raise these (or subclasses of their own); the faces decide how to show them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class AuthError(Exception):
+class TipnetError(Exception):
     status = 400
     code = "bad-request"
 
@@ -14,23 +19,23 @@ class AuthError(Exception):
         self.message, self.details = message, details
 
 
-class Unauthenticated(AuthError):
+class Unauthenticated(TipnetError):
     """Nobody (or a session still signing in) asked for something that needs a signed-in user."""
 
     status, code = 401, "unauthorized"
 
 
-class Forbidden(AuthError):
+class Forbidden(TipnetError):
     status, code = 403, "forbidden"
 
 
-class NotVisible(AuthError):
+class NotVisible(TipnetError):
     """The object is outside the principal's scope; answered as not found so its existence does not leak."""
 
     status, code = 404, "not-found"
 
 
-class Invalid(AuthError):
+class Invalid(TipnetError):
     status, code = 422, "invalid-request"
 
 
@@ -39,7 +44,7 @@ class UnknownValue(Invalid, ValueError):
     check for one."""
 
 
-class Throttled(AuthError):
+class Throttled(TipnetError):
     status, code = 429, "too-many-requests"
 
     def __init__(self, message: str, retry_after: int) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.cli_common import fail as _fail
-from tipnet.cli_common import open_db as _db
-from tipnet.cli_common import operator as _operator
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import fail as _fail
+from tipnet.cli.common import open_db as _db
+from tipnet.cli.common import operator as _operator
+from tipnet.cli.render import console, emit_json
 
 coop_app = typer.Typer(help="International cooperation: directory of authorities, MLA and extradition requests.",
                        no_args_is_help=True)
@@ -33,12 +33,12 @@ def directory_list(country: str = typer.Option(None, help="ISO3 code."),
                    competence: str = typer.Option(None, help="e.g. victim_assistance, mla_central_authority."),
                    restricted: bool = RestrictedOption, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """List directory entries (stale ones flagged)."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop.directory import listing
+    from tipnet.errors import TipnetError
 
     try:
         found = [a.view(restricted) for a in listing(_db(db), country=country, competence=competence)]
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
     if as_json:
         emit_json(found)
@@ -52,13 +52,13 @@ def directory_list(country: str = typer.Option(None, help="ISO3 code."),
 @directory_app.command("show")
 def directory_show(authority_id: int = typer.Argument(...), db: str = DbOption, as_json: bool = JsonOption) -> None:
     """One entry with every field and its history of changes."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop.directory import get, history
+    from tipnet.errors import TipnetError
 
     database = _db(db)
     try:
         data = {**get(database, authority_id).view(True), "history": history(database, authority_id, True)}
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
     if as_json:
         emit_json(data)
@@ -76,12 +76,12 @@ def directory_route(country: str = typer.Argument(..., help="Requested state (IS
                     crime: str = typer.Argument("trafficking_in_persons", help="e.g. trafficking_in_persons."),
                     db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Who do I ask in COUNTRY for MEASURE about CRIME: competent authorities, ranked, with reasons."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop.directory_routing import route
+    from tipnet.errors import TipnetError
 
     try:
         result = route(_db(db), country, measure, crime)
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
     if as_json:
         emit_json(result)
@@ -125,12 +125,12 @@ def directory_export(out: Path = typer.Argument(..., help="Output file."),
 def directory_import(file: Path = typer.Argument(..., help="CSV as written by `tipnet coop directory export`."),
                      db: str = DbOption) -> None:
     """Create entries from a CSV (every row is checked before any is written)."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop.directory_export import import_csv
+    from tipnet.errors import TipnetError
 
     try:
         added = import_csv(_db(db), _operator(), file.read_text(encoding="utf-8-sig"), file.name)
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
     console.print(f"{len(added)} entries added")
 
@@ -170,14 +170,14 @@ def directory_retire(authority_id: int = typer.Argument(...),
                      reinstate: bool = typer.Option(False, "--reinstate", help="Undo a retirement."),
                      db: str = DbOption) -> None:
     """Retire an entry (kept with its history, out of routing, listings and exports), or reinstate it."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop import directory
+    from tipnet.errors import TipnetError
 
     database = _db(db)
     try:
         a = (directory.reinstate(database, _operator(), authority_id) if reinstate
              else directory.retire(database, _operator(), authority_id, reason))
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
     console.print(f"{a.id} {a.name}: {'retired on ' + str(a.retired_on) if a.retired else 'listed'}")
 
@@ -185,7 +185,7 @@ def directory_retire(authority_id: int = typer.Argument(...),
 @directory_app.command("seed-demo")
 def directory_seed(db: str = DbOption) -> None:
     """Add the fictitious demo directory for the 35 OAS member states (countries without entries only)."""
-    from tipnet.coop.directory_seed import seed_directory
+    from tipnet.demo.directory import seed_directory
 
     result = seed_directory(_db(db), _operator())
     console.print(f"{result['added']} entries added")
@@ -245,8 +245,8 @@ def request_register_incoming(
         scan: Path = typer.Option(None, "--scan", help="The scanned original (pdf, png, jpg, docx, odt, txt)."),
         db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Register a request received outside tipnet (paper, diplomatic channel): it enters as "received"."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop.requests_incoming import register_incoming
+    from tipnet.errors import TipnetError
 
     if scan is not None and not scan.is_file():
         _fail(f"{scan}: no such file")
@@ -254,7 +254,7 @@ def request_register_incoming(
         req = register_incoming(_db(db), _operator(), kind, requesting, received, reference, measures, crime,
                                 deadline=deadline, case_ids=cases, notes=notes, registering_country=country,
                                 scan=(scan.name, scan.read_bytes()) if scan is not None else None)
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(f"{exc.message} {exc.details or ''}".strip())
     if as_json:
         emit_json(req.to_dict())
@@ -267,16 +267,16 @@ def request_register_incoming(
 def request_document(request_id: int = typer.Argument(...), out: Path = typer.Argument(...),
                      fmt: str = typer.Option("pdf", "--format", help="pdf or docx."), db: str = DbOption) -> None:
     """Write the formal request document."""
-    from tipnet.auth.errors import AuthError
     from tipnet.coop import documents
     from tipnet.coop.requests import get
+    from tipnet.errors import TipnetError
 
     database = _db(db)
     if fmt not in ("pdf", "docx"):
         _fail(f"unknown format {fmt!r}; choose pdf or docx")
     try:
         req = get(database, _operator(), request_id)
-    except AuthError as exc:
+    except TipnetError as exc:
         _fail(exc.message)
     out.write_bytes(documents.document_for(database, req, fmt, dt.date.today().isoformat()))
     console.print(f"{req['reference']} written to {out}")

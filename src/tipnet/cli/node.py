@@ -13,9 +13,9 @@ from typing import Any
 
 import typer
 
-from tipnet.cli_common import DbOption, JsonOption
-from tipnet.cli_common import open_db as _db
-from tipnet.render import console, emit_json
+from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import open_db as _db
+from tipnet.cli.render import console, emit_json
 from tipnet.settings import Settings
 from tipnet.store import Database
 

@@ -1,0 +1,5 @@
+"""`python -m tipnet.cli`."""
+
+from tipnet.cli.commands import main
+
+main()
