@@ -5,13 +5,12 @@ without one is refused (and fails `tests/test_authz_matrix.py`)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from importlib import resources
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -19,14 +18,30 @@ from tipnet import STANDARD_VERSION, __version__
 from tipnet.auth.policy import PUBLIC
 from tipnet.auth.records import SourceCache
 from tipnet.auth.settings import AuthSettings
-from tipnet.i18n import LANGUAGE_NAMES, LANGUAGES, date, number, translate
 from tipnet.settings import Settings
 from tipnet.store import Database
-from tipnet.web import errors
-from tipnet.web.i18n import negotiate
+from tipnet.web import (
+    errors,
+    routes_account,
+    routes_admin,
+    routes_assess,
+    routes_cases,
+    routes_compendium,
+    routes_core,
+    routes_directory,
+    routes_federation,
+    routes_login,
+    routes_messaging,
+    routes_registry,
+    routes_releases,
+    routes_requests,
+    routes_stats,
+    routes_uploads,
+)
 from tipnet.web.middleware import SecurityHeaders
 from tipnet.web.openapi import install_openapi
-from tipnet.web.security import access, csrf_token, enforce, principal
+from tipnet.web.pages import Renderer
+from tipnet.web.security import access, enforce
 
 log = logging.getLogger(__name__)
 
@@ -34,63 +49,24 @@ log = logging.getLogger(__name__)
 # A request is matched against the routes in this order, one by one: the dashboards' statistics, which clients
 # poll, come first (no two modules share a path, so the order decides nothing else; tests/test_web.py checks it).
 ROUTERS = (
-    "routes_stats",
-    "routes_core",
-    "routes_login",
-    "routes_account",
-    "routes_admin",
-    "routes_uploads",
-    "routes_releases",
-    "routes_directory",
-    "routes_requests",
-    "routes_federation",
-    "routes_cases",
-    "routes_compendium",
-    "routes_registry",
-    "routes_messaging",
-    "routes_assess",
+    routes_stats,
+    routes_core,
+    routes_login,
+    routes_account,
+    routes_admin,
+    routes_uploads,
+    routes_releases,
+    routes_directory,
+    routes_requests,
+    routes_federation,
+    routes_cases,
+    routes_compendium,
+    routes_registry,
+    routes_messaging,
+    routes_assess,
 )
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
-
-
-class Page:
-    """Renders a page as HTML or as its JSON twin from the same data."""
-
-    def __init__(self, templates: Jinja2Templates) -> None:
-        self.templates = templates
-
-    def __call__(
-        self,
-        request: Request,
-        template: str,
-        data: dict[str, Any],
-        status: int = 200,
-        context: dict[str, Any] | None = None,
-    ) -> Response:
-        if request.url.path.endswith(".json") or request.headers.get("accept", "").startswith(
-            "application/json"
-        ):
-            return JSONResponse(data, status_code=status)
-        lang = negotiate(request)
-        ctx = {
-            "request": request,
-            "data": data,
-            "lang": lang,
-            "languages": LANGUAGES,
-            "language_names": LANGUAGE_NAMES,
-            "version": __version__,
-            "t": lambda key, **kw: translate(lang, key, **kw),
-            "fmt_number": lambda value, digits=None: number(lang, value, digits),
-            "fmt_date": lambda value, style="medium": date(lang, value, style),
-            "me": principal(request),
-            "csrf": csrf_token(request),
-            **(context or {}),
-        }
-        response = self.templates.TemplateResponse(request, template, ctx, status_code=status)
-        if request.query_params.get("lang") in LANGUAGES:
-            response.set_cookie("tipnet_lang", lang, samesite="lax", httponly=True)
-        return response
 
 
 def create_app(db: Database, settings: Settings | None = None, auth_settings: AuthSettings | None = None) -> FastAPI:
@@ -102,7 +78,7 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
     app.state.auth_settings = auth_settings or AuthSettings.from_env()
     app.state.sources = SourceCache(db)
     templates = Jinja2Templates(directory=str(resources.files("tipnet.web").joinpath("templates")))
-    app.state.page = Page(templates)
+    app.state.page = Renderer(templates)
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static"
     )
@@ -110,7 +86,7 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
     errors.install(app)
 
     for module in ROUTERS:
-        app.include_router(importlib.import_module(f"tipnet.web.{module}").router)
+        app.include_router(module.router)
 
     @app.get("/health")
     @access(PUBLIC)

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import (
-    FileResponse,
-    JSONResponse,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi import Form, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 
 from tipnet import STANDARD_VERSION
 from tipnet.auth import records
@@ -20,28 +13,28 @@ from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.roles import Permission
 from tipnet.standard import load_standard
 from tipnet.standard.schemas import dictionary_markdown, json_schema, table_schema
+from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate
+from tipnet.web.pages import Done, Page, PageRouter
 from tipnet.web.params import StoreId
-from tipnet.web.security import access, principal
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 
 
-@router.get("/")
-@router.get("/index.json")
+@router.page("/", twin="/index.json")
 @access(PUBLIC)
-def home(request: Request) -> Response:
+def home(request: Request, db: Db, me: Me) -> Page:
     std = load_standard()
     data: dict[str, Any] = {
         "standard": STANDARD_VERSION,
         "fields": len(std.fields),
         "vocabularies": len(std.vocabularies),
     }
-    counts = records.counts(request.app.state.db, principal(request))
+    counts = records.counts(db, me)
     if counts is not None:  # the public sees no figures from the store (released statistics are under /releases)
         data.update(counts)
-    return request.app.state.page(request, "home.html", data)
+    return Page("home.html", data)
 
 
 def dictionary_data(lang: str) -> dict[str, Any]:
@@ -81,19 +74,16 @@ def dictionary_data(lang: str) -> dict[str, Any]:
     }
 
 
-@router.get("/dictionary")
-@router.get("/dictionary.json")
+@router.page("/dictionary")
 @access(PUBLIC)
-def dictionary(request: Request) -> Response:
-    return request.app.state.page(request, "dictionary.html", dictionary_data(negotiate(request)))
+def dictionary(request: Request, lang: Lang) -> Page:
+    return Page("dictionary.html", dictionary_data(lang))
 
 
 @router.get("/dictionary.md")
 @access(PUBLIC)
-def dictionary_md(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(
-        dictionary_markdown(negotiate(request)), media_type="text/markdown; charset=utf-8"
-    )
+def dictionary_md(lang: Lang) -> PlainTextResponse:
+    return PlainTextResponse(dictionary_markdown(lang), media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/standard/record.schema.json")
@@ -109,52 +99,44 @@ def standard_table_schema() -> JSONResponse:
 
 
 def _id(value: str) -> int:
-    sid = value.removesuffix(".json")
-    if not sid.isdigit() or len(sid) > 12:
-        raise ApiError(404, "not-found", f"no submission {sid}")
-    return int(sid)
+    if not value.isdigit() or len(value) > 12:
+        raise ApiError(404, "not-found", f"no submission {value}")
+    return int(value)
 
 
-@router.get("/submissions")
-@router.get("/submissions.json")
+@router.page("/submissions")
 @access(needs(Permission.SUBMISSIONS_READ))
-def submissions(request: Request) -> Response:
-    me = principal(request)
-    rows = records.list_submissions(request.app.state.db, me)
-    return request.app.state.page(request, "submissions.html", {"submissions": rows, "scope": me.country or "hub"})
+def submissions(request: Request, db: Db, me: Me) -> Page:
+    rows = records.list_submissions(db, me)
+    return Page("submissions.html", {"submissions": rows, "scope": me.country or "hub"})
 
 
-@router.get("/submissions/{submission_id}")
-@router.get("/submissions/{submission_id}.json")
+@router.page("/submissions/{submission_id}")
 @access(needs(Permission.SUBMISSIONS_READ))
-def submission(request: Request, submission_id: str) -> Response:
-    me = principal(request)
-    data = records.get_submission(request.app.state.db, me, _id(submission_id))
+def submission(request: Request, submission_id: str, db: Db, me: Me) -> Page:
+    data = records.get_submission(db, me, _id(submission_id))
     data["can_share"] = me.can(Permission.SHARE) and me.country == data["reporting_country"]
-    return request.app.state.page(request, "submission.html", data)
+    return Page("submission.html", data)
 
 
 @router.get("/submissions/{submission_id}/quarantine.csv")
 @access(needs(Permission.RECORDS_READ))
-def quarantine_file(request: Request, submission_id: StoreId) -> FileResponse:
-    path = records.quarantine_file(request.app.state.db, principal(request), submission_id)
+def quarantine_file(submission_id: StoreId, db: Db, me: Me) -> FileResponse:
+    path = records.quarantine_file(db, me, submission_id)
     return FileResponse(path, media_type="text/csv", filename=path.name)
 
 
 @router.get("/submissions/{submission_id}/records.csv")
 @access(needs(Permission.RECORDS_READ))
-def records_file(request: Request, submission_id: StoreId) -> StreamingResponse:
-    chunks = records.export_records(request.app.state.db, principal(request), submission_id)
+def records_file(submission_id: StoreId, db: Db, me: Me) -> StreamingResponse:
+    chunks = records.export_records(db, me, submission_id)
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers={"content-disposition": f'attachment; filename="submission-{submission_id}.csv"'})
 
 
-@router.post("/submissions/{submission_id}/sharing")
-@router.post("/submissions/{submission_id}/sharing.json")
+@router.page("/submissions/{submission_id}/sharing", methods=["POST"])
 @access(needs(Permission.SHARE))
-def sharing(request: Request, submission_id: str, shared: bool = Form(...)) -> Response:
+def sharing(request: Request, submission_id: str, db: Db, me: Me, shared: bool = Form(...)) -> Done:
     sid = _id(submission_id)
-    result = records.set_shared(request.app.state.db, principal(request), sid, shared)
-    if request.url.path.endswith(".json"):
-        return JSONResponse(result)
-    return RedirectResponse(f"/submissions/{sid}", status_code=303)
+    result = records.set_shared(db, me, sid, shared)
+    return Done(result, redirect=f"/submissions/{sid}")

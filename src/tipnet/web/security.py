@@ -22,6 +22,7 @@ from tipnet.auth.policy import Rule, decide
 from tipnet.auth.principal import ANONYMOUS, Principal, Stage, Via
 from tipnet.auth.settings import AuthSettings
 from tipnet.errors import Forbidden, Unauthenticated
+from tipnet.web.accept import wants_json
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def wants_html(request: Request) -> bool:
         return False
     if request.headers.get("authorization"):
         return False
-    return not request.headers.get("accept", "").startswith("application/json")
+    return not wants_json(request)
 
 
 def safe_next(value: str | None) -> str:
