@@ -329,7 +329,7 @@ def _store_only(args: argparse.Namespace) -> dict[str, Any]:
     so this is the most an import can reach on this machine with this store schema."""
     import sqlite3
 
-    from tipnet.ingest.pipeline import ImportOptions, submission_row
+    from tipnet.ingest.submission import ImportOptions, submission_row
     from tipnet.settings import Settings
     from tipnet.store import Database
 

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tipnet.ingest.errors import error_type
+from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.quarantine import QuarantineWriter
 from tipnet.ingest.readers import ROW, ReadError, open_xlsx
 from tipnet.ingest.report import Problem, Report
+from tipnet.ingest.submission import (
+    ImportOptions,
+    ImportStore,
+    finish_submission,
+    given_period,
+    quarantine_path,
+    start_submission,
+)
+from tipnet.settings import Settings
 from tipnet.standard.countries import region_codes, resolve_country
 
 log = logging.getLogger(__name__)
@@ -167,7 +179,11 @@ _MESSAGES = {
 
 
 def _run(
-    path: Path, report: Report, submission_id: int | None, sink: Any, quarantine: QuarantineWriter | None
+    path: Path,
+    report: Report,
+    submission_id: int | None,
+    sink: Callable[[list[dict[str, Any]]], None] | None,
+    quarantine: QuarantineWriter | None,
 ) -> None:
     table = open_xlsx(path, chunk_rows=100_000)
     report.format, report.profile, report.kind = "xlsx", "glotip", "aggregates"
@@ -209,7 +225,7 @@ def _run(
             report.rows_quarantined += len(rejected)
 
 
-def validate_glotip(path: Path, report: Report, options: Any) -> Report:
+def validate_glotip(path: Path, report: Report, options: ImportOptions) -> Report:
     try:
         _run(path, report, None, None, None)
     except ReadError as exc:
@@ -217,7 +233,9 @@ def validate_glotip(path: Path, report: Report, options: Any) -> Report:
     return report
 
 
-def import_glotip(path: Path, db: Any, report: Report, options: Any, sha: str, settings: Any) -> Report:
+def import_glotip(
+    path: Path, db: ImportStore, report: Report, options: ImportOptions, sha: str, settings: Settings
+) -> Report:
     report.kind = "aggregates"
     try:
         return _import_in_transaction(path, db, report, options, sha, settings)
@@ -226,32 +244,24 @@ def import_glotip(path: Path, db: Any, report: Report, options: Any, sha: str, s
 
 
 def _import_in_transaction(
-    path: Path, db: Any, report: Report, options: Any, sha: str, settings: Any
+    path: Path, db: ImportStore, report: Report, options: ImportOptions, sha: str, settings: Settings
 ) -> Report:
     import pyarrow as pa
 
-    from tipnet.ingest.period import of_years, widen
-    from tipnet.ingest.pipeline import finish_submission, given_period, quarantine_dir, submission_row
-
     with db.bulk.transaction() as tx:
-        existing = tx.find_id("submissions", "content_sha256", sha)
-        if existing is not None:
-            report.duplicate_of = existing
+        submission_id = start_submission(tx, db, "aggregates", options, "glotip", path, sha, report)
+        if submission_id is None:
             return report
-        submission_id = tx.insert_returning_id(
-            "submissions", submission_row(db, "aggregates", options, "glotip", path, sha)
-        )
-        qpath = quarantine_dir(settings) / f"submission-{submission_id}-{path.stem}.quarantine.csv"
         try:
             table = open_xlsx(path, chunk_rows=1)
         except ReadError as exc:
             report.add(exc.problem)
             raise _Abort from exc
-        quarantine = QuarantineWriter(qpath, table.columns)
+        quarantine = QuarantineWriter(quarantine_path(settings, submission_id, path), table.columns)
 
         def sink(rows: list[dict[str, Any]]) -> None:
             if rows:
-                tx.ingest("aggregates", pa.Table.from_pylist(rows, schema=_SCHEMA))
+                tx.ingest("aggregates", pa.Table.from_pylist(rows, schema=_schema()))
                 years = [r["year"] for r in rows if r.get("year")]
                 if years:
                     report.period_start, report.period_end = widen(
@@ -275,7 +285,9 @@ class _Abort(Exception):
     """Stop the import and roll it back; the report already says why."""
 
 
+@cache
 def _schema() -> Any:
+    """The Arrow schema of the aggregates rows (pyarrow is imported only by an import of aggregates)."""
     import pyarrow as pa
 
     return pa.schema(
@@ -303,5 +315,3 @@ def _schema() -> Any:
         ]
     )
 
-
-_SCHEMA = _schema()

@@ -6,24 +6,20 @@ at all gets one clear problem and writes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from tipnet import STANDARD_VERSION
 from tipnet.ingest import worker
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CATALOGUE, error_type
-from tipnet.ingest.period import of_years, parse_period, widen
+from tipnet.ingest.glotip import import_glotip, looks_like_glotip, validate_glotip
+from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.prefetch import Prefetch
 from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile, raw_fields
 from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
@@ -38,33 +34,25 @@ from tipnet.ingest.readers import (
     open_source,
 )
 from tipnet.ingest.report import Problem, Report
+from tipnet.ingest.submission import (
+    ImportOptions,
+    ImportStore,
+    Progress,
+    file_checks,
+    file_sha256,
+    finish_submission,
+    given_period,
+    quarantine_path,
+    start_submission,
+)
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
 from tipnet.store import generation
+from tipnet.store.bulk import BulkTransaction, sqlite_frame
+
+__all__ = ["ImportOptions", "given_period", "import_file", "import_here", "validate_file"]
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    profile: str | None = None
-    country: str | None = None
-    organisation: str | None = None
-    source_type: str | None = None
-    sheet: str | None = None
-    display_name: str | None = None  # name to report instead of the path (uploads)
-    period: str | None = None  # the period the file covers ("2023", "2023-04", "2023-01-01..2023-06-30")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(8 * 1024 * 1024):
-            h.update(block)  # releases the GIL
-    return h.hexdigest()
-
 
 @lru_cache(maxsize=65536)
 def _message(code: str, field: str | None, value: str | None) -> str:
@@ -73,21 +61,6 @@ def _message(code: str, field: str | None, value: str | None) -> str:
         f = load_standard().field(field)
         kw.update(vocabulary=f.vocabulary, minimum=f.minimum, maximum=f.maximum)
     return error_type(code).message(**kw)
-
-
-def _file_checks(path: Path, settings: Settings, report: Report) -> bool:
-    if not path.is_file():
-        report.add(Problem("file-not-found", error_type("file-not-found").message(path=report.path)))
-        return False
-    size = path.stat().st_size
-    if size > settings.max_file_bytes:
-        msg = error_type("file-too-large").message(path=report.path, size=size, limit=settings.max_file_bytes)
-        report.add(Problem("file-too-large", msg))
-        return False
-    if size == 0:
-        report.add(Problem("empty-file", error_type("empty-file").message(path=report.path)))
-        return False
-    return True
 
 
 def resolve_profile(options: ImportOptions, columns: list[str], report: Report) -> Profile | None:
@@ -135,7 +108,7 @@ class RecordSink:
     Accepted rows are written by a background thread (`BulkTransaction.background`) while the next chunk is read
     and checked; `close` waits for the last write and raises a failed one, `abort` stops the writer."""
 
-    def __init__(self, tx, submission_id: int, quarantine: QuarantineWriter) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, tx: BulkTransaction, submission_id: int, quarantine: QuarantineWriter) -> None:
         self.tx = tx
         self.submission_id = submission_id
         self.quarantine = quarantine
@@ -153,8 +126,6 @@ class RecordSink:
             # defaults), and SQLite would bind a NULL per column and row otherwise. The frame is made ready here,
             # so that the writer thread (the bottleneck) only writes.
             nulls = dict(zip(frame.columns, frame.null_count().row(0), strict=True))
-            from tipnet.store.bulk import sqlite_frame
-
             table: Any = sqlite_frame(frame.select([n for n in self._names if nulls[n] < len(frame)]))
         else:
             table = _to_arrow(frame.select(self._names), self._types)
@@ -193,18 +164,11 @@ def _to_arrow(frame: pl.DataFrame, types: dict[str, str]) -> Any:
 
 
 def _process(
-    table: SourceTable,
-    profile: Profile,
-    rules: list[ColumnRule],
-    flags: list,
-    ctx: Context,
-    report: Report,
-    sink: RecordSink | None,
-    settings: Settings,
-    progress: Progress | None,
+    ready: _Prepared, report: Report, sink: RecordSink | None, settings: Settings, progress: Progress | None
 ) -> None:
     seen = _SeenIds()
-    source_of = {r.field: r.source for r in rules}
+    source_of = {r.field: r.source for r in ready.rules}
+    table = ready.table
     chunks = Prefetch(table.chunks(), depth=settings.read_ahead) if settings.read_ahead > 0 else table.chunks()
     for chunk in chunks:
         report.rows_total += chunk.data.height
@@ -215,7 +179,7 @@ def _process(
                     error_type("too-many-rows").message(path=report.path, limit=settings.max_rows),
                 )
             )
-        _process_chunk(chunk, profile, rules, flags, ctx, report, sink, seen, source_of)
+        _process_chunk(chunk, ready, report, sink, seen, source_of)
         if progress:
             progress(chunk.data.height)
 
@@ -244,17 +208,14 @@ class _SeenIds:
 
 def _process_chunk(
     chunk: Chunk,
-    profile: Profile,
-    rules: list[ColumnRule],
-    flags: list,
-    ctx: Context,
+    ready: _Prepared,
     report: Report,
     sink: RecordSink | None,
     seen: _SeenIds,
     source_of: dict[str, str],
 ) -> None:
-    mapped = apply_profile(profile, chunk.data, rules, flags, ctx.raw)
-    converted = convert(mapped, ctx, maybe_nul=chunk.maybe_nul)
+    mapped = apply_profile(ready.profile, chunk.data, ready.rules, ready.flags, ready.ctx.raw)
+    converted = convert(mapped, ready.ctx, maybe_nul=chunk.maybe_nul)
     data, problems = converted.data, converted.problems
     # record_id must be unique in the file: later copies are rejected, the first is kept.
     ids = data.get_column("record_id")
@@ -322,23 +283,60 @@ def _open(path: Path, options: ImportOptions, settings: Settings, attempt: str) 
     )
 
 
-def _attempts() -> Iterator[tuple[str, list[str]]]:
-    """Ways to read a file, tried in turn: "fast" (polars, encoding from a sample), "fast-checked" (polars, the
-    encoding checked on the whole file first: after NotUtf8), "careful" (record by record: after RaggedInput).
-    The caller appends to the list what made an attempt fail."""
-    failures: list[str] = []
+def _read_with_retries(path: Path, shown_as: str, doing: str, read: Callable[[str, Report], Report]) -> Report:
+    """Run `read(attempt, report)` (a fresh report each time) until a way of reading the file gets through:
+    "fast" (polars, encoding from a sample), then "fast-checked" (polars, the encoding checked on the whole file
+    first: after NotUtf8), or "careful" (record by record: after RaggedInput). A file that cannot be read at all
+    gives a report with its one problem. doing: what is read for ("import", "validation"), for the log."""
     attempt = "fast"
     while True:
-        yield attempt, failures
-        if not failures:
-            return
-        why = failures[-1]
+        result = Report(path=shown_as)
+        try:
+            return read(attempt, result)
+        except NotUtf8:
+            log.info("restarting the %s of %s: it is not UTF-8 after all", doing, path.name)
+            why = "not-utf8"
+        except RaggedInput:
+            log.info("restarting the %s of %s with the careful reader", doing, path.name)
+            why = "ragged"
+        except ReadError as exc:
+            result.add(exc.problem)
+            return result
         if why == "not-utf8" and attempt == "fast":
             attempt = "fast-checked"
         elif attempt != "careful":
             attempt = "careful"
         else:
             raise AssertionError("the careful reader cannot fail this way")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A file opened and its header checked: what the rows are read and checked with."""
+
+    table: SourceTable
+    profile: Profile
+    rules: list[ColumnRule]
+    flags: list
+    ctx: Context
+
+
+def _prepare(
+    path: Path, options: ImportOptions, settings: Settings, attempt: str, report: Report
+) -> _Prepared | None:
+    """Open the file, find its profile and check its header; None if the report says why the rows cannot be read."""
+    table = _open(path, options, settings, attempt)
+    report.format, report.encoding = table.format, table.encoding
+    profile = resolve_profile(options, table.columns, report)
+    if profile is None:
+        return None
+    report.profile = profile.name
+    bound = _header_checks(table, profile, options, report)
+    if bound is None:
+        return None
+    rules, flags = bound
+    ctx = Context(profile=profile, country=options.country, raw=raw_fields(profile, rules, flags))
+    return _Prepared(table, profile, rules, flags, ctx)
 
 
 def validate_file(
@@ -351,39 +349,18 @@ def validate_file(
     options = options or ImportOptions()
     settings = settings or Settings.from_env()
     report = Report(path=options.display_name or str(path))
-    if not _file_checks(path, settings, report):
+    if not file_checks(path, settings, report):
         return report
     if _is_aggregate(path, options):
-        from tipnet.ingest.glotip import validate_glotip
-
         return validate_glotip(path, report, options)
-    for attempt, failures in _attempts():
-        result = Report(path=report.path)
-        try:
-            table = _open(path, options, settings, attempt)
-            result.format, result.encoding = table.format, table.encoding
-            profile = resolve_profile(options, table.columns, result)
-            if profile is None:
-                return result
-            result.profile = profile.name
-            bound = _header_checks(table, profile, options, result)
-            if bound is None:
-                return result
-            ctx = _context(profile, options, bound)
-            _process(table, profile, bound[0], bound[1], ctx, result, None, settings, progress)
-            return result
-        except NotUtf8:
-            failures.append("not-utf8")
-        except RaggedInput:
-            failures.append("ragged")
-        except ReadError as exc:
-            result.add(exc.problem)
-            return result
-    raise AssertionError("unreachable")
 
+    def validate(attempt: str, result: Report) -> Report:
+        ready = _prepare(path, options, settings, attempt, result)
+        if ready is not None:
+            _process(ready, result, None, settings, progress)
+        return result
 
-def _context(profile: Profile, options: ImportOptions, bound: tuple[list[ColumnRule], list]) -> Context:
-    return Context(profile=profile, country=options.country, raw=raw_fields(profile, bound[0], bound[1]))
+    return _read_with_retries(path, report.path, "validation", validate)
 
 
 def _is_aggregate(path: Path, options: ImportOptions) -> bool:
@@ -391,15 +368,13 @@ def _is_aggregate(path: Path, options: ImportOptions) -> bool:
         return True
     if options.profile:
         return False
-    from tipnet.ingest.glotip import looks_like_glotip
-
     return detect_format(path) == "xlsx" and looks_like_glotip(path)
 
 
 def import_file(
     path: Path,
-    db,
-    options: ImportOptions | None = None,  # type: ignore[no-untyped-def]
+    db: ImportStore,
+    options: ImportOptions | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> Report:
@@ -409,7 +384,7 @@ def import_file(
     given_period(options)  # a wrong period is refused before anything is read or written
     if db.backend_name == "sqlite" and not worker.in_worker():
         try:
-            return worker.run_import(path, db, options, settings, progress)
+            return worker.run_import(import_here, path, db, options, settings, progress)
         finally:
             generation.bump()  # the worker process committed: this process's caches must look again
     return import_here(path, db, options, settings, progress)
@@ -417,7 +392,7 @@ def import_file(
 
 def import_here(
     path: Path,
-    db: Any,
+    db: ImportStore,
     options: ImportOptions,
     settings: Settings,
     progress: Progress | None = None,
@@ -426,64 +401,41 @@ def import_here(
     """`import_file` in this process (the SQLite worker, or any process for PostgreSQL). sha256: the file's
     hash when the caller has it already."""
     report = Report(path=options.display_name or str(path))
-    if not _file_checks(path, settings, report):
+    if not file_checks(path, settings, report):
         return report
     sha = sha256 or file_sha256(path)
     if _is_aggregate(path, options):
-        from tipnet.ingest.glotip import import_glotip
-
         return import_glotip(path, db, report, options, sha, settings)
-    for attempt, failures in _attempts():
-        result = Report(path=report.path)
-        try:
-            return _import_records(path, db, options, settings, progress, attempt, sha, result)
-        except NotUtf8:
-            log.info("restarting the import of %s: it is not UTF-8 after all", path.name)
-            failures.append("not-utf8")
-        except RaggedInput:
-            log.info("restarting the import of %s with the careful reader", path.name)
-            failures.append("ragged")
-        except ReadError as exc:
-            result.add(exc.problem)
-            return result
-    raise AssertionError("unreachable")
+
+    def import_records(attempt: str, result: Report) -> Report:
+        return _import_records(path, db, options, settings, progress, attempt, sha, result)
+
+    return _read_with_retries(path, report.path, "import", import_records)
 
 
 def _import_records(
     path: Path,
-    db,
+    db: ImportStore,
     options: ImportOptions,
-    settings: Settings,  # type: ignore[no-untyped-def]
+    settings: Settings,
     progress: Progress | None,
     attempt: str,
     sha: str,
     report: Report,
 ) -> Report:
-    table = _open(path, options, settings, attempt)
-    report.format, report.encoding = table.format, table.encoding
-    profile = resolve_profile(options, table.columns, report)
-    if profile is None:
+    ready = _prepare(path, options, settings, attempt, report)
+    if ready is None:
         return report
-    report.profile = profile.name
-    bound = _header_checks(table, profile, options, report)
-    if bound is None:
-        return report
-    ctx = _context(profile, options, bound)
     with db.bulk.transaction() as tx:
-        existing = tx.find_id("submissions", "content_sha256", sha)
-        if existing is not None:
-            report.duplicate_of = existing
-            log.info("%s was already imported as submission %s", path.name, existing)
+        submission_id = start_submission(tx, db, "records", options, ready.profile.name, path, sha, report)
+        if submission_id is None:
+            log.info("%s was already imported as submission %s", path.name, report.duplicate_of)
             return report
-        submission_id = tx.insert_returning_id(
-            "submissions", submission_row(db, "records", options, profile.name, path, sha)
-        )
-        qpath = quarantine_dir(settings) / f"submission-{submission_id}-{path.stem}.quarantine.csv"
-        quarantine = QuarantineWriter(qpath, table.columns)
+        quarantine = QuarantineWriter(quarantine_path(settings, submission_id, path), ready.table.columns)
         sink: RecordSink | None = None
         try:
             sink = RecordSink(tx, submission_id, quarantine)
-            _process(table, profile, bound[0], bound[1], ctx, report, sink, settings, progress)
+            _process(ready, report, sink, settings, progress)
             sink.close()
             finish_submission(tx, submission_id, report, quarantine, given_period(options))
         except BaseException:
@@ -501,73 +453,3 @@ def _import_records(
         report.rows_quarantined,
     )
     return report
-
-
-def finish_submission(
-    tx: Any,
-    submission_id: int,
-    report: Report,
-    quarantine: QuarantineWriter,
-    given_period: tuple[dt.date, dt.date] | None = None,
-) -> None:
-    """Record the accounting on the submission row (inside the import's transaction)."""
-    quarantine.close()
-    report.submission_id = submission_id
-    if given_period is not None:
-        report.period_start, report.period_end = given_period
-    report.quarantine_path = str(quarantine.path) if report.rows_quarantined else None
-    tx.update(
-        "submissions",
-        submission_id,
-        {
-            "rows_total": report.rows_total,
-            "rows_accepted": report.rows_accepted,
-            "rows_quarantined": report.rows_quarantined,
-            "quarantine_path": report.quarantine_path,
-            "period_start": _sql_date(tx, report.period_start),
-            "period_end": _sql_date(tx, report.period_end),
-            "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
-        },
-    )
-
-
-def given_period(options: ImportOptions) -> tuple[dt.date, dt.date] | None:
-    """The period named with the import, if any (PeriodError names what is wrong with it)."""
-    return parse_period(options.period) if options.period else None
-
-
-def _sql_date(tx: Any, value: dt.date | None) -> Any:
-    if value is None:
-        return None
-    return value.isoformat() if tx.backend == "sqlite" else value
-
-
-def quarantine_dir(settings: Settings) -> Path:
-    return settings.home.resolve() / "quarantine"
-
-
-def submission_row(
-    db,
-    kind: str,
-    options: ImportOptions,
-    profile: str,
-    path: Path,  # type: ignore[no-untyped-def]
-    sha: str,
-) -> dict[str, object]:
-    now = datetime.now(UTC)
-    created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if db.backend_name == "sqlite" else now
-    return {
-        "kind": kind,
-        "reporting_country": options.country,
-        "organisation": options.organisation,
-        "source_type": options.source_type,
-        "profile": profile,
-        "standard_version": STANDARD_VERSION,
-        "filename": options.display_name or path.name,
-        "content_sha256": sha,
-        "rows_total": 0,
-        "rows_accepted": 0,
-        "rows_quarantined": 0,
-        "report_json": "{}",
-        "created_at": created,
-    }

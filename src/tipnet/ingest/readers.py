@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from tipnet.ingest.errors import error_type
 from tipnet.ingest.readers_csv import NotUtf8, RaggedInput, open_csv
 from tipnet.ingest.report import Problem
 from tipnet.ingest.sources import (
@@ -94,8 +95,6 @@ def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTa
             path, "a spreadsheet (XLSX)", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         ) from exc
     if not rows:
-        from tipnet.ingest.errors import error_type
-
         raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
     h = _find_header(rows)
     columns = _clean_header(rows[h])
@@ -157,8 +156,6 @@ def open_json(path: Path, chunk_rows: int) -> SourceTable:
             if k not in columns:
                 columns.append(k)
     if not columns:
-        from tipnet.ingest.errors import error_type
-
         raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
 
     def chunks() -> Iterator[Chunk]:
@@ -220,8 +217,6 @@ def open_source(
         return open_json(path, chunk_rows)
     if fmt == "parquet":
         return open_parquet(path, chunk_rows)
-    from tipnet.ingest.errors import error_type
-
     raise ReadError(
         Problem("unknown-format", error_type("unknown-format").message(path=path.name, reason=fmt))
     )

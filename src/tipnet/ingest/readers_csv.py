@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tipnet.ingest.errors import error_type
 from tipnet.ingest.report import Problem
 from tipnet.ingest.sources import (
     ROW,
@@ -347,8 +348,6 @@ def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int, s
 
 def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
     """Record-by-record reader for files with ragged rows: every row is kept and flagged, none is cut."""
-    from tipnet.ingest.errors import error_type
-
     width = len(columns)
     with path.open("r", encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
@@ -403,14 +402,10 @@ def open_csv(path: Path, chunk_rows: int, careful: bool = False, quick_encoding:
         except UnicodeDecodeError as exc:  # beyond the quick check's sample: detect on the whole file
             raise NotUtf8(path.name) from exc
         if not sample.strip():
-            from tipnet.ingest.errors import error_type
-
             raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
         delimiter = sniff_delimiter(sample)
         header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
         if not any(str(h).strip() for h in header):
-            from tipnet.ingest.errors import error_type
-
             raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
         columns = _clean_header(header)
     except BaseException:

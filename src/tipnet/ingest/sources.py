@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from tipnet.ingest.errors import error_type
 from tipnet.ingest.report import Problem
 
 ROW = "__row"
@@ -45,8 +46,6 @@ class SourceTable:
 
 
 def _unreadable(path: Path, fmt: str, reason: str) -> ReadError:
-    from tipnet.ingest.errors import error_type
-
     msg = error_type("unreadable-file").message(path=path.name, format=fmt, reason=reason)
     return ReadError(Problem("unreadable-file", msg))
 

@@ -8,6 +8,9 @@ keeps a large import's memory out of a long-running web server. PostgreSQL impor
 Start-up is part of an import's time: when the worker is new it is asked to import its modules at once, while the
 calling process computes the file's SHA-256 (used to recognise a re-import); the worker gets that hash with the
 job. The worker does not use SQLAlchemy: it writes through `tipnet.store.bulk` only.
+
+The worker is handed the import to run (`run_import(run, ...)`, a module-level function, sent by reference): it
+knows nothing of what an import does.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ import logging
 import multiprocessing
 import queue as queue_mod
 import threading
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from tipnet.ingest.report import Report
+from tipnet.ingest.submission import ImportOptions, ImportStore, Progress, sha256_if_readable
+from tipnet.settings import Settings
+from tipnet.store import bulk
+from tipnet.store.bulk import BulkBackend
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +48,6 @@ def _init(q: Any) -> None:
     global _IN_WORKER, _worker_queue
     _IN_WORKER = True
     _worker_queue = q
-    from tipnet.store import bulk
-
     bulk.DEFER_CHECKPOINTS = True  # this process has ADBC's SQLite only: WAL checkpoints may follow the commit
 
 
@@ -49,7 +55,6 @@ def _warm() -> None:
     """Import and load what an import needs (runs first in a new worker, while the caller hashes the file)."""
     import adbc_driver_sqlite  # noqa: F401
 
-    import tipnet.store.bulk  # noqa: F401
     from tipnet.ingest.profiles import builtin_profiles
     from tipnet.standard import load_standard
     from tipnet.standard.countries import resolve_country
@@ -59,22 +64,43 @@ def _warm() -> None:
     resolve_country("PER")
 
 
+class ImportJob(Protocol):
+    """An import to run in the worker: a module-level function (it is sent to the worker by reference)."""
+
+    def __call__(
+        self,
+        path: Path,
+        db: ImportStore,
+        options: ImportOptions,
+        settings: Settings,
+        progress: Progress | None = None,
+        sha256: str | None = None,
+    ) -> Report: ...
+
+
 @dataclass(frozen=True)
 class WorkerStore:
-    """What an import needs of a `tipnet.store.Database`, without SQLAlchemy."""
+    """What an import needs of a `tipnet.store.db.Database` (an `ImportStore`), without SQLAlchemy."""
 
     url: str
-    bulk: Any  # tipnet.store.bulk.BulkBackend
+    bulk: BulkBackend
     backend_name: str = "sqlite"
 
 
-def _job(path: str, url: str, bulk: Any, options: Any, settings: Any, job: int, sha: str | None) -> Any:
-    from tipnet.ingest.pipeline import import_here
-
+def _job(
+    run: ImportJob,
+    path: str,
+    url: str,
+    backend: BulkBackend,
+    options: ImportOptions,
+    settings: Settings,
+    job: int,
+    sha: str | None,
+) -> Report:
     def progress(n: int) -> None:
         _worker_queue.put((job, n))
 
-    return import_here(Path(path), WorkerStore(url, bulk), options, settings, progress=progress, sha256=sha)
+    return run(Path(path), WorkerStore(url, backend), options, settings, progress=progress, sha256=sha)
 
 
 def _get_executor() -> tuple[ProcessPoolExecutor, Any, bool]:
@@ -92,21 +118,15 @@ def _get_executor() -> tuple[ProcessPoolExecutor, Any, bool]:
 _jobs = iter(range(1, 1 << 62))
 
 
-def _sha256(path: Path, settings: Any) -> str | None:
-    """The file's hash, if the import will need it (the worker reports missing, empty and oversized files)."""
-    from tipnet.ingest.pipeline import file_sha256
-
-    try:
-        size = path.stat().st_size
-        if not path.is_file() or size == 0 or size > settings.max_file_bytes:
-            return None
-        return file_sha256(path)
-    except OSError:
-        return None
-
-
-def run_import(path: Path, db: Any, options: Any, settings: Any, progress: Callable[[int], None] | None) -> Any:
-    """Run one import in the worker process and return its Report. One import at a time per process."""
+def run_import(
+    run: ImportJob,
+    path: Path,
+    db: ImportStore,
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress | None,
+) -> Report:
+    """Run one import (`run`) in the worker process and return its Report. One import at a time per process."""
     global _executor
     with _lock:
         executor, q, fresh = _get_executor()
@@ -114,8 +134,8 @@ def run_import(path: Path, db: Any, options: Any, settings: Any, progress: Calla
         try:
             if fresh:
                 executor.submit(_warm)  # starts the process; it imports while we hash the file
-            sha = _sha256(path, settings)
-            future = executor.submit(_job, str(path), db.url, db.bulk, options, settings, job, sha)
+            sha = sha256_if_readable(path, settings)
+            future = executor.submit(_job, run, str(path), db.url, db.bulk, options, settings, job, sha)
             while True:
                 try:
                     return future.result(timeout=0.1)
@@ -128,7 +148,7 @@ def run_import(path: Path, db: Any, options: Any, settings: Any, progress: Calla
             raise
 
 
-def _drain(q: Any, job: int, progress: Callable[[int], None] | None) -> None:
+def _drain(q: Any, job: int, progress: Progress | None) -> None:
     while True:
         try:
             got_job, n = q.get_nowait()

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tipnet.store import generation
+import tipnet.store.generation as generation
 
 log = logging.getLogger(__name__)
 

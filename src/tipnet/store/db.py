@@ -14,8 +14,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
+import tipnet.store.generation as generation
 from tipnet.settings import Settings
-from tipnet.store import generation
 from tipnet.store.bulk import BulkBackend, backend_for
 
 log = logging.getLogger(__name__)
