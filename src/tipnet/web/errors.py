@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipnet.auth import audit
 from tipnet.errors import NotVisible, Throttled, TipnetError, Unauthenticated
+from tipnet.web.accept import asks_for_html
 
 
 class ApiError(Exception):
@@ -47,7 +48,7 @@ def error_response(request: Request, status: int, code: str, message: str, detai
 
     body = error_body(status, code, message, details)
     page = getattr(request.app.state, "page", None)
-    if page is not None and wants_html(request) and "text/html" in request.headers.get("accept", ""):
+    if page is not None and wants_html(request) and asks_for_html(request):
         response = page(request, "error.html", body["error"], status=status)
     else:
         response = JSONResponse(body, status_code=status)
