@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
 from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.roles import Permission
@@ -18,19 +18,17 @@ from tipnet.coop import compendium, compendium_feed, search
 from tipnet.coop.compendium import KINDS, RATIFICATION_STATUSES, TAG_VOCABULARIES, CompendiumError
 from tipnet.standard import load_standard
 from tipnet.standard.countries import OAS_MEMBERS, country_name
+from tipnet.store import Database
+from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 EDIT = needs(Permission.COMPENDIUM_EDIT)
 PAGE_SIZE = 20
 _LISTS = ("tags", "parties", "charges")  # fields given as one value per line in forms
 T = TypeVar("T")
-
-
-def is_json(request: Request) -> bool:
-    return request.url.path.endswith(".json")
 
 
 def checked(fn: Callable[..., T], *args: Any) -> T:
@@ -78,16 +76,14 @@ def _int(name: str, value: str | None) -> int | None:
     return int(value)
 
 
-def search_page(request: Request, source: str) -> dict[str, Any]:
+def search_page(request: Request, db: Database, lang: str, source: str) -> dict[str, Any]:
     """Run the search the query string asks for; hits and facets with the links that narrow or widen it."""
     q = request.query_params
-    lang = negotiate(request)
     tags = tuple(t for t in q.getlist("tag") if t)
     filters = search.Filters(source=source, kind=q.get("kind") or None, country=(q.get("country") or "").upper()
                              or None, year=_int("year", q.get("year")), tags=tags)
     page = max(1, _int("page", q.get("page")) or 1)
-    result = search.search(request.app.state.db, q.get("q"), filters, limit=PAGE_SIZE,
-                           offset=(page - 1) * PAGE_SIZE)
+    result = search.search(db, q.get("q"), filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     base: list[tuple[str, str]] = [(k, v) for k, v in q.multi_items() if k not in ("page", "lang") and v]
 
     def link(drop: str | None = None, add: tuple[str, str] | None = None, value: str | None = None) -> str:
@@ -121,72 +117,67 @@ def search_page(request: Request, source: str) -> dict[str, Any]:
             "clear": "?", "words": result.words}
 
 
-@router.get("/compendium")
-@router.get("/compendium.json")
+@router.page("/compendium")
 @access(PUBLIC)
-def compendium_search(request: Request) -> Response:
-    data = search_page(request, "compendium")
-    data["can_edit"] = principal(request).can(Permission.COMPENDIUM_EDIT)
+def compendium_search(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    data = search_page(request, db, lang, "compendium")
+    data["can_edit"] = me.can(Permission.COMPENDIUM_EDIT)
     data["kinds"] = list(KINDS)
     data["kind_fields"] = {k: list(v) for k, v in KINDS.items()}
     data["tag_vocabularies"] = list(TAG_VOCABULARIES)
     data["countries"] = list(OAS_MEMBERS)
-    return request.app.state.page(request, "compendium_search.html", data)
+    return Page("compendium_search.html", data)
 
 
 @router.get("/compendium/feed.atom")
 @access(PUBLIC)
-def compendium_atom(request: Request) -> Response:
-    items = compendium.newest(request.app.state.db, 50)
+def compendium_atom(request: Request, db: Db) -> Response:
+    items = compendium.newest(db, 50)
     base = str(request.base_url)
     return Response(compendium_feed.atom(items, base), media_type="application/atom+xml; charset=utf-8")
 
 
 def _item_id(value: str) -> int:
-    raw = value.removesuffix(".json")
-    if not raw.isdigit() or len(raw) > 12:
-        raise ApiError(404, "not-found", f"no compendium item {raw}")
-    return int(raw)
+    if not value.isdigit() or len(value) > 12:
+        raise ApiError(404, "not-found", f"no compendium item {value}")
+    return int(value)
 
 
-@router.get("/compendium/{item_id}")
-@router.get("/compendium/{item_id}.json")
-@access(PUBLIC)
-def compendium_item(request: Request, item_id: str) -> Response:
-    item = compendium.get(request.app.state.db, _item_id(item_id))
+def _item(db: Database, item_id: int) -> dict[str, Any]:
+    item = compendium.get(db, item_id)
     if item is None:
-        raise ApiError(404, "not-found", f"no compendium item {item_id.removesuffix('.json')}")
-    lang = negotiate(request)
+        raise ApiError(404, "not-found", f"no compendium item {item_id}")
+    return item
+
+
+@router.page("/compendium/{item_id}")
+@access(PUBLIC)
+def compendium_item(request: Request, item_id: str, db: Db, me: Me, lang: Lang) -> Page:
+    item = compendium.get(db, _item_id(item_id))
+    if item is None:
+        raise ApiError(404, "not-found", f"no compendium item {item_id}")
     item["tag_labels"] = {t: tag_label(t, lang) for t in item["tags"]}
-    item["can_edit"] = principal(request).can(Permission.COMPENDIUM_EDIT)
+    item["can_edit"] = me.can(Permission.COMPENDIUM_EDIT)
     item["statuses"] = list(RATIFICATION_STATUSES)
     item["countries"] = list(OAS_MEMBERS)
-    return request.app.state.page(request, "compendium_item.html", item)
+    return Page("compendium_item.html", item)
 
 
-@router.post("/compendium/items")
-@router.post("/compendium/items.json")
+@router.page("/compendium/items", methods=["POST"])
 @access(EDIT)
-async def compendium_create(request: Request) -> Response:
+async def compendium_create(request: Request, db: Db, me: Me) -> Done:
     raw = await payload(request)
-    item_id = await run_in_threadpool(checked, compendium.add, request.app.state.db, principal(request), raw)
-    if is_json(request):
-        return JSONResponse(compendium.get(request.app.state.db, item_id), status_code=201)
-    return RedirectResponse(f"/compendium/{item_id}", status_code=303)
+    item_id = await run_in_threadpool(checked, compendium.add, db, me, raw)
+    return Done(await run_in_threadpool(_item, db, item_id), redirect=f"/compendium/{item_id}", status=201)
 
 
-@router.post("/compendium/{item_id}/ratifications")
-@router.post("/compendium/{item_id}/ratifications.json")
+@router.page("/compendium/{item_id}/ratifications", methods=["POST"])
 @access(EDIT)
-async def compendium_ratification(request: Request, item_id: str) -> Response:
+async def compendium_ratification(request: Request, item_id: str, db: Db, me: Me) -> Done:
     iid = _item_id(item_id)
     raw = await payload(request)
-    db = request.app.state.db
-    if compendium.get(db, iid) is None:
-        raise ApiError(404, "not-found", f"no compendium item {iid}")
-    await run_in_threadpool(checked, compendium.set_ratification, db, principal(request), iid,
+    _item(db, iid)
+    await run_in_threadpool(checked, compendium.set_ratification, db, me, iid,
                             raw.get("country", ""), raw.get("status", ""), raw.get("signed_on"),
                             raw.get("ratified_on"), raw.get("in_force_on"), raw.get("notes"))
-    if is_json(request):
-        return JSONResponse(compendium.get(db, iid))
-    return RedirectResponse(f"/compendium/{iid}", status_code=303)
+    return Done(await run_in_threadpool(_item, db, iid), redirect=f"/compendium/{iid}")

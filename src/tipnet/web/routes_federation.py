@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
 from tipnet.auth import audit
@@ -28,30 +28,35 @@ from tipnet.federation.bundle import BundleError
 from tipnet.federation.hub import Hub, UploadError
 from tipnet.federation.registry import RegistryError
 from tipnet.federation.summary import hemispheric
+from tipnet.settings import Settings
+from tipnet.store import Database
+from tipnet.web.deps import AppSettings, CallerScope, Db, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 PUSH = needs(Permission.UPLOAD)  # a bundle push is a submission: same permission as an upload (and for tokens)
 REGISTER_READ = needs(Permission.SUBMISSIONS_READ)
 REVOKE = needs(Permission.USERS_ADMIN)
 STATS = needs(Permission.STATS_READ)
 
 
-def _hub(request: Request) -> Hub:
+def _hub(request: Request, db: Database, settings: Settings) -> Hub:
+    """This server's hub, loaded on first use and kept on the app; 404 where the server is not a hub."""
     state = request.app.state
     if not hasattr(state, "federation_hub") or state.federation_hub is None:
-        state.federation_hub = inbox.load_hub(state.db, state.settings.home.resolve() / "federation")
+        state.federation_hub = inbox.load_hub(db, settings.home.resolve() / "federation")
     if state.federation_hub is None:
         raise ApiError(404, "not-a-hub", "this server is not a federation hub (tipnet hub init)")
     return state.federation_hub  # type: ignore[no-any-return]
 
 
-def _sender(request: Request) -> tuple[Principal, str]:
-    me = principal(request)
+def _sender(me: Principal) -> str:
+    """The country whose node pushes (a bundle is pushed with that country's API token)."""
     if me.country is None:
         raise ApiError(403, "forbidden", "bundles are pushed by a country's node, with that country's API token")
-    return me, me.country
+    return me.country
 
 
 def _upload_error(exc: UploadError) -> ApiError:
@@ -60,16 +65,16 @@ def _upload_error(exc: UploadError) -> ApiError:
 
 @router.get("/api/federation/hub")
 @access(PUBLIC)
-def hub_identity(request: Request) -> dict[str, Any]:
+def hub_identity(request: Request, db: Db, settings: AppSettings) -> dict[str, Any]:
     """The hub's public keys (check the key id with the hub's operator before trusting it)."""
-    return _hub(request).identity.public.to_dict()
+    return _hub(request, db, settings).identity.public.to_dict()
 
 
 @router.post("/api/federation/uploads")
 @access(PUSH)
-async def announce(request: Request) -> JSONResponse:
-    me, country = _sender(request)
-    hub = _hub(request)
+async def announce(request: Request, db: Db, me: Me, settings: AppSettings) -> JSONResponse:
+    country = _sender(me)
+    hub = _hub(request, db, settings)
     try:
         doc = await request.json()
     except ValueError as exc:
@@ -86,19 +91,20 @@ async def announce(request: Request) -> JSONResponse:
 
 @router.get("/api/federation/uploads/{bundle_id}")
 @access(PUSH)
-def upload_status(request: Request, bundle_id: str) -> dict[str, Any]:
-    _, country = _sender(request)
+def upload_status(request: Request, bundle_id: str, db: Db, me: Me, settings: AppSettings) -> dict[str, Any]:
+    country = _sender(me)
     try:
-        return inbox.status(_hub(request), bundle_id, country)
+        return inbox.status(_hub(request, db, settings), bundle_id, country)
     except UploadError as exc:
         raise _upload_error(exc) from exc
 
 
 @router.put("/api/federation/uploads/{bundle_id}")
 @access(PUSH)
-async def upload_chunk(request: Request, bundle_id: str, offset: int = 0) -> dict[str, Any]:
-    _, country = _sender(request)
-    hub = _hub(request)
+async def upload_chunk(request: Request, bundle_id: str, db: Db, me: Me, settings: AppSettings,
+                       offset: int = 0) -> dict[str, Any]:
+    country = _sender(me)
+    hub = _hub(request, db, settings)
     try:
         target = await run_in_threadpool(inbox.open_chunk, hub, bundle_id, offset, country)
         if target is None:
@@ -117,9 +123,9 @@ async def upload_chunk(request: Request, bundle_id: str, offset: int = 0) -> dic
 
 @router.post("/api/federation/uploads/{bundle_id}/commit")
 @access(PUSH)
-def upload_commit(request: Request, bundle_id: str) -> dict[str, Any]:
-    me, country = _sender(request)
-    hub = _hub(request)
+def upload_commit(request: Request, bundle_id: str, db: Db, me: Me, settings: AppSettings) -> dict[str, Any]:
+    country = _sender(me)
+    hub = _hub(request, db, settings)
     try:
         doc = inbox.commit(hub, bundle_id, country)
     except UploadError as exc:
@@ -132,27 +138,29 @@ def upload_commit(request: Request, bundle_id: str) -> dict[str, Any]:
     return doc
 
 
-def _own_node(request: Request, node_id: str, country: str) -> None:
-    if registry.node_country(request.app.state.db, node_id) != country:
+def _own_node(db: Database, node_id: str, country: str) -> None:
+    if registry.node_country(db, node_id) != country:
         raise ApiError(404, "not-found", f"no node {node_id} of {country}")
 
 
 @router.get("/api/federation/results")
 @access(PUSH)
-def results_list(request: Request, node_id: str = "", after: int = 0) -> dict[str, Any]:
-    _, country = _sender(request)
-    hub = _hub(request)
-    _own_node(request, node_id, country)
+def results_list(request: Request, db: Db, me: Me, settings: AppSettings, node_id: str = "",
+                 after: int = 0) -> dict[str, Any]:
+    country = _sender(me)
+    hub = _hub(request, db, settings)
+    _own_node(db, node_id, country)
     registry.touch(hub.db, node_id)
     return {"node_id": node_id, "results": results.pending(hub, node_id, after)}
 
 
 @router.get("/api/federation/results/{node_id}/{sequence}")
 @access(PUSH)
-def results_fetch(request: Request, node_id: str, sequence: int) -> Response:
-    me, country = _sender(request)
-    hub = _hub(request)
-    _own_node(request, node_id, country)
+def results_fetch(request: Request, node_id: str, sequence: int, db: Db, me: Me,
+                  settings: AppSettings) -> Response:
+    country = _sender(me)
+    hub = _hub(request, db, settings)
+    _own_node(db, node_id, country)
     data = results.fetch(hub, node_id, sequence)
     if data is None:
         raise ApiError(404, "not-found", f"no result {sequence} for node {node_id}")
@@ -163,9 +171,9 @@ def results_fetch(request: Request, node_id: str, sequence: int) -> Response:
 
 @router.post("/api/federation/nodes/{node_id}/keys")
 @access(PUSH)
-async def rotate_key(request: Request, node_id: str) -> dict[str, Any]:
-    me, country = _sender(request)
-    _own_node(request, node_id, country)
+async def rotate_key(request: Request, node_id: str, db: Db, me: Me) -> dict[str, Any]:
+    country = _sender(me)
+    _own_node(db, node_id, country)
     try:
         doc = await request.json()
     except ValueError as exc:
@@ -174,10 +182,10 @@ async def rotate_key(request: Request, node_id: str) -> dict[str, Any]:
             or doc["statement"].get("node_id") != node_id:
         raise ApiError(422, "invalid-request", f"a rotation statement for node {node_id} is required")
     try:
-        detail = await run_in_threadpool(registry.rotate, request.app.state.db, doc)
+        detail = await run_in_threadpool(registry.rotate, db, doc)
     except (RegistryError, BundleError) as exc:
         raise ApiError(422, exc.code, exc.message) from exc
-    audit.record(request.app.state.db, me, "federation.key.rotate", object_type="node", object_id=node_id,
+    audit.record(db, me, "federation.key.rotate", object_type="node", object_id=node_id,
                  subject_country=country, details={"key_id": detail["keys"][-1]["key_id"]})
     return detail
 
@@ -185,64 +193,56 @@ async def rotate_key(request: Request, node_id: str) -> dict[str, Any]:
 # --- the hub's pages ------------------------------------------------------------------------------------------------
 
 
-def _visible_nodes(request: Request) -> list[dict[str, Any]]:
-    scope = Scope.of(principal(request))
-    return [n for n in registry.nodes(request.app.state.db) if scope.kind in ("hub", "all") or scope.owns(n["country"])]
+def _visible(scope: Scope, country: str) -> bool:
+    return scope.kind in ("hub", "all") or scope.owns(country)
 
 
-@router.get("/federation/nodes")
-@router.get("/federation/nodes.json")
+@router.page("/federation/nodes")
 @access(REGISTER_READ)
-def nodes_page(request: Request) -> Response:
+def nodes_page(request: Request, db: Db, scope: CallerScope, settings: AppSettings) -> Page:
     hub = None
     try:
-        hub = _hub(request).identity.public.to_dict()
+        hub = _hub(request, db, settings).identity.public.to_dict()
     except ApiError:
         pass
-    return request.app.state.page(request, "federation_nodes.html", {"nodes": _visible_nodes(request), "hub": hub})
+    nodes = [n for n in registry.nodes(db) if _visible(scope, n["country"])]
+    return Page("federation_nodes.html", {"nodes": nodes, "hub": hub})
 
 
-def _node(request: Request, node_id: str) -> dict[str, Any]:
-    scope = Scope.of(principal(request))
+def _node(db: Database, scope: Scope, node_id: str) -> dict[str, Any]:
     try:
-        detail = registry.node_detail(request.app.state.db, node_id)
+        detail = registry.node_detail(db, node_id)
     except RegistryError as exc:
         raise ApiError(404, "not-found", exc.message) from exc
-    if not (scope.kind in ("hub", "all") or scope.owns(detail["country"])):
+    if not _visible(scope, detail["country"]):
         raise ApiError(404, "not-found", f"no node {node_id}")
     return detail
 
 
-@router.get("/federation/nodes/{node_id}")
-@router.get("/federation/nodes/{node_id}.json")
+@router.page("/federation/nodes/{node_id}")
 @access(REGISTER_READ)
-def node_page(request: Request, node_id: str) -> Response:
-    return request.app.state.page(request, "federation_node.html", _node(request, node_id.removesuffix(".json")))
+def node_page(request: Request, node_id: str, db: Db, scope: CallerScope) -> Page:
+    return Page("federation_node.html", _node(db, scope, node_id))
 
 
-@router.post("/federation/nodes/{node_id}/revoke")
-@router.post("/federation/nodes/{node_id}/revoke.json")
+@router.page("/federation/nodes/{node_id}/revoke", methods=["POST"])
 @access(REVOKE)
-def node_revoke(request: Request, node_id: str, reason: str = Form("")) -> Response:
-    me = principal(request)
-    detail = _node(request, node_id)
+def node_revoke(request: Request, node_id: str, db: Db, me: Me, scope: CallerScope,
+                reason: str = Form("")) -> Done:
+    detail = _node(db, scope, node_id)
     if detail["revoked_at"] is None:
-        registry.revoke(request.app.state.db, node_id, reason or "revoked")
-        audit.record(request.app.state.db, me, "federation.node.revoke", object_type="node", object_id=node_id,
+        registry.revoke(db, node_id, reason or "revoked")
+        audit.record(db, me, "federation.node.revoke", object_type="node", object_id=node_id,
                      subject_country=detail["country"], details={"reason": reason})
-    if request.url.path.endswith(".json"):
-        return JSONResponse(json.loads(json.dumps(_node(request, node_id), default=str)))
-    return RedirectResponse(f"/federation/nodes/{node_id}", status_code=303)
+    return Done(json.loads(json.dumps(_node(db, scope, node_id), default=str)),
+                redirect=f"/federation/nodes/{node_id}")
 
 
-@router.get("/federation/tables")
-@router.get("/federation/tables.json")
+@router.page("/federation/tables")
 @access(STATS)
-def tables_page(request: Request) -> Response:
+def tables_page(request: Request, db: Db, scope: CallerScope) -> Page:
     """Victims by country and year from the protected tables nodes shared (the hub: every country; a country: its
     own), with the number of suppressed cells beside each figure."""
-    scope = Scope.of(principal(request))
-    rows = [r for r in hemispheric(request.app.state.db, ("country", "year"))
-            if scope.kind in ("hub", "all") or scope.owns(r["country"])]
+    rows = [r for r in hemispheric(db, ("country", "year")) if _visible(scope, r["country"])]
     total = sum(r["victims"] for r in rows)
-    return request.app.state.page(request, "federation_tables.html", {"rows": rows, "victims_total": total})
+    return Page("federation_tables.html", {"rows": rows, "victims_total": total})

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tipnet.auth.policy import PUBLIC, needs
+from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.coop import registry
 from tipnet.standard.countries import OAS_MEMBERS
+from tipnet.store import Database
+from tipnet.web.accept import wants_json
+from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.routes_compendium import checked, is_json, payload, search_page
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.routes_compendium import checked, payload, search_page
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 EDIT = needs(Permission.REGISTRY_EDIT)
 EVENTS = {"sanction": registry.add_sanction, "complaint": registry.add_complaint,
           "certification": registry.add_certification}
@@ -32,15 +36,13 @@ def _choices() -> dict[str, Any]:
             "countries": list(OAS_MEMBERS)}
 
 
-@router.get("/registry")
-@router.get("/registry.json")
+@router.page("/registry")
 @access(PUBLIC)
-def registry_search(request: Request) -> Response:
-    db, who = request.app.state.db, principal(request)
-    data = search_page(request, "registry")
+def registry_search(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    data = search_page(request, db, lang, "registry")
     ids = [h["id"] for h in data["hits"]]
     summaries = registry.agency_summaries(db, ids)
-    restricted = who.can(Permission.REGISTRY_CASES)
+    restricted = me.can(Permission.REGISTRY_CASES)
     flagged = registry.multi_country(db) if restricted else {}
     for h in data["hits"]:
         h.update(summaries.get(h["id"], {}))
@@ -51,91 +53,83 @@ def registry_search(request: Request) -> Response:
     names = registry.agency_summaries(db, sorted(flagged))
     data["flagged"] = [{"id": k, "countries": v, "name": names.get(k, {}).get("name")}
                        for k, v in sorted(flagged.items())]
-    data["can_edit"] = who.can(Permission.REGISTRY_EDIT)
+    data["can_edit"] = me.can(Permission.REGISTRY_EDIT)
     data.update(_choices())
-    return request.app.state.page(request, "registry_search.html", data)
+    return Page("registry_search.html", data)
 
 
 def _agency_id(value: str) -> int:
-    raw = value.removesuffix(".json")
-    if not raw.isdigit() or len(raw) > 12:
-        raise ApiError(404, "not-found", f"no agency {raw}")
-    return int(raw)
+    if not value.isdigit() or len(value) > 12:
+        raise ApiError(404, "not-found", f"no agency {value}")
+    return int(value)
 
 
-def _agency(request: Request, agency_id: int) -> dict[str, Any]:
-    who = principal(request)
-    agency = registry.get(request.app.state.db, who, agency_id, restricted=who.can(Permission.REGISTRY_CASES))
+def _agency(db: Database, who: Principal, agency_id: int) -> dict[str, Any]:
+    agency = registry.get(db, who, agency_id, restricted=who.can(Permission.REGISTRY_CASES))
     if agency is None:
         raise ApiError(404, "not-found", f"no agency {agency_id}")
     return agency
 
 
-@router.get("/registry/{agency_id}")
-@router.get("/registry/{agency_id}.json")
+@router.page("/registry/{agency_id}")
 @access(PUBLIC)
-def registry_agency(request: Request, agency_id: str) -> Response:
-    who = principal(request)
-    data = _agency(request, _agency_id(agency_id))
-    data["restricted"] = who.can(Permission.REGISTRY_CASES)
-    data["can_edit"] = who.can(Permission.REGISTRY_EDIT)
+def registry_agency(request: Request, agency_id: str, db: Db, me: Me) -> Page:
+    data = _agency(db, me, _agency_id(agency_id))
+    data["restricted"] = me.can(Permission.REGISTRY_CASES)
+    data["can_edit"] = me.can(Permission.REGISTRY_EDIT)
     data.update(_choices())
-    return request.app.state.page(request, "registry_agency.html", data)
+    return Page("registry_agency.html", data)
 
 
-def _done(request: Request, agency_id: int, status: int = 200) -> Response:
-    if is_json(request):
-        return JSONResponse(_agency(request, agency_id), status_code=status)
-    return RedirectResponse(f"/registry/{agency_id}", status_code=303)
+def _done(request: Request, db: Database, who: Principal, agency_id: int, status: int = 200) -> Done:
+    """JSON clients get the agency as they may read it; browsers go to its page. The agency is read only for JSON
+    clients: a restricted read is audited, and a browser reads it again on the page it is sent to."""
+    data = _agency(db, who, agency_id) if wants_json(request) else {}
+    return Done(data, redirect=f"/registry/{agency_id}", status=status)
 
 
-@router.post("/registry/agencies")
-@router.post("/registry/agencies.json")
+@router.page("/registry/agencies", methods=["POST"])
 @access(EDIT)
-async def registry_create(request: Request) -> Response:
+async def registry_create(request: Request, db: Db, me: Me) -> Done:
     raw = await payload(request)
-    agency_id = await run_in_threadpool(checked, registry.add, request.app.state.db, principal(request), raw)
-    return _done(request, agency_id, 201)
+    agency_id = await run_in_threadpool(checked, registry.add, db, me, raw)
+    return _done(request, db, me, agency_id, 201)
 
 
-@router.post("/registry/{agency_id}")
-@router.post("/registry/{agency_id}.json")
+@router.page("/registry/{agency_id}", methods=["POST"])
 @access(EDIT)
-async def registry_change(request: Request, agency_id: str) -> Response:
+async def registry_change(request: Request, agency_id: str, db: Db, me: Me) -> Done:
     aid = _agency_id(agency_id)
     raw = await payload(request)
-    await run_in_threadpool(checked, registry.change, request.app.state.db, principal(request), aid, raw)
-    return _done(request, aid)
+    await run_in_threadpool(checked, registry.change, db, me, aid, raw)
+    return _done(request, db, me, aid)
 
 
-@router.post("/registry/{agency_id}/events")
-@router.post("/registry/{agency_id}/events.json")
+@router.page("/registry/{agency_id}/events", methods=["POST"])
 @access(EDIT)
-async def registry_event(request: Request, agency_id: str) -> Response:
+async def registry_event(request: Request, agency_id: str, db: Db, me: Me) -> Done:
     """Record a sanction, a complaint or a certification (`type`)."""
     aid = _agency_id(agency_id)
     raw = await payload(request)
     kind = raw.pop("type", "")
-    if registry.get_public(request.app.state.db, aid) is None:
+    if registry.get_public(db, aid) is None:
         raise ApiError(404, "not-found", f"no agency {aid}")
     if kind not in EVENTS:
         raise ApiError(422, "invalid-request", f"type: {kind!r} is not one of {', '.join(EVENTS)}")
-    await run_in_threadpool(checked, EVENTS[kind], request.app.state.db, principal(request), aid, raw)
-    return _done(request, aid, 201)
+    await run_in_threadpool(checked, EVENTS[kind], db, me, aid, raw)
+    return _done(request, db, me, aid, 201)
 
 
-@router.post("/registry/{agency_id}/links")
-@router.post("/registry/{agency_id}/links.json")
+@router.page("/registry/{agency_id}/links", methods=["POST"])
 @access(EDIT)
-async def registry_link(request: Request, agency_id: str) -> Response:
+async def registry_link(request: Request, agency_id: str, db: Db, me: Me) -> Done:
     """Link (or with action=unlink, unlink) a perpetrator record given by reporting country and record id."""
     aid = _agency_id(agency_id)
     raw = await payload(request)
-    db, who = request.app.state.db, principal(request)
     if registry.get_public(db, aid) is None:
         raise ApiError(404, "not-found", f"no agency {aid}")
     country, record_id = str(raw.get("country", "")).upper(), str(raw.get("record_id", ""))
-    found = await run_in_threadpool(registry.find_records, db, who, country, record_id)
+    found = await run_in_threadpool(registry.find_records, db, me, country, record_id)
     if not found:
         raise ApiError(404, "not-found", f"no record {record_id!r} of {country or '?'} in your scope")
     if len(found) > 1 and not raw.get("person_id"):
@@ -145,5 +139,5 @@ async def registry_link(request: Request, agency_id: str) -> Response:
     if person not in found:
         raise ApiError(422, "invalid-request", f"person_id: {person} is not record {record_id!r} of {country}")
     action = registry.unlink if raw.get("action") == "unlink" else registry.link
-    await run_in_threadpool(checked, action, db, who, aid, person)
-    return _done(request, aid, 200 if raw.get("action") == "unlink" else 201)
+    await run_in_threadpool(checked, action, db, me, aid, person)
+    return _done(request, db, me, aid, 200 if raw.get("action") == "unlink" else 201)

@@ -7,34 +7,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from tipnet.auth.policy import needs
+from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.coop import directory, documents, requests, requests_files, requests_incoming
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
 from tipnet.coop.requests_model import OPTIONAL_FIELDS, STATUSES
 from tipnet.standard.countries import OAS_MEMBERS
+from tipnet.store import Database
+from tipnet.web.deps import Db, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 COOP = needs(Permission.COOPERATION)
 REMIND = needs(Permission.DIRECTORY_EDIT)  # focal points and the hub administrator keep the network's reminders
 
 
-def _json(request: Request) -> bool:
-    return request.url.path.endswith(".json")
-
-
 def _rid(value: str) -> int:
-    rid = value.removesuffix(".json")
-    if not rid.isdigit() or len(rid) > 12:
-        raise ApiError(404, "not-found", f"no request {rid}")
-    return int(rid)
+    if not value.isdigit() or len(value) > 12:
+        raise ApiError(404, "not-found", f"no request {value}")
+    return int(value)
 
 
 def _choices(own: str | None) -> dict[str, Any]:
@@ -43,39 +42,35 @@ def _choices(own: str | None) -> dict[str, Any]:
             "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES)}
 
 
-@router.get("/requests")
-@router.get("/requests.json")
+@router.page("/requests")
 @access(COOP)
-def requests_list(request: Request) -> Response:
+def requests_list(request: Request, db: Db, me: Me) -> Page:
     q = request.query_params
     direction, status = q.get("direction") or "all", q.get("status") or None
     if status and status not in STATUSES:
         raise ApiError(422, "invalid-request", f"unknown status {status!r}")
     overdue = q.get("overdue") in ("1", "true")
-    found = requests.listing(request.app.state.db, principal(request), direction, status, overdue)
+    found = requests.listing(db, me, direction, status, overdue)
     today = dt.date.today()
-    me = principal(request)
     data = {"requests": [r.to_dict(today) for r in found], "filters": {"direction": direction,
                                                                        "status": status or "", "overdue": overdue},
             "statuses": list(STATUSES), "country": me.country, "can_remind": me.can(Permission.DIRECTORY_EDIT),
             "reminded": q.get("reminded")}
-    return request.app.state.page(request, "requests_list.html", data)
+    return Page("requests_list.html", data)
 
 
-@router.get("/requests/new")
-@router.get("/requests/new.json")
+@router.page("/requests/new")
 @access(COOP)
-def requests_new(request: Request) -> Response:
-    data = {**_choices(principal(request).country),
+def requests_new(request: Request, me: Me) -> Page:
+    data = {**_choices(me.country),
             "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime", "measure",
                                                                     "authority_id")}}
-    return request.app.state.page(request, "requests_new.html", data)
+    return Page("requests_new.html", data)
 
 
-@router.post("/requests")
-@router.post("/requests.json")
+@router.page("/requests", methods=["POST"])
 @access(COOP)
-async def requests_create(request: Request) -> Response:
+async def requests_create(request: Request, db: Db, me: Me) -> Done:
     form = await request.form()
 
     def one(name: str) -> str:
@@ -85,27 +80,22 @@ async def requests_create(request: Request) -> Response:
     measures = [str(v) for v in form.getlist("measures")]
     measures = [p for v in measures for p in v.replace(",", " ").split()]
     req = await run_in_threadpool(
-        requests.create, request.app.state.db, principal(request), one("kind"), one("requested_country"), measures,
+        requests.create, db, me, one("kind"), one("requested_country"), measures,
         one("crime"), authority_id=one("authority_id") or None, case_ids=one("case_ids"),
         deadline=one("deadline") or None)
-    if _json(request):
-        return JSONResponse(req.to_dict(), status_code=201)
-    return RedirectResponse(f"/requests/{req.id}/edit", status_code=303)
+    return Done(req.to_dict(), redirect=f"/requests/{req.id}/edit", status=201)
 
 
-@router.get("/requests/incoming/new")
-@router.get("/requests/incoming/new.json")
+@router.page("/requests/incoming/new")
 @access(COOP)
-def requests_incoming_new(request: Request) -> Response:
-    me = principal(request)
+def requests_incoming_new(request: Request, me: Me) -> Page:
     data = {**_choices(me.country), "registering_country": me.country, "today": dt.date.today().isoformat()}
-    return request.app.state.page(request, "requests_incoming.html", data)
+    return Page("requests_incoming.html", data)
 
 
-@router.post("/requests/incoming")
-@router.post("/requests/incoming.json")
+@router.page("/requests/incoming", methods=["POST"])
 @access(COOP)
-async def requests_incoming_register(request: Request) -> Response:
+async def requests_incoming_register(request: Request, db: Db, me: Me) -> Done:
     """Register a request received outside tipnet (paper, diplomatic channel); multipart with an optional scan."""
     form = await request.form()
 
@@ -119,29 +109,22 @@ async def requests_incoming_register(request: Request) -> Response:
     if isinstance(upload, UploadFile) and upload.filename:
         scan = (upload.filename, await upload.read(requests_files.MAX_FILE_BYTES + 1))
     req = await run_in_threadpool(
-        requests_incoming.register_incoming, request.app.state.db, principal(request), one("kind"),
+        requests_incoming.register_incoming, db, me, one("kind"),
         one("requesting_country"), one("received_on"), one("external_reference"), measures, one("crime"),
         deadline=one("deadline") or None, case_ids=one("case_ids"), notes=one("notes"), scan=scan)
-    if _json(request):
-        return JSONResponse(req.to_dict(), status_code=201)
-    return RedirectResponse(f"/requests/{req.id}", status_code=303)
+    return Done(req.to_dict(), redirect=f"/requests/{req.id}", status=201)
 
 
-@router.post("/requests/remind")
-@router.post("/requests/remind.json")
+@router.page("/requests/remind", methods=["POST"])
 @access(REMIND)
-def requests_remind(request: Request) -> Response:
+def requests_remind(request: Request, db: Db, me: Me) -> Done:
     """The overdue reminders (as `tipnet coop request overdue --remind`): at most one a week per request."""
-    who = principal(request)
-    sent = requests.remind_overdue(request.app.state.db, who)
-    if _json(request):
-        return JSONResponse({"sent": len(sent)})
-    back = "/requests?overdue=1" if who.can(Permission.COOPERATION) else "/directory/stale"
-    return RedirectResponse(f"{back}{'&' if '?' in back else '?'}reminded={len(sent)}", status_code=303)
+    sent = requests.remind_overdue(db, me)
+    back = "/requests?overdue=1" if me.can(Permission.COOPERATION) else "/directory/stale"
+    return Done({"sent": len(sent)}, redirect=f"{back}{'&' if '?' in back else '?'}reminded={len(sent)}")
 
 
-def _view(request: Request, rid: int) -> dict[str, Any]:
-    db, who = request.app.state.db, principal(request)
+def _view(db: Database, who: Principal, rid: int) -> dict[str, Any]:
     req = requests.get(db, who, rid)
     need = req.requirements(db)
     authority = req.authority(db)
@@ -151,60 +134,50 @@ def _view(request: Request, rid: int) -> dict[str, Any]:
             "optional_fields": list(OPTIONAL_FIELDS), "files": requests_files.listing(db, rid)}
 
 
-@router.get("/requests/{request_id}")
-@router.get("/requests/{request_id}.json")
+@router.page("/requests/{request_id}")
 @access(COOP)
-def requests_detail(request: Request, request_id: str) -> Response:
-    return request.app.state.page(request, "requests_detail.html", _view(request, _rid(request_id)))
+def requests_detail(request: Request, request_id: str, db: Db, me: Me) -> Page:
+    return Page("requests_detail.html", _view(db, me, _rid(request_id)))
 
 
-@router.get("/requests/{request_id}/edit")
-@router.get("/requests/{request_id}/edit.json")
+@router.page("/requests/{request_id}/edit")
 @access(COOP)
-def requests_edit(request: Request, request_id: str) -> Response:
-    return request.app.state.page(request, "requests_edit.html", _view(request, _rid(request_id)))
+def requests_edit(request: Request, request_id: str, db: Db, me: Me) -> Page:
+    return Page("requests_edit.html", _view(db, me, _rid(request_id)))
 
 
-@router.post("/requests/{request_id}/edit")
-@router.post("/requests/{request_id}/edit.json")
+@router.page("/requests/{request_id}/edit", methods=["POST"])
 @access(COOP)
-async def requests_save(request: Request, request_id: str) -> Response:
+async def requests_save(request: Request, request_id: str, db: Db, me: Me) -> Done:
     rid = _rid(request_id)
     form = await request.form()
     fields = {k.removeprefix("field_"): str(v) for k, v in form.items() if k.startswith("field_")}
     attachments = {k.removeprefix("attachment_"): str(v) for k, v in form.items() if k.startswith("attachment_")}
     case_ids = form.get("case_ids")
     deadline = form.get("deadline") if "deadline" in form else "keep"
-    db, who = request.app.state.db, principal(request)
-    req = await run_in_threadpool(requests.save, db, who, rid, fields, attachments,
+    req = await run_in_threadpool(requests.save, db, me, rid, fields, attachments,
                                   None if case_ids is None else str(case_ids), deadline)
     for key, value in form.multi_items():
         if key.startswith("file_") and isinstance(value, UploadFile) and value.filename:
             data = await value.read(requests_files.MAX_FILE_BYTES + 1)
-            await run_in_threadpool(requests_files.attach, db, who, rid, key.removeprefix("file_"), value.filename,
+            await run_in_threadpool(requests_files.attach, db, me, rid, key.removeprefix("file_"), value.filename,
                                     data)
-    if _json(request):
-        return JSONResponse({**req.to_dict(), "missing": await run_in_threadpool(req.missing, db),
-                             "files": await run_in_threadpool(requests_files.listing, db, rid)})
-    return RedirectResponse(f"/requests/{rid}", status_code=303)
+    return Done({**req.to_dict(), "missing": await run_in_threadpool(req.missing, db),
+                 "files": await run_in_threadpool(requests_files.listing, db, rid)}, redirect=f"/requests/{rid}")
 
 
-@router.post("/requests/{request_id}/status")
-@router.post("/requests/{request_id}/status.json")
+@router.page("/requests/{request_id}/status", methods=["POST"])
 @access(COOP)
-async def requests_status(request: Request, request_id: str) -> Response:
+async def requests_status(request: Request, request_id: str, db: Db, me: Me) -> Done:
     rid = _rid(request_id)
     form = await request.form()
     target, note = str(form.get("status") or ""), str(form.get("note") or "")
-    req = await run_in_threadpool(requests.transition, request.app.state.db, principal(request), rid, target, note)
-    if _json(request):
-        return JSONResponse(req.to_dict())
-    return RedirectResponse(f"/requests/{rid}", status_code=303)
+    req = await run_in_threadpool(requests.transition, db, me, rid, target, note)
+    return Done(req.to_dict(), redirect=f"/requests/{rid}")
 
 
-def _document(request: Request, request_id: str, fmt: str) -> Response:
-    db = request.app.state.db
-    req = requests.get(db, principal(request), _rid(request_id))
+def _document(db: Database, who: Principal, request_id: str, fmt: str) -> Response:
+    req = requests.get(db, who, _rid(request_id))
     if req["registered_by"]:
         raise ApiError(409, "registered-incoming", f"request {req['reference']} was received outside tipnet: its "
                        "document is the original the requesting state sent (see the scanned file)")
@@ -216,22 +189,22 @@ def _document(request: Request, request_id: str, fmt: str) -> Response:
 
 @router.get("/requests/{request_id}/document.pdf")
 @access(COOP)
-def requests_pdf(request: Request, request_id: str) -> Response:
-    return _document(request, request_id, "pdf")
+def requests_pdf(request_id: str, db: Db, me: Me) -> Response:
+    return _document(db, me, request_id, "pdf")
 
 
 @router.get("/requests/{request_id}/document.docx")
 @access(COOP)
-def requests_docx(request: Request, request_id: str) -> Response:
-    return _document(request, request_id, "docx")
+def requests_docx(request_id: str, db: Db, me: Me) -> Response:
+    return _document(db, me, request_id, "docx")
 
 
 @router.get("/requests/{request_id}/files/{file_id}")
 @access(COOP)
-def requests_file(request: Request, request_id: str, file_id: str) -> Response:
+def requests_file(request_id: str, file_id: str, db: Db, me: Me) -> Response:
     if not file_id.isdigit() or len(file_id) > 12:
         raise ApiError(404, "not-found", f"no file {file_id}")
-    meta, data = requests_files.read(request.app.state.db, principal(request), _rid(request_id), int(file_id))
+    meta, data = requests_files.read(db, me, _rid(request_id), int(file_id))
     return Response(data, media_type=meta["media_type"],
                     headers={"content-disposition": f'attachment; filename="{meta["filename"]}"',
                              "x-content-sha256": meta["sha256"]})
