@@ -1,7 +1,8 @@
-"""Scoped reads of the store: submissions, quarantine files, record exports, counts, statistics sources.
+"""Scoped reads of the store: submissions, quarantine files, a submission's records as CSV, counts.
 
 Each function takes the principal, applies its `Scope` (tenancy) and writes record-level reads and changes to the
-audit log. The web layer reads submissions and records through these functions only.
+audit log. The web layer and the command line read submissions and records through these functions only (the
+whole store's records: `tipnet.auth.exports`; statistics sources per scope: `tipnet.auth.sources`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,9 @@ from sqlalchemy import func, select
 from tipnet.auth import audit, clock
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
-from tipnet.auth.tenancy import Scope
+from tipnet.auth.tenancy import ALL, NONE, Scope
 from tipnet.errors import Forbidden, NotVisible
 from tipnet.standard import load_standard
-from tipnet.stats.source import StatsSource
 from tipnet.store import Database
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
@@ -50,14 +49,21 @@ def _present(scope: Scope, row: dict[str, Any]) -> dict[str, Any]:
     out["shared_with_hub"] = shared
     out["records_visible"] = scope.owns(country) or (scope.kind == "hub" and shared)
     out["has_quarantine"] = bool(qpath) and scope.owns(country)
+    if scope.kind == ALL:  # the operator, on whose machine the quarantine file lies
+        out["quarantine_path"] = qpath
     return out
 
 
 def list_submissions(db: Database, principal: Principal) -> list[dict[str, Any]]:
+    """Submissions in scope, newest first (metadata: file names, row accounting), audited as one listing."""
     scope = Scope.of(principal)
     with db.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(_query(scope).order_by(submissions.c.id.desc()))]
-    return [_present(scope, r) for r in rows]
+    out = [_present(scope, r) for r in rows]
+    if scope.kind != NONE:
+        audit.record(db, principal, "submission.list", object_type="submission",
+                     subject_country=scope.country, details={"rows": len(out)})
+    return out
 
 
 def _row(db: Database, scope: Scope, submission_id: int, extra: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -164,22 +170,3 @@ def counts(db: Database, principal: Principal) -> dict[str, int] | None:
         n_subs = conn.execute(select(func.count()).select_from(submissions).where(scope.submissions())).scalar_one()
     return {"persons": int(n_persons), "aggregates": int(n_aggs), "submissions": int(n_subs)}
 
-
-class SourceCache:
-    """One statistics source per scope (a country, the hub): each loads only the rows its scope allows."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._sources: dict[str, StatsSource] = {}
-        self._lock = threading.Lock()
-
-    def for_principal(self, principal: Principal) -> StatsSource:
-        if not principal.can(Permission.STATS_READ):
-            raise Forbidden("your role does not allow statistics")
-        scope = Scope.of(principal)
-        with self._lock:
-            src = self._sources.get(scope.key)
-            if src is None:
-                rows = scope.rows()
-                src = self._sources[rows.key] = StatsSource(self.db, rows)
-            return src

@@ -12,7 +12,7 @@ import typer
 
 from tipnet.cli.assess import assess_app
 from tipnet.cli.auth import audit_app, user_app
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, exits, fail, operator
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.compendium import compendium_app, registry_app
 from tipnet.cli.coop import coop_app
@@ -122,25 +122,26 @@ class ExportFormat(StrEnum):
 
 
 @app.command()
+@exits
 def export(
     out: Path = typer.Argument(..., help="Output file."),
     format: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f"),  # noqa: A002
     country: str = typer.Option(None, "--country", help="Only this reporting country."),
     db: str = DbOption,
 ) -> None:
-    """Export stored records in the flat layout (csv, parquet, json) or as an HTCDS 2.0 flat file."""
-    from tipnet.store.export import export_records
+    """Export stored records in the flat layout (csv, parquet, json) or as an HTCDS 2.0 flat file (audited)."""
+    from tipnet.auth.exports import export_records
 
-    n = export_records(_db(db), out, format.value, country.upper() if country else None)
+    n = export_records(_db(db), operator(), out, format.value, country.upper() if country else None)
     console.print(f"{n} records written to {out}")
 
 
 @app.command()
 def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """List submissions with their row accounting."""
-    from tipnet.store.repo import list_submissions
+    """List submissions with their row accounting (audited)."""
+    from tipnet.auth.records import list_submissions
 
-    rows = list_submissions(_db(db))
+    rows = list_submissions(_db(db), operator())
     if as_json:
         emit_json(rows)
         return
@@ -148,23 +149,17 @@ def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
 
     t = Table("id", "kind", "country", "file", "profile", "total", "accepted", "quarantined", "created")
     for r in rows:
-        t.add_row(
-            *(
-                str(r[k])
-                for k in (
-                    "id",
-                    "kind",
-                    "reporting_country",
-                    "filename",
-                    "profile",
-                    "rows_total",
-                    "rows_accepted",
-                    "rows_quarantined",
-                    "created_at",
-                )
-            )
-        )
+        cells = [str(r[k]) for k in ("id", "kind", "reporting_country", "filename", "profile", "rows_total",
+                                     "rows_accepted", "rows_quarantined")]
+        t.add_row(*cells, str(r["created_at"]).replace("T", " "))
     console.print(t)
+
+
+def _stats_source(db: str | None):  # type: ignore[no-untyped-def]
+    """The statistics source of the operator's scope (the whole store)."""
+    from tipnet.auth.sources import SourceCache
+
+    return SourceCache(_db(db)).for_principal(operator())
 
 
 def _emit_rows(rows: list[dict], as_json: bool, as_csv: bool) -> None:
@@ -206,7 +201,7 @@ def stats(
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
     """Victim counts (and rates per 100,000) by any dimensions, with all margins."""
-    from tipnet.stats import CubeSpec, StatsSource
+    from tipnet.stats import CubeSpec
     from tipnet.stats.figures import glotip, victims
 
     dims = tuple(d.strip() for d in by.split(",") if d.strip())
@@ -215,15 +210,14 @@ def stats(
         filters["country"] = country.upper()
     if year is not None:
         filters["year"] = year
-    src = StatsSource(_db(db))
+    src = _stats_source(db)
     try:
         if source == "glotip":
             rows = glotip(src, dims, indicator, filters)
         else:
             rows = victims(src, CubeSpec(dims, margins=not no_margins, filters=filters))
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc), exit_code=2)
     _emit_rows(rows, as_json, as_csv)
 
 
@@ -239,9 +233,8 @@ def routes(
 ) -> None:
     """Routes and flows: origin -> transit -> destination, land borders, country roles, corridor priorities."""
     from tipnet import routes as r
-    from tipnet.stats import StatsSource
 
-    src = StatsSource(_db(db))
+    src = _stats_source(db)
     f = r.RouteFilter(country=country.upper() if country else None, year_from=year_from, year_to=year_to)
     views = {
         "flows": lambda: r.flows(src, f, min_victims),
@@ -253,8 +246,7 @@ def routes(
         "glotip": lambda: r.glotip_flows(src, f.country, None, min_victims),
     }
     if view not in views:
-        console.print(f"[red]unknown view {view!r}; choose from {', '.join(views)}[/red]")
-        raise typer.Exit(2)
+        fail(f"unknown view {view!r}; choose from {', '.join(views)}", exit_code=2)
     _emit_rows(views[view](), as_json, False)
 
 
@@ -271,17 +263,14 @@ def map_(
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
     from tipnet.i18n import LANGUAGES
     from tipnet.routes.mapping import render
-    from tipnet.stats import StatsSource
 
     if lang not in LANGUAGES:
-        console.print(f"[red]unknown language {lang!r}; choose from {', '.join(LANGUAGES)}[/red]")
-        raise typer.Exit(2)
+        fail(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}", exit_code=2)
     try:
-        path = render(StatsSource(_db(db)), kind, out, country=country.upper() if country else None,
+        path = render(_stats_source(db), kind, out, country=country.upper() if country else None,
                       year_from=year_from, year_to=year_to, lang=lang)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc), exit_code=2)
     console.print(f"map written to {path}")
 
 
