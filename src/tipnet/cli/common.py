@@ -60,8 +60,9 @@ def fail(message: str, *, as_json: bool = False, code: str = "invalid-request", 
 
 
 def fail_on(exc: TipnetError, *, as_json: bool = False, exit_code: int = 1) -> NoReturn:
-    """Exit on a domain error: its message, code, status and details."""
-    fail(exc.message, as_json=as_json, code=exc.code, status=exc.status, details=exc.details, exit_code=exit_code)
+    """Exit on a domain error: its message, code, status and details (as text: the message, then the details)."""
+    text = exc.message if as_json or not exc.details else f"{exc.message} {exc.details}"
+    fail(text, as_json=as_json, code=exc.code, status=exc.status, details=exc.details, exit_code=exit_code)
 
 
 def exits(command: Callable[P, R]) -> Callable[P, R]:

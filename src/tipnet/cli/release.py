@@ -12,10 +12,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, fail
+from tipnet.cli.common import open_db as _db
 from tipnet.cli.render import console, emit_json
 from tipnet.settings import Settings
-from tipnet.store import Database
 
 release_app = typer.Typer(help="Disclosure-controlled releases for the public portal.", no_args_is_help=True)
 
@@ -24,28 +24,12 @@ TablesOption = typer.Option(None, "--table", "-t",
                                  "'sex,age_group@country=PER'. Repeat for several tables.")
 
 
-def _db(url: str | None) -> Database:
-    import tipnet.store.tables_release  # noqa: F401  (registers the release tables)
-
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
-
-
 def _releases(url: str | None) -> Any:
     from tipnet.disclosure.release import Releases
     from tipnet.stats import StatsSource
 
     db = _db(url)
     return Releases(db, StatsSource(db), Settings.from_env().home)
-
-
-def _fail(exc: Exception, as_json: bool, code: str = "release-refused") -> None:
-    if as_json:
-        emit_json({"error": {"status": 1, "code": code, "message": str(exc), "details": None}})
-    else:
-        console.print(f"[red]{exc}[/red]")
-    raise typer.Exit(1) from exc
 
 
 def _spec(spec_file: Path | None, title: str, method: str, tables: list[str] | None, dataset: str, threshold: int,
@@ -143,8 +127,7 @@ def plan(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTION
                      years, k, l_div, max_suppression)
         result = _releases(db).plan(spec)
     except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json, "invalid-release")
-        return
+        fail(str(exc), as_json=as_json, code="invalid-release")
     emit_json(result) if as_json else _plan_view(result)
 
 
@@ -163,8 +146,7 @@ def create(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTI
                      years, k, l_div, max_suppression)
         rel = _releases(db).create(spec)
     except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json)
-        return
+        fail(str(exc), as_json=as_json, code="release-refused")
     emit_json(rel) if as_json else _release_view(rel)
 
 
@@ -175,8 +157,7 @@ def audit(release_id: int = typer.Argument(..., help="Release id."), db: str = D
     try:
         result = _releases(db).audit(release_id)
     except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json, "not-found")
-        return
+        fail(str(exc), as_json=as_json, code="not-found")
     if as_json:
         emit_json(result)
     else:
@@ -193,8 +174,7 @@ def publish(release_id: int = typer.Argument(..., help="Release id."), db: str =
     try:
         rel = _releases(db).publish(release_id)
     except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json)
-        return
+        fail(str(exc), as_json=as_json, code="release-refused")
     emit_json(rel) if as_json else _release_view(rel)
 
 
@@ -228,8 +208,7 @@ def budget(dataset: str = typer.Argument("victims", help="Dataset."),
         b = ledger.set_budget(database, dataset, epsilon=epsilon, rho=rho) if (rho or epsilon) else \
             ledger.get_budget(database, dataset)
     except ValueError as exc:
-        _fail(exc, as_json, "invalid-budget")
-        return
+        fail(str(exc), as_json=as_json, code="invalid-budget")
     entries = ledger.entries(database, dataset)
     if as_json:
         emit_json({"budget": b.to_dict() if b else None, "ledger": entries})
