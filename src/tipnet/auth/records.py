@@ -21,6 +21,10 @@ from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import ALL, NONE, Scope
 from tipnet.errors import Forbidden, NotVisible
+from tipnet.ingest.pipeline import import_file
+from tipnet.ingest.report import Report
+from tipnet.ingest.submission import ImportOptions, Progress
+from tipnet.settings import Settings
 from tipnet.standard import load_standard
 from tipnet.store import Database
 from tipnet.store.tables import aggregates, persons, submissions
@@ -136,6 +140,23 @@ def _csv(db: Database, query: Any, names: list[str]) -> Iterator[str]:
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue()
+
+
+def import_submission(db: Database, principal: Principal, path: Path, options: ImportOptions,
+                      settings: Settings | None = None, progress: Progress | None = None) -> Report:
+    """Import a file as a submission (accepted rows stored, rejected rows quarantined): the operator for any country,
+    a country's uploaders for their own. Audited as `submission.import`."""
+    scope = Scope.of(principal)
+    country = (options.country or "").upper() or None
+    if not principal.can(Permission.UPLOAD) or not (scope.kind == ALL or (country and scope.owns(country))):
+        raise Forbidden("you can only import your own country's files")
+    report = import_file(path, db, options, settings, progress)
+    sid = report.submission_id if report.submission_id is not None else report.duplicate_of
+    audit.record(db, principal, "submission.import", outcome="failed" if report.file_error else "ok",
+                 object_type="submission", object_id=sid, subject_country=country,
+                 details={"file": path.name, "rows_accepted": report.rows_accepted,
+                          "rows_quarantined": report.rows_quarantined, "duplicate": report.duplicate_of is not None})
+    return report
 
 
 def set_shared(db: Database, principal: Principal, submission_id: int, shared: bool) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import typer
 
+from tipnet.auth.records import import_submission
 from tipnet.cli.assess import assess_app
 from tipnet.cli.auth import audit_app, user_app
-from tipnet.cli.common import DbOption, JsonOption, exits, fail, operator
+from tipnet.cli.common import DbOption, JsonOption, exits, fail, operator, stats_source
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.compendium import compendium_app, registry_app
 from tipnet.cli.coop import coop_app
@@ -23,7 +24,7 @@ from tipnet.cli.node import hub_app, node_app
 from tipnet.cli.release import release_app
 from tipnet.cli.render import console, emit_json, report_table
 from tipnet.ingest.period import PeriodError
-from tipnet.ingest.pipeline import ImportOptions, given_period, import_file, validate_file
+from tipnet.ingest.pipeline import ImportOptions, given_period, validate_file
 from tipnet.settings import Settings
 
 app = typer.Typer(help="tipnet: case data against trafficking in persons.", no_args_is_help=True)
@@ -81,6 +82,7 @@ def validate(
 
 
 @app.command("import")
+@exits
 def import_(
     file: Path = typer.Argument(..., help="CSV, XLSX, JSON or Parquet file."),
     profile: str = typer.Option(
@@ -103,8 +105,8 @@ def import_(
         given_period(opts)
     except PeriodError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
-    database = _db(db)
-    run = lambda p=None: import_file(file, database, opts, progress=p)  # noqa: E731
+    database, me = _db(db), operator()
+    run = lambda p=None: import_submission(database, me, file, opts, progress=p)  # noqa: E731
     report = run() if as_json else _progress_import(file, run)
     if as_json:
         d = report.to_dict()
@@ -155,13 +157,6 @@ def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
     console.print(t)
 
 
-def _stats_source(db: str | None):  # type: ignore[no-untyped-def]
-    """The statistics source of the operator's scope (the whole store)."""
-    from tipnet.auth.sources import SourceCache
-
-    return SourceCache(_db(db)).for_principal(operator())
-
-
 def _emit_rows(rows: list[dict], as_json: bool, as_csv: bool) -> None:
     if as_json:
         emit_json(rows)
@@ -210,7 +205,7 @@ def stats(
         filters["country"] = country.upper()
     if year is not None:
         filters["year"] = year
-    src = _stats_source(db)
+    src = stats_source(_db(db))
     try:
         if source == "glotip":
             rows = glotip(src, dims, indicator, filters)
@@ -234,7 +229,7 @@ def routes(
     """Routes and flows: origin -> transit -> destination, land borders, country roles, corridor priorities."""
     from tipnet import routes as r
 
-    src = _stats_source(db)
+    src = stats_source(_db(db))
     f = r.RouteFilter(country=country.upper() if country else None, year_from=year_from, year_to=year_to)
     views = {
         "flows": lambda: r.flows(src, f, min_victims),
@@ -267,7 +262,7 @@ def map_(
     if lang not in LANGUAGES:
         fail(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}", exit_code=2)
     try:
-        path = render(_stats_source(db), kind, out, country=country.upper() if country else None,
+        path = render(stats_source(_db(db)), kind, out, country=country.upper() if country else None,
                       year_from=year_from, year_to=year_to, lang=lang)
     except ValueError as exc:
         fail(str(exc), exit_code=2)

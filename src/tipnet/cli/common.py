@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import getpass
 from collections.abc import Callable
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -18,6 +18,9 @@ from tipnet.auth.principal import Principal
 from tipnet.cli.render import console, emit_json
 from tipnet.errors import TipnetError
 from tipnet.store import Database
+
+if TYPE_CHECKING:
+    from tipnet.stats.source import StatsSource
 
 DbOption = typer.Option(None, "--db", help="Database URL (default: TIPNET_DB or the embedded SQLite file).")
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -46,6 +49,13 @@ def operator() -> Principal:
     from tipnet.auth.principal import operator as cli_operator
 
     return cli_operator(os_user())
+
+
+def stats_source(db: Database) -> StatsSource:
+    """The statistics source of the operator's scope (the whole store), through the scoped door."""
+    from tipnet.auth.sources import SourceCache
+
+    return SourceCache(db).for_principal(operator())
 
 
 def fail(message: str, *, as_json: bool = False, code: str = "invalid-request", status: int = 422,

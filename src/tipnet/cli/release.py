@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import DbOption, JsonOption, fail
+from tipnet.cli.common import DbOption, JsonOption, fail, operator, stats_source
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.render import console, emit_json
 from tipnet.settings import Settings
@@ -26,10 +26,9 @@ TablesOption = typer.Option(None, "--table", "-t",
 
 def _releases(url: str | None) -> Any:
     from tipnet.disclosure.release import Releases
-    from tipnet.stats import StatsSource
 
     db = _db(url)
-    return Releases(db, StatsSource(db), Settings.from_env().home)
+    return Releases(db, stats_source(db), Settings.from_env().home, operator())
 
 
 def _spec(spec_file: Path | None, title: str, method: str, tables: list[str] | None, dataset: str, threshold: int,
