@@ -6,6 +6,7 @@ Builds `tipnet.disclosure.release.Releases` and renders what it returns; no logi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,42 +112,35 @@ def _release_view(rel: dict[str, Any]) -> None:
         console.print(f"  {f['path']}  {f['bytes']} bytes")
 
 
-@release_app.command()
-def plan(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTIONS["title"],
-         method: str = _SPEC_OPTIONS["method"], table: list[str] = TablesOption,
-         dataset: str = _SPEC_OPTIONS["dataset"], threshold: int = _SPEC_OPTIONS["threshold"],
-         min_width: int = _SPEC_OPTIONS["min_width"], epsilon: float = _SPEC_OPTIONS["epsilon"],
-         rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
-         alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"], k: int = _SPEC_OPTIONS["k"],
-         l_div: int = _SPEC_OPTIONS["l_div"], max_suppression: float = _SPEC_OPTIONS["max_suppression"],
-         db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """What a release would publish and cost (suppressed cells, DP error, budget left). Writes nothing."""
-    try:
-        spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms, alpha,
-                     years, k, l_div, max_suppression)
-        result = _releases(db).plan(spec)
-    except (ValueError, RuntimeError) as exc:
-        fail(str(exc), as_json=as_json, code="invalid-release")
-    emit_json(result) if as_json else _plan_view(result)
+def _spec_command(name: str, doc: str, code: str, run: Callable[[Any, Any], dict[str, Any]],
+                  view: Callable[[dict[str, Any]], None]) -> None:
+    """A command that builds a release spec from the options (or --spec) and hands it to `run`."""
+
+    def command(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTIONS["title"],
+                method: str = _SPEC_OPTIONS["method"], table: list[str] = TablesOption,
+                dataset: str = _SPEC_OPTIONS["dataset"], threshold: int = _SPEC_OPTIONS["threshold"],
+                min_width: int = _SPEC_OPTIONS["min_width"], epsilon: float = _SPEC_OPTIONS["epsilon"],
+                rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
+                alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"],
+                k: int = _SPEC_OPTIONS["k"], l_div: int = _SPEC_OPTIONS["l_div"],
+                max_suppression: float = _SPEC_OPTIONS["max_suppression"], db: str = DbOption,
+                as_json: bool = JsonOption) -> None:
+        try:
+            spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms,
+                         alpha, years, k, l_div, max_suppression)
+            result = run(_releases(db), spec)
+        except (ValueError, RuntimeError) as exc:
+            fail(str(exc), as_json=as_json, code=code)
+        emit_json(result) if as_json else view(result)
+
+    command.__doc__ = doc
+    release_app.command(name)(command)
 
 
-@release_app.command()
-def create(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTIONS["title"],
-           method: str = _SPEC_OPTIONS["method"], table: list[str] = TablesOption,
-           dataset: str = _SPEC_OPTIONS["dataset"], threshold: int = _SPEC_OPTIONS["threshold"],
-           min_width: int = _SPEC_OPTIONS["min_width"], epsilon: float = _SPEC_OPTIONS["epsilon"],
-           rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
-           alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"], k: int = _SPEC_OPTIONS["k"],
-           l_div: int = _SPEC_OPTIONS["l_div"], max_suppression: float = _SPEC_OPTIONS["max_suppression"],
-           db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """Create a draft release and its package. A DP release spends its privacy budget now."""
-    try:
-        spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms, alpha,
-                     years, k, l_div, max_suppression)
-        rel = _releases(db).create(spec)
-    except (ValueError, RuntimeError) as exc:
-        fail(str(exc), as_json=as_json, code="release-refused")
-    emit_json(rel) if as_json else _release_view(rel)
+_spec_command("plan", "What a release would publish and cost (suppressed cells, DP error, budget left). Writes "
+              "nothing.", "invalid-release", lambda releases, spec: releases.plan(spec), _plan_view)
+_spec_command("create", "Create a draft release and its package. A DP release spends its privacy budget now.",
+              "release-refused", lambda releases, spec: releases.create(spec), _release_view)
 
 
 @release_app.command()
