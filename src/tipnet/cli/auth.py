@@ -1,7 +1,8 @@
 """`tipnet user` (accounts, API tokens, demo log-ins) and `tipnet audit` (verify and read the audit log).
 
-The command line acts as the operator who holds the database: it is not limited by roles, and every change it makes is
-written to the audit log as `cli:<login name>`. No logic lives here.
+The command line acts as the operator who holds the database, with a hub administrator's rights over accounts: it
+goes through `tipnet.auth.admin` like the web, and every change it makes is written to the audit log as
+`cli:<login name>`, marked as coming from the command line. No logic lives here.
 """
 
 from __future__ import annotations
@@ -103,25 +104,25 @@ def _change(email: str, action: str, db: str | None, as_json: bool) -> None:
 @user_app.command("disable")
 def user_disable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Disable an account and end its sessions (its API tokens stop working too)."""
-    _change(email, "disable", db, as_json)
+    _change(email, "disable", db, as_json=as_json)
 
 
 @user_app.command("enable")
 def user_enable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Enable a disabled account."""
-    _change(email, "enable", db, as_json)
+    _change(email, "enable", db, as_json=as_json)
 
 
 @user_app.command("reset-password")
 def user_reset_password(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Give the account a temporary password (printed once) and end its sessions."""
-    _change(email, "reset_password", db, as_json)
+    _change(email, "reset_password", db, as_json=as_json)
 
 
 @user_app.command("reset-totp")
 def user_reset_totp(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Remove the account's second factor: it is set up again at the next sign-in."""
-    _change(email, "reset_totp", db, as_json)
+    _change(email, "reset_totp", db, as_json=as_json)
 
 
 @user_app.command("token")
