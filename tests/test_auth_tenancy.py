@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from auth_helpers import make_user
 
-from tipnet.auth import records
+from tipnet.auth import records, sources
 from tipnet.auth.principal import ANONYMOUS, Principal, Via, system
 from tipnet.auth.roles import Role
 from tipnet.auth.tenancy import Scope
@@ -74,7 +74,7 @@ def test_scoped_reads(store):
 
 def test_sources_are_cached_per_scope_and_follow_sharing(store):
     db, ids = store
-    cache = records.SourceCache(db)
+    cache = sources.SourceCache(db)
     per = _who(Role.ANALYST, "PER")
     hub = _who(Role.HUB_ADMIN, None)
     assert cache.for_principal(per) is cache.for_principal(_who(Role.INVESTIGATOR, "PER", 2))

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tipnet.auth.principal import system
 from tipnet.cli.release import release_app
 from tipnet.disclosure import ledger
 from tipnet.disclosure.cells import TableSpec
@@ -48,7 +49,7 @@ def _write(path: Path, n: int, seed: int, prefix: str) -> Path:
 def store(db, settings, tmp_path):
     report = import_file(_write(tmp_path / "a.csv", 90, 1, "A"), db, ImportOptions(country="PER"), settings)
     assert report.rows_accepted == 90
-    return Releases(db, StatsSource(db), settings.home)
+    return Releases(db, StatsSource(db), settings.home, system("test"))
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

@@ -7,9 +7,11 @@ import json
 import openpyxl
 import polars as pl
 
+from tipnet.auth.principal import system
+from tipnet.auth.records import list_submissions
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.settings import Settings
-from tipnet.store.repo import count_persons, list_submissions
+from tipnet.store.repo import count_persons
 
 HEADER = "record_id,case_id,sex,age,citizenship"
 
@@ -103,7 +105,7 @@ def test_unreadable_spreadsheet_writes_nothing(sqlite_db, settings, tmp_path):
     r = import_file(p, sqlite_db, ImportOptions(country="PER"), settings)
     assert r.file_error is not None and r.file_error.code == "unreadable-file"
     assert "broken.xlsx" in r.file_error.message
-    assert list_submissions(sqlite_db) == [] and count_persons(sqlite_db) == 0
+    assert list_submissions(sqlite_db, system("test")) == [] and count_persons(sqlite_db) == 0
 
 
 def test_file_over_the_size_limit(sqlite_db, tmp_path):
@@ -112,7 +114,7 @@ def test_file_over_the_size_limit(sqlite_db, tmp_path):
     small = Settings.from_env(home=tmp_path / "h", max_file_bytes=100)
     r = import_file(p, sqlite_db, ImportOptions(country="PER"), small)
     assert r.file_error is not None and r.file_error.code == "file-too-large"
-    assert list_submissions(sqlite_db) == []
+    assert list_submissions(sqlite_db, system("test")) == []
 
 
 def test_missing_required_column_is_a_header_error(tmp_path):

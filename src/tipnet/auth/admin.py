@@ -35,14 +35,26 @@ def visible(db: Database, actor: Principal, user_id: int) -> users.User:
 
 def create(db: Database, actor: Principal, email: str, role: str, country: str | None,
            display_name: str | None = None) -> tuple[users.User, str]:
+    """Create an account with a temporary password, returned once; it must be changed at the first sign-in."""
+    temporary = passwords.temporary_password()
+    return _create(db, actor, email, role, country, display_name, temporary, must_change=True), temporary
+
+
+def create_with_password(db: Database, actor: Principal, email: str, role: str, country: str | None,
+                         display_name: str | None, password: str) -> users.User:
+    """Create an account with the password given (the operator's first accounts, typed at the command line)."""
+    return _create(db, actor, email, role, country, display_name, password, must_change=False)
+
+
+def _create(db: Database, actor: Principal, email: str, role: str, country: str | None, display_name: str | None,
+            password: str, must_change: bool) -> users.User:
     parsed, country = users.check_role_country(role, country)
     check_manage(actor, parsed, country)
-    temporary = passwords.temporary_password()
-    user = users.create(db, email, parsed, country, temporary, display_name=(display_name or "").strip() or None,
-                        created_by=actor.user_id, must_change=True)
+    user = users.create(db, email, parsed, country, password, display_name=(display_name or "").strip() or None,
+                        created_by=actor.user_id, must_change=must_change)
     audit.record(db, actor, "user.create", object_type="user", object_id=user.id, subject_country=user.country,
                  details={"email": user.email, "role": user.role.value})
-    return user, temporary
+    return user
 
 
 def change(db: Database, actor: Principal, user_id: int, action: str, role: str | None = None) -> dict[str, Any]:

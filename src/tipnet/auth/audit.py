@@ -19,7 +19,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tipnet.auth import clock
-from tipnet.auth.principal import Principal
+from tipnet.auth.principal import Principal, Via
 from tipnet.store import Database
 from tipnet.store.tables_auth import audit_log
 
@@ -41,7 +41,10 @@ def record(db: Database, actor: Principal, action: str, *, outcome: str = "ok", 
            object_id: object = None, subject_country: str | None = None,
            details: dict[str, Any] | None = None) -> int:
     """Append one entry; returns its sequence number. Concurrent writers race for the next number: the loser retries
-    on top of the winner, so the chain stays a single line."""
+    on top of the winner, so the chain stays a single line. An entry made at the command line says so, and names the
+    OS user that ran it."""
+    if actor.via == Via.CLI:
+        details = {**(details or {}), "via": Via.CLI.value, "os_user": actor.os_user}
     base = {
         "actor_id": actor.user_id, "actor": actor.email, "role": actor.role.value if actor.role else None,
         "country": actor.country, "ip": (actor.ip or "")[:64] or None, "action": action, "outcome": outcome,

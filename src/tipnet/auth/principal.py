@@ -12,7 +12,8 @@ class Via(StrEnum):
     ANONYMOUS = "anonymous"
     SESSION = "session"
     TOKEN = "token"
-    SYSTEM = "system"  # the command line, run by whoever holds the database
+    SYSTEM = "system"  # the software itself (demo loading, seeding): the whole store is in scope
+    CLI = "cli"  # the operator at the command line, who holds the database: the whole store is in scope
 
 
 class Stage(StrEnum):
@@ -36,11 +37,17 @@ class Principal:
     csrf: str | None = None
     token_id: int | None = None
     ip: str | None = None
+    os_user: str | None = None  # the operating-system account a command line runs as (Via.CLI)
 
     @property
     def authenticated(self) -> bool:
         """Fully signed in (a session past every step, or a valid API token)."""
-        return self.via in (Via.SESSION, Via.TOKEN, Via.SYSTEM) and self.stage == Stage.FULL
+        return self.via in (Via.SESSION, Via.TOKEN, Via.SYSTEM, Via.CLI) and self.stage == Stage.FULL
+
+    @property
+    def operator(self) -> bool:
+        """The software or the person holding the database: not limited to a country or to shared records."""
+        return self.via in (Via.SYSTEM, Via.CLI)
 
     @property
     def hub(self) -> bool:
@@ -63,6 +70,13 @@ class Principal:
 ANONYMOUS = Principal()
 
 
-def system(label: str = "cli") -> Principal:
-    """The operator at the command line (holds the database, so the whole store is in scope)."""
+def system(label: str = "system") -> Principal:
+    """The software acting on its own (demo loading, seeding): the whole store is in scope."""
     return Principal(via=Via.SYSTEM, email=label, role=Role.HUB_ADMIN)
+
+
+def operator(os_user: str) -> Principal:
+    """The operator at the command line, running as this OS user: holds the database, so the whole store is in scope
+    (with a hub administrator's permissions); every record-level read and change is audited as `cli:<os_user>`,
+    marked as coming from the command line."""
+    return Principal(via=Via.CLI, email=f"cli:{os_user}", role=Role.HUB_ADMIN, os_user=os_user)

@@ -1,7 +1,8 @@
-"""Scoped reads of the store: submissions, quarantine files, record exports, counts, statistics sources.
+"""Scoped reads of the store: submissions, quarantine files, a submission's records as CSV, counts.
 
 Each function takes the principal, applies its `Scope` (tenancy) and writes record-level reads and changes to the
-audit log. The web layer reads submissions and records through these functions only.
+audit log. The web layer and the command line read submissions and records through these functions only (the
+whole store's records: `tipnet.auth.exports`; statistics sources per scope: `tipnet.auth.sources`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,13 @@ from sqlalchemy import func, select
 from tipnet.auth import audit, clock
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
-from tipnet.auth.tenancy import Scope
+from tipnet.auth.tenancy import ALL, NONE, Scope
 from tipnet.errors import Forbidden, NotVisible
+from tipnet.ingest.pipeline import import_file
+from tipnet.ingest.report import Report
+from tipnet.ingest.submission import ImportOptions, Progress
+from tipnet.settings import Settings
 from tipnet.standard import load_standard
-from tipnet.stats.source import StatsSource
 from tipnet.store import Database
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
@@ -50,14 +53,21 @@ def _present(scope: Scope, row: dict[str, Any]) -> dict[str, Any]:
     out["shared_with_hub"] = shared
     out["records_visible"] = scope.owns(country) or (scope.kind == "hub" and shared)
     out["has_quarantine"] = bool(qpath) and scope.owns(country)
+    if scope.kind == ALL:  # the operator, on whose machine the quarantine file lies
+        out["quarantine_path"] = qpath
     return out
 
 
 def list_submissions(db: Database, principal: Principal) -> list[dict[str, Any]]:
+    """Submissions in scope, newest first (metadata: file names, row accounting), audited as one listing."""
     scope = Scope.of(principal)
     with db.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(_query(scope).order_by(submissions.c.id.desc()))]
-    return [_present(scope, r) for r in rows]
+    out = [_present(scope, r) for r in rows]
+    if scope.kind != NONE:
+        audit.record(db, principal, "submission.list", object_type="submission",
+                     subject_country=scope.country, details={"rows": len(out)})
+    return out
 
 
 def _row(db: Database, scope: Scope, submission_id: int, extra: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -132,6 +142,23 @@ def _csv(db: Database, query: Any, names: list[str]) -> Iterator[str]:
     yield buf.getvalue()
 
 
+def import_submission(db: Database, principal: Principal, path: Path, options: ImportOptions,
+                      settings: Settings | None = None, progress: Progress | None = None) -> Report:
+    """Import a file as a submission (accepted rows stored, rejected rows quarantined): the operator for any country,
+    a country's uploaders for their own. Audited as `submission.import`."""
+    scope = Scope.of(principal)
+    country = (options.country or "").upper() or None
+    if not principal.can(Permission.UPLOAD) or not (scope.kind == ALL or (country and scope.owns(country))):
+        raise Forbidden("you can only import your own country's files")
+    report = import_file(path, db, options, settings, progress)
+    sid = report.submission_id if report.submission_id is not None else report.duplicate_of
+    audit.record(db, principal, "submission.import", outcome="failed" if report.file_error else "ok",
+                 object_type="submission", object_id=sid, subject_country=country,
+                 details={"file": path.name, "rows_accepted": report.rows_accepted,
+                          "rows_quarantined": report.rows_quarantined, "duplicate": report.duplicate_of is not None})
+    return report
+
+
 def set_shared(db: Database, principal: Principal, submission_id: int, shared: bool) -> dict[str, Any]:
     """A country's focal point or analyst shares (or stops sharing) one of its submissions with the hub."""
     scope = Scope.of(principal)
@@ -164,22 +191,3 @@ def counts(db: Database, principal: Principal) -> dict[str, int] | None:
         n_subs = conn.execute(select(func.count()).select_from(submissions).where(scope.submissions())).scalar_one()
     return {"persons": int(n_persons), "aggregates": int(n_aggs), "submissions": int(n_subs)}
 
-
-class SourceCache:
-    """One statistics source per scope (a country, the hub): each loads only the rows its scope allows."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._sources: dict[str, StatsSource] = {}
-        self._lock = threading.Lock()
-
-    def for_principal(self, principal: Principal) -> StatsSource:
-        if not principal.can(Permission.STATS_READ):
-            raise Forbidden("your role does not allow statistics")
-        scope = Scope.of(principal)
-        with self._lock:
-            src = self._sources.get(scope.key)
-            if src is None:
-                rows = scope.rows()
-                src = self._sources[rows.key] = StatsSource(self.db, rows)
-            return src

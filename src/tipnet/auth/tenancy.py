@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import false, func, or_, select, true
 
-from tipnet.auth.principal import Principal, Via
+from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Role
 from tipnet.stats.source import RowFilter
 from tipnet.store.tables import aggregates, persons, submissions
@@ -38,7 +38,7 @@ class Scope:
 
     @classmethod
     def of(cls, principal: Principal) -> Scope:
-        if principal.via == Via.SYSTEM:
+        if principal.operator:
             return cls(ALL)
         if not principal.authenticated or principal.role is None:
             return cls(NONE)

@@ -110,17 +110,6 @@ def by_email(db: Database, email: str) -> User | None:
     return _user(row) if row is not None else None
 
 
-def listing(db: Database, country: str | None = None, hub_too: bool = True) -> list[User]:
-    """All users, or one country's (`hub_too=False` leaves hub accounts out of a country's list)."""
-    q = select(users).order_by(users.c.country, users.c.email)
-    if country is not None:
-        q = q.where(users.c.country == country)
-    elif not hub_too:
-        q = q.where(users.c.country.is_not(None))
-    with db.engine.connect() as conn:
-        return [_user(r) for r in conn.execute(q)]
-
-
 _SEALED = {"totp_secret", "totp_pending"}
 
 

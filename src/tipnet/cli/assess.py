@@ -12,7 +12,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, exits, fail, operator
+from tipnet.cli.common import open_db as _db
 from tipnet.cli.render import console, emit_json
 
 assess_app = typer.Typer(help="Progress indicators and national diagnostic assessments.", no_args_is_help=True)
@@ -22,22 +23,13 @@ FrameworkOption = typer.Option(None, "--framework", "-f",
 LangOption = typer.Option("en", "--lang", help="Language of labels and reports: en, es, fr, pt.")
 
 
-def _db(url: str | None) -> Any:
-    from tipnet.store import Database
-
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
-
-
 def _framework(name: str | None) -> Any:
     from tipnet.assess import framework as fwmod
 
     try:
         return fwmod.get(name)
     except (KeyError, fwmod.FrameworkError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        fail(str(exc))
 
 
 def _pct(pair: Any) -> str:
@@ -53,6 +45,7 @@ def _t(lang: str) -> Any:
 
 
 @assess_app.command("framework")
+@exits
 def framework_cmd(
     framework: str = typer.Argument(None, help="Built-in framework id or a YAML file to check (default: oas-2009)."),
     lang: str = LangOption,
@@ -76,6 +69,7 @@ def framework_cmd(
 
 
 @assess_app.command("import")
+@exits
 def import_cmd(
     file: Path = typer.Argument(..., help="Questionnaire as YAML, JSON or CSV."),
     country: str = typer.Option(None, "--country", help="ISO3 code (else the file's)."),
@@ -88,22 +82,19 @@ def import_cmd(
     """Import a self-assessment questionnaire as a new draft version (every earlier version is kept)."""
     from tipnet.assess import service
     from tipnet.assess.questionnaire import QuestionnaireError, read
-    from tipnet.auth.principal import system
     from tipnet.stats import StatsSource
 
     fw = _framework(framework)
     try:
         q = read(file, fw)
     except QuestionnaireError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+        fail(str(exc))
     code = (country or q.country or "").upper()
     when = year or q.year
     if len(code) != 3 or when is None:
-        console.print("[red]give the country and the year (in the file or with --country and --year)[/red]")
-        raise typer.Exit(1)
+        fail("give the country and the year (in the file or with --country and --year)")
     db = _db(db_url)
-    me = system("cli")
+    me = operator()
     saved = service.save_answers(db, me, fw, code, when, q.answers, action="import")
     result: dict[str, Any] = {"country": code, "year": when, "framework": fw.key, "version": saved["version"],
                               "answers": len(q.answers), "status": saved["status"]}
@@ -117,6 +108,7 @@ def import_cmd(
 
 
 @assess_app.command("score")
+@exits
 def score_cmd(
     year: int = typer.Option(..., "--year", help="The year scored."),
     country: list[str] = typer.Option(None, "--country", help="ISO3 code; repeat for several (default: every OAS "
@@ -132,7 +124,6 @@ def score_cmd(
     from tipnet.assess.questionnaire import QuestionnaireError, read
     from tipnet.assess.scoring import score
     from tipnet.assess.statistics import FigureBook
-    from tipnet.auth.principal import system
     from tipnet.standard.countries import OAS_MEMBERS
     from tipnet.stats import StatsSource
 
@@ -144,13 +135,12 @@ def score_cmd(
         try:
             q = read(file, fw)
         except QuestionnaireError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
+            fail(str(exc))
         book = FigureBook.from_source(source)
         rows: list[dict[str, Any]] = [{"country": c, "year": year, "status": "file",
                  "scorecard": score(fw, service.answer_values(q.answers), book.get(c, year))} for c in countries]
     else:
-        rows = service.recompute(db, system("cli"), source, fw, year, countries)
+        rows = service.recompute(db, operator(), source, fw, year, countries)
     if as_json:
         emit_json([{**r, "scorecard": r["scorecard"].to_dict()} for r in rows])
         return
@@ -164,6 +154,7 @@ def score_cmd(
 
 
 @assess_app.command("report")
+@exits
 def report_cmd(
     country: str = typer.Option(..., "--country", help="ISO3 code."),
     year: int = typer.Option(None, "--year", help="Year (default: the latest published)."),
@@ -178,7 +169,6 @@ def report_cmd(
     """Write the national diagnostic assessment of a country and year as HTML and PDF."""
     from tipnet.assess import repo, report, service
     from tipnet.assess.statistics import FigureBook
-    from tipnet.auth.principal import system
     from tipnet.standard.countries import country_name
     from tipnet.stats import StatsSource
 
@@ -189,10 +179,9 @@ def report_cmd(
     pubs = repo.published(db, fw.id, code)
     if draft:
         if year is None:
-            console.print("[red]--draft needs --year[/red]")
-            raise typer.Exit(1)
+            fail("--draft needs --year")
         book = FigureBook.from_source(StatsSource(db))
-        now = service.live(db, system("cli"), None, fw, code, year, book)
+        now = service.live(db, operator(), None, fw, code, year, book)
         card = now["scorecard"].to_dict()
         earlier_pub = [p for p in pubs if p["year"] < year]
         data = report.build(fw, code, country_name(code, lang), year, card, lang,
@@ -201,9 +190,7 @@ def report_cmd(
     else:
         chosen = [p for p in pubs if year is None or p["year"] == year]
         if not chosen:
-            console.print(f"[red]no published assessment of {code}{' for ' + str(year) if year else ''}; "
-                          "use --draft for a preview[/red]")
-            raise typer.Exit(1)
+            fail(f"no published assessment of {code}{' for ' + str(year) if year else ''}; use --draft for a preview")
         p = chosen[-1]
         earlier = [q for q in pubs if q["year"] < p["year"]]
         data = report.build(fw, code, country_name(code, lang), p["year"], p["scorecard"], lang,

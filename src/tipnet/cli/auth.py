@@ -1,7 +1,8 @@
 """`tipnet user` (accounts, API tokens, demo log-ins) and `tipnet audit` (verify and read the audit log).
 
-The command line acts as the operator who holds the database: it is not limited by roles, and every change it makes is
-written to the audit log as `cli:<login name>`. No logic lives here.
+The command line acts as the operator who holds the database, with a hub administrator's rights over accounts: it
+goes through `tipnet.auth.admin` like the web, and every change it makes is written to the audit log as
+`cli:<login name>`, marked as coming from the command line. No logic lives here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 
 import typer
 
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, exits, fail
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.common import operator as _operator
 from tipnet.cli.render import console, emit_json
@@ -21,24 +22,17 @@ audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args
 
 
 
-def _fail(message: str, as_json: bool, code: str = "invalid-request") -> None:
-    if as_json:
-        emit_json({"error": {"status": 1, "code": code, "message": message, "details": None}})
-    else:
-        console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
-
-
 def _user(db: Database, email: str, as_json: bool = False):  # type: ignore[no-untyped-def]
     from tipnet.auth import users
 
     user = users.by_email(db, email)
     if user is None:
-        _fail(f"no user {email}", as_json, "not-found")
+        fail(f"no user {email}", as_json=as_json, code="not-found", status=404)
     return user
 
 
 @user_app.command("add")
+@exits
 def user_add(
     email: str = typer.Option(..., "--email", help="The person's e-mail address (their sign-in name)."),
     role: str = typer.Option(..., "--role", help="hub_admin, hub_analyst, focal_point, analyst, investigator, "
@@ -53,19 +47,17 @@ def user_add(
 ) -> None:
     """Create an account. Without --password-stdin a temporary password is printed once; it must be changed at the
     first sign-in, where the second factor is also set up."""
-    from tipnet.auth import audit, passwords, users
-    from tipnet.errors import TipnetError
+    from tipnet.auth import admin
 
-    database = _db(db)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else passwords.temporary_password()
+    database, me = _db(db), _operator()
     try:
-        user = users.create(database, email, role, country, password, display_name=name,
-                            must_change=not password_stdin)
-    except (TipnetError, ValueError) as exc:
-        _fail(getattr(exc, "message", str(exc)), as_json)
-        return
-    audit.record(database, _operator(), "user.create", object_type="user", object_id=user.id,
-                 subject_country=user.country, details={"email": user.email, "role": user.role.value})
+        if password_stdin:
+            user, password = admin.create_with_password(database, me, email, role, country, name,
+                                                        sys.stdin.readline().rstrip("\n")), None
+        else:
+            user, password = admin.create(database, me, email, role, country, name)
+    except ValueError as exc:
+        fail(str(exc), as_json=as_json)
     out = {"user": user.public(), "temporary_password": None if password_stdin else password}
     if as_json:
         emit_json(out)
@@ -80,9 +72,9 @@ def user_list(country: str = typer.Option(None, "--country"), db: str = DbOption
     """List accounts."""
     from rich.table import Table
 
-    from tipnet.auth import users
+    from tipnet.auth import admin
 
-    rows = [u.public() for u in users.listing(_db(db), country.upper() if country else None)]
+    rows = [u for u in admin.listing(_db(db), _operator()) if not country or u["country"] == country.upper()]
     if as_json:
         emit_json(rows)
         return
@@ -93,27 +85,16 @@ def user_list(country: str = typer.Option(None, "--country"), db: str = DbOption
     console.print(t)
 
 
+@exits
 def _change(email: str, action: str, db: str | None, as_json: bool) -> None:
-    from tipnet.auth import audit, passwords, sessions, users
+    from tipnet.auth import admin
 
     database = _db(db)
     user = _user(database, email, as_json)
+    done = admin.change(database, _operator(), user.id, action)
     out: dict[str, object] = {"email": user.email, "action": action}
-    if action == "disable":
-        users.change(database, user.id, disabled=True)
-        sessions.revoke_user(database, user.id)
-    elif action == "enable":
-        users.change(database, user.id, disabled=False)
-    elif action == "reset_password":
-        temporary = passwords.temporary_password()
-        users.set_password(database, user, temporary, must_change=True)
-        sessions.revoke_user(database, user.id)
-        out["temporary_password"] = temporary
-    else:
-        users.change(database, user.id, totp_secret=None, totp_pending=None, totp_last_step=None)
-        sessions.revoke_user(database, user.id)
-    audit.record(database, _operator(), f"user.{action}", object_type="user", object_id=user.id,
-                 subject_country=user.country)
+    if "temporary_password" in done:
+        out["temporary_password"] = done["temporary_password"]
     if as_json:
         emit_json(out)
     else:
@@ -123,28 +104,29 @@ def _change(email: str, action: str, db: str | None, as_json: bool) -> None:
 @user_app.command("disable")
 def user_disable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Disable an account and end its sessions (its API tokens stop working too)."""
-    _change(email, "disable", db, as_json)
+    _change(email, "disable", db, as_json=as_json)
 
 
 @user_app.command("enable")
 def user_enable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Enable a disabled account."""
-    _change(email, "enable", db, as_json)
+    _change(email, "enable", db, as_json=as_json)
 
 
 @user_app.command("reset-password")
 def user_reset_password(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Give the account a temporary password (printed once) and end its sessions."""
-    _change(email, "reset_password", db, as_json)
+    _change(email, "reset_password", db, as_json=as_json)
 
 
 @user_app.command("reset-totp")
 def user_reset_totp(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Remove the account's second factor: it is set up again at the next sign-in."""
-    _change(email, "reset_totp", db, as_json)
+    _change(email, "reset_totp", db, as_json=as_json)
 
 
 @user_app.command("token")
+@exits
 def user_token(
     email: str,
     name: str = typer.Option(..., "--name", help="What the token is for, e.g. 'police nightly export'."),
@@ -155,16 +137,11 @@ def user_token(
     """Create an API token for a country user's machine submissions (printed once)."""
     from tipnet.auth import tokens
     from tipnet.auth.principal import Principal, Via
-    from tipnet.errors import TipnetError
 
     database = _db(db)
     user = _user(database, email, as_json)
     owner = Principal(via=Via.SYSTEM, user_id=user.id, email=user.email, role=user.role, country=user.country)
-    try:
-        issued = tokens.issue(database, owner, name, days, actor=_operator())
-    except TipnetError as exc:
-        _fail(exc.message, as_json, exc.code)
-        return
+    issued = tokens.issue(database, owner, name, days, actor=_operator())
     if as_json:
         emit_json(issued)
     else:

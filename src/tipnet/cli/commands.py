@@ -10,9 +10,10 @@ from pathlib import Path
 
 import typer
 
+from tipnet.auth.records import import_submission
 from tipnet.cli.assess import assess_app
 from tipnet.cli.auth import audit_app, user_app
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, exits, fail, operator, stats_source
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.compendium import compendium_app, registry_app
 from tipnet.cli.coop import coop_app
@@ -23,7 +24,7 @@ from tipnet.cli.node import hub_app, node_app
 from tipnet.cli.release import release_app
 from tipnet.cli.render import console, emit_json, report_table
 from tipnet.ingest.period import PeriodError
-from tipnet.ingest.pipeline import ImportOptions, given_period, import_file, validate_file
+from tipnet.ingest.pipeline import ImportOptions, given_period, validate_file
 from tipnet.settings import Settings
 
 app = typer.Typer(help="tipnet: case data against trafficking in persons.", no_args_is_help=True)
@@ -81,6 +82,7 @@ def validate(
 
 
 @app.command("import")
+@exits
 def import_(
     file: Path = typer.Argument(..., help="CSV, XLSX, JSON or Parquet file."),
     profile: str = typer.Option(
@@ -103,8 +105,8 @@ def import_(
         given_period(opts)
     except PeriodError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
-    database = _db(db)
-    run = lambda p=None: import_file(file, database, opts, progress=p)  # noqa: E731
+    database, me = _db(db), operator()
+    run = lambda p=None: import_submission(database, me, file, opts, progress=p)  # noqa: E731
     report = run() if as_json else _progress_import(file, run)
     if as_json:
         d = report.to_dict()
@@ -122,25 +124,26 @@ class ExportFormat(StrEnum):
 
 
 @app.command()
+@exits
 def export(
     out: Path = typer.Argument(..., help="Output file."),
     format: ExportFormat = typer.Option(ExportFormat.csv, "--format", "-f"),  # noqa: A002
     country: str = typer.Option(None, "--country", help="Only this reporting country."),
     db: str = DbOption,
 ) -> None:
-    """Export stored records in the flat layout (csv, parquet, json) or as an HTCDS 2.0 flat file."""
-    from tipnet.store.export import export_records
+    """Export stored records in the flat layout (csv, parquet, json) or as an HTCDS 2.0 flat file (audited)."""
+    from tipnet.auth.exports import export_records
 
-    n = export_records(_db(db), out, format.value, country.upper() if country else None)
+    n = export_records(_db(db), operator(), out, format.value, country.upper() if country else None)
     console.print(f"{n} records written to {out}")
 
 
 @app.command()
 def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """List submissions with their row accounting."""
-    from tipnet.store.repo import list_submissions
+    """List submissions with their row accounting (audited)."""
+    from tipnet.auth.records import list_submissions
 
-    rows = list_submissions(_db(db))
+    rows = list_submissions(_db(db), operator())
     if as_json:
         emit_json(rows)
         return
@@ -148,22 +151,9 @@ def submissions(db: str = DbOption, as_json: bool = JsonOption) -> None:
 
     t = Table("id", "kind", "country", "file", "profile", "total", "accepted", "quarantined", "created")
     for r in rows:
-        t.add_row(
-            *(
-                str(r[k])
-                for k in (
-                    "id",
-                    "kind",
-                    "reporting_country",
-                    "filename",
-                    "profile",
-                    "rows_total",
-                    "rows_accepted",
-                    "rows_quarantined",
-                    "created_at",
-                )
-            )
-        )
+        cells = [str(r[k]) for k in ("id", "kind", "reporting_country", "filename", "profile", "rows_total",
+                                     "rows_accepted", "rows_quarantined")]
+        t.add_row(*cells, str(r["created_at"]).replace("T", " "))
     console.print(t)
 
 
@@ -206,7 +196,7 @@ def stats(
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
 ) -> None:
     """Victim counts (and rates per 100,000) by any dimensions, with all margins."""
-    from tipnet.stats import CubeSpec, StatsSource
+    from tipnet.stats import CubeSpec
     from tipnet.stats.figures import glotip, victims
 
     dims = tuple(d.strip() for d in by.split(",") if d.strip())
@@ -215,15 +205,14 @@ def stats(
         filters["country"] = country.upper()
     if year is not None:
         filters["year"] = year
-    src = StatsSource(_db(db))
+    src = stats_source(_db(db))
     try:
         if source == "glotip":
             rows = glotip(src, dims, indicator, filters)
         else:
             rows = victims(src, CubeSpec(dims, margins=not no_margins, filters=filters))
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc), exit_code=2)
     _emit_rows(rows, as_json, as_csv)
 
 
@@ -239,9 +228,8 @@ def routes(
 ) -> None:
     """Routes and flows: origin -> transit -> destination, land borders, country roles, corridor priorities."""
     from tipnet import routes as r
-    from tipnet.stats import StatsSource
 
-    src = StatsSource(_db(db))
+    src = stats_source(_db(db))
     f = r.RouteFilter(country=country.upper() if country else None, year_from=year_from, year_to=year_to)
     views = {
         "flows": lambda: r.flows(src, f, min_victims),
@@ -253,8 +241,7 @@ def routes(
         "glotip": lambda: r.glotip_flows(src, f.country, None, min_victims),
     }
     if view not in views:
-        console.print(f"[red]unknown view {view!r}; choose from {', '.join(views)}[/red]")
-        raise typer.Exit(2)
+        fail(f"unknown view {view!r}; choose from {', '.join(views)}", exit_code=2)
     _emit_rows(views[view](), as_json, False)
 
 
@@ -271,17 +258,14 @@ def map_(
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
     from tipnet.i18n import LANGUAGES
     from tipnet.routes.mapping import render
-    from tipnet.stats import StatsSource
 
     if lang not in LANGUAGES:
-        console.print(f"[red]unknown language {lang!r}; choose from {', '.join(LANGUAGES)}[/red]")
-        raise typer.Exit(2)
+        fail(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}", exit_code=2)
     try:
-        path = render(StatsSource(_db(db)), kind, out, country=country.upper() if country else None,
+        path = render(stats_source(_db(db)), kind, out, country=country.upper() if country else None,
                       year_from=year_from, year_to=year_to, lang=lang)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        fail(str(exc), exit_code=2)
     console.print(f"map written to {path}")
 
 

@@ -10,8 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import DbOption, JsonOption
-from tipnet.cli.common import fail as _fail
+from tipnet.cli.common import DbOption, JsonOption, exits, fail
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.common import operator as _operator
 from tipnet.cli.render import console, emit_json
@@ -20,19 +19,6 @@ compendium_app = typer.Typer(help="Compendium of cooperation instruments: seed, 
                              no_args_is_help=True)
 registry_app = typer.Typer(help="Registry of recruitment and travel agencies.", no_args_is_help=True)
 
-
-
-def _run(fn, *args: Any) -> Any:  # type: ignore[no-untyped-def]
-    """Call the domain; bad input and refusals print their message and exit 1."""
-    from tipnet.coop.compendium import CompendiumError
-    from tipnet.errors import TipnetError
-
-    try:
-        return fn(*args)
-    except CompendiumError as exc:
-        _fail(str(exc))
-    except TipnetError as exc:
-        _fail(exc.message)
 
 
 def _hits(result: Any, as_json: bool) -> None:
@@ -64,29 +50,32 @@ def _search(source: str, query: str | None, kind: str | None, country: str | Non
 
 
 @compendium_app.command("seed")
+@exits
 def compendium_seed(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Load the instruments and recommendations of the 2009 OAS resolution (repeatable)."""
     from tipnet.coop.compendium_seed import seed
 
-    report = _run(seed, _db(db), _operator())
+    report = seed(_db(db), _operator())
     emit_json(report.to_dict()) if as_json else console.print(
         f"{report.instruments} instruments and mechanisms, {report.recommendations} recommendations: "
         f"{report.created} new, {report.updated_or_unchanged} already there")
 
 
 @compendium_app.command("add")
+@exits
 def compendium_add(file: Path = typer.Argument(..., help="YAML file: a list of items."), db: str = DbOption) -> None:
     """Add (or, for items with a known `ref`, replace) the items of a YAML file; all are checked first."""
     from tipnet.coop import compendium
     from tipnet.coop.compendium_seed import items_from_file
 
-    items = _run(items_from_file, file)
+    items = items_from_file(file)
     database, me = _db(db), _operator()
     created = sum(int(compendium.upsert(database, me, item)[1]) for item in items)
     console.print(f"{len(items)} items from {file}: {created} new")
 
 
 @compendium_app.command("search")
+@exits
 def compendium_search(query: str = typer.Argument(None, help="Words (accents and case do not matter)."),
                       kind: str = typer.Option(None, help="treaty, legislation, case_law, ..."),
                       country: str = typer.Option(None, help="ISO3 code."),
@@ -98,17 +87,19 @@ def compendium_search(query: str = typer.Argument(None, help="Words (accents and
 
 
 @compendium_app.command("show")
+@exits
 def compendium_show(item_id: int, db: str = DbOption) -> None:
     """One item with its details and ratification status."""
     from tipnet.coop import compendium
 
     item = compendium.get(_db(db), item_id)
     if item is None:
-        _fail(f"no compendium item {item_id}")
+        fail(f"no compendium item {item_id}")
     emit_json(item)
 
 
 @compendium_app.command("ratify")
+@exits
 def compendium_ratify(item_id: int, country: str, status: str = typer.Argument(..., help="signed, ratified, ..."),
                       signed_on: str = typer.Option(None, "--signed"),
                       ratified_on: str = typer.Option(None, "--ratified"),
@@ -117,12 +108,13 @@ def compendium_ratify(item_id: int, country: str, status: str = typer.Argument(.
     """Record a country's ratification status of a treaty (dates as YYYY-MM-DD)."""
     from tipnet.coop import compendium
 
-    _run(compendium.set_ratification, _db(db), _operator(), item_id, country, status, signed_on, ratified_on,
+    compendium.set_ratification(_db(db), _operator(), item_id, country, status, signed_on, ratified_on,
          in_force_on, notes)
     console.print(f"item {item_id}: {country.upper()} {status}")
 
 
 @compendium_app.command("feed")
+@exits
 def compendium_feed(out: Path = typer.Argument(..., help="Where to write the Atom file."),
                     base_url: str = typer.Option("http://127.0.0.1:8000", help="The site's address."),
                     limit: int = typer.Option(50), db: str = DbOption) -> None:
@@ -138,6 +130,7 @@ def compendium_feed(out: Path = typer.Argument(..., help="Where to write the Ato
 
 
 @registry_app.command("add")
+@exits
 def registry_add(name: str, country: str, kind: str = typer.Option(..., help="recruitment or travel."),
                  identifier: str = typer.Option(None), licence_status: str = typer.Option("unknown", "--licence"),
                  issued: str = typer.Option(None, help="Licence issued (YYYY-MM-DD)."),
@@ -149,21 +142,23 @@ def registry_add(name: str, country: str, kind: str = typer.Option(..., help="re
     raw = {"kind": kind, "name": name, "country": country, "identifier": identifier,
            "licence_status": licence_status, "licence_issued_on": issued, "licence_expires_on": expires,
            "licence_authority": authority}
-    agency_id = _run(registry.add, _db(db), _operator(), raw)
+    agency_id = registry.add(_db(db), _operator(), raw)
     console.print(f"agency {agency_id} registered")
 
 
 @registry_app.command("licence")
+@exits
 def registry_licence(agency_id: int, status: str, expires: str = typer.Option(None), db: str = DbOption) -> None:
     """Change an agency's licence status (the audit log keeps the old value)."""
     from tipnet.coop import registry
 
     raw = {"licence_status": status, **({"licence_expires_on": expires} if expires else {})}
-    changed = _run(registry.change, _db(db), _operator(), agency_id, raw)
+    changed = registry.change(_db(db), _operator(), agency_id, raw)
     console.print(changed or "nothing changed")
 
 
 @registry_app.command("sanction")
+@exits
 def registry_sanction(agency_id: int, country: str, measure: str, authority: str = typer.Option(None),
                       imposed: str = typer.Option(None), description: str = typer.Option(None),
                       db: str = DbOption) -> None:
@@ -172,11 +167,12 @@ def registry_sanction(agency_id: int, country: str, measure: str, authority: str
 
     raw = {"country": country, "measure": measure, "authority": authority, "imposed_on": imposed,
            "description": description}
-    _run(registry.add_sanction, _db(db), _operator(), agency_id, raw)
+    registry.add_sanction(_db(db), _operator(), agency_id, raw)
     console.print(f"agency {agency_id}: {measure} recorded")
 
 
 @registry_app.command("link")
+@exits
 def registry_link(agency_id: int, country: str, record_id: str, db: str = DbOption) -> None:
     """Link a perpetrator record (recruiter, broker or travel agent) of a country's submissions to an agency."""
     from tipnet.coop import registry
@@ -184,12 +180,13 @@ def registry_link(agency_id: int, country: str, record_id: str, db: str = DbOpti
     database, me = _db(db), _operator()
     found = registry.find_records(database, me, country.upper(), record_id)
     if len(found) != 1:
-        _fail(f"record {record_id} of {country.upper()}: {len(found)} matches (need exactly one)")
-    _run(registry.link, database, me, agency_id, found[0])
+        fail(f"record {record_id} of {country.upper()}: {len(found)} matches (need exactly one)")
+    registry.link(database, me, agency_id, found[0])
     console.print(f"record {record_id} of {country.upper()} linked to agency {agency_id}")
 
 
 @registry_app.command("search")
+@exits
 def registry_search(query: str = typer.Argument(None), country: str = typer.Option(None),
                     kind: str = typer.Option(None, help="recruitment_agency or travel_agency."),
                     limit: int = typer.Option(20), db: str = DbOption, as_json: bool = JsonOption) -> None:
@@ -198,17 +195,19 @@ def registry_search(query: str = typer.Argument(None), country: str = typer.Opti
 
 
 @registry_app.command("show")
+@exits
 def registry_show(agency_id: int, db: str = DbOption) -> None:
     """An agency with complaints, case links and the multi-country flag (the operator sees every link)."""
     from tipnet.coop import registry
 
     agency = registry.get(_db(db), _operator(), agency_id, restricted=True)
     if agency is None:
-        _fail(f"no agency {agency_id}")
+        fail(f"no agency {agency_id}")
     emit_json(agency)
 
 
 @registry_app.command("flagged")
+@exits
 def registry_flagged(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Agencies that appear in cases of two or more countries."""
     from tipnet.coop import registry

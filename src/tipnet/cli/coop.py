@@ -9,8 +9,7 @@ from pathlib import Path
 
 import typer
 
-from tipnet.cli.common import DbOption, JsonOption
-from tipnet.cli.common import fail as _fail
+from tipnet.cli.common import DbOption, JsonOption, exits, fail
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.common import operator as _operator
 from tipnet.cli.render import console, emit_json
@@ -29,17 +28,14 @@ RestrictedOption = typer.Option(False, "--restricted", help="Include restricted 
 
 
 @directory_app.command("list")
+@exits
 def directory_list(country: str = typer.Option(None, help="ISO3 code."),
                    competence: str = typer.Option(None, help="e.g. victim_assistance, mla_central_authority."),
                    restricted: bool = RestrictedOption, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """List directory entries (stale ones flagged)."""
     from tipnet.coop.directory import listing
-    from tipnet.errors import TipnetError
 
-    try:
-        found = [a.view(restricted) for a in listing(_db(db), country=country, competence=competence)]
-    except TipnetError as exc:
-        _fail(exc.message)
+    found = [a.view(restricted) for a in listing(_db(db), country=country, competence=competence)]
     if as_json:
         emit_json(found)
         return
@@ -50,16 +46,13 @@ def directory_list(country: str = typer.Option(None, help="ISO3 code."),
 
 
 @directory_app.command("show")
+@exits
 def directory_show(authority_id: int = typer.Argument(...), db: str = DbOption, as_json: bool = JsonOption) -> None:
     """One entry with every field and its history of changes."""
     from tipnet.coop.directory import get, history
-    from tipnet.errors import TipnetError
 
     database = _db(db)
-    try:
-        data = {**get(database, authority_id).view(True), "history": history(database, authority_id, True)}
-    except TipnetError as exc:
-        _fail(exc.message)
+    data = {**get(database, authority_id).view(True), "history": history(database, authority_id, True)}
     if as_json:
         emit_json(data)
         return
@@ -71,18 +64,15 @@ def directory_show(authority_id: int = typer.Argument(...), db: str = DbOption, 
 
 
 @directory_app.command("route")
+@exits
 def directory_route(country: str = typer.Argument(..., help="Requested state (ISO3)."),
                     measure: str = typer.Argument(..., help="e.g. search_seizure, extradition."),
                     crime: str = typer.Argument("trafficking_in_persons", help="e.g. trafficking_in_persons."),
                     db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Who do I ask in COUNTRY for MEASURE about CRIME: competent authorities, ranked, with reasons."""
     from tipnet.coop.directory_routing import route
-    from tipnet.errors import TipnetError
 
-    try:
-        result = route(_db(db), country, measure, crime)
-    except TipnetError as exc:
-        _fail(exc.message)
+    result = route(_db(db), country, measure, crime)
     if as_json:
         emit_json(result)
         return
@@ -98,6 +88,7 @@ def directory_route(country: str = typer.Argument(..., help="Requested state (IS
 
 
 @directory_app.command("export")
+@exits
 def directory_export(out: Path = typer.Argument(..., help="Output file."),
                      fmt: str = typer.Option("csv", "--format", help="csv, vcard, html or pdf."),
                      country: str = typer.Option(None, help="Only this country (ISO3)."),
@@ -117,25 +108,23 @@ def directory_export(out: Path = typer.Argument(..., help="Output file."),
     elif fmt == "pdf":
         out.write_bytes(ex.to_pdf(entries, restricted))
     else:
-        _fail(f"unknown format {fmt!r}; choose csv, vcard, html or pdf")
+        fail(f"unknown format {fmt!r}; choose csv, vcard, html or pdf")
     console.print(f"{len(entries)} entries written to {out}")
 
 
 @directory_app.command("import")
+@exits
 def directory_import(file: Path = typer.Argument(..., help="CSV as written by `tipnet coop directory export`."),
                      db: str = DbOption) -> None:
     """Create entries from a CSV (every row is checked before any is written)."""
     from tipnet.coop.directory_export import import_csv
-    from tipnet.errors import TipnetError
 
-    try:
-        added = import_csv(_db(db), _operator(), file.read_text(encoding="utf-8-sig"), file.name)
-    except TipnetError as exc:
-        _fail(exc.message)
+    added = import_csv(_db(db), _operator(), file.read_text(encoding="utf-8-sig"), file.name)
     console.print(f"{len(added)} entries added")
 
 
 @directory_app.command("stale")
+@exits
 def directory_stale(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Entries not verified for more than six months."""
     from tipnet.coop.directory_reminders import stale
@@ -151,6 +140,7 @@ def directory_stale(db: str = DbOption, as_json: bool = JsonOption) -> None:
 
 
 @directory_app.command("remind")
+@exits
 def directory_remind(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Remind the focal point of every stale entry (outbox records, no e-mail is sent); lists what was sent."""
     from tipnet.coop.directory_reminders import remind
@@ -165,24 +155,22 @@ def directory_remind(db: str = DbOption, as_json: bool = JsonOption) -> None:
 
 
 @directory_app.command("retire")
+@exits
 def directory_retire(authority_id: int = typer.Argument(...),
                      reason: str = typer.Option("", "--reason", help="e.g. the authority was merged or renamed."),
                      reinstate: bool = typer.Option(False, "--reinstate", help="Undo a retirement."),
                      db: str = DbOption) -> None:
     """Retire an entry (kept with its history, out of routing, listings and exports), or reinstate it."""
     from tipnet.coop import directory
-    from tipnet.errors import TipnetError
 
     database = _db(db)
-    try:
-        a = (directory.reinstate(database, _operator(), authority_id) if reinstate
-             else directory.retire(database, _operator(), authority_id, reason))
-    except TipnetError as exc:
-        _fail(exc.message)
+    a = (directory.reinstate(database, _operator(), authority_id) if reinstate
+         else directory.retire(database, _operator(), authority_id, reason))
     console.print(f"{a.id} {a.name}: {'retired on ' + str(a.retired_on) if a.retired else 'listed'}")
 
 
 @directory_app.command("seed-demo")
+@exits
 def directory_seed(db: str = DbOption) -> None:
     """Add the fictitious demo directory for the 35 OAS member states (countries without entries only)."""
     from tipnet.demo.directory import seed_directory
@@ -195,6 +183,7 @@ def directory_seed(db: str = DbOption) -> None:
 
 
 @request_app.command("list")
+@exits
 def request_list(status: str = typer.Option(None, help="Only this status."),
                  overdue: bool = typer.Option(False, "--overdue", help="Only requests past their deadline."),
                  db: str = DbOption, as_json: bool = JsonOption) -> None:
@@ -212,6 +201,7 @@ def request_list(status: str = typer.Option(None, help="Only this status."),
 
 
 @request_app.command("overdue")
+@exits
 def request_overdue(remind: bool = typer.Option(False, "--remind", help="Write reminders to the outbox."),
                     db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Requests past their deadline; with --remind, an outbox reminder for each (at most weekly)."""
@@ -231,6 +221,7 @@ def request_overdue(remind: bool = typer.Option(False, "--remind", help="Write r
 
 
 @request_app.command("register-incoming")
+@exits
 def request_register_incoming(
         requesting: str = typer.Option(..., "--from", help="Requesting state (ISO3)."),
         country: str = typer.Option(..., "--country", help="The registering (requested) state (ISO3)."),
@@ -246,16 +237,12 @@ def request_register_incoming(
         db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Register a request received outside tipnet (paper, diplomatic channel): it enters as "received"."""
     from tipnet.coop.requests_incoming import register_incoming
-    from tipnet.errors import TipnetError
 
     if scan is not None and not scan.is_file():
-        _fail(f"{scan}: no such file")
-    try:
-        req = register_incoming(_db(db), _operator(), kind, requesting, received, reference, measures, crime,
-                                deadline=deadline, case_ids=cases, notes=notes, registering_country=country,
-                                scan=(scan.name, scan.read_bytes()) if scan is not None else None)
-    except TipnetError as exc:
-        _fail(f"{exc.message} {exc.details or ''}".strip())
+        fail(f"{scan}: no such file")
+    req = register_incoming(_db(db), _operator(), kind, requesting, received, reference, measures, crime,
+                            deadline=deadline, case_ids=cases, notes=notes, registering_country=country,
+                            scan=(scan.name, scan.read_bytes()) if scan is not None else None)
     if as_json:
         emit_json(req.to_dict())
         return
@@ -264,19 +251,16 @@ def request_register_incoming(
 
 
 @request_app.command("document")
+@exits
 def request_document(request_id: int = typer.Argument(...), out: Path = typer.Argument(...),
                      fmt: str = typer.Option("pdf", "--format", help="pdf or docx."), db: str = DbOption) -> None:
     """Write the formal request document."""
     from tipnet.coop import documents
     from tipnet.coop.requests import get
-    from tipnet.errors import TipnetError
 
     database = _db(db)
     if fmt not in ("pdf", "docx"):
-        _fail(f"unknown format {fmt!r}; choose pdf or docx")
-    try:
-        req = get(database, _operator(), request_id)
-    except TipnetError as exc:
-        _fail(exc.message)
+        fail(f"unknown format {fmt!r}; choose pdf or docx")
+    req = get(database, _operator(), request_id)
     out.write_bytes(documents.document_for(database, req, fmt, dt.date.today().isoformat()))
     console.print(f"{req['reference']} written to {out}")

@@ -18,18 +18,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import JsonOption
+from tipnet.cli.common import JsonOption, fail
 from tipnet.cli.render import console, emit_json
 
 link_app = typer.Typer(help="Privacy-preserving record linkage across agencies and countries.", no_args_is_help=True)
-
-
-def _fail(as_json: bool, code: str, message: str) -> typer.Exit:
-    if as_json:
-        emit_json({"error": {"status": 422, "code": code, "message": message, "details": None}})
-    else:
-        console.print(f"[red]{message}[/red]")
-    return typer.Exit(1)
 
 
 def _read_csv(path: Path) -> dict[str, list[str]]:
@@ -106,11 +98,11 @@ def encode_cmd(
         secret = _secret(secret_file, secret_env, "linkage secret")
         pkey = PseudonymKey.from_secret(_secret(pseudonym_file, pseudonym_env, "pseudonym secret"), country)
     except (SecretError, ValueError, OSError) as err:
-        raise _fail(as_json, "secret", str(err)) from err
+        fail(str(err), as_json=as_json, code="secret")
     schema = LinkageSchema.read(schema_path) if schema_path else person_schema()
     cols = _read_csv(input)
     if "record_id" not in cols:
-        raise _fail(as_json, "no-record-id", f"{input} has no record_id column")
+        fail(f"{input} has no record_id column", as_json=as_json, code="no-record-id")
     es = encode_records(cols, cols["record_id"], schema, secret, pkey, country)
     es.write(output)
     result = {"output": str(output), "country": es.country, "records": len(es), "bits": es.words * 64,
@@ -139,7 +131,7 @@ def match_cmd(
     try:
         clusters = link_many(sets, MatchSettings(threshold=threshold))
     except MatchError as err:
-        raise _fail(as_json, "incompatible-encodings", str(err)) from err
+        fail(str(err), as_json=as_json, code="incompatible-encodings")
     _write_rows(output, clusters.rows)
     if split_dir:
         for s in sets:
@@ -175,7 +167,7 @@ def resolve_cmd(
     try:
         pkey = PseudonymKey.from_secret(_secret(pseudonym_file, pseudonym_env, "pseudonym secret"), country)
     except (SecretError, ValueError, OSError) as err:
-        raise _fail(as_json, "secret", str(err)) from err
+        fail(str(err), as_json=as_json, code="secret")
     rows = resolve(_read_rows(matches), _read_csv(input)["record_id"], pkey, country)
     _write_rows(output, rows)
     if as_json:
@@ -197,18 +189,18 @@ def dedupe_cmd(
     from tipnet.link.dedupe import dedupe, spark_session
 
     if backend not in ("duckdb", "spark"):
-        raise _fail(as_json, "backend", "backend must be duckdb or spark")
+        fail("backend must be duckdb or spark", as_json=as_json, code="backend")
 
     inputs = {}
     for f in files:
         cols = _read_csv(f)
         if "record_id" not in cols:
-            raise _fail(as_json, "no-record-id", f"{f} has no record_id column")
+            fail(f"{f} has no record_id column", as_json=as_json, code="no-record-id")
         inputs[f.name] = (cols, cols["record_id"])
     try:
         spark = spark_session() if backend == "spark" else None
     except RuntimeError as err:
-        raise _fail(as_json, "backend", str(err)) from err
+        fail(str(err), as_json=as_json, code="backend")
     run = dedupe(inputs, threshold=threshold, backend="spark" if spark is not None else "duckdb", spark=spark)
     rows = [{"record_id": r, "cluster_id": c} for r, c in sorted(run.clusters.items())]
     _write_rows(output, rows)
@@ -241,9 +233,10 @@ def report_cmd(
     """What the links give: precision, recall and F1 against a truth file (--truth), and/or the cross-border
     routes of linked victims and the networks of linked perpetrators and recruiters (--records)."""
     if truth is None and not records:
-        raise _fail(as_json, "nothing-to-report", "give --truth (accuracy) or --records (routes and networks)")
+        fail("give --truth (accuracy) or --records (routes and networks)", as_json=as_json,
+             code="nothing-to-report")
     if scope not in ("all", "between", "within"):
-        raise _fail(as_json, "scope", "scope must be all, between or within")
+        fail("scope must be all, between or within", as_json=as_json, code="scope")
     assign: dict[str, str] = {}
     for p in predictions:
         for r in _read_rows(p):
@@ -257,7 +250,7 @@ def report_cmd(
         try:
             rows = [_record_row(r, assign, f) for f in records for r in _read_rows(f)]
         except ValueError as err:
-            raise _fail(as_json, "bad-record", str(err)) from err
+            fail(str(err), as_json=as_json, code="bad-record")
         result |= link_report(rows, min_victims=min_victims)
     if as_json:
         emit_json(result["accuracy"] if set(result) == {"accuracy"} else result)

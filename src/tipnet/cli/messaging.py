@@ -10,13 +10,11 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from tipnet.cli.common import DbOption, JsonOption
-from tipnet.cli.render import console, emit_json
-from tipnet.store import Database
+from tipnet.cli.common import DbOption, JsonOption, exits, fail, open_db
+from tipnet.cli.render import console, emit, emit_json
 
 message_app = typer.Typer(help="End-to-end encrypted messages between authority accounts.", no_args_is_help=True)
 
@@ -24,25 +22,15 @@ AsOption = typer.Option(..., "--as", help="The account (e-mail) whose client thi
 StdinOption = typer.Option(False, "--passphrase-stdin", help="Read the passphrase from one line of standard input.")
 
 
-def _fail(message: str, as_json: bool, code: str = "invalid-request") -> None:
-    if as_json:
-        emit_json({"error": {"status": 1, "code": code, "message": message, "details": None}})
-    else:
-        console.print(f"[red]{message}[/red]")
-    raise typer.Exit(1)
-
-
 def _client(email: str, db_url: str | None, as_json: bool):  # type: ignore[no-untyped-def]
     from tipnet.auth import users
     from tipnet.auth.principal import Principal, Via
     from tipnet.messaging.client import Client, LocalTransport
 
-    database = Database(db_url) if db_url else Database()
-    database.upgrade()
+    database = open_db(db_url)
     user = users.by_email(database, email)
     if user is None:
-        _fail(f"no user {email}", as_json, "not-found")
-        raise AssertionError("unreachable")
+        fail(f"no user {email}", as_json=as_json, code="not-found", status=404)
     who = Principal(via=Via.SYSTEM, user_id=user.id, email=user.email, role=user.role, country=user.country)
     return database, Client(LocalTransport(database, who), user.id)
 
@@ -56,57 +44,46 @@ def _passphrase(from_stdin: bool, prompt: str = "Passphrase: ", confirm: bool = 
     return value
 
 
-def _run(as_json: bool, action: Any) -> Any:
-    from tipnet.messaging.errors import MessagingError
-
-    try:
-        return action()
-    except MessagingError as exc:
-        _fail(exc.message, as_json, exc.code)
-
-
-def _out(data: Any, as_json: bool, text: str) -> None:
-    if as_json:
-        emit_json(data)
-    else:
-        console.print(text)
-
-
 @message_app.command("init")
+@exits
 def init(email: str = AsOption, passphrase_stdin: bool = StdinOption, db: str = DbOption,
          as_json: bool = JsonOption) -> None:
     """Make this account's keys (first time, or after a revocation); the private keys are stored passphrase-wrapped."""
     _, client = _client(email, db, as_json)
     passphrase = _passphrase(passphrase_stdin, confirm=True)
     if len(passphrase) < 12:
-        _fail("the passphrase must have at least 12 characters", as_json)
-    key = _run(as_json, lambda: client.create_identity(passphrase))
-    _out({"key": key}, as_json, f"key fingerprint (compare it by telephone): {key}")
+        fail("the passphrase must have at least 12 characters", as_json=as_json)
+    key = client.create_identity(passphrase)
+    emit({"key": key}, as_json, f"key fingerprint (compare it by telephone): {key}")
 
 
 @message_app.command("rotate")
+@exits
 def rotate(email: str = AsOption, passphrase_stdin: bool = StdinOption, db: str = DbOption,
            as_json: bool = JsonOption) -> None:
     """Replace the current key with a new one signed by it; the old one still opens old messages."""
     _, client = _client(email, db, as_json)
     passphrase = _passphrase(passphrase_stdin)
-    key = _run(as_json, lambda: (client.unlock(passphrase), client.rotate(passphrase))[1])
-    _out({"key": key}, as_json, f"new key fingerprint: {key}")
+    client.unlock(passphrase)
+    key = client.rotate(passphrase)
+    emit({"key": key}, as_json, f"new key fingerprint: {key}")
 
 
 @message_app.command("revoke")
+@exits
 def revoke(email: str = AsOption, key: str = typer.Option(None, "--key", help="Key id (default: the current key)."),
            db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Revoke a key (lost passphrase, suspected compromise). No passphrase needed; make a new key with `init`."""
     _, client = _client(email, db, as_json)
     target = key or client.transport.own_keys()["current"]
     if not target:
-        _fail("this account has no current key", as_json, "not-found")
-    _run(as_json, lambda: client.revoke(target))
-    _out({"revoked": target}, as_json, f"revoked {target}")
+        fail("this account has no current key", as_json=as_json, code="not-found", status=404)
+    client.revoke(target)
+    emit({"revoked": target}, as_json, f"revoked {target}")
 
 
 @message_app.command("keys")
+@exits
 def keys(email: str = AsOption, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """This account's keys (fingerprints, rotation chain, state)."""
     _, client = _client(email, db, as_json)
@@ -123,6 +100,7 @@ def keys(email: str = AsOption, db: str = DbOption, as_json: bool = JsonOption) 
 
 
 @message_app.command("send")
+@exits
 def send(
     email: str = AsOption,
     to: list[str] = typer.Option(..., "--to", help="Recipient e-mail (repeat for several)."),
@@ -144,28 +122,29 @@ def send(
     for address in to:
         person = users.by_email(database, address)
         if person is None:
-            _fail(f"no user {address}", as_json, "not-found")
-            return
+            fail(f"no user {address}", as_json=as_json, code="not-found", status=404)
         recipients.append(person.id)
     body = text_file.read_text(encoding="utf-8") if text_file else (text or "")
     files = []
     for path in attach:
         if not path.is_file():
-            _fail(f"{path}: no such file", as_json, "not-found")
+            fail(f"{path}: no such file", as_json=as_json, code="not-found", status=404)
         files.append(Attachment(path.name, path.read_bytes()))
     passphrase = _passphrase(passphrase_stdin)
-    sent = _run(as_json, lambda: (client.unlock(passphrase),
-                                  client.send(recipients, Plain(subject, body, files), urgent))[1])
-    _out(sent, as_json, f"sent {sent['id']} (envelope {sent['envelope_hash'][:16]})")
+    client.unlock(passphrase)
+    sent = client.send(recipients, Plain(subject, body, files), urgent)
+    emit(sent, as_json, f"sent {sent['id']} (envelope {sent['envelope_hash'][:16]})")
 
 
 @message_app.command("inbox")
+@exits
 def inbox(email: str = AsOption, sent: bool = typer.Option(False, "--sent", help="The sent folder instead."),
           passphrase_stdin: bool = StdinOption, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """List messages (opened and checked here)."""
     _, client = _client(email, db, as_json)
     passphrase = _passphrase(passphrase_stdin)
-    box = _run(as_json, lambda: (client.unlock(passphrase), client.mailbox())[1])
+    client.unlock(passphrase)
+    box = client.mailbox()
     rows = []
     for m in box["sent" if sent else "inbox"]:
         if isinstance(m, dict):
@@ -183,13 +162,15 @@ def inbox(email: str = AsOption, sent: bool = typer.Option(False, "--sent", help
 
 
 @message_app.command("read")
+@exits
 def read(message_id: str, email: str = AsOption,
          save_dir: Path = typer.Option(None, "--save-dir", help="Write the attachments into this folder."),
          passphrase_stdin: bool = StdinOption, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Open a message and its attachments; signs delivery and read receipts."""
     _, client = _client(email, db, as_json)
     passphrase = _passphrase(passphrase_stdin)
-    opened = _run(as_json, lambda: (client.unlock(passphrase), client.read(message_id))[1])
+    client.unlock(passphrase)
+    opened = client.read(message_id)
     saved = []
     if save_dir is not None:
         save_dir.mkdir(parents=True, exist_ok=True)
@@ -199,14 +180,15 @@ def read(message_id: str, email: str = AsOption,
             saved.append(str(target))
     data = {"id": opened.id, "from": opened.sender, "subject": opened.subject, "text": opened.text,
             "sent_at": opened.sent_at, "urgent": opened.urgent, "attachments": opened.attachments, "saved": saved}
-    _out(data, as_json, f"{opened.subject}\n\n{opened.text}")
+    emit(data, as_json, f"{opened.subject}\n\n{opened.text}")
 
 
 @message_app.command("receipts")
+@exits
 def receipts(message_id: str, email: str = AsOption, db: str = DbOption, as_json: bool = JsonOption) -> None:
     """The receipts of a message, each signature checked against the signer's key history."""
     _, client = _client(email, db, as_json)
-    got = _run(as_json, lambda: client.verified_receipts(message_id))
+    got = client.verified_receipts(message_id)
     if as_json:
         emit_json(got)
         return

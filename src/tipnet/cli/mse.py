@@ -9,15 +9,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from tipnet.cli.common import fail
 from tipnet.cli.render import console, emit_json
-
-
-def _error(as_json: bool, code: str, message: str, details: Any = None, exit_code: int = 1) -> typer.Exit:
-    if as_json:
-        emit_json({"error": {"status": 422, "code": code, "message": message, "details": details}})
-    else:
-        console.print(f"[red]{message}[/red]")
-    return typer.Exit(exit_code)
 
 
 def _fmt(x: float) -> str:
@@ -112,8 +105,8 @@ def mse(
             boot = _bootstrap(m, table, bootstrap, pthresh, method, pairs, seed, as_json)
             est = replace(est, bootstrap=boot.to_dict())
     except m.EstimateDoesNotExist as exc:
-        raise _error(as_json, exc.code, str(exc), {"ierr": exc.ierr}) from exc
+        fail(str(exc), as_json=as_json, code=exc.code, details={"ierr": exc.ierr})
     except (m.MSEError, ValueError, OSError) as exc:
         code = exc.code if isinstance(exc, m.MSEError) else "bad-request"
-        raise _error(as_json, code, str(exc), exit_code=2) from exc
+        fail(str(exc), as_json=as_json, code=code, exit_code=2)
     emit_json({"file": str(file), **est.to_dict()}) if as_json else _render_estimate(file.name, est)

@@ -13,9 +13,9 @@ from typing import Any
 
 import typer
 
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, exits, fail, operator
 from tipnet.cli.common import open_db as _db
-from tipnet.cli.render import console, emit_json
+from tipnet.cli.render import emit
 from tipnet.settings import Settings
 from tipnet.store import Database
 
@@ -29,35 +29,17 @@ def _folder() -> Path:
     return Settings.from_env().home.resolve() / "federation"
 
 
-def _out(result: Any, as_json: bool, text: str) -> None:
-    if as_json:
-        emit_json(result)
-    else:
-        console.print(text)
-
-
-def _fail(as_json: bool, code: str, message: str) -> typer.Exit:
-    if as_json:
-        emit_json({"error": {"status": 422, "code": code, "message": message, "details": None}})
-    else:
-        console.print(f"[red]{message}[/red]")
-    return typer.Exit(1)
-
-
 def _node():  # type: ignore[no-untyped-def]
-    from tipnet.federation.node import Node, NodeError
+    from tipnet.federation.node import Node
 
-    try:
-        return Node.load(_folder())
-    except NodeError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
+    return Node.load(_folder())
 
 
 # --- node -------------------------------------------------------------------------------------------------------
 
 
 @node_app.command("init")
+@exits
 def node_init(
     country: str = typer.Option(..., "--country", help="ISO alpha-3 code of the country this node reports for."),
     node_id: str = typer.Option(None, "--node-id", help="Name of this node (default: <country>-node)."),
@@ -79,20 +61,19 @@ def node_init(
         hub = PublicIdentity.from_dict(json.loads(hub_keys.read_text(encoding="utf-8")))
     elif expect_key:
         if not hub_url:
-            raise _fail(as_json, "no-hub-url", "--expect-hub-key needs --hub-url")
+            fail("--expect-hub-key needs --hub-url", as_json=as_json, code="no-hub-url")
         hub = PublicIdentity.from_dict(transport.hub_identity(hub_url))
         if hub.key_id != expect_key:
-            raise _fail(as_json, "hub-key-mismatch", f"the hub at {hub_url} has key {hub.key_id}, not {expect_key}")
-    try:
-        n = node.init(_folder(), country, node_id, hub, hub_url, token)
-    except node.NodeError as exc:
-        raise _fail(as_json, exc.code, exc.message) from exc
+            fail(f"the hub at {hub_url} has key {hub.key_id}, not {expect_key}", as_json=as_json,
+                 code="hub-key-mismatch")
+    n = node.init(_folder(), country, node_id, hub, hub_url, token)
     pub = n.identity.public.to_dict()
-    _out({"folder": str(n.folder), **pub, "hub": n.config.get("hub", {}).get("key_id")}, as_json,
+    emit({"folder": str(n.folder), **pub, "hub": n.config.get("hub", {}).get("key_id")}, as_json,
          f"node {pub['node_id']} ({pub['country']}) key {pub['key_id']} in {n.folder}")
 
 
 @node_app.command("keys")
+@exits
 def node_keys(
     export: Path = typer.Option(None, "--export", help="Write this node's public identity here (for the hub)."),
     rotate: bool = typer.Option(False, "--rotate", help="New keys, endorsed by the old key; sent to the hub "
@@ -119,12 +100,13 @@ def node_keys(
         export.write_text(json.dumps(pub, indent=2), encoding="utf-8")
         result["exported"] = str(export)
     result.update(pub)
-    _out(result, as_json, f"node {pub['node_id']} ({pub['country']}) key {pub['key_id']}"
+    emit(result, as_json, f"node {pub['node_id']} ({pub['country']}) key {pub['key_id']}"
          + (f"; rotated ({'sent to the hub' if result.get('sent') else 'hand rotation.json to the hub'})"
             if rotate else ""))
 
 
 @node_app.command("share")
+@exits
 def node_share(
     year_from: int = typer.Option(None, "--from", help="First year to share."),
     year_to: int = typer.Option(None, "--to", help="Last year to share."),
@@ -133,7 +115,6 @@ def node_share(
 ) -> None:
     """Make the next bundle under the sharing policy (signed, sealed to the hub) and keep it in the outbox."""
     from tipnet.auth import audit
-    from tipnet.auth.principal import system
     from tipnet.federation.node import NodeError, make_bundle
     from tipnet.federation.policy import PolicyError
     from tipnet.federation.share import Period
@@ -143,15 +124,16 @@ def node_share(
     try:
         b, path, counts = make_bundle(n, database, Period(year_from, year_to))
     except (NodeError, PolicyError, ValueError) as exc:
-        raise _fail(as_json, getattr(exc, "code", "policy"), str(exc)) from exc
-    audit.record(database, system(), "federation.share", object_type="bundle", object_id=b.bundle_id,
+        fail(str(exc), as_json=as_json, code=getattr(exc, "code", "policy"))
+    audit.record(database, operator(), "federation.share", object_type="bundle", object_id=b.bundle_id,
                  subject_country=n.country, details={"sequence": b.sequence, "parts": counts})
-    _out({"bundle_id": b.bundle_id, "sequence": b.sequence, "path": str(path), "size": len(b.raw),
+    emit({"bundle_id": b.bundle_id, "sequence": b.sequence, "path": str(path), "size": len(b.raw),
           "parts": counts}, as_json,
          f"bundle #{b.sequence} {b.bundle_id}: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {path}")
 
 
 @node_app.command("push")
+@exits
 def node_push(
     chunk_bytes: int = typer.Option(None, "--chunk-bytes", help="Upload chunk size (default 4 MiB)."),
     db: str = DbOption,
@@ -166,10 +148,10 @@ def node_push(
     try:
         receipts = transport.push(n, _db(db), chunk_bytes)
     except (transport.HubError, NodeError, BundleError) as exc:
-        raise _fail(as_json, getattr(exc, "code", "hub"), str(exc)) from exc
+        fail(str(exc), as_json=as_json, code=getattr(exc, "code", "hub"))
     except OSError as exc:
-        raise _fail(as_json, "unreachable", f"the hub cannot be reached: {exc}") from exc
-    _out(receipts, as_json, "\n".join(f"#{r['sequence']} {r['bundle_id']}: {r['status']} "
+        fail(f"the hub cannot be reached: {exc}", as_json=as_json, code="unreachable")
+    emit(receipts, as_json, "\n".join(f"#{r['sequence']} {r['bundle_id']}: {r['status']} "
                                       f"{r.get('reason_code') or ''} {r.get('reason') or ''}" for r in receipts)
          or "nothing to push")
     if any(r["status"] != "accepted" for r in receipts):
@@ -177,6 +159,7 @@ def node_push(
 
 
 @node_app.command("pull")
+@exits
 def node_pull(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Fetch the hub's results for this node (linkage cluster ids for its own records, release list)."""
     from tipnet.federation import transport
@@ -186,11 +169,12 @@ def node_pull(db: str = DbOption, as_json: bool = JsonOption) -> None:
     try:
         got = transport.pull(n, _db(db))
     except (transport.HubError, BundleError) as exc:
-        raise _fail(as_json, getattr(exc, "code", "hub"), str(exc)) from exc
-    _out(got, as_json, f"{len(got)} results bundle(s) imported")
+        fail(str(exc), as_json=as_json, code=getattr(exc, "code", "hub"))
+    emit(got, as_json, f"{len(got)} results bundle(s) imported")
 
 
 @node_app.command("export")
+@exits
 def node_export(
     out: Path = typer.Option(..., "--out", "-o", help="File to write the bundle to."),
     sequence: int = typer.Option(None, "--sequence", help="Which bundle (default: the oldest not yet decided)."),
@@ -203,13 +187,14 @@ def node_export(
     entries = outbox(_db(db), pending_only=sequence is None)
     chosen = [e for e in entries if sequence is None or e["sequence"] == sequence][:1]
     if not chosen:
-        raise _fail(as_json, "not-found", "no such bundle in the outbox (make one with tipnet node share)")
+        fail("no such bundle in the outbox (make one with tipnet node share)", as_json=as_json, code="not-found")
     shutil.copyfile(chosen[0]["path"], out)
-    _out({"bundle_id": chosen[0]["bundle_id"], "sequence": chosen[0]["sequence"], "path": str(out)}, as_json,
+    emit({"bundle_id": chosen[0]["bundle_id"], "sequence": chosen[0]["sequence"], "path": str(out)}, as_json,
          f"bundle #{chosen[0]['sequence']} {chosen[0]['bundle_id']} -> {out}")
 
 
 @node_app.command("import")
+@exits
 def node_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A results bundle or a receipt from the hub."),
     db: str = DbOption,
@@ -217,31 +202,28 @@ def node_import(
 ) -> None:
     """Import what the hub sent by file: a results bundle, or the signed receipt of a bundle sent by file."""
     from tipnet.federation import node
-    from tipnet.federation.bundle import BundleError
 
     n = _node()
     database = _db(db)
     raw = file.read_bytes()
-    try:
-        if raw[:1] == b"{":
-            result = node.record_receipt(n, database, json.loads(raw))
-            text = f"receipt for #{result['sequence']}: {result['status']} {result.get('reason') or ''}"
-        else:
-            result = node.import_result(n, database, raw)
-            text = f"results #{result['sequence']}: {result['status']}"
-    except BundleError as exc:
-        raise _fail(as_json, exc.code, exc.message) from exc
-    _out(result, as_json, text)
+    if raw[:1] == b"{":
+        result = node.record_receipt(n, database, json.loads(raw))
+        text = f"receipt for #{result['sequence']}: {result['status']} {result.get('reason') or ''}"
+    else:
+        result = node.import_result(n, database, raw)
+        text = f"results #{result['sequence']}: {result['status']}"
+    emit(result, as_json, text)
 
 
 @node_app.command("status")
+@exits
 def node_status(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """This node's outbox (bundles and the hub's receipts) and the results it received."""
     from tipnet.federation import node
 
     database = _db(db)
     result = {"outbox": node.outbox(database), "results": node.results(database)}
-    _out(result, as_json, "\n".join(f"#{e['sequence']} {e['bundle_id']} {e['status']} {e['kinds']}"
+    emit(result, as_json, "\n".join(f"#{e['sequence']} {e['bundle_id']} {e['status']} {e['kinds']}"
                                     for e in result["outbox"]) or "outbox empty")
 
 
@@ -253,12 +235,12 @@ def _hub(db: Database):  # type: ignore[no-untyped-def]
 
     hub = load_hub(db, _folder())
     if hub is None:
-        console.print("[red]this store is not a hub yet: run tipnet hub init[/red]")
-        raise typer.Exit(1)
+        fail("this store is not a hub yet: run tipnet hub init")
     return hub
 
 
 @hub_app.command("init")
+@exits
 def hub_init(
     node_id: str = typer.Option("hub", "--node-id", help="The hub's name in bundles."),
     export: Path = typer.Option(None, "--export", help="Write the hub's public identity here (for nodes)."),
@@ -270,19 +252,21 @@ def hub_init(
     pub = init_hub(_folder(), node_id).public.to_dict()
     if export is not None:
         export.write_text(json.dumps(pub, indent=2), encoding="utf-8")
-    _out(pub, as_json, f"hub {pub['node_id']} key {pub['key_id']}")
+    emit(pub, as_json, f"hub {pub['node_id']} key {pub['key_id']}")
 
 
 @hub_app.command("keys")
+@exits
 def hub_keys(export: Path = typer.Option(None, "--export"), db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Show or export the hub's public identity."""
     pub = _hub(_db(db)).identity.public.to_dict()
     if export is not None:
         export.write_text(json.dumps(pub, indent=2), encoding="utf-8")
-    _out(pub, as_json, f"hub {pub['node_id']} key {pub['key_id']}")
+    emit(pub, as_json, f"hub {pub['node_id']} key {pub['key_id']}")
 
 
 @hub_app.command("register")
+@exits
 def hub_register(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The node's public identity file."),
     name: str = typer.Option(None, "--name", help="A display name."),
@@ -291,7 +275,6 @@ def hub_register(
 ) -> None:
     """Register a node with its first key."""
     from tipnet.auth import audit
-    from tipnet.auth.principal import system
     from tipnet.federation import registry
     from tipnet.federation.keys import PublicIdentity
 
@@ -299,55 +282,51 @@ def hub_register(
     try:
         detail = registry.register(database, PublicIdentity.from_dict(json.loads(file.read_text("utf-8"))), name)
     except (registry.RegistryError, ValueError) as exc:
-        raise _fail(as_json, getattr(exc, "code", "invalid"), str(exc)) from exc
-    audit.record(database, system(), "federation.node.register", object_type="node", object_id=detail["node_id"],
+        fail(str(exc), as_json=as_json, code=getattr(exc, "code", "invalid"))
+    audit.record(database, operator(), "federation.node.register", object_type="node", object_id=detail["node_id"],
                  subject_country=detail["country"], details={"key_id": detail["keys"][-1]["key_id"]})
-    _out(detail, as_json, f"node {detail['node_id']} ({detail['country']}) registered")
+    emit(detail, as_json, f"node {detail['node_id']} ({detail['country']}) registered")
 
 
 @hub_app.command("revoke")
+@exits
 def hub_revoke(node_id: str, reason: str = typer.Option(..., "--reason"), db: str = DbOption,
                as_json: bool = JsonOption) -> None:
     """Revoke a node and its keys: nothing it signs is accepted any more."""
     from tipnet.auth import audit
-    from tipnet.auth.principal import system
     from tipnet.federation import registry
 
     database = _db(db)
-    try:
-        registry.revoke(database, node_id, reason)
-    except registry.RegistryError as exc:
-        raise _fail(as_json, exc.code, exc.message) from exc
-    audit.record(database, system(), "federation.node.revoke", object_type="node", object_id=node_id,
+    registry.revoke(database, node_id, reason)
+    audit.record(database, operator(), "federation.node.revoke", object_type="node", object_id=node_id,
                  details={"reason": reason})
-    _out({"node_id": node_id, "revoked": True}, as_json, f"node {node_id} revoked")
+    emit({"node_id": node_id, "revoked": True}, as_json, f"node {node_id} revoked")
 
 
 @hub_app.command("rotate")
+@exits
 def hub_rotate(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="rotation.json from the node."),
                db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Apply a node's key rotation handed over by file (the new key must be signed by the current one)."""
     from tipnet.federation import registry
-    from tipnet.federation.bundle import BundleError
 
-    try:
-        detail = registry.rotate(_db(db), json.loads(file.read_text("utf-8")))
-    except (registry.RegistryError, BundleError) as exc:
-        raise _fail(as_json, exc.code, exc.message) from exc
-    _out(detail, as_json, f"node {detail['node_id']}: key {detail['keys'][-1]['key_id']} is now current")
+    detail = registry.rotate(_db(db), json.loads(file.read_text("utf-8")))
+    emit(detail, as_json, f"node {detail['node_id']}: key {detail['keys'][-1]['key_id']} is now current")
 
 
 @hub_app.command("nodes")
+@exits
 def hub_nodes(db: str = DbOption, as_json: bool = JsonOption) -> None:
     """The register: nodes, last contact, bundles accepted."""
     from tipnet.federation import registry
 
     rows = registry.nodes(_db(db))
-    _out(rows, as_json, "\n".join(f"{r['node_id']} {r['country']} last #{r['last_seq']} "
+    emit(rows, as_json, "\n".join(f"{r['node_id']} {r['country']} last #{r['last_seq']} "
                                   f"{'revoked' if r['revoked_at'] else 'active'}" for r in rows) or "no nodes")
 
 
 @hub_app.command("import")
+@exits
 def hub_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A bundle file from a node."),
     receipt: Path = typer.Option(None, "--receipt", help="Write the signed receipt here (to hand back)."),
@@ -356,29 +335,26 @@ def hub_import(
 ) -> None:
     """Apply a bundle handed over by file, exactly as if it had been pushed."""
     from tipnet.auth import audit
-    from tipnet.auth.principal import system
     from tipnet.federation import hub as inbox
 
     database = _db(db)
     hub = _hub(database)
-    try:
-        doc = inbox.receive_file(hub, file.read_bytes())
-    except inbox.UploadError as exc:
-        raise _fail(as_json, exc.code, exc.message) from exc
+    doc = inbox.receive_file(hub, file.read_bytes())
     r = doc["receipt"]
-    audit.record(database, system(), "federation.bundle", outcome="ok" if r["status"] == "accepted" else "failed",
+    audit.record(database, operator(), "federation.bundle", outcome="ok" if r["status"] == "accepted" else "failed",
                  object_type="bundle", object_id=r["bundle_id"], details={"node": r.get("node_id"), "transport":
                  "file", "sequence": r.get("sequence"), "status": r["status"], "reason": r.get("reason_code")})
     if receipt is not None:
         receipt.write_text(json.dumps(doc, indent=2, sort_keys=True), encoding="utf-8")
     body = doc["receipt"]
-    _out(doc, as_json, f"bundle {body['bundle_id']} of {body['node_id']} #{body['sequence']}: {body['status']} "
+    emit(doc, as_json, f"bundle {body['bundle_id']} of {body['node_id']} #{body['sequence']}: {body['status']} "
          f"{body.get('reason_code') or ''} {body.get('reason') or ''}")
     if body["status"] != "accepted":
         raise typer.Exit(1)
 
 
 @hub_app.command("link")
+@exits
 def hub_link(threshold: float = typer.Option(0.3, "--threshold"), db: str = DbOption,
              as_json: bool = JsonOption) -> None:
     """Match the newest encodings of every country; queue each node's cluster ids as a results bundle."""
@@ -387,12 +363,13 @@ def hub_link(threshold: float = typer.Option(0.3, "--threshold"), db: str = DbOp
     try:
         out = results.link(_hub(_db(db)), threshold)
     except ValueError as exc:
-        raise _fail(as_json, "linkage", str(exc)) from exc
-    _out(out, as_json, f"{out['clusters']} clusters over {out['linked_records']} records; "
+        fail(str(exc), as_json=as_json, code="linkage")
+    emit(out, as_json, f"{out['clusters']} clusters over {out['linked_records']} records; "
          f"{len(out['sent'])} results bundles queued")
 
 
 @hub_app.command("export")
+@exits
 def hub_export(
     node_id: str,
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the node's results bundles."),
@@ -412,10 +389,11 @@ def hub_export(
             path = out / f"{node_id}-result-{item['sequence']:06d}.tipnet-bundle"
             path.write_bytes(data)
             written.append(str(path))
-    _out(written, as_json, f"{len(written)} results bundle(s) written to {out}")
+    emit(written, as_json, f"{len(written)} results bundle(s) written to {out}")
 
 
 @hub_app.command("tables")
+@exits
 def hub_tables(by: str = typer.Option("country", "--by", help="country and/or the tables' dimensions."),
                db: str = DbOption, as_json: bool = JsonOption) -> None:
     """Hemispheric victims from the protected tables nodes shared (newest per country)."""
@@ -425,5 +403,5 @@ def hub_tables(by: str = typer.Option("country", "--by", help="country and/or th
     try:
         rows = hemispheric(_db(db), dims)
     except ValueError as exc:
-        raise _fail(as_json, "dimension", str(exc)) from exc
-    _out(rows, as_json, "\n".join(json.dumps(r) for r in rows) or "no tables")
+        fail(str(exc), as_json=as_json, code="dimension")
+    emit(rows, as_json, "\n".join(json.dumps(r) for r in rows) or "no tables")

@@ -6,16 +6,17 @@ Builds `tipnet.disclosure.release.Releases` and renders what it returns; no logi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import DbOption, JsonOption
+from tipnet.cli.common import DbOption, JsonOption, fail, operator, stats_source
+from tipnet.cli.common import open_db as _db
 from tipnet.cli.render import console, emit_json
 from tipnet.settings import Settings
-from tipnet.store import Database
 
 release_app = typer.Typer(help="Disclosure-controlled releases for the public portal.", no_args_is_help=True)
 
@@ -24,28 +25,11 @@ TablesOption = typer.Option(None, "--table", "-t",
                                  "'sex,age_group@country=PER'. Repeat for several tables.")
 
 
-def _db(url: str | None) -> Database:
-    import tipnet.store.tables_release  # noqa: F401  (registers the release tables)
-
-    db = Database(url) if url else Database()
-    db.upgrade()
-    return db
-
-
 def _releases(url: str | None) -> Any:
     from tipnet.disclosure.release import Releases
-    from tipnet.stats import StatsSource
 
     db = _db(url)
-    return Releases(db, StatsSource(db), Settings.from_env().home)
-
-
-def _fail(exc: Exception, as_json: bool, code: str = "release-refused") -> None:
-    if as_json:
-        emit_json({"error": {"status": 1, "code": code, "message": str(exc), "details": None}})
-    else:
-        console.print(f"[red]{exc}[/red]")
-    raise typer.Exit(1) from exc
+    return Releases(db, stats_source(db), Settings.from_env().home, operator())
 
 
 def _spec(spec_file: Path | None, title: str, method: str, tables: list[str] | None, dataset: str, threshold: int,
@@ -128,44 +112,35 @@ def _release_view(rel: dict[str, Any]) -> None:
         console.print(f"  {f['path']}  {f['bytes']} bytes")
 
 
-@release_app.command()
-def plan(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTIONS["title"],
-         method: str = _SPEC_OPTIONS["method"], table: list[str] = TablesOption,
-         dataset: str = _SPEC_OPTIONS["dataset"], threshold: int = _SPEC_OPTIONS["threshold"],
-         min_width: int = _SPEC_OPTIONS["min_width"], epsilon: float = _SPEC_OPTIONS["epsilon"],
-         rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
-         alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"], k: int = _SPEC_OPTIONS["k"],
-         l_div: int = _SPEC_OPTIONS["l_div"], max_suppression: float = _SPEC_OPTIONS["max_suppression"],
-         db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """What a release would publish and cost (suppressed cells, DP error, budget left). Writes nothing."""
-    try:
-        spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms, alpha,
-                     years, k, l_div, max_suppression)
-        result = _releases(db).plan(spec)
-    except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json, "invalid-release")
-        return
-    emit_json(result) if as_json else _plan_view(result)
+def _spec_command(name: str, doc: str, code: str, run: Callable[[Any, Any], dict[str, Any]],
+                  view: Callable[[dict[str, Any]], None]) -> None:
+    """A command that builds a release spec from the options (or --spec) and hands it to `run`."""
+
+    def command(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTIONS["title"],
+                method: str = _SPEC_OPTIONS["method"], table: list[str] = TablesOption,
+                dataset: str = _SPEC_OPTIONS["dataset"], threshold: int = _SPEC_OPTIONS["threshold"],
+                min_width: int = _SPEC_OPTIONS["min_width"], epsilon: float = _SPEC_OPTIONS["epsilon"],
+                rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
+                alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"],
+                k: int = _SPEC_OPTIONS["k"], l_div: int = _SPEC_OPTIONS["l_div"],
+                max_suppression: float = _SPEC_OPTIONS["max_suppression"], db: str = DbOption,
+                as_json: bool = JsonOption) -> None:
+        try:
+            spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms,
+                         alpha, years, k, l_div, max_suppression)
+            result = run(_releases(db), spec)
+        except (ValueError, RuntimeError) as exc:
+            fail(str(exc), as_json=as_json, code=code)
+        emit_json(result) if as_json else view(result)
+
+    command.__doc__ = doc
+    release_app.command(name)(command)
 
 
-@release_app.command()
-def create(spec_file: Path = _SPEC_OPTIONS["spec_file"], title: str = _SPEC_OPTIONS["title"],
-           method: str = _SPEC_OPTIONS["method"], table: list[str] = TablesOption,
-           dataset: str = _SPEC_OPTIONS["dataset"], threshold: int = _SPEC_OPTIONS["threshold"],
-           min_width: int = _SPEC_OPTIONS["min_width"], epsilon: float = _SPEC_OPTIONS["epsilon"],
-           rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
-           alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"], k: int = _SPEC_OPTIONS["k"],
-           l_div: int = _SPEC_OPTIONS["l_div"], max_suppression: float = _SPEC_OPTIONS["max_suppression"],
-           db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """Create a draft release and its package. A DP release spends its privacy budget now."""
-    try:
-        spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms, alpha,
-                     years, k, l_div, max_suppression)
-        rel = _releases(db).create(spec)
-    except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json)
-        return
-    emit_json(rel) if as_json else _release_view(rel)
+_spec_command("plan", "What a release would publish and cost (suppressed cells, DP error, budget left). Writes "
+              "nothing.", "invalid-release", lambda releases, spec: releases.plan(spec), _plan_view)
+_spec_command("create", "Create a draft release and its package. A DP release spends its privacy budget now.",
+              "release-refused", lambda releases, spec: releases.create(spec), _release_view)
 
 
 @release_app.command()
@@ -175,8 +150,7 @@ def audit(release_id: int = typer.Argument(..., help="Release id."), db: str = D
     try:
         result = _releases(db).audit(release_id)
     except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json, "not-found")
-        return
+        fail(str(exc), as_json=as_json, code="not-found")
     if as_json:
         emit_json(result)
     else:
@@ -193,8 +167,7 @@ def publish(release_id: int = typer.Argument(..., help="Release id."), db: str =
     try:
         rel = _releases(db).publish(release_id)
     except (ValueError, RuntimeError) as exc:
-        _fail(exc, as_json)
-        return
+        fail(str(exc), as_json=as_json, code="release-refused")
     emit_json(rel) if as_json else _release_view(rel)
 
 
@@ -228,8 +201,7 @@ def budget(dataset: str = typer.Argument("victims", help="Dataset."),
         b = ledger.set_budget(database, dataset, epsilon=epsilon, rho=rho) if (rho or epsilon) else \
             ledger.get_budget(database, dataset)
     except ValueError as exc:
-        _fail(exc, as_json, "invalid-budget")
-        return
+        fail(str(exc), as_json=as_json, code="invalid-budget")
     entries = ledger.entries(database, dataset)
     if as_json:
         emit_json({"budget": b.to_dict() if b else None, "ledger": entries})

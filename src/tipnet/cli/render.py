@@ -17,6 +17,14 @@ def emit_json(data: Any) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
+def emit(data: Any, as_json: bool, text: str) -> None:
+    """The result as JSON with --json, else the line(s) of text."""
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(text)
+
+
 def report_table(report: Report, limit: int = 50) -> None:
     d = report.to_dict()
     status = "[green]valid[/green]" if report.valid else "[red]invalid[/red]"

@@ -1,7 +1,7 @@
 """Disclosure control: threshold rule with secondary suppression and an LP audit, differential privacy through
 OpenDP with a persisted budget ledger, k-anonymous microdata extracts, and immutable release packages.
 
-`Releases(db, source, home)` in `tipnet.disclosure.release` is the entry point; names below load lazily so that
+`Releases(db, source, home, actor)` in `tipnet.disclosure.release` is the entry point; names below load lazily so that
 importing `tipnet.disclosure` does not import OpenDP or SciPy.
 """
 

@@ -1,6 +1,8 @@
 """Releases: plan, create (a draft package), audit, publish. The only way figures leave for the public portal.
 
-`Releases(db, source, home)` is the whole API; the CLI and the web only call it and render what it returns.
+`Releases(db, source, home, actor)` is the whole API; the CLI and the web only call it and render what it returns.
+Creating a release (which reads the records behind its figures or extract) and publishing one are written to the
+audit log as the `actor`'s.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
 
+from tipnet.auth.audit import record as audit_record
+from tipnet.auth.principal import Principal
 from tipnet.disclosure import dp, kanon, ledger, methodology, package, repo, threshold
 from tipnet.disclosure.audit import Protection
 from tipnet.disclosure.cells import QuerySource, current_snapshot
@@ -47,6 +51,7 @@ class Releases:
     db: Database
     source: QuerySource
     home: Path  # packages go to home/releases/
+    actor: Principal  # who creates and publishes (the operator at the command line)
 
     # ---- plan -----------------------------------------------------------------------------------------------
     def plan(self, spec: ReleaseSpec) -> dict[str, Any]:
@@ -100,6 +105,7 @@ class Releases:
         log.info("release %d (%s v%d, %s) created: %s", rid, spec.dataset, version, spec.method, content[:12])
         rel = repo.get_release(self.db, rid)
         assert rel is not None
+        self._audit("release.create", rel)
         return rel
 
     def _compute(self, spec: ReleaseSpec, rid: int, snap: Any) -> tuple[list[OutTable], list[Any], dict[str, Any],
@@ -203,7 +209,14 @@ class Releases:
         repo.mark_published(self.db, release_id, result)
         package.seal(Path(rel["package_path"]))
         log.info("release %d published", release_id)
-        return self._get(release_id)
+        rel = self._get(release_id)
+        self._audit("release.publish", rel)
+        return rel
+
+    def _audit(self, action: str, rel: dict[str, Any]) -> None:
+        audit_record(self.db, self.actor, action, object_type="release", object_id=rel["id"],
+                     details={"dataset": rel["dataset"], "version": rel["version"], "method": rel["method"],
+                              "content_sha256": rel["content_sha256"]})
 
     def _get(self, release_id: int) -> dict[str, Any]:
         rel = repo.get_release(self.db, release_id)

@@ -1,49 +1,14 @@
-"""Read-side repository functions over the store."""
+"""Unscoped counts and figures over the store, for checks and tests. Submissions and records are read through
+the scoped, audited functions of `tipnet.auth` (`records`, `exports`), never from here."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import func, select
 
 from tipnet.store.db import Database
-from tipnet.store.tables import aggregates, persons, submissions
-
-_LIST_COLUMNS = (
-    "id",
-    "kind",
-    "reporting_country",
-    "organisation",
-    "filename",
-    "profile",
-    "standard_version",
-    "period_start",
-    "period_end",
-    "rows_total",
-    "rows_accepted",
-    "rows_quarantined",
-    "quarantine_path",
-    "created_at",
-)
-
-
-def list_submissions(db: Database, country: str | None = None) -> list[dict[str, Any]]:
-    q = select(*(submissions.c[c] for c in _LIST_COLUMNS)).order_by(submissions.c.id.desc())
-    if country:
-        q = q.where(submissions.c.reporting_country == country)
-    with db.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
-
-
-def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
-    with db.engine.connect() as conn:
-        row = conn.execute(select(submissions).where(submissions.c.id == submission_id)).first()
-    if row is None:
-        return None
-    d = dict(row._mapping)
-    d["report"] = json.loads(d.pop("report_json") or "{}")
-    return d
+from tipnet.store.tables import aggregates, persons
 
 
 def count_persons(db: Database, submission_id: int | None = None) -> int:

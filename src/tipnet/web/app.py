@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 
 from tipnet import STANDARD_VERSION, __version__
 from tipnet.auth.policy import PUBLIC
-from tipnet.auth.records import SourceCache
 from tipnet.auth.settings import AuthSettings
+from tipnet.auth.sources import SourceCache
 from tipnet.settings import Settings
 from tipnet.store import Database
 from tipnet.web import (
