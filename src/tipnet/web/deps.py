@@ -2,6 +2,9 @@
 
 `enforce` (tipnet.web.security), an app-wide dependency, runs before these and has resolved the principal. The
 functions are `async` and touch no store, so they add no thread hop to a request.
+
+`Sources` is the statistics sources' cache (one source per scope), not the caller's source: the handler asks for
+that (`sources.for_principal(me)`, which refuses a role without statistics) where it decides to.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tipnet.auth.principal import Principal
+from tipnet.auth.records import SourceCache
 from tipnet.auth.settings import AuthSettings
 from tipnet.auth.tenancy import Scope
 from tipnet.settings import Settings
@@ -46,9 +50,15 @@ async def get_auth_settings(request: Request) -> AuthSettings:
     return settings
 
 
+async def get_sources(request: Request) -> SourceCache:
+    sources: SourceCache = request.app.state.sources
+    return sources
+
+
 Db = Annotated[Database, Depends(get_db)]
 Me = Annotated[Principal, Depends(get_principal)]
 CallerScope = Annotated[Scope, Depends(get_scope)]
 Lang = Annotated[str, Depends(get_lang)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AuthConfig = Annotated[AuthSettings, Depends(get_auth_settings)]
+Sources = Annotated[SourceCache, Depends(get_sources)]

@@ -4,6 +4,8 @@ A page module declares its routes on a `PageRouter`. `@router.page("/submissions
 `/submissions` and for its JSON twin `/submissions.json` (Datasette's format suffix); the handler returns a `Page`
 (template + data) or, for a form post, a `Done` (data + where a browser goes next), and `answer` turns either into
 the response the client asked for. A handler may still return a `Response` of its own (a file, a stream).
+Either answer may carry a `finish`, run on the response whichever form it takes (HTML, JSON or the redirect): what
+must go with the answer but is not data, such as a cookie to set or clear (`Done(..., finish=lambda r: ...)`).
 
 The one rule for HTML or JSON (`wants_json`): JSON when the path ends in `.json`, or when the `Accept` header's first
 media range is `application/json`; HTML otherwise. The error pages (`tipnet.web.errors`) and the sign-in redirect
@@ -30,6 +32,8 @@ from tipnet.web.security import csrf_token, principal
 
 TWIN_ATTR = "__tipnet_json_twin__"
 
+Finish = Callable[[Response], None]  # applied to the answer's response, HTML, JSON or redirect (a cookie to set)
+
 
 @dataclass
 class Page:
@@ -39,6 +43,7 @@ class Page:
     data: dict[str, Any]
     status: int = 200
     context: dict[str, Any] = field(default_factory=dict)  # HTML-only extras (never sent as JSON)
+    finish: Finish | None = None
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Done:
     redirect: str
     status: int = 200
     cookies: dict[str, str] = field(default_factory=dict)
+    finish: Finish | None = None
 
 
 class Renderer:
@@ -89,16 +95,22 @@ class Renderer:
 
 def answer(request: Request, result: Any) -> Response:
     """Turn what a page handler returned into the response its client asked for."""
+    response: Response
     if isinstance(result, Response):
         return result
     if isinstance(result, Page):
         renderer: Renderer = request.app.state.page
-        return renderer(request, result.template, result.data, result.status, result.context)
-    if isinstance(result, Done):
+        response = renderer(request, result.template, result.data, result.status, result.context)
+    elif isinstance(result, Done):
         if wants_json(request):
-            return JSONResponse(result.data, status_code=result.status)
-        return RedirectResponse(result.redirect, status_code=303)
-    raise TypeError(f"a page handler returned {type(result).__name__}; expected Page, Done or a Response")
+            response = JSONResponse(result.data, status_code=result.status)
+        else:
+            response = RedirectResponse(result.redirect, status_code=303)
+    else:
+        raise TypeError(f"a page handler returned {type(result).__name__}; expected Page, Done or a Response")
+    if result.finish is not None:
+        result.finish(response)
+    return response
 
 
 def _request_param(fn: Callable[..., Any]) -> str:
@@ -133,7 +145,10 @@ class PageRouter(APIRouter):
 
     def page(self, path: str, methods: Sequence[str] = ("GET",), twin: str | None = None,
              **kwargs: Any) -> Callable[[Any], Any]:
-        """Register `fn` for `path` and its JSON twin (`path` + `.json`, or `twin` where that cannot be: `/`)."""
+        """Register `fn` for `path` and its JSON twin (`path` + `.json`, or `twin` where that cannot be: `/`).
+        The twin's JSON is the page's data, not a `Page`: no response model is taken from the handler's return
+        annotation (which may also be `Page | Response`) unless `response_model` is given."""
+        kwargs.setdefault("response_model", None)
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             endpoint = as_page(fn)

@@ -11,24 +11,30 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from tipnet.assess import framework as fwmod
 from tipnet.assess import repo, report, service
 from tipnet.assess.scoring import AnswerError, score
 from tipnet.assess.statistics import FigureBook
 from tipnet.auth.policy import PUBLIC, needs
+from tipnet.auth.principal import Principal
+from tipnet.auth.records import SourceCache
 from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
 from tipnet.errors import NotVisible
 from tipnet.i18n import translate
 from tipnet.standard.countries import OAS_MEMBERS, country_name
+from tipnet.store import Database
+from tipnet.web.accept import wants_json
+from tipnet.web.deps import CallerScope, Db, Lang, Me, Sources
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 READ = needs(Permission.ASSESS_READ)
 EDIT = needs(Permission.ASSESS_EDIT)
 
@@ -42,7 +48,7 @@ def _fw(request: Request) -> fwmod.Framework:
 
 
 def _code(iso3: str) -> str:
-    code = iso3.removesuffix(".json").upper()
+    code = iso3.upper()
     if len(code) != 3 or not code.isalpha():
         raise ApiError(404, "not-found", f"no country {code}")
     return code
@@ -63,63 +69,55 @@ def _t(lang: str) -> Any:
     return lambda key, **kw: translate(lang, key, **kw)
 
 
-@router.get("/assess")
-@router.get("/assess.json")
+@router.page("/assess")
 @access(PUBLIC)
-def overview(request: Request) -> Response:
+def overview(request: Request, db: Db, lang: Lang) -> Page:
     fw = _fw(request)
     year = request.query_params.get("year")
-    lang = negotiate(request)
-    data = service.hemisphere(request.app.state.db, fw, _year(year) if year else None)
+    data = service.hemisphere(db, fw, _year(year) if year else None)
     for row in data["countries"]:
         row["name"] = country_name(row["country"], lang)
     data["domain_labels"] = {d.id: fw.to_dict(lang)["domains"][n]["label"] for n, d in enumerate(fw.domains)}
     data["title"] = fw.to_dict(lang)["title"]
     data["rating_labels"] = {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings}
-    return request.app.state.page(request, "assess_overview.html", data, context={"pct": report.pct})
+    return Page("assess_overview.html", data, context={"pct": report.pct})
 
 
-@router.get("/assess/live")
-@router.get("/assess/live.json")
+@router.page("/assess/live")
 @access(READ)
-def live_hemisphere(request: Request) -> Response:
+def live_hemisphere(request: Request, db: Db, me: Me, scope: CallerScope, lang: Lang, sources: Sources) -> Page:
     """Scorecards of one year recomputed now, for review before publication: every member state for the hub (from
     the statistics it may see and each country's newest submitted answers), one's own country otherwise. Not
     public: the published scorecards (`/assess`) are the disclosure-controlled ones."""
-    me = principal(request)
-    scope = Scope.of(me)
     fw = _fw(request)
-    lang = negotiate(request)
     year = _year(request.query_params.get("year"), _default_year())
     countries = list(OAS_MEMBERS) if scope.kind in ("hub", "all") else [c for c in (scope.country,) if c]
-    source = request.app.state.sources.for_principal(me)
-    rows = service.recompute(request.app.state.db, me, source, fw, year, countries)
+    source = sources.for_principal(me)
+    rows = service.recompute(db, me, source, fw, year, countries)
     data = {"framework": fw.key, "title": fw.to_dict(lang)["title"], "year": year,
             "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains},
             "rating_labels": {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings},
             "countries": [{"country": r["country"], "name": country_name(r["country"], lang), "status": r["status"],
                            **{k: v for k, v in r["scorecard"].to_dict().items()
                               if k in ("total", "rating", "domains")}} for r in rows]}
-    return request.app.state.page(request, "assess_live.html", data, context={"pct": report.pct})
+    return Page("assess_live.html", data, context={"pct": report.pct})
 
 
-@router.get("/assess/{iso3}")
-@router.get("/assess/{iso3}.json")
+@router.page("/assess/{iso3}")
 @access(PUBLIC)
-def country_page(request: Request, iso3: str) -> Response:
+def country_page(request: Request, iso3: str, db: Db, lang: Lang) -> Page:
     code = _code(iso3)
     fw = _fw(request)
-    lang = negotiate(request)
     data = {"country": code, "name": country_name(code, lang), "framework": fw.key,
-            "trend": service.trend(request.app.state.db, fw, code),
+            "trend": service.trend(db, fw, code),
             "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains},
             "rating_labels": {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings}}
-    return request.app.state.page(request, "assess_country.html", data, context={"pct": report.pct})
+    return Page("assess_country.html", data, context={"pct": report.pct})
 
 
-def _published_report(request: Request, code: str, lang: str) -> dict[str, Any]:
+def _published_report(request: Request, db: Database, code: str, lang: str) -> dict[str, Any]:
     fw = _fw(request)
-    pubs = repo.published(request.app.state.db, fw.id, code)
+    pubs = repo.published(db, fw.id, code)
     year = request.query_params.get("year")
     chosen = [p for p in pubs if year in (None, "") or p["year"] == _year(year)]
     if not chosen:
@@ -128,42 +126,40 @@ def _published_report(request: Request, code: str, lang: str) -> dict[str, Any]:
     earlier = [q for q in pubs if q["year"] < p["year"]]
     return report.build(fw, code, country_name(code, lang), p["year"], p["scorecard"], lang,
                         earlier[-1]["scorecard"] if earlier else None, earlier[-1]["year"] if earlier else None,
-                        published=True, trend=service.trend(request.app.state.db, fw, code))
+                        published=True, trend=service.trend(db, fw, code))
 
 
-def _charts(request: Request, data: dict[str, Any], lang: str, folder: Path) -> tuple[Path, Path, Path | None]:
+def _charts(request: Request, db: Database, data: dict[str, Any], lang: str,
+            folder: Path) -> tuple[Path, Path, Path | None]:
     fw = _fw(request)
     chart = report.domain_chart(data, folder / "domains.png", _t(lang))
-    hemi = service.hemisphere(request.app.state.db, fw, data["year"])
+    hemi = service.hemisphere(db, fw, data["year"])
     values = {r["country"]: (r["total"][0] + r["total"][1]) / 2 * 100 for r in hemi["countries"]}
     return (chart, report.hemisphere_map(values, folder / "map.png", _t(lang), lang),
             report.trend_chart(data, folder / "trend.png", _t(lang)))
 
 
-@router.get("/assess/{iso3}/report")
-@router.get("/assess/{iso3}/report.json")
+@router.page("/assess/{iso3}/report")
 @access(PUBLIC)
-def report_page(request: Request, iso3: str) -> Response:
+def report_page(request: Request, iso3: str, db: Db, lang: Lang) -> Page:
     code = _code(iso3)
-    lang = negotiate(request)
-    data = _published_report(request, code, lang)
-    if request.url.path.endswith(".json"):
-        return JSONResponse(data)
+    data = _published_report(request, db, code, lang)
+    if wants_json(request):  # the charts are drawn for the page only
+        return Page("assess_report.html", data)
     with tempfile.TemporaryDirectory() as tmp:
-        chart, map_png, trend = _charts(request, data, lang, Path(tmp))
+        chart, map_png, trend = _charts(request, db, data, lang, Path(tmp))
         ctx = {"pct": report.pct, "chart": report.data_uri(chart), "map_png": report.data_uri(map_png),
                "trend": report.data_uri(trend) if trend else None}
-        return request.app.state.page(request, "assess_report.html", data, context=ctx)
+    return Page("assess_report.html", data, context=ctx)
 
 
 @router.get("/assess/{iso3}/report.pdf")
 @access(PUBLIC)
-def report_pdf(request: Request, iso3: str) -> Response:
+def report_pdf(request: Request, iso3: str, db: Db, lang: Lang) -> Response:
     code = _code(iso3)
-    lang = negotiate(request)
-    data = _published_report(request, code, lang)
+    data = _published_report(request, db, code, lang)
     with tempfile.TemporaryDirectory() as tmp:
-        chart, map_png, trend = _charts(request, data, lang, Path(tmp))
+        chart, map_png, trend = _charts(request, db, data, lang, Path(tmp))
         out = report.pdf(data, Path(tmp) / "report.pdf", _t(lang), chart, map_png, trend)
         body = out.read_bytes()
     name = f"assessment-{code}-{data['year']}-{lang}.pdf"
@@ -177,15 +173,12 @@ def _default_year() -> int:
     return dt.date.today().year - 1
 
 
-def _questionnaire(request: Request, code: str, year: int, error: str | None = None, status: int = 200) -> Response:
-    me = principal(request)
-    scope = Scope.of(me)
+def _questionnaire(request: Request, db: Database, me: Principal, scope: Scope, lang: str, sources: SourceCache,
+                   code: str, year: int, error: str | None = None, status: int = 200) -> Page:
     if not (scope.owns(code) or scope.kind in ("hub", "all")):
         raise NotVisible("no such assessment")
     fw = _fw(request)
-    lang = negotiate(request)
-    db = request.app.state.db
-    source = request.app.state.sources.for_principal(me)
+    source = sources.for_principal(me)
     book = FigureBook.from_source(source, (code,))
     now = service.live(db, me, source, fw, code, year, book)
     card = now["scorecard"]
@@ -213,15 +206,15 @@ def _questionnaire(request: Request, code: str, year: int, error: str | None = N
         "history": [{k: v for k, v in h.items() if k not in ("answers", "figures", "scorecard")} for h in history],
         "error": {"message": error} if error else None,
     }
-    return request.app.state.page(request, "assess_questionnaire.html", data, status=status,
-                                  context={"pct": report.pct, "countries": OAS_MEMBERS})
+    return Page("assess_questionnaire.html", data, status=status, context={"pct": report.pct, "countries": OAS_MEMBERS})
 
 
-@router.get("/assess/{iso3}/questionnaire")
-@router.get("/assess/{iso3}/questionnaire.json")
+@router.page("/assess/{iso3}/questionnaire")
 @access(READ)
-def questionnaire(request: Request, iso3: str) -> Response:
-    return _questionnaire(request, _code(iso3), _year(request.query_params.get("year"), _default_year()))
+def questionnaire(request: Request, iso3: str, db: Db, me: Me, scope: CallerScope, lang: Lang,
+                  sources: Sources) -> Page:
+    return _questionnaire(request, db, me, scope, lang, sources, _code(iso3),
+                          _year(request.query_params.get("year"), _default_year()))
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -271,10 +264,10 @@ def _answers_from_form(fw: fwmod.Framework, form: dict[str, Any]) -> dict[str, A
     return answers
 
 
-@router.post("/assess/{iso3}/questionnaire")
-@router.post("/assess/{iso3}/questionnaire.json")
+@router.page("/assess/{iso3}/questionnaire", methods=["POST"])
 @access(EDIT)
-async def questionnaire_save(request: Request, iso3: str) -> Response:
+async def questionnaire_save(request: Request, iso3: str, db: Db, me: Me, scope: CallerScope, lang: Lang,
+                             sources: Sources) -> Page | Done:
     code = _code(iso3)
     fw = _fw(request)
     body = await _body(request)
@@ -287,23 +280,17 @@ async def questionnaire_save(request: Request, iso3: str) -> Response:
             year, action = file_year or year, "import"
         else:
             answers = body.get("answers") if isinstance(body.get("answers"), dict) else _answers_from_form(fw, body)
-        from fastapi.concurrency import run_in_threadpool
-
-        saved = await run_in_threadpool(service.save_answers, request.app.state.db, principal(request), fw, code,
-                                        year, answers or {}, action)
+        saved = await run_in_threadpool(service.save_answers, db, me, fw, code, year, answers or {}, action)
     except AnswerError as exc:
-        if request.url.path.endswith(".json"):
+        if wants_json(request):
             raise ApiError(422, "invalid-answer", str(exc)) from exc
-        return _questionnaire(request, code, year, str(exc), status=422)
-    if request.url.path.endswith(".json"):
-        return JSONResponse({"country": code, "year": year, **saved})
-    return RedirectResponse(f"/assess/{code}/questionnaire?year={year}", status_code=303)
+        return _questionnaire(request, db, me, scope, lang, sources, code, year, str(exc), status=422)
+    return Done({"country": code, "year": year, **saved}, redirect=f"/assess/{code}/questionnaire?year={year}")
 
 
-@router.post("/assess/{iso3}/workflow")
-@router.post("/assess/{iso3}/workflow.json")
+@router.page("/assess/{iso3}/workflow", methods=["POST"])
 @access(READ)
-async def workflow(request: Request, iso3: str) -> Response:
+async def workflow(request: Request, iso3: str, db: Db, me: Me, sources: Sources) -> Done:
     code = _code(iso3)
     fw = _fw(request)
     body = await _body(request)
@@ -311,12 +298,7 @@ async def workflow(request: Request, iso3: str) -> Response:
     action = str(body.get("action") or "")
     if action not in repo.TRANSITIONS:
         raise ApiError(422, "invalid-request", f"action must be one of {', '.join(repo.TRANSITIONS)}")
-    me = principal(request)
-    from fastapi.concurrency import run_in_threadpool
-
-    source = request.app.state.sources.for_principal(me)
-    done = await run_in_threadpool(service.step, request.app.state.db, me, source, fw, code, year, action,
+    source = sources.for_principal(me)
+    done = await run_in_threadpool(service.step, db, me, source, fw, code, year, action,
                                    str(body.get("comment") or "") or None)
-    if request.url.path.endswith(".json"):
-        return JSONResponse({"country": code, "year": year, **done})
-    return RedirectResponse(f"/assess/{code}/questionnaire?year={year}", status_code=303)
+    return Done({"country": code, "year": year, **done}, redirect=f"/assess/{code}/questionnaire?year={year}")

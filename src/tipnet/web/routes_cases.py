@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tipnet.auth.policy import needs
+from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission, Role
 from tipnet.cases import referral
 from tipnet.cases import store as case_store
@@ -18,12 +19,15 @@ from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
 from tipnet.cases.validate import FieldError, clean
 from tipnet.errors import Invalid
 from tipnet.i18n import translate
+from tipnet.store import Database
 from tipnet.web import cases_view
+from tipnet.web.accept import wants_json
+from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 CASES = needs(Permission.CASES_WRITE)
 _MULTIPLE = {s.name for s in ALL_FIELDS if s.multiple}
 
@@ -56,15 +60,10 @@ WITHDRAW_FORM = {"requestBody": {"required": True, "content": {"application/x-ww
                    "note": {"type": "string"}}}}}}}
 
 
-def _json(request: Request) -> bool:
-    return request.url.path.endswith(".json")
-
-
 def _case_id(value: str) -> str:
-    cid = value.removesuffix(".json")
-    if not (4 <= len(cid) <= 24) or not all(ch.isalnum() or ch == "-" for ch in cid):
-        raise ApiError(404, "not-found", f"no case {cid[:24]}")
-    return cid
+    if not (4 <= len(value) <= 24) or not all(ch.isalnum() or ch == "-" for ch in value):
+        raise ApiError(404, "not-found", f"no case {value[:24]}")
+    return value
 
 
 def _version(form: FormData) -> int | None:
@@ -89,13 +88,11 @@ def _fields(form: FormData) -> dict[str, Any]:
     return out
 
 
-def _form_page(request: Request, case: case_store.Case | None, values: dict[str, Any],
+def _form_page(db: Database, me: Principal, lang: str, case: case_store.Case | None, values: dict[str, Any],
                problems: list[FieldError], status: int = 200, note: str | None = None,
-               definition: bool = False) -> Response:
-    me = principal(request)
-    lang = negotiate(request)
+               definition: bool = False) -> Page:
     country = case.country if case else (me.country or "")
-    providers = referral.providers(request.app.state.db, country) if country else []
+    providers = referral.providers(db, country) if country else []
     data = {"case": case.to_dict() if case else None, "values": values,
             "problems": [e.to_dict() for e in problems], "providers": providers, "note": note}
     if definition:
@@ -103,54 +100,49 @@ def _form_page(request: Request, case: case_store.Case | None, values: dict[str,
     context = {"sections": cases_view.sections(lang, values, problems), "plan": cases_view.plan(lang, values, problems),
                "summary": cases_view.summary(lang, problems), "note": note,
                "minor": bool(case and case.is_minor)}
-    return request.app.state.page(request, "cases_form.html", data, status=status, context=context)
+    return Page("cases_form.html", data, status=status, context=context)
 
 
-def _view_page(request: Request, case: case_store.Case, note: str | None = None,
+def _view_page(me: Principal, lang: str, case: case_store.Case, note: str | None = None,
                problems: list[FieldError] | None = None, status: int = 200,
-               posted: dict[str, Any] | None = None) -> Response:
+               posted: dict[str, Any] | None = None) -> Page:
     """A submitted case; after a refused plan update, the plan as posted (nothing typed is lost) with its problems."""
-    lang = negotiate(request)
     problems = problems or []
     data = {"case": case.to_dict(), "note": note, "problems": [e.to_dict() for e in problems]}
     plan_values = {**case.data, **clean(posted)} if posted else case.data
     context = {"rows": cases_view.readable(lang, case.data), "consent_items": CONSENT_ITEMS,
                "given_by": CHOICES["consent_given_by"], "plan": cases_view.plan(lang, plan_values, problems),
                "plan_problems": cases_view.summary(lang, problems), "note": note,
-               "can_correct": case.created_by == principal(request).user_id,
+               "can_correct": case.created_by == me.user_id,
                "field_label": lambda name: cases_view.field_label(lang, name)}
-    return request.app.state.page(request, "cases_view.html", data, status=status, context=context)
+    return Page("cases_view.html", data, status=status, context=context)
 
 
-def _show(request: Request, case: case_store.Case, note: str | None = None) -> Response:
+def _show(db: Database, me: Principal, lang: str, case: case_store.Case, note: str | None = None) -> Page:
     if case.status == case_store.DRAFT:
-        return _form_page(request, case, case.data, case.checked().errors, note=note)
-    return _view_page(request, case, note)
+        return _form_page(db, me, lang, case, case.data, case.checked().errors, note=note)
+    return _view_page(me, lang, case, note)
 
 
-@router.get("/cases")
-@router.get("/cases.json")
+@router.page("/cases")
 @access(CASES)
-def cases_list(request: Request) -> Response:
-    me = principal(request)
-    rows = case_store.listing(request.app.state.db, me)
+def cases_list(request: Request, db: Db, me: Me) -> Page:
+    rows = case_store.listing(db, me)
     done = request.query_params.get("done")
-    return request.app.state.page(request, "cases_list.html", {
+    return Page("cases_list.html", {
         "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country,
         "note": done if done == "discarded" else None})
 
 
-@router.get("/cases/new")
-@router.get("/cases/new.json")
+@router.page("/cases/new")
 @access(CASES)
-def case_new(request: Request) -> Response:
-    me = principal(request)
+def case_new(request: Request, db: Db, me: Me, lang: Lang) -> Page:
     start = {"source_type": "ngo"} if me.role == Role.SERVICE_PROVIDER else {}
-    return _form_page(request, None, start, [], definition=True)
+    return _form_page(db, me, lang, None, start, [], definition=True)
 
 
-async def _save_or_submit(request: Request, public_id: str | None) -> Response:
-    db, me = request.app.state.db, principal(request)
+async def _save_or_submit(request: Request, db: Database, me: Principal, lang: str,
+                          public_id: str | None) -> Page | Done:
     form = await request.form()
     action = form.get("action") or "save"
     if action not in ("save", "submit", "discard"):
@@ -160,9 +152,7 @@ async def _save_or_submit(request: Request, public_id: str | None) -> Response:
             raise ApiError(422, "invalid-request", "a case that was never saved has no draft to discard",
                            {"field": "action"})
         case_store.discard(db, me, public_id, _version(form))
-        if _json(request):
-            return JSONResponse({"discarded": public_id})
-        return RedirectResponse("/cases?done=discarded", status_code=303)
+        return Done({"discarded": public_id}, redirect="/cases?done=discarded")
     fields = _fields(form)
     authority = fields.get("referral_authority_id")
     if authority and not fields.get("referral_provider"):  # chosen from the directory: its name is the provider's
@@ -173,117 +163,96 @@ async def _save_or_submit(request: Request, public_id: str | None) -> Response:
         try:
             case = case_store.submit(db, me, case.public_id)
         except case_store.CaseInvalid as exc:
-            if _json(request):
+            if wants_json(request):
                 raise
-            return _form_page(request, case, case.data, exc.errors, status=422, note="invalid")
-        if _json(request):
-            return JSONResponse({"case": case.to_dict(), "problems": []}, status_code=201 if created else 200)
-        return RedirectResponse(f"/cases/{case.public_id}?done=submitted", status_code=303)
-    if _json(request):
-        return JSONResponse({"case": case.to_dict(), "problems": [e.to_dict() for e in checked.errors]},
-                            status_code=201 if created else 200)
-    return RedirectResponse(f"/cases/{case.public_id}?done=saved", status_code=303)
+            return _form_page(db, me, lang, case, case.data, exc.errors, status=422, note="invalid")
+        return Done({"case": case.to_dict(), "problems": []}, redirect=f"/cases/{case.public_id}?done=submitted",
+                    status=201 if created else 200)
+    return Done({"case": case.to_dict(), "problems": [e.to_dict() for e in checked.errors]},
+                redirect=f"/cases/{case.public_id}?done=saved", status=201 if created else 200)
 
 
-@router.post("/cases", openapi_extra=CASE_FORM)
-@router.post("/cases.json", openapi_extra=CASE_FORM)
+@router.page("/cases", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_create(request: Request) -> Response:
-    return await _save_or_submit(request, None)
+async def case_create(request: Request, db: Db, me: Me, lang: Lang) -> Page | Done:
+    return await _save_or_submit(request, db, me, lang, None)
 
 
 _NOTES = {"saved", "submitted", "withdrawn", "planned", "corrected"}
 
 
-@router.get("/cases/{case_id}")
-@router.get("/cases/{case_id}.json")
+@router.page("/cases/{case_id}")
 @access(CASES)
-def case_detail(request: Request, case_id: str) -> Response:
-    case = case_store.get(request.app.state.db, principal(request), _case_id(case_id))
+def case_detail(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page:
+    case = case_store.get(db, me, _case_id(case_id))
     done = request.query_params.get("done")
-    return _show(request, case, done if done in _NOTES else None)
+    return _show(db, me, lang, case, done if done in _NOTES else None)
 
 
-@router.post("/cases/{case_id}", openapi_extra=CASE_FORM)
-@router.post("/cases/{case_id}.json", openapi_extra=CASE_FORM)
+@router.page("/cases/{case_id}", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_update(request: Request, case_id: str) -> Response:
-    return await _save_or_submit(request, _case_id(case_id))
+async def case_update(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page | Done:
+    return await _save_or_submit(request, db, me, lang, _case_id(case_id))
 
 
-@router.post("/cases/{case_id}/consent", openapi_extra=WITHDRAW_FORM)
-@router.post("/cases/{case_id}/consent.json", openapi_extra=WITHDRAW_FORM)
+@router.page("/cases/{case_id}/consent", methods=["POST"], openapi_extra=WITHDRAW_FORM)
 @access(CASES)
-async def case_withdraw(request: Request, case_id: str) -> Response:
-    cid = case_id.removesuffix(".json")
+async def case_withdraw(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Done:
     form = await request.form()
     items = [v for v in form.getlist("items") if isinstance(v, str)]
     given_by = form.get("given_by") or None
     note = form.get("note") or None
     if not items:
-        lang = negotiate(request)
         raise ApiError(422, "invalid-request", translate(lang, "cases.withdraw.none"), {"field": "items"})
-    case = case_store.withdraw(request.app.state.db, principal(request), _case_id(cid), items,
-                               given_by if isinstance(given_by, str) else None,
+    case = case_store.withdraw(db, me, _case_id(case_id), items, given_by if isinstance(given_by, str) else None,
                                note=note if isinstance(note, str) else None)
-    if _json(request):
-        return JSONResponse({"case": case.to_dict()})
-    return RedirectResponse(f"/cases/{case.public_id}?done=withdrawn", status_code=303)
+    return Done({"case": case.to_dict()}, redirect=f"/cases/{case.public_id}?done=withdrawn")
 
 
-@router.post("/cases/{case_id}/plan", openapi_extra=CASE_FORM)
-@router.post("/cases/{case_id}/plan.json", openapi_extra=CASE_FORM)
+@router.page("/cases/{case_id}/plan", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_plan(request: Request, case_id: str) -> Response:
+async def case_plan(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page | Done:
     """Update the assistance plan of a submitted case (the plan's fields only)."""
-    db, me = request.app.state.db, principal(request)
-    cid = _case_id(case_id.removesuffix(".json"))
+    cid = _case_id(case_id)
     form = await request.form()
     fields = _fields(form)
     try:
         case = case_store.update_plan(db, me, cid, {**fields, "form_complete": form.get("form_complete")},
                                       _version(form))
     except case_store.CaseInvalid as exc:
-        if _json(request):
+        if wants_json(request):
             raise
-        return _view_page(request, case_store.get(db, me, cid), problems=exc.errors, status=422, posted=fields)
-    if _json(request):
-        return JSONResponse({"case": case.to_dict()})
-    return RedirectResponse(f"/cases/{case.public_id}?done=planned", status_code=303)
+        return _view_page(me, lang, case_store.get(db, me, cid), problems=exc.errors, status=422, posted=fields)
+    return Done({"case": case.to_dict()}, redirect=f"/cases/{case.public_id}?done=planned")
 
 
-def _correct_page(request: Request, case: case_store.Case, values: dict[str, Any], problems: list[FieldError],
-                  status: int = 200, reason: str = "", message: str | None = None) -> Response:
+def _correct_page(db: Database, lang: str, case: case_store.Case, values: dict[str, Any],
+                  problems: list[FieldError], status: int = 200, reason: str = "",
+                  message: str | None = None) -> Page:
     """The correction form of a submitted case: its fields but the consent record and the plan, and a reason."""
-    lang = negotiate(request)
-    country = case.country
     data = {"case": case.to_dict(), "values": values, "problems": [e.to_dict() for e in problems],
-            "correctable": sorted(case_store.CORRECTABLE), "providers": referral.providers(request.app.state.db,
-                                                                                            country)}
+            "correctable": sorted(case_store.CORRECTABLE), "providers": referral.providers(db, case.country)}
     sections = [sec for sec in cases_view.sections(lang, values, problems) if sec["id"] != "consent"]
     context = {"sections": sections, "summary": cases_view.summary(lang, problems), "reason": reason,
                "message": message, "minor": case.is_minor}
-    return request.app.state.page(request, "cases_correct.html", data, status=status, context=context)
+    return Page("cases_correct.html", data, status=status, context=context)
 
 
-@router.get("/cases/{case_id}/correct")
-@router.get("/cases/{case_id}/correct.json")
+@router.page("/cases/{case_id}/correct")
 @access(CASES)
-def case_correct_form(request: Request, case_id: str) -> Response:
-    case = case_store.get(request.app.state.db, principal(request), _case_id(case_id))
+def case_correct_form(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page | Response:
+    case = case_store.get(db, me, _case_id(case_id))
     if case.status != case_store.SUBMITTED:
-        if _json(request):
+        if wants_json(request):
             raise case_store.Conflict(f"case {case.public_id} is a draft: it is changed in the form")
         return RedirectResponse(f"/cases/{case.public_id}", status_code=303)
-    return _correct_page(request, case, case.data, [])
+    return _correct_page(db, lang, case, case.data, [])
 
 
-@router.post("/cases/{case_id}/correct", openapi_extra=CORRECT_FORM)
-@router.post("/cases/{case_id}/correct.json", openapi_extra=CORRECT_FORM)
+@router.page("/cases/{case_id}/correct", methods=["POST"], openapi_extra=CORRECT_FORM)
 @access(CASES)
-async def case_correct(request: Request, case_id: str) -> Response:
+async def case_correct(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page | Done:
     """Correct one's own submitted case (a reason is required; the rules of submission apply)."""
-    db, me = request.app.state.db, principal(request)
     cid = _case_id(case_id)
     form = await request.form()
     fields = _fields(form)
@@ -293,17 +262,15 @@ async def case_correct(request: Request, case_id: str) -> Response:
         case = case_store.correct(db, me, cid, {**fields, "form_complete": form.get("form_complete")}, reason,
                                   _version(form))
     except case_store.CaseInvalid as exc:
-        if _json(request):
+        if wants_json(request):
             raise
         current = case_store.get(db, me, cid)
-        return _correct_page(request, current, {**current.data, **clean(fields)}, exc.errors, status=422,
+        return _correct_page(db, lang, current, {**current.data, **clean(fields)}, exc.errors, status=422,
                              reason=reason or "")
     except Invalid as exc:
-        if _json(request):
+        if wants_json(request):
             raise
         current = case_store.get(db, me, cid)
-        return _correct_page(request, current, {**current.data, **clean(fields)}, [], status=422,
+        return _correct_page(db, lang, current, {**current.data, **clean(fields)}, [], status=422,
                              reason=reason or "", message=str(exc))
-    if _json(request):
-        return JSONResponse({"case": case.to_dict()})
-    return RedirectResponse(f"/cases/{case.public_id}?done=corrected", status_code=303)
+    return Done({"case": case.to_dict()}, redirect=f"/cases/{case.public_id}?done=corrected")

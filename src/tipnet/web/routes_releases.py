@@ -9,16 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import Request
+from fastapi.responses import FileResponse
 
 from tipnet.auth.policy import PUBLIC
 from tipnet.disclosure import repo
 from tipnet.disclosure.package import list_files
+from tipnet.store import Database
+from tipnet.web.deps import Db
 from tipnet.web.errors import ApiError
+from tipnet.web.pages import Page, PageRouter
 from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 
 _PUBLIC_SUMMARY = ("method", "threshold", "cells", "suppressed", "suppressed_share", "tables", "measure", "epsilon",
                    "rho", "queries", "alpha", "max_forms", "years", "extract")
@@ -31,39 +34,36 @@ def _public(rel: dict[str, Any]) -> dict[str, Any]:
             "content_sha256": rel["content_sha256"], "snapshot_sha256": rel["snapshot_sha256"], "summary": summary}
 
 
-def _published(request: Request, release_id: str) -> dict[str, Any]:
-    rid = release_id.removesuffix(".json")
-    rel = repo.get_release(request.app.state.db, int(rid)) if rid.isdigit() else None
+def _published(db: Database, release_id: str) -> dict[str, Any]:
+    rel = repo.get_release(db, int(release_id)) if release_id.isdigit() else None
     if rel is None or rel["status"] != repo.PUBLISHED:
-        raise ApiError(404, "not-found", f"no published release {rid}")
+        raise ApiError(404, "not-found", f"no published release {release_id}")
     return rel
 
 
-@router.get("/releases")
-@router.get("/releases.json")
+@router.page("/releases")
 @access(PUBLIC)
-def releases(request: Request) -> Response:
-    rows = [_public(r) for r in repo.list_releases(request.app.state.db, status=repo.PUBLISHED)]
+def releases(request: Request, db: Db) -> Page:
+    rows = [_public(r) for r in repo.list_releases(db, status=repo.PUBLISHED)]
     rows.sort(key=lambda r: r["published_at"] or "", reverse=True)
-    return request.app.state.page(request, "releases.html", {"releases": rows})
+    return Page("releases.html", {"releases": rows})
 
 
-@router.get("/releases/{release_id}")
-@router.get("/releases/{release_id}.json")
+@router.page("/releases/{release_id}")
 @access(PUBLIC)
-def release(request: Request, release_id: str) -> Response:
-    rel = _published(request, release_id)
+def release(request: Request, release_id: str, db: Db) -> Page:
+    rel = _published(db, release_id)
     data = _public(rel)
     data["files"] = [{**f, "url": f"/releases/{rel['id']}/files/{f['path']}"} for f in rel["files"]]
     note = Path(rel["package_path"]) / "methodology.md"
     data["methodology"] = note.read_text(encoding="utf-8") if note.is_file() else ""
-    return request.app.state.page(request, "release.html", data)
+    return Page("release.html", data)
 
 
 @router.get("/releases/{release_id}/files/{path:path}")
 @access(PUBLIC)
-def release_file(request: Request, release_id: str, path: str) -> FileResponse:
-    rel = _published(request, release_id)
+def release_file(release_id: str, path: str, db: Db) -> FileResponse:
+    rel = _published(db, release_id)
     recorded = {f["path"]: f for f in rel["files"]}
     if path not in recorded:
         raise ApiError(404, "not-found", f"release {rel['id']} has no file {path}")

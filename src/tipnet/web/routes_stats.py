@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
@@ -20,16 +20,14 @@ from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats import CubeSpec, StatsSource
 from tipnet.stats.cube import ALL
 from tipnet.stats.figures import glotip, perpetrators, victims
+from tipnet.web.accept import wants_json
+from tipnet.web.deps import Lang, Me, Sources
 from tipnet.web.errors import ApiError
-from tipnet.web.i18n import negotiate
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Page, PageRouter, answer
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 STATS = needs(Permission.STATS_READ)
-
-
-def _source(request: Request) -> StatsSource:
-    return request.app.state.sources.for_principal(principal(request))
 
 
 def _int(value: str | None) -> int | None:
@@ -40,25 +38,21 @@ def _int(value: str | None) -> int | None:
     return int(value)
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.endswith(".json") or request.headers.get("accept", "").startswith("application/json")
-
-
 def _answer_now(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
                 compute: Callable[[], dict[str, Any]]) -> Response:
     data = src.memo(key, compute)
-    if _wants_json(request):
+    if wants_json(request):
         body = src.memo((*key, "json"), lambda: JSONResponse(data).body)
         return Response(body, media_type="application/json")
-    return request.app.state.page(request, template, data)  # type: ignore[no-any-return]
+    return answer(request, Page(template, data))
 
 
 async def _answer(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
                   compute: Callable[[], dict[str, Any]]) -> Response:
     """The page or its JSON twin from figures computed once per store version; the JSON body too is kept, so a
     dashboard polled by many clients costs a look-up per request, answered on the event loop. Anything that needs
-    the store or a computation runs in the thread pool."""
-    if _wants_json(request) and (body := src.peek((*key, "json"))) is not None:
+    the store or a computation runs in the thread pool (the HTML page is rendered there too)."""
+    if wants_json(request) and (body := src.peek((*key, "json"))) is not None:
         return Response(body, media_type="application/json")
     return await run_in_threadpool(_answer_now, request, src, key, template, compute)
 
@@ -68,12 +62,11 @@ def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
             for p in rt.paths(src, f, 1)]
 
 
-@router.get("/stats")
-@router.get("/stats.json")
+@router.page("/stats")
 @access(STATS)
-async def overview(request: Request) -> Response:
-    src = _source(request)
-    lang, scope = negotiate(request), principal(request).country or "hub"
+async def overview(request: Request, me: Me, lang: Lang, sources: Sources) -> Response:
+    src = sources.for_principal(me)
+    scope = me.country or "hub"
     return await _answer(request, src, ("overview", scope, lang), "overview.html",
                          lambda: _overview(src, scope, lang))
 
@@ -98,15 +91,13 @@ def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
     }
 
 
-@router.get("/countries/{iso3}")
-@router.get("/countries/{iso3}.json")
+@router.page("/countries/{iso3}")
 @access(STATS)
-async def country_profile(request: Request, iso3: str) -> Response:
-    code = iso3.removesuffix(".json").upper()
+async def country_profile(request: Request, iso3: str, me: Me, lang: Lang, sources: Sources) -> Response:
+    code = iso3.upper()
     if len(code) != 3 or not code.isalpha():
         raise ApiError(404, "not-found", f"no country {code}")
-    src = _source(request)
-    lang = negotiate(request)
+    src = sources.for_principal(me)
     return await _answer(request, src, ("country", code, lang), "country.html", lambda: _country(src, code, lang))
 
 
@@ -131,15 +122,13 @@ def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
     return data
 
 
-@router.get("/routes")
-@router.get("/routes.json")
+@router.page("/routes")
 @access(STATS)
-async def routes_page(request: Request) -> Response:
+async def routes_page(request: Request, me: Me, lang: Lang, sources: Sources) -> Response:
     q = request.query_params
     country = (q.get("country") or "").upper() or None
     f = rt.RouteFilter(country=country, year_from=_int(q.get("from")), year_to=_int(q.get("to")))
-    src = _source(request)
-    lang = negotiate(request)
+    src = sources.for_principal(me)
     return await _answer(request, src, ("routes", f, lang), "routes.html", lambda: _routes(src, f, lang))
 
 
@@ -165,7 +154,7 @@ def _routes(src: StatsSource, f: rt.RouteFilter, lang: str = "en") -> dict[str, 
 
 @router.get("/api/stats")
 @access(STATS)
-async def stats_api(request: Request) -> Response:
+async def stats_api(request: Request, me: Me, sources: Sources) -> Response:
     """Figures as JSON or CSV: ?by=country,year&source=microdata|glotip&country=PER&year=2020&format=csv"""
     q = request.query_params
     dims = tuple(d for d in (q.get("by") or "country,year").split(",") if d)
@@ -174,7 +163,7 @@ async def stats_api(request: Request) -> Response:
         filters["country"] = q["country"].upper()
     if q.get("year"):
         filters["year"] = _int(q["year"])
-    src, indicator, kind = _source(request), q.get("indicator", "detected_victims"), q.get("source")
+    src, indicator, kind = sources.for_principal(me), q.get("indicator", "detected_victims"), q.get("source")
     key = ("api", dims, tuple(sorted(filters.items())), indicator, kind == "glotip")
     if q.get("format") != "csv" and (body := src.peek((*key, "json"))) is not None:
         return Response(body, media_type="application/json")

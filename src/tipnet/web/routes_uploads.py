@@ -13,27 +13,30 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import File, Form, Request, UploadFile
 
 from tipnet.auth import audit
 from tipnet.auth import uploads as policy
 from tipnet.auth.policy import needs
+from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.errors import TipnetError
 from tipnet.ingest.period import PeriodError, parse_period
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.ingest.profiles import builtin_profiles
+from tipnet.settings import Settings
+from tipnet.web.deps import AppSettings, Db, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.security import access, principal
+from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.security import access
 
-router = APIRouter()
+router = PageRouter()
 UPLOAD = needs(Permission.UPLOAD)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def _staging(request: Request) -> Path:
-    return request.app.state.settings.home.resolve() / "uploads"
+def _staging(settings: Settings) -> Path:
+    return settings.home.resolve() / "uploads"
 
 
 def _safe_name(name: str) -> str:
@@ -41,15 +44,15 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", base)[:120] or "upload"
 
 
-def _staged(request: Request, token: str) -> tuple[Path, dict[str, Any]]:
+def _staged(settings: Settings, me: Principal, token: str) -> tuple[Path, dict[str, Any]]:
     """The staged upload's folder and metadata, if the caller may see it."""
     if not _TOKEN.match(token):
         raise ApiError(404, "not-found", "no such upload")
-    d = _staging(request) / token
+    d = _staging(settings) / token
     if not (d / "meta.json").is_file():
         raise ApiError(404, "not-found", "no such upload (it may have been committed already)")
     meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-    policy.check_staged(principal(request), meta.get("owner"))
+    policy.check_staged(me, meta.get("owner"))
     return d, meta
 
 
@@ -66,35 +69,30 @@ def _public(token: str, meta: dict[str, Any]) -> dict[str, Any]:
     return {"token": token, **{k: v for k, v in meta.items() if k != "owner"}}
 
 
-@router.get("/uploads")
-@router.get("/uploads.json")
+@router.page("/uploads")
 @access(UPLOAD)
-def upload_form(request: Request) -> Response:
-    me = principal(request)
+def upload_form(request: Request, me: Me) -> Page:
     profiles = [{"name": p.name, "title": p.title} for p in builtin_profiles().values()]
     profiles.append({"name": "glotip", "title": "UNODC GLOTIP aggregate workbook"})
-    return request.app.state.page(request, "upload.html", {"profiles": profiles, "country": me.country})
+    return Page("upload.html", {"profiles": profiles, "country": me.country})
 
 
-@router.post("/uploads")
-@router.post("/uploads.json")
+@router.page("/uploads", methods=["POST"])
 @access(UPLOAD)
 async def upload(
-    request: Request, file: UploadFile = File(...), country: str = Form(""), profile: str = Form(""),
-    period: str = Form(""),
-) -> Response:
-    me = principal(request)
+    request: Request, db: Db, me: Me, settings: AppSettings, file: UploadFile = File(...), country: str = Form(""),
+    profile: str = Form(""), period: str = Form(""),
+) -> Page | Done:
     if period.strip():
         try:
             parse_period(period)
         except PeriodError as exc:
             raise ApiError(422, "invalid-request", str(exc), {"field": "period", "value": period}) from exc
-    settings = request.app.state.settings
     country_code = policy.upload_country(me, country)
     if profile and profile not in builtin_profiles() and profile != "glotip":
         raise ApiError(422, "invalid-request", f"unknown profile {profile!r}")
     token = secrets.token_urlsafe(18)
-    d = _staging(request) / token
+    d = _staging(settings) / token
     d.mkdir(parents=True, exist_ok=True)
     target = d / _safe_name(file.filename or "upload")
     size = 0
@@ -124,42 +122,34 @@ async def upload(
         raise
     meta["report"] = report.to_dict()
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    audit.record(request.app.state.db, me, "upload.validate", object_type="upload", object_id=token,
+    audit.record(db, me, "upload.validate", object_type="upload", object_id=token,
                  subject_country=country_code, details={"filename": meta["filename"], "bytes": size,
                                                         "rows": report.rows_total})
-    if request.url.path.endswith(".json"):
-        return request.app.state.page(request, "report.html", _public(token, meta), status=201)
-    return RedirectResponse(f"/uploads/{token}", status_code=303)
+    return Done(_public(token, meta), redirect=f"/uploads/{token}", status=201)
 
 
-@router.get("/uploads/{token}")
-@router.get("/uploads/{token}.json")
+@router.page("/uploads/{token}")
 @access(UPLOAD)
-def upload_report(request: Request, token: str) -> Response:
-    token = token.removesuffix(".json")
-    _, meta = _staged(request, token)
-    audit.record(request.app.state.db, principal(request), "upload.report.read", object_type="upload",
-                 object_id=token, subject_country=meta.get("country") or None)
-    return request.app.state.page(request, "report.html", _public(token, meta))
+def upload_report(request: Request, token: str, db: Db, me: Me, settings: AppSettings) -> Page:
+    _, meta = _staged(settings, me, token)
+    audit.record(db, me, "upload.report.read", object_type="upload", object_id=token,
+                 subject_country=meta.get("country") or None)
+    return Page("report.html", _public(token, meta))
 
 
-@router.post("/uploads/{token}/commit")
-@router.post("/uploads/{token}/commit.json")
+@router.page("/uploads/{token}/commit", methods=["POST"])
 @access(UPLOAD)
-def commit(request: Request, token: str) -> Response:
-    me = principal(request)
-    d, meta = _staged(request, token)
-    report = import_file(d / meta["stored"], request.app.state.db, _options(meta), request.app.state.settings)
+def commit(request: Request, token: str, db: Db, me: Me, settings: AppSettings) -> Done:
+    d, meta = _staged(settings, me, token)
+    report = import_file(d / meta["stored"], db, _options(meta), settings)
     if report.file_error is not None:
         raise ApiError(422, "invalid-file", report.file_error.message, report.to_dict())
     shutil.rmtree(d, ignore_errors=True)
     sid = report.submission_id if report.submission_id is not None else report.duplicate_of
-    audit.record(request.app.state.db, me, "upload.commit", object_type="submission", object_id=sid,
+    audit.record(db, me, "upload.commit", object_type="submission", object_id=sid,
                  subject_country=meta.get("country") or None,
                  details={"upload": token, "rows_accepted": report.rows_accepted,
                           "rows_quarantined": report.rows_quarantined, "duplicate": report.duplicate_of is not None})
-    if request.url.path.endswith(".json"):
-        body = report.to_dict()
-        body.pop("quarantine_path", None)  # server paths are nobody's business; the file is served by id
-        return JSONResponse(body, status_code=201 if report.submission_id else 200)
-    return RedirectResponse(f"/submissions/{sid}", status_code=303)
+    body = report.to_dict()
+    body.pop("quarantine_path", None)  # server paths are nobody's business; the file is served by id
+    return Done(body, redirect=f"/submissions/{sid}", status=201 if report.submission_id else 200)
