@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tipnet.auth.principal import Principal
-from tipnet.auth.records import SourceCache
 from tipnet.auth.settings import AuthSettings
+from tipnet.auth.sources import SourceCache
 from tipnet.auth.tenancy import Scope
 from tipnet.settings import Settings
 from tipnet.store import Database

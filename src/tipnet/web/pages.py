@@ -53,7 +53,6 @@ class Done:
     data: dict[str, Any]
     redirect: str
     status: int = 200
-    cookies: dict[str, str] = field(default_factory=dict)
     finish: Finish | None = None
 
 

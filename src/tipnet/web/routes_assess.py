@@ -21,8 +21,8 @@ from tipnet.assess.scoring import AnswerError, score
 from tipnet.assess.statistics import FigureBook
 from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.principal import Principal
-from tipnet.auth.records import SourceCache
 from tipnet.auth.roles import Permission
+from tipnet.auth.sources import SourceCache
 from tipnet.auth.tenancy import Scope
 from tipnet.errors import NotVisible
 from tipnet.i18n import translate
