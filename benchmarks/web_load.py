@@ -74,9 +74,9 @@ def prepare_store(rows: int) -> tuple[str, dict[str, Any]]:
     import ingest  # the ingest benchmark's generator
 
     from tipnet.auth import records, users
-    from tipnet.demo.users import create_demo_users
     from tipnet.auth.principal import Principal, Via
     from tipnet.demo.load import load_demo
+    from tipnet.demo.users import create_demo_users
     from tipnet.ingest.pipeline import ImportOptions, import_file
     from tipnet.settings import Settings
     from tipnet.store import Database
