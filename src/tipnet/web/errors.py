@@ -19,10 +19,12 @@ from tipnet.errors import NotVisible, Throttled, TipnetError, Unauthenticated
 from tipnet.web.accept import asks_for_html
 
 
-class ApiError(Exception):
+class ApiError(TipnetError):
+    """An error a page module raises with its status and code given on the spot (a malformed id: 404)."""
+
     def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+        super().__init__(message, details)
+        self.status, self.code = status, code
 
 
 def error_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -59,12 +61,9 @@ def error_response(request: Request, status: int, code: str, message: str, detai
 def install(app: FastAPI) -> None:
     from tipnet.web.security import login_redirect, principal, wants_html
 
-    @app.exception_handler(ApiError)
-    async def _api(request: Request, exc: ApiError) -> Response:
-        return error_response(request, exc.status, exc.code, exc.message, exc.details)
-
     @app.exception_handler(TipnetError)
-    async def _auth(request: Request, exc: TipnetError) -> Response:
+    async def _domain(request: Request, exc: TipnetError) -> Response:
+        """Every domain error (tipnet.errors), mapped once to the JSON error shape (or its HTML page)."""
         who = principal(request)
         if isinstance(exc, NotVisible) and who.authenticated:  # asking for another country's objects is logged
             await run_in_threadpool(audit.record, request.app.state.db, who, "access.not_visible", outcome="denied",
