@@ -118,6 +118,50 @@ _TYPES = [
     ),
 ]
 
+# national statistics tables (aggregate profiles, `kind: aggregates`)
+_TYPES += [
+    ErrorType("invalid-profile", "Profile cannot be used", "profile {profile}: {reason}", "file"),
+    ErrorType(
+        "missing-source-column",
+        "Column named by the profile missing",
+        "column {column!r} ({role}) named by profile {profile} is not in the file",
+        "header",
+    ),
+    ErrorType(
+        "rows-filtered",
+        "Rows outside the profile's filter",
+        "{count} rows do not match the profile's filter ({filter}) and are not part of this import",
+        "header",
+        "warning",
+    ),
+    ErrorType(
+        "empty-period",
+        "Period not reported",
+        "column {column!r} is empty in {count} rows: no figure is stored for that period there",
+        "header",
+        "warning",
+    ),
+    ErrorType(
+        "invalid-count",
+        "Invalid count",
+        "{column}: {value!r} is not a count (a whole number >= 0, or '<N' for a censored small count)",
+        "row",
+    ),
+    ErrorType(
+        "unmapped-value",
+        "Value not in the profile",
+        "{column}: {value!r} is not a {role} value the profile knows",
+        "row",
+    ),
+    ErrorType(
+        "invalid-subdivision",
+        "Unknown subdivision",
+        "{column}: {value!r} is not a first-level subdivision of {country} (ISO 3166-2 code or name)",
+        "row",
+    ),
+    ErrorType("invalid-year", "Invalid year", "{column}: {value!r} is not a year", "row"),
+]
+
 CATALOGUE: dict[str, ErrorType] = {t.code: t for t in _TYPES}
 
 

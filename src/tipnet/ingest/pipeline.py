@@ -16,12 +16,21 @@ from typing import Any
 import polars as pl
 
 from tipnet.ingest import worker
+from tipnet.ingest.aggregate_table import import_aggregate_table, validate_aggregate_table
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CATALOGUE, error_type
 from tipnet.ingest.glotip import import_glotip, looks_like_glotip, validate_glotip
 from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.prefetch import Prefetch
-from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile, raw_fields
+from tipnet.ingest.profiles import (
+    ColumnRule,
+    Profile,
+    apply_profile,
+    detect_profile,
+    load_profile,
+    profile_kind,
+    raw_fields,
+)
 from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
 from tipnet.ingest.readers import (
     ROW,
@@ -353,6 +362,8 @@ def validate_file(
         return report
     if _is_aggregate(path, options):
         return validate_glotip(path, report, options)
+    if options.profile and profile_kind(options.profile) == "aggregates":
+        return validate_aggregate_table(path, report, options, settings)
 
     def validate(attempt: str, result: Report) -> Report:
         ready = _prepare(path, options, settings, attempt, result)
@@ -406,6 +417,8 @@ def import_here(
     sha = sha256 or file_sha256(path)
     if _is_aggregate(path, options):
         return import_glotip(path, db, report, options, sha, settings)
+    if options.profile and profile_kind(options.profile) == "aggregates":
+        return import_aggregate_table(path, db, report, options, sha, settings)
 
     def import_records(attempt: str, result: Report) -> Report:
         return _import_records(path, db, options, settings, progress, attempt, sha, result)

@@ -10,6 +10,9 @@ spreadsheet. Keys:
 - `defaults`: field -> value used where the cell is empty; `generate`: field -> "row" to number records by row.
 - `missing_values`: cells that mean "no value" (e.g. -99, NULL); `day_first`: read 03/04/2020 as 3 April.
 - `detect`: columns whose presence makes auto-detection pick this profile.
+
+A profile with `kind: aggregates` maps a national statistics table to aggregate figures instead; its keys are
+read by `tipnet.ingest.aggregate_profile`.
 """
 
 from __future__ import annotations
@@ -132,23 +135,46 @@ def _profile_from_doc(doc: dict[str, Any]) -> Profile:
 
 
 @cache
-def builtin_profiles() -> dict[str, Profile]:
-    out = {}
+def _builtin_docs() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for entry in resources.files("tipnet.ingest").joinpath("profiles").iterdir():
         if entry.name.endswith(".yaml"):
-            p = _profile_from_doc(yaml.safe_load(entry.read_text(encoding="utf-8")))
-            out[p.name] = p
+            doc = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            out[str(doc["name"])] = doc
     return out
 
 
-def load_profile(name_or_path: str) -> Profile | None:
-    """A built-in profile by name, or a user's YAML mapping file by path; None when neither exists."""
-    if name_or_path in builtin_profiles():
-        return builtin_profiles()[name_or_path]
+@cache
+def builtin_profiles() -> dict[str, Profile]:
+    """The built-in record profiles (aggregate profiles, `kind: aggregates`, are read by `aggregate_profile`)."""
+    return {n: _profile_from_doc(d) for n, d in _builtin_docs().items() if d.get("kind", "records") == "records"}
+
+
+def profile_doc(name_or_path: str) -> dict[str, Any] | None:
+    """The YAML document of a built-in profile by name, or of a user's mapping file by path; None if neither."""
+    if name_or_path in _builtin_docs():
+        return _builtin_docs()[name_or_path]
     path = Path(name_or_path)
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
-        return _profile_from_doc(yaml.safe_load(path.read_text(encoding="utf-8")))
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return doc if isinstance(doc, dict) else None
     return None
+
+
+def profile_kind(name_or_path: str) -> str | None:
+    """"records" or "aggregates" for a profile name or file; None when there is no such profile."""
+    doc = profile_doc(name_or_path)
+    return None if doc is None else str(doc.get("kind", "records"))
+
+
+def load_profile(name_or_path: str) -> Profile | None:
+    """A built-in record profile by name, or a user's YAML mapping file by path; None when neither exists."""
+    if name_or_path in builtin_profiles():
+        return builtin_profiles()[name_or_path]
+    doc = profile_doc(name_or_path)
+    if doc is None or doc.get("kind", "records") != "records":
+        return None
+    return _profile_from_doc(doc)
 
 
 def detect_profile(columns: list[str]) -> Profile:

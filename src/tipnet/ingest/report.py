@@ -41,6 +41,7 @@ class Report:
     rows_total: int = 0
     rows_valid: int = 0
     rows_invalid: int = 0
+    rows_filtered: int = 0  # aggregate tables: rows outside the profile's filter (not in rows_total)
     problems: list[Problem] = field(default_factory=list)
     problem_counts: Counter[str] = field(default_factory=Counter)
     problems_truncated: bool = False
@@ -86,6 +87,7 @@ class Report:
             "rows_total": self.rows_total,
             "rows_valid": self.rows_valid,
             "rows_invalid": self.rows_invalid,
+            "rows_filtered": self.rows_filtered,
             "submission_id": self.submission_id,
             "rows_accepted": self.rows_accepted,
             "rows_quarantined": self.rows_quarantined,

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -92,7 +93,7 @@ aggregates = Table(
     Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
     Column("source_row", BigInteger, nullable=False),
     Column("area_code", String(16)),  # as written in the source
-    Column("area_kind", String(16), nullable=False),  # country | region | unknown
+    Column("area_kind", String(16), nullable=False),  # country | subdivision | region | unknown
     Column("country", String(3)),  # ISO 3166-1 alpha-3 when area_kind = country
     Column("area_name", Text),
     Column(
@@ -113,6 +114,14 @@ aggregates = Table(
     Column("censored", Boolean, nullable=False),
     Column("raw_value", String(32), nullable=False),
     Column("source", String(32)),
+    # national statistics tables (migration 0005_aggregate_areas): the first-level subdivision (ISO 3166-2) when
+    # area_kind = subdivision; the period a figure covers within its year (month 1-12, quarter 1-4, or the year);
+    # the age band as given, with its bounds ("0-17", "18+"); what the figure counts in (count, rate_per_100k)
+    Column("subdivision", String(8)),
+    Column("period_kind", String(8), nullable=False, server_default="year"),  # year | quarter | month
+    Column("period_number", SmallInteger),  # month 1-12 or quarter 1-4; NULL for a year
+    Column("age_band", String(16)),
+    Column("unit", String(16), nullable=False, server_default="count"),
     Index("ix_aggregates_country_year", "country", "year"),
     Index("ix_aggregates_submission", "submission_id"),
 )
