@@ -185,7 +185,9 @@ def _emit_rows(rows: list[dict], as_json: bool, as_csv: bool) -> None:
 def stats(
     by: str = typer.Option("country,year", "--by", help="Dimensions, comma-separated: country, year, sex, "
                            "age_group, age_band, form, form_group, citizenship, source_type."),
-    source: str = typer.Option("microdata", "--source", help="microdata (case records) or glotip (aggregates)."),
+    source: str = typer.Option("microdata", "--source", help="microdata (case records), glotip, or national "
+                               "(aggregate figures of every source, side by side: also by subdivision, period)."),
+    prefer: str = typer.Option(None, "--prefer", help="national: one source per country, e.g. MEX=SESNSP,PER=INEI."),
     country: str = typer.Option(None, "--country", help="Only this country (ISO3)."),
     year: int = typer.Option(None, "--year", help="Only this year."),
     no_margins: bool = typer.Option(False, "--no-margins", help="Only the full-detail cells."),
@@ -198,6 +200,7 @@ def stats(
     """Victim counts (and rates per 100,000) by any dimensions, with all margins."""
     from tipnet.stats import CubeSpec
     from tipnet.stats.figures import glotip, victims
+    from tipnet.stats.national import national, parse_prefer
 
     dims = tuple(d.strip() for d in by.split(",") if d.strip())
     filters: dict[str, str | int] = {}
@@ -209,6 +212,8 @@ def stats(
     try:
         if source == "glotip":
             rows = glotip(src, dims, indicator, filters)
+        elif source == "national":
+            rows = national(src, dims, indicator, filters, parse_prefer(prefer))
         else:
             rows = victims(src, CubeSpec(dims, margins=not no_margins, filters=filters))
     except ValueError as exc:

@@ -45,7 +45,7 @@ def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detecte
     if len(special) > 1:
         raise ValueError("GLOTIP does not cross form of exploitation with citizenship")
     dimension = _GLOTIP_DIMENSION[special[0]] if special else "total"
-    where = ["area_kind = 'country'", "indicator = ?", "dimension = ?"]
+    where = ["area_kind = 'country'", "source = 'GLOTIP'", "indicator = ?", "dimension = ?"]  # never another source
     params: list[Any] = [indicator, dimension]
     where.append("sex " + ("<> 'total'" if "sex" in dims else "= 'total'"))
     where.append("age " + ("<> 'total'" if "age_group" in dims else "= 'total'"))
