@@ -234,6 +234,8 @@ def profile_from_doc(doc: dict[str, Any]) -> AggregateProfile:
         if m.kind != "country" or m.code is None:
             raise ProfileError(f"profile {name!r}: country {country.fixed!r} is not a country")
         country = Mapped("country", fixed=m.code)
+    if doc.get("form") is not None and doc.get("citizenship") is not None:
+        raise ProfileError(f"profile {name!r}: a figure is by form of exploitation or by citizenship, not both")
     filters = tuple(
         (str(col), tuple(str(v) for v in (vals if isinstance(vals, list) else [vals])))
         for col, vals in (doc.get("filter") or {}).items()

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tipnet.ingest import submission
 from tipnet.ingest.aggregate_profile import AggregateProfile, ProfileError, profile_from_doc
 from tipnet.ingest.aggregate_rows import RowMapper
 from tipnet.ingest.errors import error_type
@@ -26,14 +27,7 @@ from tipnet.ingest.profiles import profile_doc
 from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
 from tipnet.ingest.readers import ROW, Chunk, RaggedInput, ReadError, open_source
 from tipnet.ingest.report import Problem, Report
-from tipnet.ingest.submission import (
-    ImportOptions,
-    ImportStore,
-    finish_submission,
-    given_period,
-    quarantine_path,
-    start_submission,
-)
+from tipnet.ingest.submission import ImportOptions, ImportStore
 from tipnet.settings import Settings
 from tipnet.standard.model import normalise_token
 
@@ -219,7 +213,7 @@ def _import(path: Path, db: ImportStore, profile: AggregateProfile, options: Imp
     writer: QuarantineWriter | None = None
     try:
         with db.bulk.transaction() as tx:
-            submission_id = start_submission(tx, db, "aggregates", options, profile.name, path, sha, report)
+            submission_id = submission.start_submission(tx, db, "aggregates", options, profile.name, path, sha, report)
             if submission_id is None:
                 return report
 
@@ -234,13 +228,13 @@ def _import(path: Path, db: ImportStore, profile: AggregateProfile, options: Imp
 
             def quarantine(columns: list[str]) -> QuarantineWriter:
                 nonlocal writer
-                writer = QuarantineWriter(quarantine_path(settings, submission_id, path), columns)
+                writer = QuarantineWriter(submission.quarantine_path(settings, submission_id, path), columns)
                 return writer
 
             _read(path, profile, options, settings, careful, report, submission_id, sink, quarantine)
             if report.file_error is not None or writer is None:
                 raise _Rollback
-            finish_submission(tx, submission_id, report, writer, given_period(options))
+            submission.finish_submission(tx, submission_id, report, writer, submission.given_period(options))
     except BaseException as exc:
         if writer is not None:
             writer.discard()
