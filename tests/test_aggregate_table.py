@@ -270,3 +270,25 @@ def test_command_line_import_and_national_statistics(tmp_path, monkeypatch):
     assert got == dict(expected)
     bad = runner.invoke(app, ["stats", "--source", "national", "--prefer", "MEX", "--db", url])
     assert bad.exit_code == 2
+
+
+def test_readme_national_table_example_is_a_working_profile(tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    import yaml
+
+    from tipnet.ingest.aggregate_profile import profile_from_doc
+
+    readme = (FIXTURES.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### National statistics tables"):]
+    snippet = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert snippet is not None
+    profile = profile_from_doc(yaml.safe_load(snippet.group(1)))
+    assert (profile.source, profile.country.fixed, len(profile.wide)) == ("SESNSP", "MEX", 12)
+    monkeypatch.chdir(FIXTURES.parent.parent)
+    monkeypatch.setenv("TIPNET_HOME", str(tmp_path / "home"))
+    line = next(ln for ln in section.splitlines() if ln.startswith(".venv/bin/tipnet import"))
+    result = CliRunner().invoke(app, [*shlex.split(line)[1:], "--db", f"sqlite:///{tmp_path / 'r.db'}", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows_accepted"] == 42
