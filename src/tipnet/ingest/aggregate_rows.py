@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import polars as pl
+
 from tipnet.ingest.aggregate_profile import (
     AGE_GROUPS,
     MONTH_NAMES,
@@ -74,9 +76,16 @@ class RowMapper:
     def cell(self, row: dict[str, Any], column: str | None) -> str | None:
         return None if column is None else blank_value(row.get(self.col[column]), self.p.missing_values)
 
-    def in_scope(self, row: dict[str, Any]) -> bool:
-        """Whether the row passes the profile's filter (accent- and case-insensitive)."""
-        return all(normalise_token(self.cell(row, c) or "") in allowed for c, allowed in self._filters)
+    def in_scope(self, data: pl.DataFrame) -> pl.Series:
+        """Which rows of a chunk pass the profile's filter (accent- and case-insensitive; each distinct cell is
+        looked at once)."""
+        mask = pl.Series([True] * data.height, dtype=pl.Boolean)
+        for column, allowed in self._filters:
+            cells = data.get_column(self.col[column])
+            kept = [v for v in cells.unique().drop_nulls().to_list()
+                    if normalise_token(blank_value(v, self.p.missing_values) or "") in allowed]
+            mask = mask & cells.is_in(kept).fill_null("" in allowed)
+        return mask
 
     def _error(self, errors: list[Error], code: str, column: str | None, value: str | None, **kw: Any) -> None:
         shown = self.col.get(column or "", column or "")

@@ -89,11 +89,10 @@ class _Pass:
             reasons.setdefault(p.row or 0, []).append(f"{p.code}: {p.message}")
         accepted: list[dict[str, Any]] = []
         valid = 0
-        for row in chunk.data.iter_rows(named=True):
+        scope = mapper.in_scope(chunk.data) | chunk.data.get_column(ROW).is_in(list(reasons))
+        self.filtered += int((~scope).sum())
+        for row in chunk.data.filter(scope).iter_rows(named=True):
             n = row[ROW]
-            if n not in reasons and not mapper.in_scope(row):
-                self.filtered += 1
-                continue
             report.rows_total += 1
             if report.rows_total > self.settings.max_rows:
                 msg = error_type("too-many-rows").message(path=report.path, limit=self.settings.max_rows)
