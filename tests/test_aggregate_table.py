@@ -292,3 +292,23 @@ def test_readme_national_table_example_is_a_working_profile(tmp_path, monkeypatc
     result = CliRunner().invoke(app, [*shlex.split(line)[1:], "--db", f"sqlite:///{tmp_path / 'r.db'}", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows_accepted"] == 42
+
+
+def test_glotip_readers_read_glotip_figures_only(sqlite_db):
+    from tipnet.routes import glotip_flows
+
+    with sqlite_db.engine.begin() as conn:
+        sid = conn.execute(submissions.insert().values(
+            kind="aggregates", profile="x", standard_version="1", filename="x", content_sha256="x" * 64,
+            rows_total=2, rows_accepted=2, rows_quarantined=0, report_json="{}", created_at=func.now(),
+        ).returning(submissions.c.id)).scalar_one()
+        for n, (source, value) in enumerate((("GLOTIP", 12), ("FGR", 30)), start=1):
+            conn.execute(aggregates.insert().values(
+                submission_id=sid, source_row=n, area_code="MEX", area_kind="country", country="MEX",
+                indicator="detected_victims", dimension="citizenship", category="Guatemala", category_code="GTM",
+                category_kind="country", sex="total", age="total", year=2022, value=value, value_min=value,
+                value_max=value, censored=False, raw_value=str(value), source=source))
+    flows = glotip_flows(StatsSource(sqlite_db))
+    assert [(f["origin"], f["victims"]) for f in flows] == [("GTM", 12)]  # never 12 + 30
+    side = national(StatsSource(sqlite_db), ("citizenship",))
+    assert sorted((r["source"], r["victims"]) for r in side) == [("FGR", 30), ("GLOTIP", 12)]

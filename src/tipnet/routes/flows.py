@@ -172,7 +172,8 @@ def glotip_flows(source: StatsSource, destination: str | None = None, year: int 
     """Origin -> detecting-country flows from GLOTIP 'by citizenship' figures (intervals where censored).
 
     A censored figure (`<5`) has at most 4 victims, so with min_victims >= 5 it is never shown."""
-    where = ["area_kind = 'country'", "indicator = 'detected_victims'", "dimension = 'citizenship'",
+    where = ["area_kind = 'country'", "source = 'GLOTIP'", "indicator = 'detected_victims'",
+             "dimension = 'citizenship'",
              "sex = 'total'", "age = 'total'", "category_code IS NOT NULL", "category_kind IN ('country', 'own')"]
     params: list[Any] = []
     if destination:
