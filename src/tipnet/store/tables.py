@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -113,8 +114,14 @@ aggregates = Table(
     Column("censored", Boolean, nullable=False),
     Column("raw_value", String(32), nullable=False),
     Column("source", String(32)),
+    # plausibility checks (tipnet.ingest.plausibility): a held figure stays out of statistics until reviewed;
+    # `checks` names the checks it failed, `review` how a person released it (confirmed | corrected)
+    Column("held", Boolean, nullable=False, server_default=false()),
+    Column("checks", String(128)),
+    Column("review", String(16)),
     Index("ix_aggregates_country_year", "country", "year"),
     Index("ix_aggregates_submission", "submission_id"),
+    Index("ix_aggregates_held", "held"),
 )
 
 # One row (id 1): a counter of in-place changes to stored records (a corrected case, a withdrawn consent, an
