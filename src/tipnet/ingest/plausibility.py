@@ -9,7 +9,9 @@ corrects it (`tipnet review`). The rules, each with its code in the error catalo
     A category is a label: a country, a nationality, a form of exploitation, "Total". Labels never hold digits unless
     they are phrases ("M49 Region: Africa", "EU-28 others"). A category that is ONE token (no whitespace) holding a
     digit is an identifier that leaked from the questionnaire or a spreadsheet: `Q6.1_10s_2019`, `V12`, `q3a`, `6.1`,
-    `0`, `2019`. Such a figure cannot be placed under any category and is held.
+    `2019`. Such a figure cannot be placed under any category and is held. A lone `0` is what a spreadsheet formula
+    shows for an empty cell: it is treated as a category not recognised (reported, counted under no category), not
+    as a code.
 
 `code-shaped-value`
     A count whose digits are not a count. Three shapes, none of which an ordinary large count (1,234; 48,773) has:
@@ -37,10 +39,10 @@ corrects it (`tipnet review`). The rules, each with its code in the error catalo
     age. Intervals count on the side that favours the figures (a `<5` part counts as 1, a `<5` total as 4), so the
     `<5` slack never raises the flag. GLOTIP counts a person under each form they were exploited in, and its parts and
     totals are often compiled from different returns, so parts adding up to somewhat more than the total are normal
-    there (2023 edition: 1,374 breakdowns, 440 single parts above their total). The check therefore holds a breakdown
-    only when its parts add up to more than `OVERLAP_FACTOR` (10) times the total - the size of gap a slipped digit or
-    a code in the value column makes. It holds the parts that alone exceed the total (or, if none does, every part).
-    Figures already held by another check are left out of the sum.
+    there (2023 edition: 1,374 breakdowns above their total, 440 single parts above it). The check therefore holds a
+    breakdown only when its parts add up to more than `OVERLAP_FACTOR` (10) times the total - the size of gap a
+    slipped digit or a code in the value column makes. It holds the parts that alone exceed the total (or, if none
+    does, every part). Figures already held by another check are left out of the sum.
 
 `unresolved-category` (reported; held only for forms of exploitation)
     A category that resolves to nothing known. A citizenship or country of repatriation that does not resolve is
@@ -81,7 +83,7 @@ class Flag:
 def category_is_code(category: str | None) -> bool:
     """One token (no whitespace) holding a digit: `Q6.1_10s_2019`, `V12`, `0`; never a country or form label."""
     text = (category or "").strip()
-    return bool(text) and not any(ch.isspace() for ch in text) and bool(_DIGIT.search(text))
+    return bool(text) and text != "0" and not any(ch.isspace() for ch in text) and bool(_DIGIT.search(text))
 
 
 def value_code_reason(value: int | None, year: int, category: str | None, category_known: bool) -> str | None:
