@@ -304,6 +304,9 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/submissions/{submission_id}/records.csv"): (perm("records", sub_records), TARGETS),
     ("POST", "/submissions/{submission_id}/sharing"): (perm("share", lambda w, t: own_only(w, t, 303)), TARGETS),
     ("POST", "/submissions/{submission_id}/sharing.json"): (perm("share", own_only), TARGETS),
+    # figures held for review (aggregate submissions; a records submission lists none): the metadata's scope
+    ("GET", "/submissions/{submission_id}/review"): (perm("records", sub_meta), TARGETS),
+    ("GET", "/submissions/{submission_id}/review.json"): (perm("records", sub_meta), TARGETS),
     # uploads
     ("GET", "/uploads"): (perm("upload"), ("-",)),
     ("GET", "/uploads.json"): (perm("upload"), ("-",)),

@@ -23,6 +23,7 @@ from tipnet.cli.mse import mse as mse_command
 from tipnet.cli.node import hub_app, node_app
 from tipnet.cli.release import release_app
 from tipnet.cli.render import console, emit_json, report_table
+from tipnet.cli.review import review_app
 from tipnet.ingest.period import PeriodError
 from tipnet.ingest.pipeline import ImportOptions, given_period, validate_file
 from tipnet.settings import Settings
@@ -44,6 +45,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(node_app, name="node")
 app.add_typer(hub_app, name="hub")
 app.add_typer(coop_app, name="coop")
+app.add_typer(review_app, name="review")
 
 
 

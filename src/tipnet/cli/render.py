@@ -36,8 +36,8 @@ def report_table(report: Report, limit: int = 50) -> None:
     )
     if report.submission_id is not None:
         console.print(
-            f"submission {report.submission_id}: {report.rows_accepted} accepted, "
-            f"{report.rows_quarantined} quarantined"
+            f"submission {report.submission_id}: {report.rows_accepted} accepted "
+            f"({report.rows_held} held for review), {report.rows_quarantined} quarantined"
         )
     if report.quarantine_path:
         console.print(f"quarantine: {report.quarantine_path}")

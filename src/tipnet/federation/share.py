@@ -79,7 +79,8 @@ def records_part(db: Database, policy: CountryPolicy, key: PseudonymKey, period:
 def aggregates_part(db: Database, country: str, period: Period) -> tuple[Part, int]:
     q = (select(*(aggregates.c[c] for c in _AGG_COLUMNS))
          .join_from(aggregates, submissions, aggregates.c.submission_id == submissions.c.id)
-         .where(submissions.c.reporting_country == country, *_year_filter(aggregates.c.year, period))
+         .where(submissions.c.reporting_country == country, aggregates.c.held.is_(False),
+                *_year_filter(aggregates.c.year, period))
          .order_by(aggregates.c.id))
     with db.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]

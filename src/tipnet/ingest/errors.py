@@ -116,6 +116,57 @@ _TYPES = [
         "{field}: {value!r} differs from the submission's country",
         "row",
     ),
+    # aggregate figures: plausibility and consistency checks (tipnet.ingest.plausibility). The figure is stored,
+    # kept as written, and held out of statistics, maps, indicators and releases until a person confirms or corrects
+    # it (`tipnet review`); `unresolved-category` only reports (such a figure is never counted under a category).
+    ErrorType(
+        "code-shaped-category",
+        "Category looks like a code",
+        "{field}: {value!r} looks like a questionnaire or variable code, not a category; the figure is held for review",
+        "row",
+        "warning",
+    ),
+    ErrorType(
+        "code-shaped-value",
+        "Figure looks like a code or a date",
+        "{field}: {value!r} {reason}; the figure is held for review",
+        "row",
+        "warning",
+    ),
+    ErrorType(
+        "implausible-count",
+        "Figure above a plausible bound",
+        "{field}: {value!r} is {share} of the population of {country} in {year} ({population}); the bound is "
+        "{bound}; the figure is held for review",
+        "row",
+        "warning",
+    ),
+    ErrorType(
+        "negative-count", "Negative count", "{field}: {value!r} is below zero; the figure is held for review",
+        "row", "warning",
+    ),
+    ErrorType(
+        "fractional-count",
+        "Fractional count",
+        "{field}: {value!r} is not a whole number of persons; the figure is held for review",
+        "row",
+        "warning",
+    ),
+    ErrorType(
+        "breakdown-exceeds-total",
+        "Breakdown larger than its total",
+        "{field}: {value!r} (by {dimension}) is more than the total {total!r} of row {total_row} for the same "
+        "country, indicator, year, sex and age (the parts add up to at least {parts}); the figure is held for review",
+        "row",
+        "warning",
+    ),
+    ErrorType(
+        "unresolved-category",
+        "Category not recognised",
+        "{field}: {value!r} is not a known {dimension} category; {outcome}",
+        "row",
+        "warning",
+    ),
 ]
 
 # national statistics tables (aggregate profiles, `kind: aggregates`)

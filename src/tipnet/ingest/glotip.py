@@ -3,11 +3,17 @@
 Each source row becomes one observation (indicator x dimension x category x sex x age x year). `<5` is kept as a
 censored value in 1..4 (value NULL, value_min 1, value_max 4), never guessed. GLOTIP repeats the same victims under
 several dimensions; the dimension is stored with each figure so statistics can pick one and never add across them.
+
+Every figure goes through the plausibility checks of `tipnet.ingest.plausibility` (codes exported as values, counts
+above a share of the population, negative or fractional counts, breakdowns far above their total): a figure that fails
+one is stored as written, reported as a warning and held out of statistics until reviewed (`tipnet review`). The
+breakdown check compares figures across the whole file, so accepted figures are stored once the file has been read.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from functools import cache
@@ -16,6 +22,7 @@ from typing import Any
 
 from tipnet.ingest.errors import error_type
 from tipnet.ingest.period import of_years, widen
+from tipnet.ingest.plausibility import Flag, Populations, check_breakdowns, check_cell, hold
 from tipnet.ingest.quarantine import QuarantineWriter
 from tipnet.ingest.readers import ROW, ReadError, open_xlsx
 from tipnet.ingest.report import Problem, Report
@@ -68,6 +75,9 @@ EXPLOITATION = {
 SEX = {"Female": "female", "Male": "male", "Other": "other", "Unknown": "unknown", "Total": "total"}
 AGE = {"0 to 17 years": "minor", "18 years or over": "adult", "Unknown": "unknown", "Total": "total"}
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
+_NEGATIVE = re.compile(r"^-\d{1,3}(,\d{3})*$|^-\d+$")
+_FRACTION = re.compile(r"^\d+\.\d+$|^\d+,\d{1,2}$")  # 2.5, 2,5 (a comma with three digits after is thousands)
+_SINK_ROWS = 50_000
 
 
 def looks_like_glotip(path: Path) -> bool:
@@ -79,15 +89,19 @@ def looks_like_glotip(path: Path) -> bool:
 
 
 def parse_value(raw: str | None) -> tuple[int | None, int, int, bool] | None:
-    """'1,282' -> exact 1282; '<5' -> censored 1..4; anything else -> None (invalid)."""
+    """'1,282' -> exact 1282; '<5' -> censored 1..4; anything else -> None (invalid). Counts no count can be, kept
+    for review (the plausibility checks hold them): '-3' -> -3; '2.5' -> value None, the interval 2..3 round it."""
     if raw is None:
         return None
     text = raw.strip()
     if text == "<5":
         return None, 1, 4, True
-    if _NUMBER.match(text):
+    if _NUMBER.match(text) or _NEGATIVE.match(text):
         n = int(text.replace(",", ""))
         return n, n, n, False
+    if _FRACTION.match(text):
+        x = float(text.replace(",", "."))
+        return None, math.floor(x), math.ceil(x), False
     return None
 
 
@@ -169,6 +183,8 @@ def _convert_row(
         "censored": censored,
         "raw_value": row["txtVALUE"],
         "source": row["Source"],
+        "held": False,
+        "checks": None,
     }, []
 
 
@@ -196,6 +212,8 @@ def _run(
         )
     if missing:
         return
+    populations = Populations.load()
+    kept: list[dict[str, Any]] = []
     for chunk in table.chunks():
         accepted: list[dict[str, Any]] = []
         rejected: dict[int, str] = {}
@@ -203,6 +221,7 @@ def _run(
             report.rows_total += 1
             obs, errors = _convert_row(row, submission_id)
             if obs is not None:
+                _flagged(report, obs, check_cell(obs, populations))
                 accepted.append(obs)
                 continue
             msgs = []
@@ -217,12 +236,24 @@ def _run(
             rejected[row[ROW]] = " | ".join(msgs)
         report.rows_valid += len(accepted)
         report.rows_invalid += len(rejected)
-        if sink is not None:
-            sink(accepted)
-            report.rows_accepted += len(accepted)
+        kept.extend(accepted)
         if quarantine is not None and rejected:
             quarantine.write(chunk.data.filter(chunk.data[ROW].is_in(list(rejected))), rejected)
             report.rows_quarantined += len(rejected)
+    for obs, flag in check_breakdowns(kept):
+        _flagged(report, obs, [flag])
+    report.rows_held = sum(1 for obs in kept if obs["held"])
+    if sink is not None:
+        for start in range(0, len(kept), _SINK_ROWS):
+            sink(kept[start:start + _SINK_ROWS])
+        report.rows_accepted += len(kept)
+
+
+def _flagged(report: Report, obs: dict[str, Any], flags: list[Flag]) -> None:
+    """Report each failed check as a warning on the figure's row, and hold the figure if a check holds it."""
+    for f in flags:
+        report.add(Problem(f.code, f.message, row=obs["source_row"], column=f.column, value=f.value))
+    hold(obs, flags)
 
 
 def validate_glotip(path: Path, report: Report, options: ImportOptions) -> Report:
@@ -312,6 +343,8 @@ def _schema() -> Any:
             ("censored", pa.bool_()),
             ("raw_value", pa.string()),
             ("source", pa.string()),
+            ("held", pa.bool_()),
+            ("checks", pa.string()),
         ]
     )
 

@@ -49,6 +49,7 @@ class Report:
     submission_id: int | None = None
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    rows_held: int = 0  # accepted, stored, but held out of statistics until reviewed (plausibility checks)
     quarantine_path: str | None = None
     duplicate_of: int | None = None
     kind: str = "records"
@@ -91,6 +92,7 @@ class Report:
             "submission_id": self.submission_id,
             "rows_accepted": self.rows_accepted,
             "rows_quarantined": self.rows_quarantined,
+            "rows_held": self.rows_held,
             "quarantine_path": self.quarantine_path,
             "duplicate_of": self.duplicate_of,
             "period_start": self.period_start.isoformat() if self.period_start else None,

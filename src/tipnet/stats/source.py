@@ -259,4 +259,5 @@ def load_into(con: duckdb.DuckDBPyConnection) -> None:
         FROM persons_raw WHERE role = 'perpetrator'
         """
     )
-    con.execute("CREATE OR REPLACE VIEW aggregates AS SELECT * FROM aggregates_raw")
+    # figures held by the import's plausibility checks stay out of every statistic until a person reviews them
+    con.execute("CREATE OR REPLACE VIEW aggregates AS SELECT * FROM aggregates_raw WHERE NOT coalesce(held, false)")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -122,8 +123,14 @@ aggregates = Table(
     Column("period_number", SmallInteger),  # month 1-12 or quarter 1-4; NULL for a year
     Column("age_band", String(16)),
     Column("unit", String(16), nullable=False, server_default="count"),
+    # plausibility checks (tipnet.ingest.plausibility): a held figure stays out of statistics until reviewed;
+    # `checks` names the checks it failed, `review` how a person released it (confirmed | corrected)
+    Column("held", Boolean, nullable=False, server_default=false()),
+    Column("checks", String(128)),
+    Column("review", String(16)),
     Index("ix_aggregates_country_year", "country", "year"),
     Index("ix_aggregates_submission", "submission_id"),
+    Index("ix_aggregates_held", "held"),
 )
 
 # One row (id 1): a counter of in-place changes to stored records (a corrected case, a withdrawn consent, an

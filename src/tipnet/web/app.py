@@ -35,6 +35,7 @@ from tipnet.web import (
     routes_registry,
     routes_releases,
     routes_requests,
+    routes_review,
     routes_stats,
     routes_uploads,
 )
@@ -64,6 +65,7 @@ ROUTERS = (
     routes_registry,
     routes_messaging,
     routes_assess,
+    routes_review,
 )
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
