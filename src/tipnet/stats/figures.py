@@ -76,6 +76,7 @@ def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detecte
            f"bool_or(censored) AS censored, count(*) AS n_figures FROM aggregates WHERE {' AND '.join(where)}"
            f"{' GROUP BY ' + group if group else ''} ORDER BY {group or 1}")
     rows = source.query(sql, params)
+    _check_keys(rows, list(dims))
     for r in rows:
         r["victims"] = r["victims_min"] if r["victims_min"] == r["victims_max"] else None
         r["source"] = "glotip"
