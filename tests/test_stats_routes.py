@@ -134,3 +134,12 @@ def test_glotip_totals_and_rates(glotip_source):
     assert y2019["victims"] == 8375 and y2019["rate_per_100k"] is not None
     by_sex = {r["sex"]: r["victims"] for r in glotip(glotip_source, ("sex",), filters={"country": "USA", "year": 2019})}
     assert by_sex["female"] == 6931
+
+
+@pytest.mark.parametrize("dims", [("year",), ("year", "sex"), ("country", "year", "age_group"), ("year", "form_group"),
+                                  ("citizenship", "year")])
+def test_glotip_figures_have_one_row_per_key_with_a_filter_on_a_requested_dimension(glotip_source, dims):
+    rows = glotip(glotip_source, dims, filters={"year": 2018, "country": "ARG"})
+    keys = [tuple(r[d] for d in dims) for r in rows]
+    assert rows and len(keys) == len(set(keys))
+    assert {r["year"] for r in rows} == {"2018"} and {r["country"] for r in rows} == {"ARG"}

@@ -22,17 +22,28 @@ def victims(source: StatsSource, spec: CubeSpec) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for sql, params in cube_sqls(spec):
         rows.extend(source.query(sql, params))
+    order = list(spec.dims)
+    _check_keys(rows, order)
     for r in rows:
         r["victims_min"] = r["victims_max"] = r["victims"]
         r["censored"] = False
         r["source"] = "microdata"
         for dim, value in spec.filters.items():
-            if r.get(dim) in (None, ALL):
+            if dim not in order:  # a filtered dimension that is also requested already holds its value
                 r[dim] = str(value)
     _add_rates(rows)
-    order = list(spec.dims)
     rows.sort(key=lambda r: tuple((r[d] == ALL, str(r[d])) for d in order))
     return rows
+
+
+def _check_keys(rows: list[dict[str, Any]], dims: list[str]) -> None:
+    """One row per key, always: a repeated key would make every sum over the answer count victims twice."""
+    seen: set[tuple[Any, ...]] = set()
+    for r in rows:
+        key = tuple(r[d] for d in dims)
+        if key in seen:
+            raise RuntimeError(f"statistics: the key {dict(zip(dims, key, strict=True))} appears twice")
+        seen.add(key)
 
 
 def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detected_victims",
@@ -65,6 +76,7 @@ def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detecte
            f"bool_or(censored) AS censored, count(*) AS n_figures FROM aggregates WHERE {' AND '.join(where)}"
            f"{' GROUP BY ' + group if group else ''} ORDER BY {group or 1}")
     rows = source.query(sql, params)
+    _check_keys(rows, list(dims))
     for r in rows:
         r["victims"] = r["victims_min"] if r["victims_min"] == r["victims_max"] else None
         r["source"] = "glotip"
