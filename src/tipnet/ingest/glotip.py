@@ -74,6 +74,7 @@ EXPLOITATION = {
 }
 SEX = {"Female": "female", "Male": "male", "Other": "other", "Unknown": "unknown", "Total": "total"}
 AGE = {"0 to 17 years": "minor", "18 years or over": "adult", "Unknown": "unknown", "Total": "total"}
+GLOTIP_SOURCE = "GLOTIP"  # the source name of every figure a GLOTIP workbook brings (national tables may not use it)
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
 _NEGATIVE = re.compile(r"^-\d{1,3}(,\d{3})*$|^-\d+$")
 _FRACTION = re.compile(r"^\d+\.\d+$|^\d+,\d{1,2}$")  # 2.5, 2,5 (a comma with three digits after is thousands)
@@ -182,7 +183,7 @@ def _convert_row(
         "value_max": hi,
         "censored": censored,
         "raw_value": row["txtVALUE"],
-        "source": row["Source"],
+        "source": GLOTIP_SOURCE,  # the statistics read GLOTIP figures by this name, whatever the row says
         "held": False,
         "checks": None,
     }, []
