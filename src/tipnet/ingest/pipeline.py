@@ -17,12 +17,14 @@ import polars as pl
 
 from tipnet.ingest import worker
 from tipnet.ingest.convert import Context, convert
-from tipnet.ingest.errors import CATALOGUE, error_type
+from tipnet.ingest.errors import CELL_CODES, error_type
+from tipnet.ingest.flags import flag_problems
 from tipnet.ingest.glotip import import_glotip, looks_like_glotip, validate_glotip
+from tipnet.ingest.keep import RAW_VALUES, KeptCells, costs_row, level
 from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.prefetch import Prefetch
 from tipnet.ingest.profiles import ColumnRule, Profile, apply_profile, detect_profile, load_profile, raw_fields
-from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
+from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, source_dialect
 from tipnet.ingest.readers import (
     ROW,
     Chunk,
@@ -92,7 +94,9 @@ def _header_checks(
     if profile.events:
         fed |= {"recruitment_country", "exploitation_country", "transit_countries"}
     for f in load_standard().fields:
-        if not f.required or f.name in fed or (f.name == "reporting_country" and options.country):
+        if f.name not in profile.required_fields() or f.name in fed or (
+            f.name == "reporting_country" and options.country
+        ):
             continue
         msg = error_type("missing-column").message(field=f.name, profile=profile.name)
         report.add(Problem("missing-column", msg, field=f.name))
@@ -113,7 +117,7 @@ class RecordSink:
         self.submission_id = submission_id
         self.quarantine = quarantine
         std = load_standard()
-        self._names = ["submission_id", "source_row", *std.field_names]
+        self._names = ["submission_id", "source_row", *std.field_names, RAW_VALUES]
         self._types = {f.name: f.type for f in std.fields}
         self._writer = tx.background()
 
@@ -159,6 +163,7 @@ def _to_arrow(frame: pl.DataFrame, types: dict[str, str]) -> Any:
     schema = pa.schema(
         [pa.field("submission_id", pa.int32()), pa.field("source_row", pa.int64())]
         + [pa.field(name, arrow_types[t]) for name, t in types.items()]
+        + [pa.field(RAW_VALUES, pa.string())]
     )
     return frame.to_arrow().cast(schema)
 
@@ -214,33 +219,50 @@ def _process_chunk(
     seen: _SeenIds,
     source_of: dict[str, str],
 ) -> None:
-    mapped = apply_profile(ready.profile, chunk.data, ready.rules, ready.flags, ready.ctx.raw)
+    profile = ready.profile
+    mapped = apply_profile(profile, chunk.data, ready.rules, ready.flags, ready.ctx.raw)
     converted = convert(mapped, ready.ctx, maybe_nul=chunk.maybe_nul)
-    data, problems = converted.data, converted.problems
+    data = converted.data
+    problems = converted.problems.with_columns(
+        pl.col("field").replace_strict(source_of, default=None, return_dtype=pl.Utf8).alias("column")
+    )
+    flagged = flag_problems(chunk.data, ready.flags, profile.missing_values)
     # record_id must be unique in the file: later copies are rejected, the first is kept.
     ids = data.get_column("record_id")
     dup = seen.duplicates(ids)
+    extra = []
     if dup.any():
-        extra = (
+        extra = [
             pl.DataFrame({"row": data[ROW], "value": ids})
             .filter(dup)
-            .with_columns(pl.lit("duplicate-record").alias("code"), pl.lit("record_id").alias("field"))
+            .with_columns(
+                pl.lit("duplicate-record").alias("code"),
+                pl.lit("record_id").alias("field"),
+                pl.lit(source_of.get("record_id"), dtype=pl.Utf8).alias("column"),
+            )
             .select(problems.columns)
-        )
-        problems = pl.concat([problems, extra])
+        ]
+    if flagged.height or extra:
+        problems = pl.concat([problems, flagged.select(problems.columns), *extra])
 
     row_errors: dict[int, list[str]] = {}
+    kept = KeptCells(chunk.data)
     for p in chunk.problems:
         report.add(p)
         assert p.row is not None
         row_errors.setdefault(p.row, []).append(f"{p.code}: {p.message}")
     if problems.height:
         problems = problems.sort("row", maintain_order=True)
-        for row, code, field, value in problems.iter_rows():
+        for row, code, field, value, column in problems.iter_rows():
             msg = _message(code, field, value)
-            report.add(Problem(code, msg, row=row, field=field, column=source_of.get(field), value=value))
-            if CATALOGUE[code].severity == "error":
+            lost = costs_row(code, field, profile)
+            report.add(Problem(code, msg, row=row, field=field, column=column, value=value, level=level(code, lost)))
+            if lost:
                 row_errors.setdefault(row, []).append(f"{code}: {msg}")
+            elif code in CELL_CODES:
+                kept.add(row, code, field, column, value)
+    report.values_kept += kept.count(row_errors)
+    data = data.with_columns(kept.column(data.get_column(ROW)))
     n_bad = 0
     invalid = None
     if row_errors:
@@ -431,7 +453,10 @@ def _import_records(
         if submission_id is None:
             log.info("%s was already imported as submission %s", path.name, report.duplicate_of)
             return report
-        quarantine = QuarantineWriter(quarantine_path(settings, submission_id, path), ready.table.columns)
+        encoding, delimiter = source_dialect(ready.table)
+        quarantine = QuarantineWriter(
+            quarantine_path(settings, submission_id, path), ready.table.columns, encoding, delimiter
+        )
         sink: RecordSink | None = None
         try:
             sink = RecordSink(tx, submission_id, quarantine)
