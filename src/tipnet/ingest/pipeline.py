@@ -6,6 +6,7 @@ at all gets one clear problem and writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -353,6 +354,8 @@ def _prepare(
     if profile is None:
         return None
     report.profile = profile.name
+    if options.strict and not profile.strict:
+        profile = dataclasses.replace(profile, strict=True)
     bound = _header_checks(table, profile, options, report)
     if bound is None:
         return None
