@@ -490,7 +490,7 @@ class World:
         for name, (country, rows) in FILES.items():
             path = root / name
             path.write_text(HEADER + rows, encoding="utf-8")
-            report = import_file(path, self.db, ImportOptions(country=country), self.settings)
+            report = import_file(path, self.db, ImportOptions(country=country, strict=True), self.settings)
             assert report.rows_quarantined == 1 and report.submission_id is not None
             self.sub[name] = report.submission_id
         col = make_user(self.db, "analyst", "COL")

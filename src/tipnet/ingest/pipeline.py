@@ -247,22 +247,11 @@ def _process_chunk(
         problems = pl.concat([problems, flagged.select(problems.columns), *extra])
 
     row_errors: dict[int, list[str]] = {}
-    kept = KeptCells(chunk.data)
     for p in chunk.problems:
         report.add(p)
         assert p.row is not None
         row_errors.setdefault(p.row, []).append(f"{p.code}: {p.message}")
-    if problems.height:
-        problems = problems.sort("row", maintain_order=True)
-        for row, code, field, value, column in problems.iter_rows():
-            msg = _message(code, field, value)
-            lost = costs_row(code, field, profile)
-            report.add(Problem(code, msg, row=row, field=field, column=column, value=value, level=level(code, lost)))
-            if lost:
-                row_errors.setdefault(row, []).append(f"{code}: {msg}")
-            elif code in CELL_CODES:
-                kept.add(row, code, field, column, value)
-    report.values_kept += kept.count(row_errors)
+    kept = _report_problems(problems, profile, report, row_errors, chunk.data)
     data = data.with_columns(kept.column(data.get_column(ROW)))
     n_bad = 0
     invalid = None
@@ -279,6 +268,30 @@ def _process_chunk(
         report.rows_accepted += data.height - n_bad
         report.rows_quarantined += n_bad
         _observe_period(report, data.filter(~invalid) if invalid is not None and n_bad else data)
+
+
+def _report_problems(
+    problems: pl.DataFrame, profile: Profile, report: Report, row_errors: dict[int, list[str]], source: pl.DataFrame
+) -> KeptCells:
+    """Report a chunk's problems (row, code, field, value, column); those that cost their row go to row_errors,
+    the cells of the others are kept raw. A quarantined row's warnings are listed with its errors too."""
+    kept = KeptCells(source)
+    if not problems.height:
+        return kept
+    row_warnings: dict[int, list[str]] = {}
+    for row, code, field, value, column in problems.sort("row", maintain_order=True).iter_rows():
+        msg = _message(code, field, value)
+        lost = costs_row(code, field, profile)
+        report.add(Problem(code, msg, row=row, field=field, column=column, value=value, level=level(code, lost)))
+        if lost:
+            row_errors.setdefault(row, []).append(f"{code}: {msg}")
+        elif code in CELL_CODES:
+            kept.add(row, code, field, column, value)
+            row_warnings.setdefault(row, []).append(f"{code}: {msg}")
+    for row in row_errors.keys() & row_warnings.keys():
+        row_errors[row].extend(row_warnings[row])
+    report.values_kept += kept.count(row_errors)
+    return kept
 
 
 def _observe_period(report: Report, accepted: pl.DataFrame) -> None:
