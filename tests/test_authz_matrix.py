@@ -546,9 +546,9 @@ class World:
         return {"cookie": f"tipnet_session={new.token}", "x-csrf-token": new.csrf}
 
     def stage_upload(self, who: str) -> str:
-        """A staged upload of the given principal's country (one invalid row, so a commit adds no records)."""
+        """A staged upload of the given principal's country (one row without a case id, so a commit adds no records)."""
         creds = self.creds[who]
-        body = f"{HEADER}U{next(self._n)},UC,STAGED,F,400,PER,2023-01-01,true\n"
+        body = f"{HEADER}U{next(self._n)},,STAGED,F,400,PER,2023-01-01,true\n"
         self.client.cookies.clear()
         r = self.client.post("/uploads.json", files={"file": ("staged.csv", body.encode(), "text/csv")},
                              headers=creds)
