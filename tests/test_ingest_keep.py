@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from tipnet.ingest.flags import UNREADABLE, read_flag
@@ -101,3 +102,20 @@ def test_quarantine_of_a_utf8_tab_file_is_utf8_with_bom_and_tabs(sqlite_db, sett
     assert (report.rows_accepted, report.rows_quarantined) == (1, 1)
     data = Path(report.quarantine_path).read_bytes()
     assert data.startswith(b"\xef\xbb\xbfrecord_id\tcase_id\tage\ttipnet_row\ttipnet_errors\r\n\tB\t8\t3\t")
+
+
+def test_the_migration_gives_persons_its_raw_values_and_an_optional_reporting_country(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from tipnet.store.db import Database
+    from tipnet.store.tables import metadata
+
+    db = Database(f"sqlite:///{tmp_path / 'migrated.db'}")
+    db.upgrade()
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        columns = {c["name"]: c for c in sa_inspect(conn).get_columns("persons")}
+    mine = ("raw_values", "reporting_country")
+    assert [d for d in diff if "persons" in str(d) and any(f"'{c}'" in str(d) for c in mine)] == []
+    assert columns["raw_values"]["nullable"] and columns["reporting_country"]["nullable"]
