@@ -135,7 +135,7 @@ def test_what_is_logged_and_who_can_read_it(sqlite_db, settings):
     app = create_app(sqlite_db, settings)
     per = TestClient(app)
     analyst = sign_in(per, make_user(sqlite_db, "analyst", "PER"))
-    up = per.post("/uploads.json", files={"file": ("c.csv", b"record_id,case_id,age\n1,A,17\n2,A,400\n", "text/csv")})
+    up = per.post("/uploads.json", files={"file": ("c.csv", b"record_id,case_id,age\n1,A,17\n2,,400\n", "text/csv")})
     sid = per.post(f"/uploads/{up.json()['token']}/commit.json").json()["submission_id"]
     assert per.get(f"/submissions/{sid}/quarantine.csv").status_code == 200
     assert per.get(f"/submissions/{sid}/records.csv").status_code == 200

@@ -493,7 +493,7 @@ class World:
         for name, (country, rows) in FILES.items():
             path = root / name
             path.write_text(HEADER + rows, encoding="utf-8")
-            report = import_file(path, self.db, ImportOptions(country=country), self.settings)
+            report = import_file(path, self.db, ImportOptions(country=country, strict=True), self.settings)
             assert report.rows_quarantined == 1 and report.submission_id is not None
             self.sub[name] = report.submission_id
         col = make_user(self.db, "analyst", "COL")
@@ -549,9 +549,9 @@ class World:
         return {"cookie": f"tipnet_session={new.token}", "x-csrf-token": new.csrf}
 
     def stage_upload(self, who: str) -> str:
-        """A staged upload of the given principal's country (one invalid row, so a commit adds no records)."""
+        """A staged upload of the given principal's country (one row without a case id, so a commit adds no records)."""
         creds = self.creds[who]
-        body = f"{HEADER}U{next(self._n)},UC,STAGED,F,400,PER,2023-01-01,true\n"
+        body = f"{HEADER}U{next(self._n)},,STAGED,F,400,PER,2023-01-01,true\n"
         self.client.cookies.clear()
         r = self.client.post("/uploads.json", files={"file": ("staged.csv", body.encode(), "text/csv")},
                              headers=creds)

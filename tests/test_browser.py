@@ -14,7 +14,7 @@ def test_dictionary_and_upload_in_a_browser(page, server, sqlite_db, tmp_path):
     assert page.get_by_role("cell", name="Sexe", exact=True).count() == 1
 
     f = tmp_path / "victimas.csv"
-    f.write_text("record_id,case_id,sexo,edad\n1,A,F,15\n2,A,M,200\n", encoding="utf-8")
+    f.write_text("record_id,case_id,sexo,edad\n1,A,F,15\n2,,M,200\n", encoding="utf-8")
     sign_in(page, server, make_user(sqlite_db, "analyst", "PER"), "/uploads?lang=es")
     page.set_input_files("input[name=file]", str(f))
     assert page.input_value("input[name=country]") == "PER"  # fixed to the analyst's country

@@ -10,7 +10,7 @@ from tipnet.cli import app
 
 runner = CliRunner()
 GOOD = "record_id,case_id,sex,age\n1,A,F,17\n2,A,M,40\n"
-BAD = "record_id,case_id,sex,age\n1,A,F,17\n2,A,M,400\n"
+BAD = "record_id,case_id,sex,age\n1,A,F,17\n2,,M,400\n"  # no case id: cannot be counted
 
 
 def test_validate_exit_codes(tmp_path):

@@ -57,7 +57,7 @@ def test_period_is_the_span_of_the_accepted_rows(db, settings, tmp_path: Path):
                             "A3,C2,female,25,,2021,PER\n"  # only a year: the whole year counts
                             "A4,C3,female,400,2019-01-01,,PER\n",  # rejected (age): its date does not count
                    encoding="utf-8")
-    report = import_file(csv, db, ImportOptions(country="PER"), settings)
+    report = import_file(csv, db, ImportOptions(country="PER", strict=True), settings)
     assert report.rows_accepted == 3 and report.rows_quarantined == 1
     assert (report.period_start, report.period_end) == (D(2021, 1, 1), D(2023, 10, 1))
     assert _period(db, report.submission_id) == (D(2021, 1, 1), D(2023, 10, 1))

@@ -48,7 +48,7 @@ def test_reading_ahead_changes_nothing_in_the_report(tmp_path: Path):
     reports = []
     for ahead in (0, 2):
         settings = Settings.from_env(home=tmp_path / f"home{ahead}", chunk_rows=700, read_ahead=ahead)
-        reports.append(validate_file(csv, ImportOptions(country="PER"), settings).to_dict())
+        reports.append(validate_file(csv, ImportOptions(country="PER", strict=True), settings).to_dict())
     for r in reports:
         r.pop("path")
     assert reports[0] == reports[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ def _rows(db, submission_id: int) -> dict[str, dict]:
 def test_htcds_flat_file(sqlite_db, settings):
     report = import_file(FIX / "htcds_sample.csv", sqlite_db, ImportOptions(country="PER"), settings)
     assert report.profile == "htcds"
-    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (3, 2, 1)
+    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (3, 3, 0)
     rows = _rows(sqlite_db, report.submission_id)
     a = rows["H-001"]
     assert a["case_id"] == "CASE-10"
@@ -44,14 +45,23 @@ def test_htcds_flat_file(sqlite_db, settings):
     assert b["age"] == 30 and b["is_minor"] is False and b["sex"] == "male"
     assert b["victim_status"] == "possible" and b["recruiter_relationship"] == "family"
     assert b["exploitation_place"] == "Madre de Dios" and b["labour_sector"] == "A"
-    quarantine = Path(report.quarantine_path).read_text(encoding="utf-8")
-    assert "H-003" in quarantine and "Surrogacy;NotAForm" in quarantine and "invalid-code" in quarantine
+    # H-003: forms of exploitation that are no value of the vocabulary: the victim is kept, the field unknown, the
+    # cell kept raw and a warning reported (row 4 of the file)
+    c = rows["H-003"]
+    assert c["forms_of_exploitation"] is None and json.loads(c["raw_values"]) == {
+        "forms_of_exploitation": "Surrogacy;NotAForm"
+    }
+    warned = [p for p in report.problems if p.row == 4 and p.code == "invalid-code"]
+    assert [(p.field, p.column, p.value, p.severity) for p in warned] == [
+        ("forms_of_exploitation", "vic_TypeOfExploitation", "Surrogacy;NotAForm", "warning")
+    ]
+    assert report.quarantine_path is None and report.values_kept == 1
 
 
 def test_ctdc_2017_layout_alpha2_and_minus_99(sqlite_db, settings):
     report = import_file(FIX / "ctdc2017_sample.csv", sqlite_db, ImportOptions(), settings)
     assert report.profile == "ctdc2017"
-    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (4, 2, 2)
+    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (4, 3, 1)
     rows = _rows(sqlite_db, report.submission_id)
     first = rows["row-2"]
     assert first["identification_year"] == 2015 and first["source_type"] == "ngo"
@@ -66,7 +76,9 @@ def test_ctdc_2017_layout_alpha2_and_minus_99(sqlite_db, settings):
     assert second["citizenship"] == "MEX" and second["labour_sector"] == "A"
     assert second["means_of_control"] == "physical_threats"
     by_row = {p.row: p.code for p in report.problems if p.row}
-    assert by_row[4] == "required"  # every location is -99: no reporting country
+    # every location is -99: a global data set keeps the victim, reporting country unknown
+    assert 4 not in by_row and rows["row-4"]["reporting_country"] is None
+    assert rows["row-4"]["forms_of_exploitation"] is None  # every flag is -99: not recorded
     assert by_row[5] == "inconsistent-age"  # "Minor" with the 30--38 band
     assert (
         report.problem_counts["unmapped-column"] == 3
@@ -76,7 +88,7 @@ def test_ctdc_2017_layout_alpha2_and_minus_99(sqlite_db, settings):
 def test_ctdc_2024_layout_alpha3_and_zero_padded_bands(sqlite_db, settings):
     report = import_file(FIX / "ctdc2024_sample.csv", sqlite_db, ImportOptions(), settings)
     assert report.profile == "ctdc2024"
-    assert (report.rows_accepted, report.rows_quarantined) == (2, 1)
+    assert (report.rows_accepted, report.rows_quarantined) == (3, 0)
     rows = _rows(sqlite_db, report.submission_id)
     girl = rows["row-2"]
     assert girl["sex"] == "female" and girl["age_band"] == "9-17" and girl["is_minor"] is True
@@ -86,14 +98,15 @@ def test_ctdc_2024_layout_alpha3_and_zero_padded_bands(sqlite_db, settings):
     assert man["sex"] == "male" and man["citizenship"] == "VEN" and man["exploitation_country"] == "COL"
     assert man["means_of_control"] == "debt_bondage;takes_earnings;withholds_documents"
     assert man["labour_sector"] == "T"
-    assert [p.code for p in report.problems if p.row == 4] == ["region-not-country"]
+    assert [(p.code, p.severity) for p in report.problems if p.row == 4] == [("region-not-country", "warning")]
+    assert rows["row-4"]["citizenship"] is None and json.loads(rows["row-4"]["raw_values"]) == {"citizenship": "SAM"}
 
 
 def test_user_yaml_mapping_on_a_cp1252_semicolon_spreadsheet(sqlite_db, settings):
     opts = ImportOptions(profile=str(FIX / "national_mapping.yaml"), country="PER")
     report = import_file(FIX / "national_cp1252.csv", sqlite_db, opts, settings)
     assert report.encoding == "cp1252" and report.profile == "policia-nacional-per"
-    assert (report.rows_accepted, report.rows_quarantined) == (2, 1)
+    assert (report.rows_accepted, report.rows_quarantined) == (3, 0)
     rows = _rows(sqlite_db, report.submission_id)
     rosa = rows["PNP-1"]
     assert rosa["family_names"] == "Mamani Condori" and rosa["identification_date"] == dt.date(2022, 4, 3)
@@ -102,6 +115,9 @@ def test_user_yaml_mapping_on_a_cp1252_semicolon_spreadsheet(sqlite_db, settings
     assert rows["PNP-2"]["citizenship"] == "BOL" and rows["PNP-2"]["forms_of_exploitation"] == "forced_labour"
     codes = sorted(p.code for p in report.problems if p.row == 4)
     assert codes == ["invalid-date", "invalid-integer"]
+    juan = rows["PNP-3"]  # age "abc" and 31 February: kept, both unknown, both cells kept raw
+    assert juan["age"] is None and juan["identification_date"] is None
+    assert json.loads(juan["raw_values"]) == {"age": "abc", "identification_date": "31/02/2022"}
     warned = [p.column for p in report.problems if p.code == "unmapped-column"]
     assert warned == ["Observaciones"]
 

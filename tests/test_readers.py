@@ -49,8 +49,8 @@ def test_ragged_rows_are_quarantined_not_cut(sqlite_db, settings, tmp_path):
     r = import_file(p, sqlite_db, ImportOptions(country="PER"), settings)
     codes = {p.row: p.code for p in r.problems if p.row}
     assert codes[3] == "extra-cell" and codes[4] == "missing-cell"
-    assert codes[5] == "invalid-country"  # "Lima, Perú" is a place, not a country
-    assert (r.rows_total, r.rows_accepted, r.rows_quarantined) == (4, 1, 3)
+    assert codes[5] == "invalid-country"  # "Lima, Perú" is a place, not a country: kept, citizenship unknown
+    assert (r.rows_total, r.rows_accepted, r.rows_quarantined) == (4, 2, 2)
     text = (settings.home / "quarantine").glob("*.csv").__next__().read_text(encoding="utf-8")
     assert "extra" in text  # the extra cell is kept in the quarantine file, not dropped
 
@@ -129,12 +129,14 @@ def test_missing_required_column_is_a_header_error(tmp_path):
 def test_quarantine_file_can_be_fixed_and_reimported(sqlite_db, settings, tmp_path):
     p = tmp_path / "first.csv"
     p.write_text(f"{HEADER}\n1,A,F,30,PER\n2,A,F,300,PER\n3,B,M,20,Narnia\n", encoding="utf-8")
-    first = import_file(p, sqlite_db, ImportOptions(country="PER"), settings)
+    strict = tmp_path / "strict.yaml"  # a strict profile quarantines a row for any cell it cannot read
+    strict.write_text("name: flat-strict\nmatch_labels: true\nstrict: true\n", encoding="utf-8")
+    first = import_file(p, sqlite_db, ImportOptions(country="PER", profile=str(strict)), settings)
     assert (first.rows_accepted, first.rows_quarantined) == (1, 2)
     qtext = open(first.quarantine_path, encoding="utf-8").read()
     fixed = tmp_path / "fixed.csv"
     fixed.write_text(qtext.replace(",300,", ",30,").replace("Narnia", "Bolivia"), encoding="utf-8")
-    second = import_file(fixed, sqlite_db, ImportOptions(country="PER"), settings)
+    second = import_file(fixed, sqlite_db, ImportOptions(country="PER", profile=str(strict)), settings)
     assert (second.rows_total, second.rows_accepted, second.rows_quarantined) == (2, 2, 0)
     assert second.problem_counts["unmapped-column"] == 0  # tipnet_row / tipnet_errors are ours, not data
     assert count_persons(sqlite_db) == 3

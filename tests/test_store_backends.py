@@ -59,7 +59,7 @@ def test_import_reads_back_typed_and_reimport_adds_nothing(
 ) -> None:
     src = _write_csv(tmp_path / "peru.csv", ROWS)
 
-    report = import_file(src, db, ImportOptions(country="PER"), settings=settings)
+    report = import_file(src, db, ImportOptions(country="PER", strict=True), settings=settings)
 
     assert report.rows_total == 4
     assert report.rows_accepted == 3
@@ -109,7 +109,7 @@ def test_import_reads_back_typed_and_reimport_adds_nothing(
     assert "R1," not in quarantined
 
     # The same file again: recognised by its content, nothing added.
-    again = import_file(src, db, ImportOptions(country="PER"), settings=settings)
+    again = import_file(src, db, ImportOptions(country="PER", strict=True), settings=settings)
     assert again.duplicate_of == report.submission_id
     assert again.submission_id is None
     assert again.rows_accepted == 0
@@ -157,7 +157,7 @@ def test_import_failing_midway_leaves_nothing(
 
     monkeypatch.setattr(pipeline.RecordSink, "accept", accept_then_fail)
     with pytest.raises(RuntimeError, match="simulated failure"):
-        import_file(src, db, ImportOptions(country="PER"), settings=settings)
+        import_file(src, db, ImportOptions(country="PER", strict=True), settings=settings)
 
     assert calls == [1, 2]  # the first batch's valid row was stored before the failure
     assert _counts(db) == (0, 0)
@@ -165,7 +165,7 @@ def test_import_failing_midway_leaves_nothing(
 
     # Nothing half-done blocks a later attempt: with the fault gone the same file imports in full.
     monkeypatch.setattr(pipeline.RecordSink, "accept", real_accept)
-    report = import_file(src, db, ImportOptions(country="PER"), settings=settings)
+    report = import_file(src, db, ImportOptions(country="PER", strict=True), settings=settings)
     assert report.duplicate_of is None
     assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (6, 5, 1)
     assert _counts(db) == (1, 5)
@@ -190,7 +190,7 @@ def test_csv_import_failing_after_rows_are_stored_leaves_nothing(
     monkeypatch.setattr(pipeline.RecordSink, "accept", accept)
     monkeypatch.setattr(pipeline.RecordSink, "reject", reject_then_fail)
     with pytest.raises(RuntimeError, match="after writing the quarantine"):
-        import_file(src, db, ImportOptions(country="PER"), settings=settings)
+        import_file(src, db, ImportOptions(country="PER", strict=True), settings=settings)
     assert stored == [3]
     assert _counts(db) == (0, 0)
     assert _quarantine_files(settings) == []

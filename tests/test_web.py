@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tipnet.store.repo import count_persons
 from tipnet.web.app import create_app
 
-CSV = "record_id,case_id,sex,age,citizenship\n1,A,F,17,Venezuela\n2,A,M,400,PER\n"
+CSV = "record_id,case_id,sex,age,citizenship\n1,A,F,17,Venezuela\n2,,M,400,PER\n"  # row 3: no case id
 
 
 @pytest.fixture

@@ -106,7 +106,9 @@ def check_records(part: Part, country: str) -> list[dict[str, Any]]:
             w.writeheader()
             for row in rows:
                 w.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
-        report = validate_file(path, ImportOptions(profile="tipnet", country=country, display_name=part.name))
+        # strict: a correct node sends nothing a rule cannot read, so one such cell refuses the bundle
+        report = validate_file(path, ImportOptions(profile="tipnet", country=country, display_name=part.name,
+                                                   strict=True))
     if report.file_error is not None or not report.valid:
         problems = report.to_dict()["problems"][:_MAX_PROBLEMS]
         raise _invalid(f"part {part.name}: {report.rows_invalid} of {report.rows_total} records do not meet "

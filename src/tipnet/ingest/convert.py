@@ -275,8 +275,9 @@ def _raw(frame: pl.DataFrame, ctx: Context, name: str) -> Callable[[pl.Series], 
 def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: Collector) -> pl.DataFrame:
     """Cross-field checks and derived values (year, age, age band, minor, sex from gender)."""
     std = load_standard()
+    needed = ctx.profile.required_fields()
     for f in std.fields:
-        if f.required:
+        if f.name in needed:
             missing = data.get_column(f.name).is_null()
             if missing.any():
                 text = _raw(frame, ctx, f.name)(missing)

@@ -213,6 +213,24 @@ _TYPES += [
     ErrorType("invalid-year", "Invalid year", "{column}: {value!r} is not a year", "row"),
 ]
 
+# ---- kept values (keep the victim, flag the fact): cells that no rule could read, the row kept all the same
+_TYPES += [
+    ErrorType(
+        "invalid-flag",
+        "Flag not read",
+        "{field}: {value!r} in a yes/no column is neither yes nor no; left unknown, the cell is kept",
+        "row",
+        "warning",
+    ),
+]
+
+# Codes of a cell that could not be read. Outside a strict profile they cost the row only in a field needed to count
+# the victim at all (see `tipnet.ingest.keep`); elsewhere the row is kept, the field unknown and the raw cell stored.
+CELL_CODES = frozenset({
+    "invalid-text", "invalid-date", "future-date", "invalid-integer", "invalid-number", "out-of-range",
+    "invalid-boolean", "invalid-code", "invalid-country", "region-not-country", "invalid-flag",
+})
+
 CATALOGUE: dict[str, ErrorType] = {t.code: t for t in _TYPES}
 
 

@@ -8,12 +8,12 @@ from typing import Any
 import polars as pl
 
 from tipnet.ingest.convert_base import DTYPES, Collector, Context, Outcome
-from tipnet.ingest.profiles import TRUTHY, blank_value
+from tipnet.ingest.flags import UNREADABLE, read_flag
+from tipnet.ingest.profiles import blank_value
 from tipnet.standard import Field, load_standard
 from tipnet.standard.countries import resolve_country
 from tipnet.standard.model import LIST_SEPARATOR, normalise_token
 
-FALSY = {"0", "false", "no", "n", "non", "nao", "não", "falso", "faux"}
 _REGION = "\x00region"
 
 # ---------------------------------------------------------------- look-ups (codes, countries, yes/no)
@@ -106,12 +106,10 @@ def _outcome_fn(f: Field, ctx: Context) -> Callable[[str | None], Outcome]:
     if f.type == "boolean":
 
         def resolve(text: str) -> tuple[Any, str | None]:
-            key = text.strip().lower()
-            if key in TRUTHY:
-                return True, None
-            if key in FALSY:
-                return False, None
-            return None, "invalid-boolean"
+            state = read_flag(text)
+            if state is None or state == UNREADABLE:
+                return None, "invalid-boolean"
+            return state, None
 
     elif f.type in ("code", "code_list"):
         code_of = _resolver_code(f)

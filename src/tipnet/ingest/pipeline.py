@@ -6,6 +6,7 @@ at all gets one clear problem and writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ import polars as pl
 from tipnet.ingest import worker
 from tipnet.ingest.aggregate_table import import_aggregate_table, validate_aggregate_table
 from tipnet.ingest.convert import Context, convert
-from tipnet.ingest.errors import CATALOGUE, error_type
+from tipnet.ingest.errors import CELL_CODES, error_type
+from tipnet.ingest.flags import flag_problems
 from tipnet.ingest.glotip import import_glotip, looks_like_glotip, validate_glotip
+from tipnet.ingest.keep import RAW_VALUES, KeptCells, costs_row, level
 from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.prefetch import Prefetch
 from tipnet.ingest.profiles import (
@@ -31,7 +34,7 @@ from tipnet.ingest.profiles import (
     profile_kind,
     raw_fields,
 )
-from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
+from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, source_dialect
 from tipnet.ingest.readers import (
     ROW,
     Chunk,
@@ -101,7 +104,9 @@ def _header_checks(
     if profile.events:
         fed |= {"recruitment_country", "exploitation_country", "transit_countries"}
     for f in load_standard().fields:
-        if not f.required or f.name in fed or (f.name == "reporting_country" and options.country):
+        if f.name not in profile.required_fields() or f.name in fed or (
+            f.name == "reporting_country" and options.country
+        ):
             continue
         msg = error_type("missing-column").message(field=f.name, profile=profile.name)
         report.add(Problem("missing-column", msg, field=f.name))
@@ -122,7 +127,7 @@ class RecordSink:
         self.submission_id = submission_id
         self.quarantine = quarantine
         std = load_standard()
-        self._names = ["submission_id", "source_row", *std.field_names]
+        self._names = ["submission_id", "source_row", *std.field_names, RAW_VALUES]
         self._types = {f.name: f.type for f in std.fields}
         self._writer = tx.background()
 
@@ -168,6 +173,7 @@ def _to_arrow(frame: pl.DataFrame, types: dict[str, str]) -> Any:
     schema = pa.schema(
         [pa.field("submission_id", pa.int32()), pa.field("source_row", pa.int64())]
         + [pa.field(name, arrow_types[t]) for name, t in types.items()]
+        + [pa.field(RAW_VALUES, pa.string())]
     )
     return frame.to_arrow().cast(schema)
 
@@ -223,33 +229,39 @@ def _process_chunk(
     seen: _SeenIds,
     source_of: dict[str, str],
 ) -> None:
-    mapped = apply_profile(ready.profile, chunk.data, ready.rules, ready.flags, ready.ctx.raw)
+    profile = ready.profile
+    mapped = apply_profile(profile, chunk.data, ready.rules, ready.flags, ready.ctx.raw)
     converted = convert(mapped, ready.ctx, maybe_nul=chunk.maybe_nul)
-    data, problems = converted.data, converted.problems
+    data = converted.data
+    problems = converted.problems.with_columns(
+        pl.col("field").replace_strict(source_of, default=None, return_dtype=pl.Utf8).alias("column")
+    )
+    flagged = flag_problems(chunk.data, ready.flags, profile.missing_values)
     # record_id must be unique in the file: later copies are rejected, the first is kept.
     ids = data.get_column("record_id")
     dup = seen.duplicates(ids)
+    extra = []
     if dup.any():
-        extra = (
+        extra = [
             pl.DataFrame({"row": data[ROW], "value": ids})
             .filter(dup)
-            .with_columns(pl.lit("duplicate-record").alias("code"), pl.lit("record_id").alias("field"))
+            .with_columns(
+                pl.lit("duplicate-record").alias("code"),
+                pl.lit("record_id").alias("field"),
+                pl.lit(source_of.get("record_id"), dtype=pl.Utf8).alias("column"),
+            )
             .select(problems.columns)
-        )
-        problems = pl.concat([problems, extra])
+        ]
+    if flagged.height or extra:
+        problems = pl.concat([problems, flagged.select(problems.columns), *extra])
 
     row_errors: dict[int, list[str]] = {}
     for p in chunk.problems:
         report.add(p)
         assert p.row is not None
         row_errors.setdefault(p.row, []).append(f"{p.code}: {p.message}")
-    if problems.height:
-        problems = problems.sort("row", maintain_order=True)
-        for row, code, field, value in problems.iter_rows():
-            msg = _message(code, field, value)
-            report.add(Problem(code, msg, row=row, field=field, column=source_of.get(field), value=value))
-            if CATALOGUE[code].severity == "error":
-                row_errors.setdefault(row, []).append(f"{code}: {msg}")
+    kept = _report_problems(problems, profile, report, row_errors, chunk.data)
+    data = data.with_columns(kept.column(data.get_column(ROW)))
     n_bad = 0
     invalid = None
     if row_errors:
@@ -265,6 +277,30 @@ def _process_chunk(
         report.rows_accepted += data.height - n_bad
         report.rows_quarantined += n_bad
         _observe_period(report, data.filter(~invalid) if invalid is not None and n_bad else data)
+
+
+def _report_problems(
+    problems: pl.DataFrame, profile: Profile, report: Report, row_errors: dict[int, list[str]], source: pl.DataFrame
+) -> KeptCells:
+    """Report a chunk's problems (row, code, field, value, column); those that cost their row go to row_errors,
+    the cells of the others are kept raw. A quarantined row's warnings are listed with its errors too."""
+    kept = KeptCells(source)
+    if not problems.height:
+        return kept
+    row_warnings: dict[int, list[str]] = {}
+    for row, code, field, value, column in problems.sort("row", maintain_order=True).iter_rows():
+        msg = _message(code, field, value)
+        lost = costs_row(code, field, profile)
+        report.add(Problem(code, msg, row=row, field=field, column=column, value=value, level=level(code, lost)))
+        if lost:
+            row_errors.setdefault(row, []).append(f"{code}: {msg}")
+        elif code in CELL_CODES:
+            kept.add(row, code, field, column, value)
+            row_warnings.setdefault(row, []).append(f"{code}: {msg}")
+    for row in row_errors.keys() & row_warnings.keys():
+        row_errors[row].extend(row_warnings[row])
+    report.values_kept += kept.count(row_errors)
+    return kept
 
 
 def _observe_period(report: Report, accepted: pl.DataFrame) -> None:
@@ -340,6 +376,8 @@ def _prepare(
     if profile is None:
         return None
     report.profile = profile.name
+    if options.strict and not profile.strict:
+        profile = dataclasses.replace(profile, strict=True)
     bound = _header_checks(table, profile, options, report)
     if bound is None:
         return None
@@ -444,7 +482,10 @@ def _import_records(
         if submission_id is None:
             log.info("%s was already imported as submission %s", path.name, report.duplicate_of)
             return report
-        quarantine = QuarantineWriter(quarantine_path(settings, submission_id, path), ready.table.columns)
+        encoding, delimiter = source_dialect(ready.table)
+        quarantine = QuarantineWriter(
+            quarantine_path(settings, submission_id, path), ready.table.columns, encoding, delimiter
+        )
         sink: RecordSink | None = None
         try:
             sink = RecordSink(tx, submission_id, quarantine)

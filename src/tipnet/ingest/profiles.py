@@ -11,6 +11,12 @@ spreadsheet. Keys:
 - `missing_values`: cells that mean "no value" (e.g. -99, NULL); `day_first`: read 03/04/2020 as 3 April.
 - `detect`: columns whose presence makes auto-detection pick this profile.
 
+- `strict`: true quarantines a row for any cell that cannot be read; by default (false) the victim is kept, the
+  field left unknown, the raw cell stored and a warning reported. Only what is needed to count a victim at all
+  (record and case identifiers, the reporting country) quarantines a row.
+- `reporting_country: optional`: the file may hold rows with no reporting country (global, multi-country data
+  sets imported by the hub); those rows are kept with the reporting country unknown.
+
 A profile with `kind: aggregates` maps a national statistics table to aggregate figures instead; its keys are
 read by `tipnet.ingest.aggregate_profile`.
 """
@@ -27,11 +33,11 @@ from typing import Any
 import polars as pl
 import yaml
 
+from tipnet.ingest.flags import flag_states
 from tipnet.ingest.readers import ROW
 from tipnet.standard import load_standard
 from tipnet.standard.model import LIST_SEPARATOR, normalise_token
 
-TRUTHY = {"1", "true", "yes", "y", "x", "si", "sim", "oui", "verdadero", "verdadeiro", "vrai"}
 DEFAULT_MISSING = ["", "-99", "-999", "NULL", "null", "N/A", "n/a", "NA", "#N/A", "None", "none"]
 
 
@@ -63,6 +69,13 @@ class Profile:
     day_first: bool = True
     detect: tuple[str, ...] = ()
     match_labels: bool = False  # also accept the fields' names and labels (any language) as column headers
+    strict: bool = False  # quarantine a row for any unreadable cell (else: keep the victim, flag the fact)
+    reporting_country_optional: bool = False  # rows without a reporting country are kept (global data sets)
+
+    def required_fields(self) -> frozenset[str]:
+        """The fields a row cannot be counted without: the standard's required fields, less the reporting country
+        where this profile makes it optional."""
+        return _required_fields(self.reporting_country_optional)
 
     def value_map(self, field_name: str) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -100,6 +113,14 @@ class Profile:
         return rules, flags, unmapped
 
 
+@cache
+def _required_fields(reporting_country_optional: bool) -> frozenset[str]:
+    names = {f.name for f in load_standard().fields if f.required}
+    if reporting_country_optional:
+        names.discard("reporting_country")
+    return frozenset(names)
+
+
 def _profile_from_doc(doc: dict[str, Any]) -> Profile:
     columns = []
     for src, target in (doc.get("columns") or {}).items():
@@ -131,7 +152,17 @@ def _profile_from_doc(doc: dict[str, Any]) -> Profile:
         day_first=bool(doc.get("day_first", True)),
         detect=tuple(str(c) for c in doc.get("detect", ())),
         match_labels=bool(doc.get("match_labels", False)),
+        strict=bool(doc.get("strict", False)),
+        reporting_country_optional=_reporting_country(doc),
     )
+
+
+def _reporting_country(doc: dict[str, Any]) -> bool:
+    """`reporting_country: optional` (or `required`, the default)."""
+    value = str(doc.get("reporting_country", "required")).strip().lower()
+    if value not in ("optional", "required"):
+        raise ValueError(f"profile {doc.get('name')!r}: reporting_country must be 'optional' or 'required'")
+    return value == "optional"
 
 
 @cache
@@ -236,6 +267,9 @@ def raw_fields(profile: Profile, rules: list[ColumnRule], flags: list[FlagRule])
     return frozenset(name for name, n in counts.items() if n == 1 and name not in taken)
 
 
+_FLAG = "\x00flag:"  # a flag column's states ("yes", "no", "?", null) while the profile is applied
+
+
 def apply_profile(
     profile: Profile,
     data: pl.DataFrame,
@@ -253,10 +287,15 @@ def apply_profile(
     for rule in rules:
         col = pl.col(rule.source)
         sources.setdefault(rule.field, []).append(col if rule.field in raw else _blank(col, missing))
+    states: dict[str, pl.Series] = {}
     for flag in flags:
-        on = _blank(pl.col(flag.source), missing).str.to_lowercase().is_in(list(TRUTHY))
+        if flag.source not in states:
+            states[flag.source] = flag_states(data.get_column(flag.source), missing).alias(_FLAG + flag.source)
+        on = pl.col(_FLAG + flag.source) == "yes"
         code = LIST_SEPARATOR.join(flag.codes)
         sources.setdefault(flag.field, []).append(pl.when(on).then(pl.lit(code)).otherwise(None))
+    if states:
+        data = data.with_columns(list(states.values()))
     out: list[pl.Expr] = [pl.col(ROW)]
     for name, parts in sources.items():
         f = std.field(name)

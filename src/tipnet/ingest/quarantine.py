@@ -1,35 +1,55 @@
 """Quarantine files: rejected rows, as they were in the source, with the row number and the reasons.
 
 A quarantine file is a CSV in the source's own columns plus `tipnet_row` and `tipnet_errors`. Fix the cells,
-then import the file again: those two columns are ignored on the way in.
+then import the file again: those two columns are ignored on the way in. It is written the way the source was (its
+encoding and delimiter; UTF-8 with a byte-order mark when the source was UTF-8 or not CSV), so it reopens in the
+spreadsheet that saved the source: a Windows-1252 file with semicolons from a Spanish-locale office stays one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 
 import polars as pl
 
-from tipnet.ingest.readers import ROW
+from tipnet.ingest.readers import ROW, SourceTable
+from tipnet.ingest.readers_csv import sniff_delimiter
 
 ROW_COLUMN = "tipnet_row"
 ERRORS_COLUMN = "tipnet_errors"
 ANNOTATION_COLUMNS = (ROW_COLUMN, ERRORS_COLUMN)
+UTF8_WITH_BOM = "utf-8-sig"
+
+
+def source_dialect(table: SourceTable) -> tuple[str, str]:
+    """The encoding and delimiter to write a quarantine file of this source in."""
+    if table.format != "csv" or not table.encoding:
+        return UTF8_WITH_BOM, ","
+    name = codecs.lookup(table.encoding).name
+    encoding = UTF8_WITH_BOM if name in ("utf-8", "utf-8-sig") else table.encoding
+    with table.path.open("r", encoding=table.encoding, errors="replace", newline="") as fh:
+        sample = fh.read(64 * 1024)
+    return encoding, sniff_delimiter(sample)
 
 
 class QuarantineWriter:
     """Writes to `<path>.partial`; `publish()` renames it once the import has committed, so a killed import leaves
     at most a `.partial` file and never a quarantine file that no submission points to."""
 
-    def __init__(self, path: Path, source_columns: list[str]) -> None:
+    def __init__(
+        self, path: Path, source_columns: list[str], encoding: str = UTF8_WITH_BOM, delimiter: str = ","
+    ) -> None:
         self.path = path
+        self.delimiter = delimiter
         self.partial = path.with_name(path.name + ".partial")
         self.columns = [c for c in source_columns if c not in ANNOTATION_COLUMNS]
         self.rows = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.partial.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._fh)
+        # a value the source's encoding cannot hold (only tipnet's own messages could) is escaped, never dropped
+        self._fh = self.partial.open("w", encoding=encoding, errors="backslashreplace", newline="")
+        self._writer = csv.writer(self._fh, delimiter=delimiter)
         self._writer.writerow([*self.columns, ROW_COLUMN, ERRORS_COLUMN])
 
     def write(self, raw: pl.DataFrame, reasons: dict[int, str]) -> None:
@@ -46,7 +66,9 @@ class QuarantineWriter:
             ),
         )
         # the csv module's dialect (minimal quoting, CRLF), as for the header row
-        text = frame.write_csv(include_header=False, line_terminator="\r\n", quote_style="necessary")
+        text = frame.write_csv(
+            include_header=False, line_terminator="\r\n", quote_style="necessary", separator=self.delimiter
+        )
         self._fh.write(text)
         self.rows += raw.height
 

@@ -20,13 +20,15 @@ class Problem:
     field: str | None = None  # standard field
     column: str | None = None  # source column
     value: str | None = None
+    level: str | None = None  # the severity where it differs from the catalogue's (a kept value, a strict profile)
 
     @property
     def severity(self) -> str:
-        return CATALOGUE[self.code].severity
+        return self.level or CATALOGUE[self.code].severity
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["level"]
         d["severity"] = self.severity
         d["title"] = CATALOGUE[self.code].title
         return d
@@ -42,6 +44,7 @@ class Report:
     rows_valid: int = 0
     rows_invalid: int = 0
     rows_filtered: int = 0  # aggregate tables: rows outside the profile's filter (not in rows_total)
+    values_kept: int = 0  # cells that could not be read, kept raw on rows that were kept (warnings)
     problems: list[Problem] = field(default_factory=list)
     problem_counts: Counter[str] = field(default_factory=Counter)
     problems_truncated: bool = False
@@ -89,6 +92,7 @@ class Report:
             "rows_valid": self.rows_valid,
             "rows_invalid": self.rows_invalid,
             "rows_filtered": self.rows_filtered,
+            "values_kept": self.values_kept,
             "submission_id": self.submission_id,
             "rows_accepted": self.rows_accepted,
             "rows_quarantined": self.rows_quarantined,

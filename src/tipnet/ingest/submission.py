@@ -33,6 +33,7 @@ class ImportOptions:
     sheet: str | None = None
     display_name: str | None = None  # name to report instead of the path (uploads)
     period: str | None = None  # the period the file covers ("2023", "2023-04", "2023-01-01..2023-06-30")
+    strict: bool = False  # quarantine a row for any cell that cannot be read, whatever the profile says
 
 
 class ImportStore(Protocol):

@@ -72,7 +72,9 @@ submissions = Table(
 def _person_columns() -> list[Column]:
     cols: list[Column] = []
     for f in load_standard().fields:
-        cols.append(Column(f.name, _TYPES[f.type], nullable=not f.required))
+        # a global data set imported by the hub may leave the reporting country unknown (profile option)
+        cols.append(Column(f.name, _TYPES[f.type], nullable=not f.required or f.name == "reporting_country"))
+    cols.append(Column("raw_values", Text))  # JSON {field: raw cell} of the cells an import could not read
     return cols
 
 
