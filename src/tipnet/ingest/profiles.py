@@ -10,7 +10,6 @@ spreadsheet. Keys:
 - `defaults`: field -> value used where the cell is empty; `generate`: field -> "row" to number records by row.
 - `missing_values`: cells that mean "no value" (e.g. -99, NULL); `day_first`: read 03/04/2020 as 3 April.
 - `detect`: columns whose presence makes auto-detection pick this profile.
-
 - `strict`: true quarantines a row for any cell that cannot be read; by default (false) the victim is kept, the
   field left unknown, the raw cell stored and a warning reported. Only what is needed to count a victim at all
   (record and case identifiers, the reporting country) quarantines a row.
