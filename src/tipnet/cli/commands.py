@@ -347,7 +347,8 @@ def demo(
     else:
         console.print(
             f"demo loaded: {summary['files']} files, {summary['rows_accepted']} rows accepted, "
-            f"{summary['rows_quarantined']} quarantined; GLOTIP: {summary['glotip_rows']} rows; "
+            f"{summary['rows_quarantined']} quarantined, {summary['values_kept']} unreadable cells kept raw with a "
+            f"warning; GLOTIP: {summary['glotip_rows']} rows ({summary['glotip_held']} held for review); "
             f"flow map: {summary['flow_map']}"
         )
         cases = summary["sample_cases"]

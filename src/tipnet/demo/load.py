@@ -24,8 +24,10 @@ def load_demo(
         "rows_total": 0,
         "rows_accepted": 0,
         "rows_quarantined": 0,
+        "values_kept": 0,
         "already_loaded": 0,
         "glotip_rows": 0,
+        "glotip_held": 0,
         "truth": str(manifest.truth_path),
         "planted_invalid": len(manifest.planted_invalid),
     }
@@ -41,9 +43,11 @@ def load_demo(
         summary["rows_total"] += report.rows_total
         summary["rows_accepted"] += report.rows_accepted
         summary["rows_quarantined"] += report.rows_quarantined
+        summary["values_kept"] += report.values_kept
     if glotip is not None and glotip.is_file():
         report = import_file(glotip, db, ImportOptions(), settings)
         summary["glotip_rows"] = report.rows_accepted if report.duplicate_of is None else "already loaded"
+        summary["glotip_held"] = report.rows_held
     elif glotip is not None:
         log.warning("GLOTIP workbook not found at %s; the demo has no aggregate data", glotip)
     from tipnet.demo.directory import seed_directory
