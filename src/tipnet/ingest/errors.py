@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tipnet.i18n import translate
+
 
 @dataclass(frozen=True)
 class ErrorType:
@@ -236,3 +238,10 @@ CATALOGUE: dict[str, ErrorType] = {t.code: t for t in _TYPES}
 
 def error_type(code: str) -> ErrorType:
     return CATALOGUE[code]
+
+
+def error_title(lang: str, code: str) -> str:
+    """A problem's title in a language (catalogue key `ingest.error.<code>`), else the catalogue's English title."""
+    key = f"ingest.error.{code}"
+    text = translate(lang, key)
+    return text if text != key else (CATALOGUE[code].title if code in CATALOGUE else code)
