@@ -316,6 +316,10 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/uploads/{token}.json"): (perm("upload", staged(200)), ("own", "other")),
     ("POST", "/uploads/{token}/commit"): (perm("upload", staged(303)), ("own", "other")),
     ("POST", "/uploads/{token}/commit.json"): (perm("upload", staged(201)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping"): (perm("upload", staged(200)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping.json"): (perm("upload", staged(200)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping"): (perm("upload", staged(303)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping.json"): (perm("upload", staged(200)), ("own", "other")),
     # compendium and agency registry: the public searches and reads; an empty body is refused as invalid; nothing
     # exists at the placeholder ids
     ("GET", "/compendium"): (public(), ("-",)),
@@ -586,6 +590,8 @@ class World:
         if path.startswith("/uploads") and path.count("/") == 1:
             body = {"files": {"file": ("m.csv", (HEADER + "M1,MC,MATRIX,F,30,PER,2023-01-01,true\n").encode(),
                                        "text/csv")}, "data": {"country": country}}
+        elif path.endswith(("/mapping", "/mapping.json")):
+            body = {"data": {"name": "matrix", "column-0": "record_id", "column-1": "case_id"}}
         elif path.startswith("/login/totp"):
             body = {"data": {"code": "999999"}}
         elif path.startswith("/login"):

@@ -1,4 +1,5 @@
-"""Upload -> validation report -> commit. The upload is staged on disk; nothing is stored until commit.
+"""Upload -> validation report (-> mapping of the file's own columns) -> commit. The upload is staged on disk;
+nothing is stored until commit.
 
 The reporting country is the uploader's (see `tipnet.auth.uploads`); a staged upload records who staged it, and only
 that country (or hub uploader) can read its report or commit it. Each step is written to the audit log.
@@ -16,16 +17,19 @@ from typing import Any
 from fastapi import File, Form, Request, UploadFile
 
 from tipnet.auth import audit
+from tipnet.auth import profiles as saved
 from tipnet.auth import uploads as policy
 from tipnet.auth.policy import needs
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.errors import TipnetError
+from tipnet.ingest.errors import error_title
 from tipnet.ingest.period import PeriodError, parse_period
 from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
 from tipnet.ingest.profiles import builtin_profiles
+from tipnet.ingest.suggest import IGNORE, build_profile, field_choices, read_samples, suggest
 from tipnet.settings import Settings
-from tipnet.web.deps import AppSettings, Db, Me
+from tipnet.web.deps import AppSettings, Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
 from tipnet.web.security import access
@@ -56,9 +60,12 @@ def _staged(settings: Settings, me: Principal, token: str) -> tuple[Path, dict[s
     return d, meta
 
 
-def _options(meta: dict[str, Any]) -> ImportOptions:
+def _options(meta: dict[str, Any], me: Principal, settings: Settings) -> ImportOptions:
+    profile = meta.get("profile") or None
+    if profile and meta.get("saved_profile"):
+        profile = str(saved.profile_path(me, settings.home, meta.get("country") or None, profile))
     return ImportOptions(
-        profile=meta.get("profile") or None,
+        profile=profile,
         country=meta.get("country") or None,
         display_name=meta["filename"],
         period=meta.get("period") or None,
@@ -71,10 +78,11 @@ def _public(token: str, meta: dict[str, Any]) -> dict[str, Any]:
 
 @router.page("/uploads")
 @access(UPLOAD)
-def upload_form(request: Request, me: Me) -> Page:
+def upload_form(request: Request, me: Me, settings: AppSettings) -> Page:
     profiles = [{"name": p.name, "title": p.title} for p in builtin_profiles().values()]
     profiles.append({"name": "glotip", "title": "UNODC GLOTIP aggregate workbook"})
-    return Page("upload.html", {"profiles": profiles, "country": me.country})
+    mine = saved.saved_profiles(me, settings.home, me.country)
+    return Page("upload.html", {"profiles": profiles, "saved_profiles": mine, "country": me.country})
 
 
 @router.page("/uploads", methods=["POST"])
@@ -89,7 +97,8 @@ async def upload(
         except PeriodError as exc:
             raise ApiError(422, "invalid-request", str(exc), {"field": "period", "value": period}) from exc
     country_code = policy.upload_country(me, country)
-    if profile and profile not in builtin_profiles() and profile != "glotip":
+    own = profile not in builtin_profiles() and profile != "glotip"
+    if profile and own and profile not in {p["name"] for p in saved.saved_profiles(me, settings.home, country_code)}:
         raise ApiError(422, "invalid-request", f"unknown profile {profile!r}")
     token = secrets.token_urlsafe(18)
     d = _staging(settings) / token
@@ -111,10 +120,11 @@ async def upload(
         "stored": target.name,
         "country": country_code or "",
         "profile": profile,
+        "saved_profile": bool(profile and own),
         "period": period.strip(),
         "owner": policy.owner(me),
     }
-    report = validate_file(target, _options(meta), settings)
+    report = validate_file(target, _options(meta, me, settings), settings)
     try:
         policy.check_kind(me, report.kind)
     except TipnetError:
@@ -130,18 +140,22 @@ async def upload(
 
 @router.page("/uploads/{token}")
 @access(UPLOAD)
-def upload_report(request: Request, token: str, db: Db, me: Me, settings: AppSettings) -> Page:
+def upload_report(request: Request, token: str, db: Db, me: Me, settings: AppSettings, lang: Lang) -> Page:
     _, meta = _staged(settings, me, token)
     audit.record(db, me, "upload.report.read", object_type="upload", object_id=token,
                  subject_country=meta.get("country") or None)
-    return Page("report.html", _public(token, meta))
+    codes = {p["code"] for p in meta["report"]["problems"]}
+    needs_mapping = "missing-column" in codes
+    data = {**_public(token, meta), "needs_mapping": needs_mapping,
+            "mapping": f"/uploads/{token}/mapping" if needs_mapping else None}
+    return Page("report.html", data, context={"titles": {c: error_title(lang, c) for c in codes}})
 
 
 @router.page("/uploads/{token}/commit", methods=["POST"])
 @access(UPLOAD)
 def commit(request: Request, token: str, db: Db, me: Me, settings: AppSettings) -> Done:
     d, meta = _staged(settings, me, token)
-    report = import_file(d / meta["stored"], db, _options(meta), settings)
+    report = import_file(d / meta["stored"], db, _options(meta, me, settings), settings)
     if report.file_error is not None:
         raise ApiError(422, "invalid-file", report.file_error.message, report.to_dict())
     shutil.rmtree(d, ignore_errors=True)
@@ -153,3 +167,46 @@ def commit(request: Request, token: str, db: Db, me: Me, settings: AppSettings) 
     body = report.to_dict()
     body.pop("quarantine_path", None)  # server paths are nobody's business; the file is served by id
     return Done(body, redirect=f"/submissions/{sid}", status=201 if report.submission_id else 200)
+
+
+def _mapping_data(token: str, meta: dict[str, Any], d: Path, lang: str) -> dict[str, Any]:
+    columns, samples = read_samples(d / meta["stored"])
+    base = Path(meta["filename"]).stem.lower()
+    return {
+        "token": token, "filename": meta["filename"], "country": meta.get("country") or None,
+        "columns": [s.to_dict() for s in suggest(columns, samples)],
+        "fields": field_choices(lang),
+        "name": re.sub(r"[^a-z0-9]+", "-", base).strip("-")[:40] or "mapping",
+    }
+
+
+@router.page("/uploads/{token}/mapping")
+@access(UPLOAD)
+def mapping_form(request: Request, token: str, me: Me, settings: AppSettings, lang: Lang) -> Page:
+    d, meta = _staged(settings, me, token)
+    return Page("upload_mapping.html", _mapping_data(token, meta, d, lang))
+
+
+@router.page("/uploads/{token}/mapping", methods=["POST"])
+@access(UPLOAD)
+async def save_mapping(request: Request, token: str, db: Db, me: Me, settings: AppSettings, lang: Lang) -> Done:
+    """The confirmed mapping (form fields `name`, `title`, `column-<i>` = field or '' for the i-th source column)
+    becomes the country's saved profile, and the staged file is validated again with it."""
+    d, meta = _staged(settings, me, token)
+    form = await request.form()
+    columns = _mapping_data(token, meta, d, lang)["columns"]
+    mapping = {c["column"]: str(form.get(f"column-{i}") or IGNORE) for i, c in enumerate(columns)}
+    name = str(form.get("name") or "").strip()
+    try:
+        doc = build_profile(saved.check_name(name), str(form.get("title") or "").strip()[:200], mapping)
+    except ValueError as exc:
+        raise ApiError(422, "invalid-request", str(exc), {"field": "mapping"}) from exc
+    country = meta.get("country") or None
+    saved.save_profile(db, me, settings.home, country, doc)
+    meta.update(profile=name, saved_profile=True)
+    report = validate_file(d / meta["stored"], _options(meta, me, settings), settings)
+    meta["report"] = report.to_dict()
+    (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    audit.record(db, me, "upload.validate", object_type="upload", object_id=token, subject_country=country,
+                 details={"filename": meta["filename"], "profile": name, "rows": report.rows_total})
+    return Done(_public(token, meta), redirect=f"/uploads/{token}")
