@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from auth_helpers import signed_in_client
+from auth_helpers import make_user, signed_in_client
 from conftest import FIXTURES
 
 from tipnet.ingest.suggest import suggest, suggest_field
@@ -143,3 +143,36 @@ def test_a_mapping_that_maps_nothing_is_refused(app, sqlite_db):
     token = _upload(client)
     r = client.post(f"/uploads/{token}/mapping.json", data={"name": "nothing"})
     assert r.status_code == 422 and "maps no column" in r.json()["error"]["message"]
+
+
+def test_mapping_in_a_browser(page, server, sqlite_db):
+    """Upload through the form in Spanish, follow the report's link to the mapping page, confirm the suggestions;
+    screenshots of the mapping page at 1366 and 390 px, in English and Spanish, go to /tmp/mapping-shots/."""
+    from browser_support import sign_in
+
+    shots = Path("/tmp/mapping-shots")
+    shots.mkdir(exist_ok=True)
+    sign_in(page, server, make_user(sqlite_db, "analyst", "PER"), "/uploads?lang=es")
+    page.set_input_files("input[name=file]", str(FILE))
+    page.click("#upload button[type=submit]")
+    page.wait_for_selector("#file-error")
+    assert "Falta una columna obligatoria" in page.inner_text("#file-error")
+    page.click("#map-columns")
+    page.wait_for_selector("#mapping")
+    mapping_url = page.url.split("?")[0]
+    for lang in ("en", "es"):
+        for width in (1366, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{mapping_url}?lang={lang}")
+            page.wait_for_selector("#mapping")
+            page.screenshot(path=str(shots / f"mapping-{lang}-{width}.png"), full_page=True)
+            wide = page.evaluate("[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect()"
+                                 ".right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className + '#' + e.id)")
+            assert not wide, f"the page scrolls sideways at {width} px: {wide}"
+    assert page.input_value("select[name=column-0]") == "record_id"
+    assert page.input_value("select[name=column-10]") == ""  # Observaciones: ignored
+    page.fill("input[name=name]", "policia-nacional")
+    page.click("#save-mapping")
+    page.wait_for_selector("#row-summary")
+    assert page.locator("#commit").count() == 1
+    page.screenshot(path=str(shots / "report-after-mapping-es-390.png"), full_page=True)
