@@ -307,6 +307,11 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     # figures held for review (aggregate submissions; a records submission lists none): the metadata's scope
     ("GET", "/submissions/{submission_id}/review"): (perm("records", sub_meta), TARGETS),
     ("GET", "/submissions/{submission_id}/review.json"): (perm("records", sub_meta), TARGETS),
+    # confirming or correcting one: importers of the figure's country (none at the placeholder id: not found)
+    ("POST", "/submissions/{submission_id}/review/{figure_id}/confirm"): (perm("upload", 404), TARGETS),
+    ("POST", "/submissions/{submission_id}/review/{figure_id}/confirm.json"): (perm("upload", 404), TARGETS),
+    ("POST", "/submissions/{submission_id}/review/{figure_id}/correct"): (perm("upload", 404), TARGETS),
+    ("POST", "/submissions/{submission_id}/review/{figure_id}/correct.json"): (perm("upload", 404), TARGETS),
     # uploads
     ("GET", "/uploads"): (perm("upload"), ("-",)),
     ("GET", "/uploads.json"): (perm("upload"), ("-",)),
@@ -570,7 +575,7 @@ class World:
             "submission_id": self.sub.get(sub, 0), "iso3": country, "release_id": 999, "path": "datapackage.json",
             "user_id": self.users.get(country, 0),
             "key_id": "0" * 64, "message_id": "0" * 32, "alert_id": 0, "index": 0,
-            "bundle_id": "0" * 32, "node_id": "per-node", "sequence": 1,
+            "bundle_id": "0" * 32, "node_id": "per-node", "sequence": 1, "figure_id": 999,
         }
         body: dict[str, object] = {}
         if "{token}" in path:
@@ -628,6 +633,8 @@ class World:
             body = {"data": {"field_purpose": "matrix"}}
         elif path.startswith("/requests/{request_id}/status"):
             body = {"data": {"status": "executed"}}
+        elif path.endswith(("/correct", "/correct.json")) and "{figure_id}" in path:
+            body = {"data": {"value": "3", "reason": "matrix"}}
         elif "/sharing" in path:
             body = {"data": {"shared": "true" if target == "shared" else "false"}}
         return concrete, body

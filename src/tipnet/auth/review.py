@@ -90,12 +90,15 @@ def _may_review(principal: Principal, scope: Scope, country: str | None) -> bool
     return scope.kind == ALL or scope.owns(country) or (scope.kind == HUB and country is None)
 
 
-def _figure(db: Database, principal: Principal, figure_id: int) -> tuple[dict[str, Any], str | None]:
+def _figure(db: Database, principal: Principal, figure_id: int,
+            submission_id: int | None = None) -> tuple[dict[str, Any], str | None]:
     scope = Scope.of(principal)
     a = aggregates.c
     q = (select(*(a[c] for c in _CELL), submissions.c.reporting_country)
          .join_from(aggregates, submissions, a.submission_id == submissions.c.id)
          .where(a.id == figure_id, scope.aggregates(), scope.submissions()))
+    if submission_id is not None:  # the figure as its submission's page names it
+        q = q.where(a.submission_id == submission_id)
     with db.engine.connect() as conn:
         row = conn.execute(q).first()
     if row is None:
@@ -119,9 +122,10 @@ def _release(db: Database, figure_id: int, values: dict[str, Any]) -> None:
         revision.bump(conn)
 
 
-def confirm(db: Database, principal: Principal, figure_id: int, reason: str | None = None) -> dict[str, Any]:
-    """Release a held figure into statistics as the source wrote it."""
-    cell, country = _figure(db, principal, figure_id)
+def confirm(db: Database, principal: Principal, figure_id: int, reason: str | None = None,
+            submission_id: int | None = None) -> dict[str, Any]:
+    """Release a held figure into statistics as the source wrote it (of that submission, when one is given)."""
+    cell, country = _figure(db, principal, figure_id, submission_id)
     _release(db, figure_id, {"review": CONFIRMED})
     audit.record(db, principal, "aggregates.held.confirm", object_type="aggregate", object_id=figure_id,
                  subject_country=country, details={"submission": cell["submission_id"], "row": cell["source_row"],
@@ -131,13 +135,13 @@ def confirm(db: Database, principal: Principal, figure_id: int, reason: str | No
 
 
 def correct(db: Database, principal: Principal, figure_id: int, value: str,
-            reason: str | None = None) -> dict[str, Any]:
+            reason: str | None = None, submission_id: int | None = None) -> dict[str, Any]:
     """Give a held figure its right value (a whole number >= 0, or `<5`) and release it; `raw_value` keeps what the
     source wrote."""
     parsed = parse_value(str(value))
     if parsed is None or parsed[1] < 0 or (parsed[0] is None and not parsed[3]):
         raise Invalid(f"{value!r} is not a count (a whole number, zero or more, or '<5')", {"value": value})
-    cell, country = _figure(db, principal, figure_id)
+    cell, country = _figure(db, principal, figure_id, submission_id)
     exact, lo, hi, censored = parsed
     _release(db, figure_id, {"review": CORRECTED, "value": exact, "value_min": lo, "value_max": hi,
                              "censored": censored})
