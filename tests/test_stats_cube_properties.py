@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from tipnet.stats.cube import CubeSpec
 from tipnet.stats.figures import victims
 from tipnet.stats.source import PERSON_COLUMNS, load_into
+from tipnet.store.tables import aggregates
 
 ALL = "_all"
 PLAIN = ("country", "year", "sex", "age_group", "age_band", "citizenship", "source_type", "destination")
@@ -43,7 +44,8 @@ class ArrowSource:
         self.con = duckdb.connect(":memory:")
         people = pa.table({c: pa.array([p.get(c) for p in persons], type=types.get(c, pa.string()))
                            for c in PERSON_COLUMNS})
-        aggs = pa.table({"country": pa.array([], pa.string()), "held": pa.array([], pa.bool_())})
+        aggs = pa.table({c.name: pa.array([], pa.bool_() if c.name == "held" else pa.string())
+                         for c in aggregates.columns})  # no figures, every column the views read
         self.con.register("persons_raw", people)
         self.con.register("aggregates_raw", aggs)
         load_into(self.con)

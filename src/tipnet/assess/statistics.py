@@ -103,8 +103,8 @@ def _only(countries: tuple[str, ...] | None) -> tuple[str, list[Any]]:
 def _glotip(source: Any, countries: tuple[str, ...] | None = None) -> dict[Key, dict[str, Figure]]:
     rows = source.query(
         "SELECT country, CAST(year AS INTEGER) AS year, indicator, dimension, sex, age, category_kind, "
-        "category_code, sum(value_min) AS lo, sum(value_max) AS hi FROM aggregates "
-        f"WHERE area_kind = 'country' AND source = 'GLOTIP' AND country IS NOT NULL{_only(countries)[0]} GROUP BY ALL",
+        "category_code, sum(value_min) AS lo, sum(value_max) AS hi FROM glotip_figures "  # newest edition per cell
+        f"WHERE country IS NOT NULL{_only(countries)[0]} GROUP BY ALL",
         _only(countries)[1])
     acc: dict[Key, dict[str, list[float]]] = defaultdict(dict)
     for r in rows:

@@ -172,8 +172,7 @@ def glotip_flows(source: StatsSource, destination: str | None = None, year: int 
     """Origin -> detecting-country flows from GLOTIP 'by citizenship' figures (intervals where censored).
 
     A censored figure (`<5`) has at most 4 victims, so with min_victims >= 5 it is never shown."""
-    where = ["area_kind = 'country'", "source = 'GLOTIP'", "indicator = 'detected_victims'",
-             "dimension = 'citizenship'",
+    where = ["indicator = 'detected_victims'", "dimension = 'citizenship'",  # newest GLOTIP edition per cell
              "sex = 'total'", "age = 'total'", "category_code IS NOT NULL", "category_kind IN ('country', 'own')"]
     params: list[Any] = []
     if destination:
@@ -184,7 +183,7 @@ def glotip_flows(source: StatsSource, destination: str | None = None, year: int 
         params.append(year)
     sql = (f"SELECT year, category_code AS origin, country AS destination, category AS origin_as_written, "
            f"value AS victims, value_min AS victims_min, value_max AS victims_max, censored "
-           f"FROM aggregates WHERE {' AND '.join(where)} AND value_min >= ? "
+           f"FROM glotip_figures WHERE {' AND '.join(where)} AND value_min >= ? "
            f"ORDER BY year, victims_max DESC, origin")
     return source.query(sql, [*params, min_victims])
 

@@ -56,7 +56,7 @@ def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detecte
     if len(special) > 1:
         raise ValueError("GLOTIP does not cross form of exploitation with citizenship")
     dimension = _GLOTIP_DIMENSION[special[0]] if special else "total"
-    where = ["area_kind = 'country'", "source = 'GLOTIP'", "indicator = ?", "dimension = ?"]  # never another source
+    where = ["indicator = ?", "dimension = ?"]  # glotip_figures: GLOTIP only, countries, newest edition per cell
     params: list[Any] = [indicator, dimension]
     where.append("sex " + ("<> 'total'" if "sex" in dims else "= 'total'"))
     where.append("age " + ("<> 'total'" if "age_group" in dims else "= 'total'"))
@@ -73,7 +73,7 @@ def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detecte
     cols = ", ".join(f"{select[d]} AS {d}" for d in dims)
     group = ", ".join(select[d] for d in dims)
     sql = (f"SELECT {cols}{',' if cols else ''} sum(value_min) AS victims_min, sum(value_max) AS victims_max, "
-           f"bool_or(censored) AS censored, count(*) AS n_figures FROM aggregates WHERE {' AND '.join(where)}"
+           f"bool_or(censored) AS censored, count(*) AS n_figures FROM glotip_figures WHERE {' AND '.join(where)}"
            f"{' GROUP BY ' + group if group else ''} ORDER BY {group or 1}")
     rows = source.query(sql, params)
     _check_keys(rows, list(dims))

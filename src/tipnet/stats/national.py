@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tipnet.stats.editions import newest_edition
 from tipnet.stats.figures import _add_rates
 
 NATIONAL_DIMS = ("country", "subdivision", "year", "period", "sex", "age_group", "age_band", "form_group",
@@ -60,10 +61,8 @@ def national_sqls(dims: tuple[str, ...], indicator: str, filters: dict[str, Any]
     for country, source in prefer.items():
         where.append("(country <> ? OR source = ?)")
         params += [country, source]
-    cell = ", ".join(_CELL)
     ctes = [f"base AS (SELECT * FROM aggregates WHERE {' AND '.join(where)})",
-            f"latest AS (SELECT * FROM (SELECT *, max(submission_id) OVER (PARTITION BY {cell}) AS newest "
-            f"FROM base) WHERE submission_id = newest)"]
+            f"latest AS ({newest_edition('base', _CELL)})"]
     src = "latest"
     # (step, what marks its total, the dimensions that ask for its parts, the cell columns it spans)
     steps = [("by_sex", "sex = 'total'", ("sex",), ("sex",)),

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select
 
 from tipnet.stats.cube import FORMS_LIST, group_case
+from tipnet.stats.editions import GLOTIP_CELL, newest_edition
 from tipnet.stats.population import load_population
 from tipnet.store import Database, generation, revision
 from tipnet.store.tables import aggregates, persons, submissions
@@ -261,3 +262,6 @@ def load_into(con: duckdb.DuckDBPyConnection) -> None:
     )
     # figures held by the import's plausibility checks stay out of every statistic until a person reviews them
     con.execute("CREATE OR REPLACE VIEW aggregates AS SELECT * FROM aggregates_raw WHERE NOT coalesce(held, false)")
+    # GLOTIP figures of countries as read everywhere: the newest edition of each cell, never a sum across editions
+    glotip = "(SELECT * FROM aggregates WHERE source = 'GLOTIP' AND area_kind = 'country')"
+    con.execute(f"CREATE OR REPLACE VIEW glotip_figures AS {newest_edition(glotip, GLOTIP_CELL)}")
