@@ -104,7 +104,8 @@ def test_keyboard_reaches_the_main_controls_with_a_visible_focus(page, server, s
 
 def test_platform_journey_is_accessible(page, server, sqlite_db, tmp_path):
     f = tmp_path / "victimas.csv"
-    f.write_text("record_id,case_id,sexo,edad,ciudadania\n1,A,F,15,VEN\n2,A,M,200,PER\n3,B,F,24,BOL\n",
+    # row 2's age of 200 is kept as a warning (the victim still counts); row 3 has no case id: it cannot be counted
+    f.write_text("record_id,case_id,sexo,edad,ciudadania\n1,A,F,15,VEN\n2,A,M,200,PER\n3,,F,24,BOL\n",
                  encoding="utf-8")
     sign_in(page, server, make_user(sqlite_db, "analyst", "PER"), "/uploads")
     assert_accessible(page, "a11y-upload")
