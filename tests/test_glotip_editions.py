@@ -171,3 +171,18 @@ def test_importing_the_older_workbook_again_changes_nothing(store, editions):
     again = import_file(GLOTIP, db, ImportOptions(), settings)
     assert again.submission_id is None and again.duplicate_of is not None
     assert glotip(_source(db), ("country", "year"), filters={"country": "PAN"}) == before
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+@pytest.mark.parametrize("indicator", sorted(set(INDICATORS.values())))
+def test_the_aggregate_reading_takes_a_total_never_adds_a_part_to_it(store, editions, country, indicator):
+    """`stats.national` reads GLOTIP as one source among others: a year's figure is the file's total, never the
+    total plus a part that has no total of its own (e.g. Panama 2017's 'unknown sex, unknown age' row)."""
+    from tipnet.stats.national import national
+
+    db, _, _ = store
+    rows = national(_source(db), ("country", "year"), indicator, {"country": country})
+    got = {(r["year"], "total"): (r["victims_min"], r["victims_max"]) for r in rows if r["source"] == "GLOTIP"}
+    expected = _expected(editions, country, indicator, by_sex=False)
+    # where the file gives a year's total, that is the figure (a year without one is the sum of its parts, by design)
+    assert {k: got.get(k) for k in expected} == expected

@@ -69,6 +69,15 @@ def national_sqls(dims: tuple[str, ...], indicator: str, filters: dict[str, Any]
              ("by_age", "age = 'total'", ("age_group", "age_band"), ("age", "age_band")),
              ("by_area", "subdivision IS NULL", ("subdivision",), ("subdivision",)),
              ("by_period", "period_kind = 'year'", ("period",), ("period_kind", "period_number"))]
+    # A cell that is a total in every breakdown not asked for wins over all the parts below it, whichever way they
+    # are split: a part split two ways (sex unknown and age unknown, say) has no total of its own in either single
+    # step below, and would otherwise be added to the total.
+    unasked = [(is_total, spans) for _step, is_total, asked, spans in steps if not any(d in dims for d in asked)]
+    if len(unasked) > 1:
+        spanned = {c for _t, spans in unasked for c in spans}
+        ctes.append(_totals_or_parts("by_totals", src, " AND ".join(f"({t})" for t, _s in unasked),
+                                     [c for c in _CELL if c not in spanned]))
+        src = "by_totals"
     for step, is_total, asked, spans in steps:
         if any(d in dims for d in asked):
             ctes.append(f"{step} AS (SELECT * FROM {src} WHERE NOT ({is_total}))")
