@@ -213,6 +213,14 @@ _TYPES += [
         "row",
     ),
     ErrorType("invalid-year", "Invalid year", "{column}: {value!r} is not a year", "row"),
+    ErrorType(
+        "edition-date-unknown",
+        "Release date not found",
+        "{path} gives no release date (above its header or in its name): where another edition holds the same "
+        "figure, the one imported last is read",
+        "header",
+        "warning",
+    ),
 ]
 
 # ---- kept values (keep the victim, flag the fact): cells that no rule could read, the row kept all the same

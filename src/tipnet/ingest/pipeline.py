@@ -21,7 +21,8 @@ from tipnet.ingest.aggregate_table import import_aggregate_table, validate_aggre
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CELL_CODES, error_type
 from tipnet.ingest.flags import flag_problems
-from tipnet.ingest.glotip import import_glotip, looks_like_glotip, validate_glotip
+from tipnet.ingest.glotip import import_glotip, validate_glotip
+from tipnet.ingest.glotip_source import looks_like_glotip
 from tipnet.ingest.keep import RAW_VALUES, KeptCells, costs_row, level
 from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.prefetch import Prefetch
@@ -42,7 +43,6 @@ from tipnet.ingest.readers import (
     RaggedInput,
     ReadError,
     SourceTable,
-    detect_format,
     open_source,
 )
 from tipnet.ingest.report import Problem, Report
@@ -417,7 +417,7 @@ def _is_aggregate(path: Path, options: ImportOptions) -> bool:
         return True
     if options.profile:
         return False
-    return detect_format(path) == "xlsx" and looks_like_glotip(path)
+    return looks_like_glotip(path)
 
 
 def import_file(

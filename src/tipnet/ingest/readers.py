@@ -114,7 +114,7 @@ def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTa
             if texts:
                 yield _rows_chunk(texts, numbers, columns, [], set())
 
-    return SourceTable(path, "xlsx", columns, None, chunks())
+    return SourceTable(path, "xlsx", columns, None, chunks(), preamble=rows[:h])
 
 
 # ---------------------------------------------------------------- JSON and Parquet

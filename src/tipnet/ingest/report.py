@@ -59,6 +59,7 @@ class Report:
     # the period the submission covers: given with the import, else the span of its accepted rows' dates
     period_start: dt.date | None = None
     period_end: dt.date | None = None
+    released: dt.date | None = None  # aggregates: the release date of the edition the file is (GLOTIP preamble)
 
     @property
     def file_error(self) -> Problem | None:
@@ -101,6 +102,7 @@ class Report:
             "duplicate_of": self.duplicate_of,
             "period_start": self.period_start.isoformat() if self.period_start else None,
             "period_end": self.period_end.isoformat() if self.period_end else None,
+            "released": self.released.isoformat() if self.released else None,
             "problem_counts": dict(sorted(self.problem_counts.items())),
             "problems_truncated": self.problems_truncated,
             "problems": [p.to_dict() for p in self.problems],
