@@ -20,7 +20,14 @@ sex: {column: Sexo, values: {Mujer: female, Hombre: male}}
 age: {column: Rango de edad, values: {"Menores de edad (0-17)": "0-17", "Adultos (18 y más)": "18+"}}
 form: {column: Finalidad}            # forms of exploitation (a GLOTIP group or a code of the standard)
 citizenship: {column: Nacionalidad}  # countries (ISO or names)
+public: true                         # only for tables their source has published (see below)
 ```
+
+Whose figures they are: the reporting country given with the import (`--country`, or the uploader's country on the
+web), else the profile's fixed `country`. A table whose country comes from a column (a regional table) and is
+imported without a reporting country would belong to no country, and figures of no country are public (as UNODC's
+GLOTIP returns are): such an import is refused unless the profile says `public: true`, i.e. the source has published
+the table already.
 
 Values are matched case-, accent- and spacing-insensitively. Cells a map does not name fall back to the standard's
 vocabulary (labels in four languages), and age labels to the bounds written in them ("0-17", "18 y más").
@@ -111,6 +118,7 @@ class AggregateProfile:
     thousands: str = ","
     detect: tuple[str, ...] = ()
     kind: str = "aggregates"
+    public: bool = False  # the table is already published by its source: with no reporting country, anyone sees it
 
     def mapped(self) -> list[Mapped]:
         parts = [self.country, self.indicator, self.subdivision, self.month, self.quarter, self.sex, self.age,
@@ -262,4 +270,5 @@ def profile_from_doc(doc: dict[str, Any]) -> AggregateProfile:
         missing_values=tuple(str(v) for v in doc.get("missing_values", DEFAULT_MISSING)),
         thousands=str(doc.get("thousands", ",")),
         detect=tuple(str(c) for c in doc.get("detect", ())),
+        public=doc.get("public") is True,
     )

@@ -169,13 +169,18 @@ def _attempts(shown_as: str, profile_name: str, attempt: Callable[[bool, Report]
 
 
 def _profile_or_report(options: ImportOptions, report: Report) -> AggregateProfile | None:
+    report.kind = "aggregates"
     try:
-        return load_aggregate_profile(options.profile or "")
+        profile = load_aggregate_profile(options.profile or "")
     except (ProfileError, KeyError, TypeError, ValueError) as exc:
         msg = error_type("invalid-profile").message(profile=options.profile, reason=exc)
         report.add(Problem("invalid-profile", msg))
-        report.kind = "aggregates"
         return None
+    if options.country is None and profile.country.fixed is None and not profile.public:
+        # figures of no country are public: a table nobody has published must belong to a country
+        report.add(Problem("owner-needed", error_type("owner-needed").message(profile=profile.name)))
+        return None
+    return profile
 
 
 def validate_aggregate_table(path: Path, report: Report, options: ImportOptions, settings: Settings) -> Report:

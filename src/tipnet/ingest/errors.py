@@ -214,6 +214,14 @@ _TYPES += [
     ),
     ErrorType("invalid-year", "Invalid year", "{column}: {value!r} is not a year", "row"),
     ErrorType(
+        "owner-needed",
+        "Reporting country needed",
+        "profile {profile} takes each row's country from a column: name the reporting country the figures belong "
+        "to (--country, or upload as a country), or say `public: true` in the profile if the table is already "
+        "published (figures of no country are public)",
+        "file",
+    ),
+    ErrorType(
         "edition-date-unknown",
         "Release date not found",
         "{path} gives no release date (above its header or in its name): where another edition holds the same "
