@@ -247,6 +247,8 @@ _TYPES += [
 CELL_CODES = frozenset({
     "invalid-text", "invalid-date", "future-date", "invalid-integer", "invalid-number", "out-of-range",
     "invalid-boolean", "invalid-code", "invalid-country", "region-not-country", "invalid-flag",
+    # a field that contradicts another (age and birth date, band and age, year and date, dates out of order)
+    "inconsistent-age", "inconsistent-age-band", "inconsistent-year", "date-order",
 })
 
 CATALOGUE: dict[str, ErrorType] = {t.code: t for t in _TYPES}
