@@ -32,6 +32,12 @@ _TYPES = [
     ErrorType("empty-file", "Empty file", "{path} has no header row", "file"),
     ErrorType("unknown-profile", "Unknown profile", "no import profile named {profile!r}", "file"),
     ErrorType("too-many-rows", "Too many rows", "{path} has more than {limit} rows", "file"),
+    ErrorType(
+        "source-too-large",
+        "File beyond the reading limits",
+        "{path}: {what} is beyond the limit of {limit} (setting {setting}); nothing was read from it",
+        "file",
+    ),
     # header level
     ErrorType(
         "missing-column",

@@ -42,6 +42,7 @@ from tipnet.ingest.readers import (
     NotUtf8,
     RaggedInput,
     ReadError,
+    ReadLimits,
     SourceTable,
     open_source,
 )
@@ -325,6 +326,7 @@ def _open(path: Path, options: ImportOptions, settings: Settings, attempt: str) 
         sheet=options.sheet,
         careful=attempt == "careful",
         quick_encoding=attempt == "fast",
+        limits=ReadLimits.of(settings),
     )
 
 

@@ -39,6 +39,7 @@ from tipnet.web import (
     routes_stats,
     routes_uploads,
 )
+from tipnet.web.body_limit import BodyLimit
 from tipnet.web.middleware import SecurityHeaders
 from tipnet.web.openapi import install_openapi
 from tipnet.web.pages import Renderer
@@ -84,6 +85,7 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static"
     )
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders, max_body_bytes=settings.max_upload_bytes + _MULTIPART_SLACK)
     errors.install(app)
 
