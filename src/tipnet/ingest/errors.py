@@ -220,6 +220,22 @@ _TYPES += [
     ),
     ErrorType("invalid-year", "Invalid year", "{column}: {value!r} is not a year", "row"),
     ErrorType(
+        "rows-without-values",
+        "Rows without values",
+        "{count} rows (rows {first} to {last}) hold nothing in any column the profile reads: they are not records "
+        "and are not imported",
+        "header",
+        "warning",
+    ),
+    ErrorType(
+        "labels-row",
+        "Row of column labels",
+        "row {row} repeats the header as labels (e.g. 'First Name' under 'prs_FirstName'): it is not a record and "
+        "is not imported",
+        "header",
+        "warning",
+    ),
+    ErrorType(
         "owner-needed",
         "Reporting country needed",
         "profile {profile} takes each row's country from a column: name the reporting country the figures belong "

@@ -18,6 +18,7 @@ import polars as pl
 
 from tipnet.ingest import worker
 from tipnet.ingest.aggregate_table import import_aggregate_table, validate_aggregate_table
+from tipnet.ingest.blank_rows import is_labels_row, report_skipped, without_empty_rows
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CELL_CODES, error_type
 from tipnet.ingest.flags import flag_problems
@@ -60,6 +61,7 @@ from tipnet.ingest.submission import (
 )
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
+from tipnet.standard.model import normalise_token
 from tipnet.store import generation
 from tipnet.store.bulk import BulkTransaction, sqlite_frame
 
@@ -185,8 +187,16 @@ def _process(
     seen = _SeenIds()
     source_of = {r.field: r.source for r in ready.rules}
     table = ready.table
+    read = ready.read_columns()
+    empty: list[int] = []
+    labels_row: int | None = None
     chunks = Prefetch(table.chunks(), depth=settings.read_ahead) if settings.read_ahead > 0 else table.chunks()
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
+        if n == 0 and is_labels_row(chunk, read):
+            labels_row = int(chunk.data.get_column(ROW)[0])
+            chunk = Chunk(chunk.data.slice(1), chunk.problems, chunk.bad_rows, chunk.maybe_nul)
+        chunk, dropped = without_empty_rows(chunk, list(read))
+        empty += dropped
         report.rows_total += chunk.data.height
         if report.rows_total > settings.max_rows:
             raise ReadError(
@@ -198,6 +208,7 @@ def _process(
         _process_chunk(chunk, ready, report, sink, seen, source_of)
         if progress:
             progress(chunk.data.height)
+    report_skipped(report, empty, labels_row)
 
 
 class _SeenIds:
@@ -366,6 +377,16 @@ class _Prepared:
     rules: list[ColumnRule]
     flags: list
     ctx: Context
+
+    def read_columns(self) -> dict[str, str | None]:
+        """Every source column the profile reads -> the field it maps to (None for a flag or route event column)."""
+        out: dict[str, str | None] = {r.source: r.field for r in self.rules}
+        out.update({f.source: None for f in self.flags if f.source not in out})
+        by_key = {normalise_token(c): c for c in self.table.columns}
+        for c in self.profile.events.values():
+            if normalise_token(c) in by_key:
+                out.setdefault(by_key[normalise_token(c)], None)
+        return out
 
 
 def _prepare(

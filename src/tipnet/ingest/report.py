@@ -44,6 +44,7 @@ class Report:
     rows_valid: int = 0
     rows_invalid: int = 0
     rows_filtered: int = 0  # aggregate tables: rows outside the profile's filter (not in rows_total)
+    rows_skipped: int = 0  # rows that are no records: empty in every mapped column, labels (not in rows_total)
     values_kept: int = 0  # cells that could not be read, kept raw on rows that were kept (warnings)
     problems: list[Problem] = field(default_factory=list)
     problem_counts: Counter[str] = field(default_factory=Counter)
@@ -93,6 +94,7 @@ class Report:
             "rows_valid": self.rows_valid,
             "rows_invalid": self.rows_invalid,
             "rows_filtered": self.rows_filtered,
+            "rows_skipped": self.rows_skipped,
             "values_kept": self.values_kept,
             "submission_id": self.submission_id,
             "rows_accepted": self.rows_accepted,
