@@ -128,7 +128,7 @@ def test_a_table_of_counts_mapped_on_the_web(app, sqlite_db, settings):
         "Año": "year", "Entidad": "subdivision", "Tipo de delito": "filter", "Sexo": "sex", "Rango de edad": "age",
         "Enero": "month:1", "Diciembre": "month:12", "Clave_Ent": "", "Modalidad": ""}
     page = client.get(f"/uploads/{token}/mapping/counts?lang=es")
-    assert page.status_code == 200 and "Asignar una tabla de cifras" in page.text and ">enero<" in page.text
+    assert page.status_code == 200 and "Asignar una tabla de cifras" in page.text and "Cifra del mes: Enero<" in page.text
 
     form = {f"role-{i}": c["role"] for i, c in enumerate(step1["columns"])}
     form |= {"source": "SESNSP", "indicator": "detected_victims", "unit": "count", "name": "sesnsp-web"}
@@ -204,3 +204,70 @@ def test_an_incomplete_table_mapping_is_refused(app, sqlite_db, bad, message):
     r = client.post(f"/uploads/{token}/mapping/counts.json", data={"name": "x-table", **bad})
     assert r.status_code == 422 and message in r.json()["error"]["message"], r.text
     assert client.get(f"/uploads/{token}/mapping/counts/values.json").status_code == 409  # no draft kept
+
+
+def _shots(page, url: str, selector: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Screenshots of a page at 1366 and 390 px, English and Spanish, to /tmp/shots-agg/; no sideways scroll."""
+    from pathlib import Path
+
+    shots = Path("/tmp/shots-agg")
+    shots.mkdir(exist_ok=True)
+    for lang in ("en", "es"):
+        for width in (1366, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{url}?lang={lang}")
+            page.wait_for_selector(selector)
+            page.screenshot(path=str(shots / f"{name}-{lang}-{width}.png"), full_page=True)
+            wide = page.evaluate("[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect()"
+                                 ".right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className + '#' + e.id)")
+            assert not wide, f"{name} scrolls sideways at {width} px: {wide}"
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (name, width)
+
+
+def test_table_of_counts_in_a_browser(page, server, sqlite_db):
+    """Upload the SESNSP table in Spanish, follow the report's link, take the page's hint that the file is a table
+    of counts, confirm the suggested roles and values; the report shows the rows in scope, ready to import."""
+    from auth_helpers import make_user
+    from browser_support import sign_in
+
+    sign_in(page, server, make_user(sqlite_db, "analyst", "MEX"), "/uploads?lang=es")
+    page.set_input_files("input[name=file]", str(SESNSP))
+    page.click("#upload button[type=submit]")
+    page.click("#map-columns")
+    page.wait_for_selector("#looks-like-counts")
+    page.click("#kind-counts")
+    page.wait_for_selector("#counts")
+    _shots(page, page.url.split("?")[0], "#counts", "counts")
+    assert page.input_value("select[name=role-0]") == "year"
+    page.fill("input[name=source]", "SESNSP")
+    page.fill("input[name=name]", "sesnsp-navegador")
+    page.click("#save-counts")
+    page.wait_for_selector("#count-values")
+    _shots(page, page.url.split("?")[0], "#count-values", "count-values")
+    assert page.is_checked("#filter-0 input[type=checkbox] >> nth=5")  # Trata de personas
+    page.click("#save-count-values")
+    page.wait_for_selector("#row-summary")
+    assert "42" in page.inner_text("#row-summary") and page.locator("#commit").count() == 1
+
+
+def test_value_maps_in_a_browser(page, server, sqlite_db, tmp_path):
+    from auth_helpers import make_user
+    from browser_support import sign_in
+
+    source = tmp_path / "policia.csv"
+    source.write_text(RECORDS, encoding="utf-8")
+    sign_in(page, server, make_user(sqlite_db, "analyst", "PER"), "/uploads?lang=es")
+    page.set_input_files("input[name=file]", str(source))
+    page.click("#upload button[type=submit]")
+    page.click("#map-columns")
+    page.wait_for_selector("#mapping")
+    _shots(page, page.url.split("?")[0], "#mapping", "columns")
+    page.fill("input[name=name]", "pnp-codigos")
+    page.click("#save-mapping")
+    page.wait_for_selector("#values")
+    _shots(page, page.url.split("?")[0], "#values", "values")
+    assert page.input_value("select[name=map-0-0]") == "male"  # V (varón)
+    page.select_option("select[name=map-0-2]", "unknown")  # 9
+    page.click("#save-values")
+    page.wait_for_selector("#row-summary")
+    assert page.locator("#commit").count() == 1

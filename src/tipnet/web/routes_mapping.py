@@ -35,6 +35,7 @@ from tipnet.ingest.suggest_values import (
     with_value_maps,
 )
 from tipnet.settings import Settings
+from tipnet.standard import load_standard
 from tipnet.web.deps import AppSettings, Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
@@ -92,8 +93,10 @@ def _record_values(d: Path, meta: dict[str, Any], doc: dict[str, Any], lang: str
     columns = value_columns(sample, profile_mapping(doc), meta.get("country") or None)
     current = {str(src): (t.get("values") or {}) for src, t in (doc.get("columns") or {}).items()
                if isinstance(t, dict)}
+    std = load_standard()
     for c in columns:
         c["choices"] = choices(c["field"], lang)
+        c["label"] = std.field(c["field"]).label(lang)
         for v in c["values"]:
             v["chosen"] = str(current.get(c["column"], {}).get(v["raw"], v["suggested"]))
     return {"columns": columns, "sample_rows": min(sample.height, SAMPLE_ROWS), "profile": doc["name"]}
