@@ -128,7 +128,8 @@ def test_a_table_of_counts_mapped_on_the_web(app, sqlite_db, settings):
         "Año": "year", "Entidad": "subdivision", "Tipo de delito": "filter", "Sexo": "sex", "Rango de edad": "age",
         "Enero": "month:1", "Diciembre": "month:12", "Clave_Ent": "", "Modalidad": ""}
     page = client.get(f"/uploads/{token}/mapping/counts?lang=es")
-    assert page.status_code == 200 and "Asignar una tabla de cifras" in page.text and "Cifra del mes: Enero<" in page.text
+    assert page.status_code == 200 and "Asignar una tabla de cifras" in page.text
+    assert "Cifra del mes: Enero<" in page.text
 
     form = {f"role-{i}": c["role"] for i, c in enumerate(step1["columns"])}
     form |= {"source": "SESNSP", "indicator": "detected_victims", "unit": "count", "name": "sesnsp-web"}
@@ -271,3 +272,15 @@ def test_value_maps_in_a_browser(page, server, sqlite_db, tmp_path):
     page.click("#save-values")
     page.wait_for_selector("#row-summary")
     assert page.locator("#commit").count() == 1
+
+
+def test_state_numbers_are_suggested_from_the_names_on_the_same_rows():
+    from tipnet.ingest.suggest_aggregate import Draft
+    from tipnet.ingest.suggest_aggregate_values import value_steps
+    from tipnet.ingest.suggest_values import read_sample
+
+    draft = Draft({"Año": "year", "Clave_Ent": "subdivision", "Entidad": "area_name", "Enero": "month:1"},
+                  "SESNSP", "detected_victims", "count", "x", "")
+    (states,) = value_steps(read_sample(SESNSP), draft, "MEX")["maps"]
+    # by hand from the file: 9 Ciudad de México, 15 México, 23 Quintana Roo (the INEGI numbers)
+    assert {v["raw"]: v["suggested"] for v in states["values"]} == {"9": "MX-CMX", "15": "MX-MEX", "23": "MX-ROO"}
