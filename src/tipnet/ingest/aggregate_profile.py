@@ -156,8 +156,8 @@ def age_band(code: str) -> tuple[str, str] | None:
 
 def band_from_label(label: str) -> str | None:
     """The bounds written in an age label: 'Menores de edad (0-17)' -> '0-17', 'Adultos (18 y más)' -> '18+'."""
-    text = " ".join(normalise_token(w) for w in label.replace("-", " - ").split())
-    text = text.replace(" - ", "-")
+    # a dash between bounds reads as "to" (normalise_token would drop it: "(0-17)" became "017")
+    text = " ".join(normalise_token(w) for w in re.sub(r"\s*[-–]\s*", " to ", label).split())
     if m := _LABEL_RANGE.search(text):
         return f"{m.group(1)}-{m.group(2)}"
     if m := _LABEL_OVER.search(text):

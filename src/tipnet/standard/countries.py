@@ -61,6 +61,11 @@ def _name_index() -> dict[str, str]:
     return index
 
 
+def country_spellings() -> dict[str, str]:
+    """Every normalised name, alias and demonym the resolver knows -> its alpha-3 code (or OWN); a copy."""
+    return dict(_name_index())
+
+
 def _repair_mojibake(raw: str) -> str:
     """Undo UTF-8 read as Latin-1 ("CÃ´te d'Ivoire" -> "Côte d'Ivoire"); leave anything else alone."""
     try:

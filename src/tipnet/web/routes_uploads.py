@@ -32,6 +32,8 @@ from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.ingest.profiles import builtin_profiles
 from tipnet.ingest.report import Report
 from tipnet.ingest.suggest import IGNORE, build_profile, field_choices, read_samples, suggest
+from tipnet.ingest.suggest_aggregate import looks_like_counts
+from tipnet.ingest.suggest_values import read_sample, value_columns
 from tipnet.settings import Settings
 from tipnet.web.deps import AppSettings, Db, Lang, Me
 from tipnet.web.errors import ApiError
@@ -196,6 +198,7 @@ def _mapping_data(token: str, meta: dict[str, Any], d: Path, lang: str) -> dict[
         "columns": [s.to_dict() for s in suggest(columns, samples)],
         "fields": field_choices(lang),
         "name": re.sub(r"[^a-z0-9]+", "-", base).strip("-")[:40] or "mapping",
+        "counts": looks_like_counts(columns), "counts_mapping": f"/uploads/{token}/mapping/counts",
     }
 
 
@@ -228,4 +231,6 @@ async def save_mapping(request: Request, token: str, db: Db, me: Me, settings: A
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     audit.record(db, me, "upload.validate", object_type="upload", object_id=token, subject_country=country,
                  details={"filename": meta["filename"], "profile": name, "rows": report.rows_total})
-    return Done(_public(token, meta), redirect=f"/uploads/{token}")
+    values = value_columns(read_sample(d / meta["stored"]), mapping, country)  # values the standard cannot read
+    nxt = f"/uploads/{token}/mapping/values" if values else f"/uploads/{token}"
+    return Done({**_public(token, meta), "values": nxt if values else None}, redirect=nxt)
