@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from tipnet.auth import audit
 from tipnet.auth import profiles as saved
@@ -21,7 +22,6 @@ from tipnet.auth.principal import Principal
 from tipnet.errors import TipnetError
 from tipnet.i18n import locale_of
 from tipnet.ingest.aggregate_profile import INDICATORS
-from tipnet.ingest.pipeline import validate_file
 from tipnet.ingest.suggest_aggregate import Draft, build_doc, role_choices, suggest_roles
 from tipnet.ingest.suggest_aggregate_values import check_code, code_choices, value_steps
 from tipnet.ingest.suggest_values import (
@@ -39,7 +39,7 @@ from tipnet.standard import load_standard
 from tipnet.web.deps import AppSettings, Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
-from tipnet.web.routes_uploads import UPLOAD, _options, _public, _staged
+from tipnet.web.routes_uploads import UPLOAD, _options, _public, _staged, validate_staged
 from tipnet.web.security import access
 
 router = PageRouter()
@@ -58,8 +58,8 @@ def _write_meta(d: Path, meta: dict[str, Any]) -> None:
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
-def _save_and_validate(db: Db, me: Principal, settings: Settings, token: str, d: Path, meta: dict[str, Any],
-                       doc: dict[str, Any]) -> Done:
+async def _save_and_validate(db: Db, me: Principal, settings: Settings, token: str, d: Path,
+                             meta: dict[str, Any], doc: dict[str, Any]) -> Done:
     """Save the profile document as the country's, validate the staged file again with it, show the report."""
     country = meta.get("country") or None
     try:
@@ -68,7 +68,7 @@ def _save_and_validate(db: Db, me: Principal, settings: Settings, token: str, d:
         raise _invalid(exc, "name") from exc
     meta.update(profile=doc["name"], saved_profile=True)
     meta.pop("draft", None)
-    report = validate_file(d / meta["stored"], _options(meta, me, settings), settings)
+    report = await validate_staged(d / meta["stored"], _options(meta, me, settings), settings)
     meta["report"] = report.to_dict()
     _write_meta(d, meta)
     audit.record(db, me, "upload.validate", object_type="upload", object_id=token, subject_country=country,
@@ -121,7 +121,8 @@ async def save_values(request: Request, token: str, db: Db, me: Me, settings: Ap
     doc = _saved_doc(me, settings, meta)
     form = await request.form()
     maps: dict[str, dict[str, str]] = {}
-    for c, col in enumerate(_record_values(d, meta, doc, lang)["columns"]):
+    found = await run_in_threadpool(_record_values, d, meta, doc, lang)  # reads the file: off the event loop
+    for c, col in enumerate(found["columns"]):
         for j, v in enumerate(col["values"]):
             code = str(form.get(f"map-{c}-{j}") or "").strip()
             if code:
@@ -133,7 +134,7 @@ async def save_values(request: Request, token: str, db: Db, me: Me, settings: Ap
         doc = with_value_maps(doc, maps)
     except ValueError as exc:
         raise _invalid(exc, "values") from exc
-    return _save_and_validate(db, me, settings, token, d, meta, doc)
+    return await _save_and_validate(db, me, settings, token, d, meta, doc)
 
 
 # ---------------------------------------------------------------- a table of counts: roles, then values
@@ -170,7 +171,7 @@ async def save_counts(request: Request, token: str, me: Me, settings: AppSetting
     upload until the values step."""
     d, meta = _staged(settings, me, token)
     form = await request.form()
-    sample = read_sample(d / meta["stored"])
+    sample = await run_in_threadpool(read_sample, d / meta["stored"])
     allowed = {r["role"] for r in role_choices(list(sample.columns))} | {""}
     roles = {}
     for i, column in enumerate(sample.columns):
@@ -229,7 +230,7 @@ async def save_count_values(request: Request, token: str, db: Db, me: Me, settin
     draft = _draft(meta)
     country = meta.get("country") or None
     form = await request.form()
-    steps = _count_values(d, meta, draft, lang)
+    steps = await run_in_threadpool(_count_values, d, meta, draft, lang)
     filters = {f["column"]: [v["raw"] for j, v in enumerate(f["values"]) if form.get(f"keep-{i}-{j}")]
                for i, f in enumerate(steps["filters"])}
     maps: dict[str, dict[str, str]] = {}
@@ -245,4 +246,4 @@ async def save_count_values(request: Request, token: str, db: Db, me: Me, settin
         doc = build_doc(draft, country, filters, maps)
     except ValueError as exc:
         raise _invalid(exc, "mapping") from exc
-    return _save_and_validate(db, me, settings, token, d, meta, doc)
+    return await _save_and_validate(db, me, settings, token, d, meta, doc)

@@ -81,7 +81,7 @@ def _options(meta: dict[str, Any], me: Principal, settings: Settings) -> ImportO
 _limiter: anyio.CapacityLimiter | None = None
 
 
-async def _validate(path: Path, options: ImportOptions, settings: Settings) -> Report:
+async def validate_staged(path: Path, options: ImportOptions, settings: Settings) -> Report:
     """Validate an upload off the event loop, in a worker process with a time limit and a memory ceiling
     (`tipnet.ingest.isolated`); uploads beyond `validate_workers` wait their turn without holding a thread."""
     global _limiter
@@ -142,7 +142,7 @@ async def upload(
         "period": period.strip(),
         "owner": policy.owner(me),
     }
-    report = await _validate(target, _options(meta, me, settings), settings)
+    report = await validate_staged(target, _options(meta, me, settings), settings)
     try:
         policy.check_kind(me, report.kind)
     except TipnetError:
@@ -226,11 +226,12 @@ async def save_mapping(request: Request, token: str, db: Db, me: Me, settings: A
     country = meta.get("country") or None
     saved.save_profile(db, me, settings.home, country, doc)
     meta.update(profile=name, saved_profile=True)
-    report = await _validate(d / meta["stored"], _options(meta, me, settings), settings)
+    report = await validate_staged(d / meta["stored"], _options(meta, me, settings), settings)
     meta["report"] = report.to_dict()
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     audit.record(db, me, "upload.validate", object_type="upload", object_id=token, subject_country=country,
                  details={"filename": meta["filename"], "profile": name, "rows": report.rows_total})
-    values = value_columns(read_sample(d / meta["stored"]), mapping, country)  # values the standard cannot read
+    # the values the standard cannot read (a sample of the file, read off the event loop)
+    values = await run_in_threadpool(lambda: value_columns(read_sample(d / meta["stored"]), mapping, country))
     nxt = f"/uploads/{token}/mapping/values" if values else f"/uploads/{token}"
     return Done({**_public(token, meta), "values": nxt if values else None}, redirect=nxt)
