@@ -29,6 +29,7 @@ from tipnet.coop.compendium import CompendiumError, check_country, parse_date
 from tipnet.coop.search import new_id
 from tipnet.errors import Forbidden, NotVisible
 from tipnet.standard.model import LIST_SEPARATOR
+from tipnet.standard.urls import url_problem
 from tipnet.store import Database
 from tipnet.store.tables import persons
 from tipnet.store.tables_compendium import (
@@ -81,6 +82,9 @@ def _check(raw: dict[str, Any], current: dict[str, Any] | None = None) -> dict[s
            "licence_expires_on": parse_date("licence_expires_on", merged.get("licence_expires_on"))}
     for key in ("other_names", "identifier", "licence_authority", "address", "website"):
         row[key] = _text(merged.get(key))
+    problem = url_problem(row["website"] or "")
+    if problem:
+        raise RegistryError(f"website: {row['website']!r}: {problem}")
     issued, expires = row["licence_issued_on"], row["licence_expires_on"]
     if issued and expires and expires < issued:
         raise RegistryError(f"licence_expires_on: {expires.isoformat()} is before licence_issued_on "
