@@ -28,6 +28,7 @@ QUOTE = "'"
 NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _NUMBER = re.compile(NUMBER)
 _TRIGGER = r"^[=+\-@\t\r]"
+_FIRST = frozenset((*TRIGGERS, QUOTE))  # a cell that begins otherwise is left alone without a closer look
 
 
 def _runs(text: str) -> bool:
@@ -38,7 +39,7 @@ def _runs(text: str) -> bool:
 
 def neutralise(value: Any) -> Any:
     """The value as a spreadsheet-safe cell: a text that would run gets a leading `'`; anything else is unchanged."""
-    if isinstance(value, str) and _runs(value):
+    if isinstance(value, str) and value[:1] in _FIRST and _runs(value):
         return QUOTE + value
     return value
 
