@@ -24,7 +24,7 @@ from tipnet.ingest.aggregate_rows import RowMapper
 from tipnet.ingest.errors import error_type
 from tipnet.ingest.period import widen
 from tipnet.ingest.profiles import profile_doc
-from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
+from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, reopened
 from tipnet.ingest.readers import ROW, Chunk, RaggedInput, ReadError, ReadLimits, open_source
 from tipnet.ingest.report import Problem, Report
 from tipnet.ingest.submission import ImportOptions, ImportStore
@@ -138,8 +138,8 @@ class _Pass:
 def _read(path: Path, profile: AggregateProfile, options: ImportOptions, settings: Settings, careful: bool,
           report: Report, submission_id: int | None, sink: Sink | None,
           quarantine: Callable[[list[str]], QuarantineWriter] | None) -> QuarantineWriter | None:
-    table = open_source(path, settings.chunk_rows, sheet=options.sheet, careful=careful,
-                        limits=ReadLimits.of(settings))
+    table = reopened(open_source(path, settings.chunk_rows, sheet=options.sheet, careful=careful,
+                                 limits=ReadLimits.of(settings)))
     report.format, report.encoding = table.format, table.encoding
     bound = _bind(profile, table.columns, report)
     if bound is None:

@@ -36,7 +36,7 @@ from tipnet.ingest.profiles import (
     profile_kind,
     raw_fields,
 )
-from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, source_dialect
+from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, reopened, source_dialect
 from tipnet.ingest.readers import (
     ROW,
     Chunk,
@@ -331,14 +331,14 @@ def _observe_period(report: Report, accepted: pl.DataFrame) -> None:
 
 
 def _open(path: Path, options: ImportOptions, settings: Settings, attempt: str) -> SourceTable:
-    return open_source(
+    return reopened(open_source(
         path,
         settings.chunk_rows,
         sheet=options.sheet,
         careful=attempt == "careful",
         quick_encoding=attempt == "fast",
         limits=ReadLimits.of(settings),
-    )
+    ))
 
 
 def _read_with_retries(path: Path, shown_as: str, doing: str, read: Callable[[str, Report], Report]) -> Report:

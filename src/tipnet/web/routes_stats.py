@@ -225,11 +225,13 @@ def _stats_now(request: Request, src: StatsSource, key: tuple[Any, ...], dims: t
         import csv
         import io
 
+        from tipnet.standard.cells import neutralise_dict
+
         buf = io.StringIO()
         if rows:
             w = csv.DictWriter(buf, fieldnames=list(rows[0]))
             w.writeheader()
-            w.writerows(rows)
+            w.writerows(neutralise_dict(r) for r in rows)
         return PlainTextResponse(buf.getvalue(), media_type="text/csv; charset=utf-8")
     body = src.memo((*key, "json"), lambda: JSONResponse({"dimensions": list(dims), "filters": filters,
                                                            "rows": rows}).body)
