@@ -17,6 +17,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # 0004_compendium creates the registry's tables from the current table definitions, so a store created from
+    # scratch already has the column; only a store created before this revision needs it added
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("agency_complaints")}
+    if "for_all" in columns:
+        return
     # complaints recorded before this revision were never marked by their authors: they become their country's own
     with op.batch_alter_table("agency_complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("for_all", sa.Boolean(), server_default=sa.false(), nullable=False))
