@@ -20,9 +20,13 @@ class AuthSettings:
     session_idle_seconds: int = _setting(30 * 60, "A session ends after this many seconds without a request.")  # type: ignore[assignment]
     session_max_seconds: int = _setting(12 * 3600, "A session ends this many seconds after sign-in, whatever happens.")  # type: ignore[assignment]
     signin_step_seconds: int = _setting(10 * 60, "Time allowed between the password and the one-time code.")  # type: ignore[assignment]
-    login_free_failures: int = _setting(5, "Failed sign-ins per account before it is slowed down.")  # type: ignore[assignment]
-    login_free_failures_ip: int = _setting(30, "Failed sign-ins per IP address before it is slowed down.")  # type: ignore[assignment]
+    login_free_failures: int = _setting(  # type: ignore[assignment]
+        5, "Failed sign-ins at one account from one source (address) before that source is slowed down for it.")
+    login_free_failures_ip: int = _setting(  # type: ignore[assignment]
+        30, "Failed sign-ins from one source, at any accounts, before it is slowed down.")
     login_max_block_seconds: int = _setting(15 * 60, "Longest wait imposed after repeated failures.")  # type: ignore[assignment]
+    login_alert_failures: int = _setting(  # type: ignore[assignment]
+        20, "Failed sign-ins at one account, from all sources, that alert the hub administrator (again at 2x, 4x ...).")
     login_forget_seconds: int = _setting(24 * 3600, "Failures older than this are forgotten.")  # type: ignore[assignment]
     password_min_length: int = _setting(12, "Shortest password accepted.")  # type: ignore[assignment]
     token_days: int = _setting(365, "Default lifetime of an API token, in days.")  # type: ignore[assignment]
