@@ -36,6 +36,8 @@ class AuthSettings:
     trusted_proxies: str = _setting(  # type: ignore[assignment]
         "", "Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto "
             "are believed; empty: none, every request is from the address that connected.")
+    api_docs: bool = _setting(  # type: ignore[assignment]
+        True, "Serve the API reference (/api/docs, /api/openapi.json) to signed-in users; 0 switches it off.")
 
     @classmethod
     def from_env(cls, **overrides: object) -> AuthSettings:
