@@ -208,7 +208,7 @@ def test_long_layout_names_bands_and_censored_counts(sqlite_db, settings, tmp_pa
         "name: long\nkind: aggregates\nsource: DIF\ncountry: {column: pais}\nsubdivision: {column: entidad}\n"
         "year: anio\nmonth: {column: mes}\nvalue: victimas\nthousands: '.'\nsex: {column: sexo}\n"
         "age: {column: edad}\nform: {column: forma}\n", encoding="utf-8")
-    report = import_file(path, sqlite_db, ImportOptions(profile=str(profile)), settings)
+    report = import_file(path, sqlite_db, ImportOptions(profile=str(profile), country="MEX"), settings)
     assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (4, 4, 0), report.problems
     with sqlite_db.engine.connect() as conn:
         rows = conn.execute(select(
@@ -224,6 +224,31 @@ def test_long_layout_names_bands_and_censored_counts(sqlite_db, settings, tmp_pa
     forms = national(StatsSource(sqlite_db), ("form_group",))
     assert {(r["form_group"], r["victims_min"], r["victims_max"]) for r in forms} == {
         ("sexual_exploitation", 5, 8), ("forced_labour", 1236, 1236)}
+
+
+def test_a_table_of_no_country_is_refused_unless_published(sqlite_db, settings, tmp_path):
+    """Figures of no reporting country are public (GLOTIP's are): a regional table imported without a country is
+    refused, nothing stored, unless its profile says the source has published it."""
+    from tipnet.auth.principal import Principal, Via
+    from tipnet.auth.roles import Role
+    from tipnet.auth.sources import SourceCache
+
+    path = tmp_path / "long.csv"
+    path.write_text(LONG, encoding="utf-8")
+    doc = ("name: long\nkind: aggregates\nsource: DIF\ncountry: {column: pais}\nyear: anio\n"
+           "month: {column: mes}\nvalue: victimas\nthousands: '.'\n")
+    profile = tmp_path / "long.yaml"
+    profile.write_text(doc, encoding="utf-8")
+    report = import_file(path, sqlite_db, ImportOptions(profile=str(profile)), settings)
+    assert report.file_error is not None and report.file_error.code == "owner-needed"
+    assert "--country" in report.file_error.message and "public: true" in report.file_error.message
+    assert report.submission_id is None and count_aggregates(sqlite_db) == 0
+    profile.write_text(doc + "public: true\n", encoding="utf-8")
+    report = import_file(path, sqlite_db, ImportOptions(profile=str(profile)), settings)
+    assert report.rows_accepted == 4 and count_aggregates(sqlite_db) == 4
+    peruvian = Principal(via=Via.SESSION, user_id=99, email="a@per", role=Role.ANALYST, country="PER")
+    rows = national(SourceCache(sqlite_db).for_principal(peruvian), ("country",))
+    assert [(r["country"], r["victims_min"], r["victims_max"]) for r in rows] == [("MEX", 1241, 1244)]
 
 
 def test_a_missing_column_writes_nothing(sqlite_db, settings, tmp_path):

@@ -325,6 +325,20 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/uploads/{token}/mapping.json"): (perm("upload", staged(200)), ("own", "other")),
     ("POST", "/uploads/{token}/mapping"): (perm("upload", staged(303)), ("own", "other")),
     ("POST", "/uploads/{token}/mapping.json"): (perm("upload", staged(200)), ("own", "other")),
+    # the later mapping steps: the staged file has no saved mapping nor a table draft yet (409), and an empty
+    # table mapping is refused (422): either answer means the caller got past the door to that country's upload
+    ("GET", "/uploads/{token}/mapping/values"): (perm("upload", staged(409)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping/values.json"): (perm("upload", staged(409)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping/values"): (perm("upload", staged(409)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping/values.json"): (perm("upload", staged(409)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping/counts"): (perm("upload", staged(200)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping/counts.json"): (perm("upload", staged(200)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping/counts"): (perm("upload", staged(422)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping/counts.json"): (perm("upload", staged(422)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping/counts/values"): (perm("upload", staged(409)), ("own", "other")),
+    ("GET", "/uploads/{token}/mapping/counts/values.json"): (perm("upload", staged(409)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping/counts/values"): (perm("upload", staged(409)), ("own", "other")),
+    ("POST", "/uploads/{token}/mapping/counts/values.json"): (perm("upload", staged(409)), ("own", "other")),
     # compendium and agency registry: the public searches and reads; an empty body is refused as invalid; nothing
     # exists at the placeholder ids
     ("GET", "/compendium"): (public(), ("-",)),

@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tipnet.auth.principal import system
+from tipnet.auth import records
+from tipnet.auth.principal import Principal, Via, system
+from tipnet.auth.publishers import PublisherSources
+from tipnet.auth.roles import Role
 from tipnet.cli.release import release_app
 from tipnet.disclosure import ledger
 from tipnet.disclosure.cells import TableSpec
@@ -23,10 +26,10 @@ from tipnet.disclosure.kanon import KAnonParams
 from tipnet.disclosure.release import ReleaseError, Releases
 from tipnet.disclosure.spec import ReleaseSpec
 from tipnet.ingest.pipeline import ImportOptions, import_file
-from tipnet.stats import StatsSource
 
 HEADER = ["record_id", "case_id", "role", "sex", "age", "identification_date", "citizenship", "forms_of_exploitation",
-          "exploitation_country"]
+          "exploitation_country", "consent_share_hub"]
+PER = Principal(via=Via.SESSION, user_id=None, email="analyst.per@test", role=Role.ANALYST, country="PER")
 TABLES = (TableSpec.parse("year,sex"), TableSpec.parse("year,age_group"), TableSpec.parse("sex,form_group"))
 
 
@@ -41,15 +44,22 @@ def _write(path: Path, n: int, seed: int, prefix: str) -> Path:
                         rng.choice([12, 16, 19, 25, 33, 41, 52, ""]), f"{rng.choice([2020, 2021, 2022])}-03-01",
                         rng.choice(["VEN", "PER", "COL", "BOL"]),
                         rng.choice(["sexual_exploitation", "forced_labour", "sexual_exploitation;forced_labour", ""]),
-                        "PER"])
+                        "PER", "true"])
     return path
+
+
+def _import_shared(path: Path, db, settings) -> int:  # type: ignore[no-untyped-def]
+    """Import a PER file of consented victims and share it with the hub, whose releases these are."""
+    report = import_file(path, db, ImportOptions(country="PER"), settings)
+    assert report.submission_id is not None
+    records.set_shared(db, PER, report.submission_id, True)
+    return report.rows_accepted
 
 
 @pytest.fixture
 def store(db, settings, tmp_path):
-    report = import_file(_write(tmp_path / "a.csv", 90, 1, "A"), db, ImportOptions(country="PER"), settings)
-    assert report.rows_accepted == 90
-    return Releases(db, StatsSource(db), settings.home, system("test"))
+    assert _import_shared(_write(tmp_path / "a.csv", 90, 1, "A"), db, settings) == 90
+    return Releases(db, PublisherSources(db), settings.home, system("test"))
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -118,8 +128,8 @@ def test_release_of_one_more_victim_does_not_reveal_her(store, settings, tmp_pat
     with extra.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
-        w.writerow(["NEW1", "CNEW", "victim", "female", 15, "2021-05-05", "VEN", "sexual_exploitation", "PER"])
-    assert import_file(extra, store.db, ImportOptions(country="PER"), settings).rows_accepted == 1
+        w.writerow(["NEW1", "CNEW", "victim", "female", 15, "2021-05-05", "VEN", "sexual_exploitation", "PER", "true"])
+    assert _import_shared(extra, store.db, settings) == 1
     second = store.create(ReleaseSpec("second", "threshold", TABLES))
     assert second["version"] == 2
     assert store.audit(second["id"])["passed"]

@@ -1,7 +1,8 @@
-"""Two GLOTIP editions in one store: the 2023 workbook (release 30/05/2023), then the real 2025 excerpt (release
-14/04/2025) turned into the UNODC xlsx shape. A cell both editions hold is read from the newer one - never the sum of
-the two - a cell only the 2023 workbook holds keeps its value, and a key the 2023 workbook repeats within itself
-(Argentina 2018, sex other) is read as before. The same rule holds for statistics, GLOTIP flows and assessments.
+"""Two GLOTIP editions in one store: the 2023 workbook (release 30/05/2023) and the real 2025 excerpt (release
+14/04/2025), imported in either order (the 2025 one as the UNODC xlsx shape, or as the CSV export itself). A cell
+both editions hold is read from the newer release - never the sum of the two - a cell only the 2023 workbook holds
+keeps its value, and a key the 2023 workbook repeats within itself (Argentina 2018, sex other) is read as before.
+The same rule holds for statistics, GLOTIP flows and assessments.
 
 Expected figures are computed here with openpyxl and the csv module over both inputs, never with the code under test.
 """
@@ -25,7 +26,7 @@ from tipnet.routes.flows import glotip_flows
 from tipnet.settings import Settings
 from tipnet.stats.figures import glotip
 from tipnet.store import Database
-from tipnet.store.tables import aggregates
+from tipnet.store.tables import aggregates, submissions
 
 pytestmark = pytest.mark.skipif(not GLOTIP.exists(), reason="shared GLOTIP data not present")
 
@@ -62,15 +63,29 @@ def editions() -> tuple[dict[Cell, list[tuple[int, int]]], dict[Cell, list[tuple
     return _cells(old), _cells(new)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+@pytest.fixture(scope="module", params=["2023 workbook first", "2025 CSV export first"])
+def store(request, tmp_path_factory):
+    """Both editions in one store, in either order: the release dates above their headers (30/05/2023,
+    14/04/2025) decide which is newer, not the order of import. The 2025 edition goes in as the UNODC xlsx shape
+    in one order and as the CSV export itself (preamble and all) in the other."""
     tmp = tmp_path_factory.mktemp("editions")
     db = Database(f"sqlite:///{tmp / 'e.db'}")
     db.upgrade()
     settings = Settings.from_env(home=tmp / "home")
-    first = import_file(GLOTIP, db, ImportOptions(), settings)
-    second = import_file(_as_workbook(tmp), db, ImportOptions(), settings)
-    assert first.submission_id and second.submission_id and second.submission_id > first.submission_id
+    if request.param == "2023 workbook first":
+        old = import_file(GLOTIP, db, ImportOptions(), settings)
+        new = import_file(_as_workbook(tmp), db, ImportOptions(), settings)
+        assert new.submission_id > old.submission_id
+    else:
+        new = import_file(EXCERPT, db, ImportOptions(), settings)
+        old = import_file(GLOTIP, db, ImportOptions(), settings)
+        assert old.submission_id > new.submission_id and new.format == "csv"
+        assert (new.rows_total, new.rows_accepted + new.rows_quarantined) == (251, 251)
+    assert (str(old.released), str(new.released)) == ("2023-05-30", "2025-04-14")
+    assert "edition-date-unknown" not in old.problem_counts | new.problem_counts
+    with db.engine.connect() as conn:
+        stored = dict(conn.execute(select(submissions.c.id, submissions.c.released_on)).all())
+    assert {str(d) for d in stored.values()} == {"2023-05-30", "2025-04-14"}
     yield db, settings, tmp
     db.dispose()
 

@@ -96,3 +96,13 @@ def test_dates_are_written_in_the_language():
     assert "mars" in date("fr", day)
     assert "mar" in date("pt", "2026-03-09")
     assert date("en", "not a date") == "not a date"
+
+
+def test_every_import_problem_has_a_title_in_each_language():
+    """A report on a Spanish, French or Portuguese page names every problem in that language (new codes too)."""
+    from tipnet.i18n import translate
+    from tipnet.ingest.errors import CATALOGUE
+
+    for lang in ("es", "fr", "pt"):
+        missing = [code for code in CATALOGUE if translate(lang, f"ingest.error.{code}") == f"ingest.error.{code}"]
+        assert missing == [], (lang, missing)

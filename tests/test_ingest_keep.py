@@ -119,3 +119,48 @@ def test_the_migration_gives_persons_its_raw_values_and_an_optional_reporting_co
     mine = ("raw_values", "reporting_country")
     assert [d for d in diff if "persons" in str(d) and any(f"'{c}'" in str(d) for c in mine)] == []
     assert columns["raw_values"]["nullable"] and columns["reporting_country"]["nullable"]
+
+
+CONTRADICTIONS = ("record_id,case_id,identification_date,identification_year,birth_date,age,age_band,is_minor,"
+                  "exploitation_start_date,exploitation_end_date\n"
+                  "1,A,2020-03-01,2019,,,,,,\n"           # the year is not the date's year
+                  "2,A,2020-03-01,,2012-01-01,30,,,,\n"   # a stated age of 30, a birth date that makes 8
+                  "3,A,,,,25,9-17,,,\n"                   # a band of children for an age of 25
+                  "4,A,,,,25,,true,,\n"                   # a minor aged 25
+                  "5,A,2010-01-01,,2012-01-01,,,,,\n"     # identified before being born
+                  "6,A,,,,,,,2021-05-01,2020-05-01\n"     # exploitation ending before it began
+                  "7,A,2020-03-01,2020,2000-01-01,20,18-20,false,,\n")  # all consistent
+
+
+def test_a_contradiction_leaves_the_field_unknown_and_keeps_the_victim(sqlite_db, settings, tmp_path):
+    """A field that contradicts another is unknown on the kept record, raw cell kept, nothing derived from the
+    other side; the consistent row is read whole. Expected values written out by hand."""
+    report = import_file(_csv(tmp_path, CONTRADICTIONS, "c.csv"), sqlite_db, ImportOptions(country="PER"), settings)
+    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (7, 7, 0)
+    with sqlite_db.engine.connect() as conn:
+        got = {r.record_id: r for r in conn.execute(select(persons)).all()}
+    one, two, three, four, five, six, seven = (got[str(i)] for i in range(1, 8))
+    assert one.identification_year is None and str(one.identification_date) == "2020-03-01"
+    assert json.loads(one.raw_values) == {"identification_year": "2019"}
+    assert (two.age, two.age_band, two.is_minor) == (None, None, None)  # not 30, and not 8 either
+    assert json.loads(two.raw_values) == {"age": "30"}
+    assert (three.age, three.age_band, three.is_minor) == (25, None, False)
+    assert (four.age, four.is_minor, four.age_band) == (25, None, "24-26")  # the band of 25 in the vocabulary
+    assert five.identification_date is None and five.identification_year is None
+    assert six.exploitation_end_date is None and str(six.exploitation_start_date) == "2021-05-01"
+    assert (seven.identification_year, seven.age, seven.age_band, seven.is_minor, seven.raw_values) == (
+        2020, 20, "18-20", False, None)
+    codes = sorted((p.row, p.code, p.severity) for p in report.problems if p.row)
+    assert codes == [(2, "inconsistent-year", "warning"), (3, "inconsistent-age", "warning"),
+                     (4, "inconsistent-age-band", "warning"), (5, "inconsistent-age", "warning"),
+                     (6, "date-order", "warning"), (7, "date-order", "warning")]
+
+
+def test_a_strict_profile_quarantines_contradictions(tmp_path):
+    profile = tmp_path / "strict.yaml"
+    columns = CONTRADICTIONS.splitlines()[0].split(",")
+    profile.write_text("name: strict-tipnet\nstrict: true\ncolumns:\n" + "".join(f"  {c}: {c}\n" for c in columns),
+                       encoding="utf-8")
+    report = validate_file(_csv(tmp_path, CONTRADICTIONS, "c.csv"), ImportOptions(country="PER",
+                                                                                   profile=str(profile)))
+    assert (report.rows_valid, report.rows_invalid) == (1, 6)

@@ -61,7 +61,7 @@ def test_htcds_flat_file(sqlite_db, settings):
 def test_ctdc_2017_layout_alpha2_and_minus_99(sqlite_db, settings):
     report = import_file(FIX / "ctdc2017_sample.csv", sqlite_db, ImportOptions(), settings)
     assert report.profile == "ctdc2017"
-    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (4, 3, 1)
+    assert (report.rows_total, report.rows_accepted, report.rows_quarantined) == (4, 4, 0)
     rows = _rows(sqlite_db, report.submission_id)
     first = rows["row-2"]
     assert first["identification_year"] == 2015 and first["source_type"] == "ngo"
@@ -79,7 +79,13 @@ def test_ctdc_2017_layout_alpha2_and_minus_99(sqlite_db, settings):
     # every location is -99: a global data set keeps the victim, reporting country unknown
     assert 4 not in by_row and rows["row-4"]["reporting_country"] is None
     assert rows["row-4"]["forms_of_exploitation"] is None  # every flag is -99: not recorded
-    assert by_row[5] == "inconsistent-age"  # "Minor" with the 30--38 band
+    # "Minor" with the 30--38 band: the victim is kept, whether a minor is unknown (not taken from either side),
+    # the band as written, the raw cell kept and a warning reported; a strict profile quarantines the row
+    assert by_row[5] == "inconsistent-age"
+    contradicted = rows["row-5"]
+    assert contradicted["is_minor"] is None and contradicted["age_band"] == "30-38"
+    assert json.loads(contradicted["raw_values"]) == {"is_minor": "Minor"}
+    assert [p.severity for p in report.problems if p.row == 5] == ["warning"]
     assert (
         report.problem_counts["unmapped-column"] == 3
     )  # majorityStatusAtExploit, majorityEntry, NotSpecified

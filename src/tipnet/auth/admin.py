@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tipnet.auth import audit, passwords, sessions, throttle, users
+from tipnet.auth import audit, passwords, sessions, throttle, tokens, users
 from tipnet.auth.policy import check_manage, check_target
 from tipnet.auth.principal import Principal
 from tipnet.auth.settings import AuthSettings
@@ -82,7 +82,10 @@ def change(db: Database, actor: Principal, user_id: int, action: str, role: str 
     if action == "disable":
         users.change(db, user.id, disabled=True)
         sessions.revoke_user(db, user.id)
+        details = {"tokens_revoked": tokens.revoke_all(db, user.id)}
     elif action == "enable":
+        # tokens do not come back: any still unrevoked here were left by a disable from before that rule
+        details = {"tokens_revoked": tokens.revoke_all(db, user.id)} if user.disabled else {}
         users.change(db, user.id, disabled=False)
     elif action == "reset_password":
         temporary = passwords.temporary_password()
@@ -100,4 +103,7 @@ def change(db: Database, actor: Principal, user_id: int, action: str, role: str 
         details = {"from": user.role.value, "to": new_role.value}
     audit.record(db, actor, f"user.{action}", object_type="user", object_id=user.id, subject_country=user.country,
                  details=details)
+    for token_id in details.get("tokens_revoked", []):
+        audit.record(db, actor, "token.revoke", object_type="token", object_id=token_id,
+                     subject_country=user.country, details={"reason": f"owner {action}d", "user_id": user.id})
     return out

@@ -19,6 +19,7 @@ from tipnet.auth.roles import Permission
 from tipnet.auth.tenancy import Scope
 from tipnet.errors import Forbidden, Invalid
 from tipnet.standard import load_standard
+from tipnet.standard.cells import neutralise_frame
 from tipnet.store import Database
 from tipnet.store.tables import persons
 
@@ -52,7 +53,8 @@ def _frame(db: Database, scope: Scope, country: str | None) -> pl.DataFrame:
 
 def export_records(db: Database, principal: Principal, out: Path, fmt: str, country: str | None = None) -> int:
     """Write the records in scope (optionally one reporting country's) to `out` as csv, parquet, json or htcds;
-    returns how many were written. Audited as `records.export`, one entry per country exported."""
+    returns how many were written. In the CSV layouts a text cell a spreadsheet would run gets a leading `'`.
+    Audited as `records.export`, one entry per country exported."""
     if fmt not in FORMATS:
         raise Invalid(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if not principal.can(Permission.RECORDS_READ):
@@ -68,9 +70,9 @@ def export_records(db: Database, principal: Principal, out: Path, fmt: str, coun
     elif fmt == "json":
         df.write_json(out)
     elif fmt == "htcds":
-        to_htcds(df).write_csv(out)
+        neutralise_frame(to_htcds(df)).write_csv(out)
     else:
-        df.write_csv(out)
+        neutralise_frame(df).write_csv(out)
     return df.height
 
 

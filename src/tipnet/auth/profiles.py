@@ -79,3 +79,11 @@ def save_profile(db: Database, principal: Principal, home: Path, country: str | 
     audit.record(db, principal, "profile.save", object_type="profile", object_id=name, subject_country=country,
                  details={"columns": len(doc.get("columns") or {}), "replaced": replaced})
     return path
+
+
+def load_doc(principal: Principal, home: Path, country: str | None, name: str) -> dict[str, Any]:
+    """The document of one of the country's saved profiles (NotVisible when there is none)."""
+    doc = yaml.safe_load(profile_path(principal, home, country, name).read_text(encoding="utf-8"))
+    if not isinstance(doc, dict):
+        raise NotVisible(f"no saved profile named {name!r}")
+    return doc

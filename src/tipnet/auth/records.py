@@ -26,6 +26,7 @@ from tipnet.ingest.report import Report
 from tipnet.ingest.submission import ImportOptions, Progress
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
+from tipnet.standard.cells import neutralise
 from tipnet.store import Database
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
@@ -113,7 +114,8 @@ def quarantine_file(db: Database, principal: Principal, submission_id: int) -> P
 
 
 def export_records(db: Database, principal: Principal, submission_id: int) -> Iterator[str]:
-    """A submission's stored records in scope as CSV (flat layout). The hub gets only shared, consented records."""
+    """A submission's stored records in scope as CSV (flat layout). The hub gets only shared, consented records.
+    Text cells a spreadsheet would run as a formula get a leading `'` (`tipnet.standard.cells`)."""
     scope = Scope.of(principal)
     row = _row(db, scope, submission_id)
     if not principal.can(Permission.RECORDS_READ) or not _present(scope, dict(row))["records_visible"]:
@@ -135,7 +137,7 @@ def _csv(db: Database, query: Any, names: list[str]) -> Iterator[str]:
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
         for part in result.partitions(5000):
-            writer.writerows([_iso(v) for v in r] for r in part)
+            writer.writerows([neutralise(_iso(v)) for v in r] for r in part)
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()

@@ -2,7 +2,8 @@
 
 Only the SHA-256 of the secret is stored (the secret has 256 bits of entropy, so a slow hash adds nothing). A token
 acts for its owner, limited to `TOKEN_PERMISSIONS` and to the owner's country, and stops working when it expires,
-is revoked, or its owner is disabled or moved to another country."""
+is revoked, or its owner is disabled or moved to another country. Disabling an account revokes its tokens for good
+(`revoke_all`): enabling it again gives back its sign-in, not its tokens; the owner issues new ones."""
 
 from __future__ import annotations
 
@@ -70,6 +71,16 @@ def revoke(db: Database, owner: Principal, token_id: int) -> None:
     if done.rowcount != 1:
         raise NotVisible(f"no active token {token_id}")
     audit.record(db, owner, "token.revoke", object_type="token", object_id=token_id, subject_country=owner.country)
+
+
+def revoke_all(db: Database, user_id: int) -> list[int]:
+    """Revoke every token of a user that still works (its account is being disabled); the ids revoked."""
+    t = api_tokens.c
+    with db.engine.begin() as conn:
+        ids = [int(r[0]) for r in conn.execute(select(t.id).where(t.user_id == user_id, t.revoked_at.is_(None)))]
+        if ids:
+            conn.execute(update(api_tokens).where(t.id.in_(ids)).values(revoked_at=clock.now()))
+    return ids
 
 
 def resolve(db: Database, bearer: str, ip: str | None = None) -> Principal | None:

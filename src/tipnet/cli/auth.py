@@ -103,13 +103,13 @@ def _change(email: str, action: str, db: str | None, as_json: bool) -> None:
 
 @user_app.command("disable")
 def user_disable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """Disable an account and end its sessions (its API tokens stop working too)."""
+    """Disable an account, end its sessions and revoke its API tokens (enabling it again does not bring them back)."""
     _change(email, "disable", db, as_json=as_json)
 
 
 @user_app.command("enable")
 def user_enable(email: str, db: str = DbOption, as_json: bool = JsonOption) -> None:
-    """Enable a disabled account."""
+    """Enable a disabled account (its sign-in only: API tokens revoked by the disable stay revoked)."""
     _change(email, "enable", db, as_json=as_json)
 
 

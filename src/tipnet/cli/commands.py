@@ -167,10 +167,12 @@ def _emit_rows(rows: list[dict], as_json: bool, as_csv: bool) -> None:
         import csv
         import sys
 
+        from tipnet.standard.cells import neutralise_dict
+
         if rows:
             writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(neutralise_dict(r) for r in rows)
         return
     from rich.table import Table
 

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from tipnet.cli.common import JsonOption, fail
 from tipnet.cli.render import console, emit_json
+from tipnet.standard.cells import neutralise, restore
 
 link_app = typer.Typer(help="Privacy-preserving record linkage across agencies and countries.", no_args_is_help=True)
 
@@ -42,7 +43,7 @@ def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
             w = csv.DictWriter(fh, fields, lineterminator="\n")
             w.writeheader()
             for r in rows:
-                w.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in r.items()})
+                w.writerow({k: neutralise(";".join(v) if isinstance(v, list) else v) for k, v in r.items()})
     else:
         with path.open("w", encoding="utf-8") as fh:
             for r in rows:
@@ -51,8 +52,8 @@ def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            return list(csv.DictReader(fh))
+        with path.open(encoding="utf-8-sig", newline="") as fh:  # written by `_write_rows`: formula guards off
+            return [{k: restore(v) for k, v in row.items()} for row in csv.DictReader(fh)]
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 

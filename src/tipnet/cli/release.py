@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from tipnet.cli.common import DbOption, JsonOption, fail, operator, stats_source
+from tipnet.cli.common import DbOption, JsonOption, fail, operator
 from tipnet.cli.common import open_db as _db
 from tipnet.cli.render import console, emit_json
 from tipnet.settings import Settings
@@ -26,15 +26,16 @@ TablesOption = typer.Option(None, "--table", "-t",
 
 
 def _releases(url: str | None) -> Any:
+    from tipnet.auth.publishers import PublisherSources
     from tipnet.disclosure.release import Releases
 
     db = _db(url)
-    return Releases(db, stats_source(db), Settings.from_env().home, operator())
+    return Releases(db, PublisherSources(db), Settings.from_env().home, operator())
 
 
 def _spec(spec_file: Path | None, title: str, method: str, tables: list[str] | None, dataset: str, threshold: int,
           min_width: int, epsilon: float | None, rho: float | None, max_forms: int, alpha: float,
-          years: str | None, k: int, l_div: int, max_suppression: float) -> Any:
+          years: str | None, k: int, l_div: int, max_suppression: float, publisher: str = "hub") -> Any:
     from tipnet.disclosure.cells import TableSpec
     from tipnet.disclosure.dp import DPParams
     from tipnet.disclosure.kanon import KAnonParams
@@ -54,7 +55,8 @@ def _spec(spec_file: Path | None, title: str, method: str, tables: list[str] | N
                       max_forms=max_forms, alpha=alpha, years=span)  # type: ignore[arg-type]
     kanon = KAnonParams(k=k, l_diversity=l_div, max_suppression=max_suppression) if method == "kanon" else None
     return ReleaseSpec(title=title, method=method, tables=tuple(TableSpec.parse(t) for t in tables or []),
-                       dataset=dataset, threshold=threshold, min_width=min_width, dp=dp, kanon=kanon)
+                       dataset=dataset, threshold=threshold, min_width=min_width, dp=dp, kanon=kanon,
+                       publisher=publisher)
 
 
 _SPEC_OPTIONS: dict[str, Any] = {
@@ -72,13 +74,17 @@ _SPEC_OPTIONS: dict[str, Any] = {
     "k": typer.Option(11, "--k", help="k of the k-anonymous extract."),
     "l_div": typer.Option(1, "--l", help="Least distinct forms of exploitation per group (l-diversity)."),
     "max_suppression": typer.Option(0.5, "--max-suppression", help="Share of records the extract may drop."),
+    "publisher": typer.Option("hub", "--publisher", "-p",
+                              help="Who publishes: 'hub' (built from records shared with the hub and consented) or "
+                                   "a country code (a national release of that country's own records)."),
 }
 
 
 def _plan_view(plan: dict[str, Any]) -> None:
     spec = plan["spec"]
     console.print(f"[bold]{spec['title']}[/bold] — method {spec['method']}, dataset {spec['dataset']}, "
-                  f"{plan['submissions']} submissions")
+                  f"publisher {spec['publisher']}, {plan['submissions']} submissions")
+    console.print(plan["built_from"]["line"])
     if "suppression" in plan:
         s = plan["suppression"]
         t = Table("table", "split by", "cells", "suppressed")
@@ -107,6 +113,9 @@ def _plan_view(plan: dict[str, Any]) -> None:
 def _release_view(rel: dict[str, Any]) -> None:
     console.print(f"release {rel['id']}: {rel['title']} ({rel['dataset']} v{rel['version']}, {rel['method']}) "
                   f"[bold]{rel['status']}[/bold]")
+    summary = rel.get("summary") or {}
+    if summary.get("built_from"):
+        console.print(f"publisher {summary.get('publisher')}; built from {summary['built_from']}")
     console.print(f"content sha256 {rel['content_sha256']}; package {rel['package_path']}")
     for f in rel.get("files", []):
         console.print(f"  {f['path']}  {f['bytes']} bytes")
@@ -123,11 +132,11 @@ def _spec_command(name: str, doc: str, code: str, run: Callable[[Any, Any], dict
                 rho: float = _SPEC_OPTIONS["rho"], max_forms: int = _SPEC_OPTIONS["max_forms"],
                 alpha: float = _SPEC_OPTIONS["alpha"], years: str = _SPEC_OPTIONS["years"],
                 k: int = _SPEC_OPTIONS["k"], l_div: int = _SPEC_OPTIONS["l_div"],
-                max_suppression: float = _SPEC_OPTIONS["max_suppression"], db: str = DbOption,
-                as_json: bool = JsonOption) -> None:
+                max_suppression: float = _SPEC_OPTIONS["max_suppression"],
+                publisher: str = _SPEC_OPTIONS["publisher"], db: str = DbOption, as_json: bool = JsonOption) -> None:
         try:
             spec = _spec(spec_file, title, method, table, dataset, threshold, min_width, epsilon, rho, max_forms,
-                         alpha, years, k, l_div, max_suppression)
+                         alpha, years, k, l_div, max_suppression, publisher)
             result = run(_releases(db), spec)
         except (ValueError, RuntimeError) as exc:
             fail(str(exc), as_json=as_json, code=code)

@@ -16,6 +16,8 @@ from tipnet.coop.directory import Authority
 from tipnet.coop.directory_model import PUBLIC_FIELDS, RESTRICTED_FIELDS
 from tipnet.coop.pdf_fonts import FAMILY, unicode_pdf
 from tipnet.errors import Invalid
+from tipnet.standard.cells import neutralise, restore
+from tipnet.standard.urls import is_allowed
 
 LIST_FIELDS = ("competences", "specialisations", "working_languages")
 CSV_PUBLIC = ("id", *PUBLIC_FIELDS, "last_verified", "stale")
@@ -27,7 +29,8 @@ def csv_columns(restricted: bool) -> tuple[str, ...]:
 
 
 def to_csv(entries: Iterable[Authority], restricted: bool, today: dt.date | None = None) -> str:
-    """One row per entry; lists joined with ';', the legal profile as JSON, so `from_csv` gets every value back."""
+    """One row per entry; lists joined with ';', the legal profile as JSON, so `from_csv` gets every value back.
+    Cells a spreadsheet would run as a formula get a leading `'` (`from_csv` takes it off again)."""
     out = io.StringIO()
     cols = csv_columns(restricted)
     writer = csv.DictWriter(out, fieldnames=cols, lineterminator="\r\n")
@@ -43,7 +46,7 @@ def to_csv(entries: Iterable[Authority], restricted: bool, today: dt.date | None
                 value = json.dumps(value, sort_keys=True, ensure_ascii=False)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
-            row[c] = "" if value is None else value
+            row[c] = "" if value is None else neutralise(value)
         writer.writerow(row)
     return out.getvalue()
 
@@ -58,9 +61,10 @@ def from_csv(text: str, source: str = "directory.csv") -> list[dict[str, Any]]:
     out = []
     for n, row in enumerate(reader, start=2):
         entry: dict[str, Any] = {}
-        for key, value in row.items():
+        for key, raw in row.items():
             if key not in known:
                 continue
+            value = restore(raw)
             if key in LIST_FIELDS:
                 entry[key] = [v for v in (value or "").split(";") if v]
             elif key == "legal_profile":
@@ -79,6 +83,8 @@ def from_csv(text: str, source: str = "directory.csv") -> list[dict[str, Any]]:
 
 
 def _escape(value: str) -> str:
+    """A vCard text value: a formula-like text neutralised (address books export to CSV), then RFC 6350 escapes."""
+    value = neutralise(value)
     return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\r\n", "\\n")
             .replace("\n", "\\n"))
 
@@ -115,7 +121,7 @@ def to_vcard(entries: Iterable[Authority], restricted: bool) -> str:
             lines.append(f"EMAIL;TYPE=work:{_escape(d['email'])}")
         if d["phone"]:
             lines.append(f"TEL;VALUE=uri;TYPE=work,voice:{_tel(d['phone'])}")
-        if d["website"]:
+        if d["website"] and is_allowed(d["website"]):  # an address stored before the scheme rule is left out
             lines.append(f"URL:{_escape(d['website'])}")
         if restricted:
             if d.get("direct_phone"):

@@ -10,6 +10,7 @@ from typing import Any
 
 from tipnet.errors import TipnetError
 from tipnet.standard.countries import OAS_MEMBERS
+from tipnet.standard.urls import url_problem
 
 COMPETENCES = ("prosecution", "police", "victim_assistance", "mla_central_authority", "extradition",
                "labour_inspection", "child_protection", "border_control")
@@ -99,6 +100,14 @@ def _phone(field: str, value: object) -> str:
     return text
 
 
+def _url(field: str, value: object) -> str:
+    text = _text(field, value)
+    problem = url_problem(text)
+    if problem:
+        raise EntryError(field, value, problem)
+    return text
+
+
 def _flag(field: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -165,7 +174,7 @@ def check_entry(raw: dict[str, Any]) -> dict[str, Any]:
         "specialisations": _codes("specialisations", raw.get("specialisations"), CRIMES),
         "working_languages": _codes("working_languages", raw.get("working_languages"), LANGUAGES),
         "address": _text("address", raw.get("address")),
-        "website": _text("website", raw.get("website")),
+        "website": _url("website", raw.get("website")),
         "email": _email("email", raw.get("email")),
         "phone": _phone("phone", raw.get("phone")),
         "ops_24_7": _flag("ops_24_7", raw.get("ops_24_7")),

@@ -5,6 +5,9 @@ Public: an agency's name and other names, country, identifier, licence status an
 sanctions (these also go into the public search index). Restricted to holders of `registry.cases`: complaints, the
 links from perpetrator records whose role is recruiter or broker/travel agent, and the multi-country flag.
 
+A complaint is free text that may be about a person: it is shown to the authorities of the country that recorded it
+and to the hub, and to every country's authorities only when its author marks it so (`for_all`).
+
 Case links are record-level data: a principal sees (and may create) links only to records in its tenancy scope
 (`Scope.persons()`); reading them is audited. The multi-country flag is computed over all links, whoever made them:
 it tells an authority that the agency appears in cases recorded by two or more countries, and which countries, so
@@ -19,16 +22,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from tipnet.auth import audit
 from tipnet.auth.principal import Principal
-from tipnet.auth.tenancy import HUB, Scope
+from tipnet.auth.tenancy import ALL, COUNTRY, HUB, Scope
 from tipnet.coop import search
 from tipnet.coop.compendium import CompendiumError, check_country, parse_date
 from tipnet.coop.search import new_id
 from tipnet.errors import Forbidden, NotVisible
 from tipnet.standard.model import LIST_SEPARATOR
+from tipnet.standard.urls import url_problem
 from tipnet.store import Database
 from tipnet.store.tables import persons
 from tipnet.store.tables_compendium import (
@@ -81,11 +85,26 @@ def _check(raw: dict[str, Any], current: dict[str, Any] | None = None) -> dict[s
            "licence_expires_on": parse_date("licence_expires_on", merged.get("licence_expires_on"))}
     for key in ("other_names", "identifier", "licence_authority", "address", "website"):
         row[key] = _text(merged.get(key))
+    problem = url_problem(row["website"] or "")
+    if problem:
+        raise RegistryError(f"website: {row['website']!r}: {problem}")
     issued, expires = row["licence_issued_on"], row["licence_expires_on"]
     if issued and expires and expires < issued:
         raise RegistryError(f"licence_expires_on: {expires.isoformat()} is before licence_issued_on "
                             f"{issued.isoformat()}")
     return row
+
+
+def _yes(name: str, value: Any) -> bool:
+    """A yes/no field of a form or a JSON body (a checkbox sends "on"; absent is no)."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise RegistryError(f"{name}: {value!r} is not yes or no")
 
 
 def _now() -> dt.datetime:
@@ -227,13 +246,15 @@ def add_complaint(db: Database, actor: Principal, agency_id: int, raw: dict[str,
         raise RegistryError("summary: missing")
     row: dict[str, Any] = {"country": _own_country(actor, raw.get("country")), "summary": summary,
            "received_on": parse_date("received_on", raw.get("received_on")), "source": _text(raw.get("source")),
-           "status": _choice("status", raw.get("status") or "open", COMPLAINT_STATUSES)}
+           "status": _choice("status", raw.get("status") or "open", COMPLAINT_STATUSES),
+           "for_all": _yes("for_all", raw.get("for_all"))}
     with db.engine.begin() as conn:
         _agency_country(conn, agency_id)
         row_id = new_id(conn.execute(insert(agency_complaints).values(
             agency_id=agency_id, created_at=_now(), **row)))
     audit.record(db, actor, "registry.complaint", object_type="agency", object_id=agency_id,
-                 subject_country=row["country"], details={"complaint": row_id, "status": row["status"]})
+                 subject_country=row["country"],
+                 details={"complaint": row_id, "status": row["status"], "for_all": row["for_all"]})
     return row_id
 
 
@@ -332,7 +353,7 @@ def get(db: Database, actor: Principal, agency_id: int, restricted: bool) -> dic
          .where(and_(lc.agency_id == agency_id, Scope.of(actor).persons())).order_by(lc.country, lc.id))
     with db.engine.connect() as conn:
         links = [{k: _iso(v) for k, v in r._mapping.items()} for r in conn.execute(q)]
-        agency["complaints"] = _rows(conn, agency_complaints, agency_id)
+        agency["complaints"] = _complaints(conn, Scope.of(actor), agency_id)
     countries = link_countries(db, [agency_id]).get(agency_id, [])
     agency["case_links"] = links
     agency["linked_countries"] = countries
@@ -340,6 +361,19 @@ def get(db: Database, actor: Principal, agency_id: int, restricted: bool) -> dic
     audit.record(db, actor, "registry.read", object_type="agency", object_id=agency_id,
                  details={"links_shown": len(links), "countries": countries})
     return agency
+
+
+def _complaints(conn: Connection, scope: Scope, agency_id: int) -> list[dict[str, Any]]:
+    """The agency's complaints the caller may read: its own country's, those marked for all, and every one for the
+    hub (and the operator)."""
+    c = agency_complaints.c
+    q = select(agency_complaints).where(c.agency_id == agency_id)
+    if scope.kind == COUNTRY:
+        q = q.where(or_(c.country == scope.country, c.for_all.is_(True)))
+    elif scope.kind not in (HUB, ALL):
+        return []
+    return [{k: _iso(v) for k, v in r._mapping.items() if k not in ("agency_id", "created_at")}
+            for r in conn.execute(q.order_by(c.id))]
 
 
 def agency_summaries(db: Database, ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -12,6 +12,7 @@ import yaml
 from tipnet.demo.cases import CountryBatch, Record
 from tipnet.demo.duplicates import Invalid
 from tipnet.demo.manifest import TRUTH_NAME, DemoFile, DemoManifest, PlantedInvalid
+from tipnet.standard.cells import neutralise_row
 
 FIELDS_FILE = Path(__file__).parents[1] / "standard" / "data" / "fields.yaml"
 _CORE = (
@@ -105,7 +106,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(neutralise_row(r) for r in rows)
 
 
 def write_outputs(

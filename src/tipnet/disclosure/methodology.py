@@ -32,7 +32,8 @@ def note(meta: dict[str, Any], spec: dict[str, Any], summary: dict[str, Any]) ->
            f"Release {meta['dataset']} v{meta['version']}, created {meta['created']}. Data snapshot "
            f"`{meta['snapshot_sha256'][:16]}` ({summary.get('submissions', 0)} record submissions). "
            "The unit counted is one victim; a victim with several forms of exploitation counts once in each form's "
-           "cell and once in every margin over forms.", ""]
+           "cell and once in every margin over forms.", "",
+           f"Publisher: {summary.get('publisher', 'hub')}; built from {summary.get('built_from', 'the store')}.", ""]
     if method == "threshold":
         thr = spec["threshold"]
         out += ["## Method: threshold rule with secondary suppression", "",

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tipnet.disclosure import sdmx
+from tipnet.standard.cells import neutralise
 
 log = logging.getLogger(__name__)
 MEDIA = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet", ".json": "application/json",
@@ -76,7 +77,7 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> No
         w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({c: ("" if r.get(c) is None else r[c]) for c in columns})
+            w.writerow({c: ("" if r.get(c) is None else neutralise(r[c])) for c in columns})
 
 
 def _write_parquet(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:

@@ -1,8 +1,12 @@
 """Releases: plan, create (a draft package), audit, publish. The only way figures leave for the public portal.
 
-`Releases(db, source, home, actor)` is the whole API; the CLI and the web only call it and render what it returns.
+`Releases(db, sources, home, actor)` is the whole API; the CLI and the web only call it and render what it returns.
 Creating a release (which reads the records behind its figures or extract) and publishing one are written to the
 audit log as the `actor`'s.
+
+A release is built only from what its publisher (`ReleaseSpec.publisher`) may see: the hub's releases from records
+shared with the hub and consented, a country's from its own records (`tipnet.auth.publishers`). The plan says which
+records, in numbers; the package's methodology note and summary say the rule.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from tipnet.auth.audit import record as audit_record
 from tipnet.auth.principal import Principal
+from tipnet.auth.publishers import PublisherSources
 from tipnet.disclosure import dp, kanon, ledger, methodology, package, repo, threshold
 from tipnet.disclosure.audit import Protection
 from tipnet.disclosure.cells import QuerySource, current_snapshot
@@ -49,17 +54,19 @@ def _mean_abs_noise(measure: str, scale: float) -> float:
 @dataclass
 class Releases:
     db: Database
-    source: QuerySource
+    sources: PublisherSources  # publisher -> the statistics source of the records it may see
     home: Path  # packages go to home/releases/
     actor: Principal  # who creates and publishes (the operator at the command line)
 
     # ---- plan -----------------------------------------------------------------------------------------------
     def plan(self, spec: ReleaseSpec) -> dict[str, Any]:
         """What a release would contain and cost, without writing or spending anything."""
-        snap = current_snapshot(self.source)
-        out: dict[str, Any] = {"spec": spec.to_dict(), "submissions": len(snap.submission_ids)}
+        source = self.sources(spec.publisher)
+        snap = current_snapshot(source)
+        out: dict[str, Any] = {"spec": spec.to_dict(), "submissions": len(snap.submission_ids),
+                               "built_from": self.sources.basis(spec.publisher)}
         if spec.method == "threshold":
-            res = threshold.run(self.source, self.db, snap, list(spec.tables), _protection(spec))
+            res = threshold.run(source, self.db, snap, list(spec.tables), _protection(spec), spec.publisher)
             s = res.suppression
             out["suppression"] = s.to_dict()
             out["suppressed_cells"] = sorted([list(map(list, k)) for k in s.suppressed])
@@ -75,19 +82,20 @@ class Releases:
             out["allowed"] = bool(budget and budget.allows(spec.dp.measure, p.epsilon, p.rho))
         else:
             assert spec.kanon is not None
-            out["extract"] = kanon.extract(self.source, snap, spec.kanon).to_dict()
+            out["extract"] = kanon.extract(source, snap, spec.kanon).to_dict()
         return out
 
     # ---- create ---------------------------------------------------------------------------------------------
     def create(self, spec: ReleaseSpec) -> dict[str, Any]:
         """Compute the release and write its package as a draft. A DP release spends its budget here."""
-        snap = current_snapshot(self.source)
+        source = self.sources(spec.publisher)
+        snap = current_snapshot(source)
         rid, version = repo.insert_draft(self.db, spec.dataset, spec.title, spec.method, spec.to_dict(),
                                          snap.to_list(), snap.sha256)
         meta = {"name": f"tipnet-{spec.dataset}-v{version}".lower(), "title": spec.title, "version": version,
                 "dataset": spec.dataset, "created": _now(), "snapshot_sha256": snap.sha256}
         try:
-            tables, cells, summary, audit = self._compute(spec, rid, snap)
+            tables, cells, summary, audit = self._compute(spec, rid, source, snap)
         except ledger.BudgetExceeded:
             repo.delete_draft(self.db, rid)
             raise
@@ -95,6 +103,7 @@ class Releases:
             repo.delete_draft(self.db, rid)
             raise
         summary["submissions"] = len(snap.submission_ids)
+        summary["publisher"], summary["built_from"] = spec.publisher, self.sources.basis(spec.publisher)["rule"]
         meta["tipnet"] = {"method": spec.method, "dataset": spec.dataset, "release_id": rid,
                           "snapshot_sha256": snap.sha256, "summary": summary}
         folder = self.home / "releases" / f"{spec.dataset}-v{version}-r{rid}"
@@ -108,10 +117,10 @@ class Releases:
         self._audit("release.create", rel)
         return rel
 
-    def _compute(self, spec: ReleaseSpec, rid: int, snap: Any) -> tuple[list[OutTable], list[Any], dict[str, Any],
-                                                                           dict[str, Any] | None]:
+    def _compute(self, spec: ReleaseSpec, rid: int, source: QuerySource, snap: Any
+                 ) -> tuple[list[OutTable], list[Any], dict[str, Any], dict[str, Any] | None]:
         if spec.method == "threshold":
-            res = threshold.run(self.source, self.db, snap, list(spec.tables), _protection(spec))
+            res = threshold.run(source, self.db, snap, list(spec.tables), _protection(spec), spec.publisher)
             tables, cells = threshold.out_tables(list(spec.tables), res.domains, res.suppression.published)
             audit = res.suppression.to_dict()
             return tables, cells, self._threshold_summary(spec, res.domains, res.suppression.published), audit
@@ -120,7 +129,7 @@ class Releases:
             p = dp.plan(list(spec.tables), spec.dp)
             ledger.charge(self.db, spec.dataset, spec.dp.measure, p.epsilon, p.rho,
                           f"release {rid}: {spec.title}", release_id=rid)
-            result = dp.release(self.source, snap, list(spec.tables), p)
+            result = dp.release(source, snap, list(spec.tables), p)
             tables, cells = self._dp_tables(spec, result)
             budget = ledger.get_budget(self.db, spec.dataset)
             summary = {"method": "dp", **p.to_dict(), "opendp": pkg_version("opendp"),
@@ -129,7 +138,7 @@ class Releases:
                                   for t in tables]}
             return tables, cells, summary, None
         assert spec.kanon is not None
-        ex = kanon.extract(self.source, snap, spec.kanon)
+        ex = kanon.extract(source, snap, spec.kanon)
         table = OutTable("extract", "k-anonymous victim records", ex.columns, ex.rows,
                          description=f"{spec.kanon.k}-anonymous extract; generalisation levels {ex.levels}")
         return [table], [], {"method": "kanon", "extract": ex.to_dict()}, None
@@ -172,7 +181,7 @@ class Releases:
             rel["content_sha256"] else ["content hash does not match the recorded files"]
         checks.append({"check": "package", "passed": not problems, "detail": problems})
         if spec.method == "threshold":
-            result = threshold.audit(self.source, self.db, rel, _protection(spec))
+            result = threshold.audit(self.sources(spec.publisher), self.db, rel, _protection(spec))
             checks.append({"check": "no published count in 1..threshold-1", "passed": not result.published_small,
                            "detail": len(result.published_small)})
             checks.append({"check": "linear-programme audit", "passed": result.passed,

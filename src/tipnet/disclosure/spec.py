@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tipnet.auth.publishers import HUB_PUBLISHER, canonical
 from tipnet.disclosure.cells import TableSpec
 from tipnet.disclosure.dp import DPParams
 from tipnet.disclosure.kanon import KAnonParams
@@ -22,8 +23,10 @@ class ReleaseSpec:
     min_width: int = 1
     dp: DPParams | None = None
     kanon: KAnonParams | None = None
+    publisher: str = HUB_PUBLISHER  # "hub" (shared, consented records) or a country code (its own records)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "publisher", canonical(self.publisher))
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}")
         if self.method in ("threshold", "dp") and not self.tables:
@@ -44,7 +47,7 @@ class ReleaseSpec:
         return {"title": self.title, "method": self.method, "dataset": self.dataset,
                 "tables": [t.to_dict() for t in self.tables], "threshold": self.threshold,
                 "min_width": self.min_width, "dp": self.dp.to_dict() if self.dp else None,
-                "kanon": self.kanon.to_dict() if self.kanon else None}
+                "kanon": self.kanon.to_dict() if self.kanon else None, "publisher": self.publisher}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReleaseSpec:
@@ -54,6 +57,7 @@ class ReleaseSpec:
             title=d["title"], method=d["method"], dataset=d.get("dataset", "victims"),
             tables=tuple(TableSpec.from_dict(t) for t in d.get("tables", [])),
             threshold=int(d.get("threshold", 5)), min_width=int(d.get("min_width", 1)),
+            publisher=d.get("publisher") or HUB_PUBLISHER,
             dp=DPParams(measure=dp["measure"], budget=float(dp["budget"]), max_forms=int(dp["max_forms"]),
                         alpha=float(dp["alpha"]), years=tuple(dp["years"]) if dp.get("years") else None,  # type: ignore[arg-type]
                         consistent=bool(dp.get("consistent", True)))

@@ -15,11 +15,17 @@ from tipnet.disclosure.system import ReleaseView, build_system
 from tipnet.store import Database
 
 
-def published_views(db: Database, exclude: int | None = None) -> list[ReleaseView]:
-    """Every published threshold release, as the attacker sees it."""
+def publisher_of(release: dict[str, Any]) -> str:
+    return str(release["spec"].get("publisher") or "hub")  # releases from before publishers were the hub's
+
+
+def published_views(db: Database, exclude: int | None = None, publisher: str = "hub") -> list[ReleaseView]:
+    """Every published threshold release of the publisher, as the attacker sees it. Each publisher's releases count
+    their own population (the hub's shared, consented records; a country's own), so a cell key means one number
+    only within one publisher's releases."""
     views = []
     for r in repo.list_releases(db, status=repo.PUBLISHED, method="threshold"):
-        if r["id"] == exclude:
+        if r["id"] == exclude or publisher_of(r) != publisher:
             continue
         views.append(view_of(db, r))
     return views
@@ -50,9 +56,9 @@ class ThresholdResult:
 
 
 def run(source: QuerySource, db: Database, snapshot: Snapshot, specs: list[TableSpec],
-        protection: Protection) -> ThresholdResult:
+        protection: Protection, publisher: str = "hub") -> ThresholdResult:
     doms = domains(source, [d for s in specs for d in s.dims], snapshot)
-    views = [*published_views(db), ReleaseView("this release", snapshot, specs, doms, {})]
+    views = [*published_views(db, publisher=publisher), ReleaseView("this release", snapshot, specs, doms, {})]
     system = build_system(source, views)
     layer = system.layer_of(snapshot)
     keys = grid_keys(specs, doms)
@@ -83,6 +89,6 @@ def out_tables(specs: list[TableSpec], doms: dict[str, tuple[str, ...]],
 
 def audit(source: QuerySource, db: Database, release: dict[str, Any], protection: Protection) -> AuditResult:
     """The LP audit of `release` together with every other published threshold release."""
-    views = [*published_views(db, exclude=release["id"]), view_of(db, release)]
+    views = [*published_views(db, exclude=release["id"], publisher=publisher_of(release)), view_of(db, release)]
     system = build_system(source, views)
     return check(system, fixed_values(system), protection)

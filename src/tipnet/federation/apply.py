@@ -100,6 +100,8 @@ def check_records(part: Part, country: str) -> list[dict[str, Any]]:
         return rows
     columns = ["record_id", "case_id", *RECORD_FIELDS]
     with tempfile.TemporaryDirectory() as tmp:
+        # no formula guard (`tipnet.standard.cells`) here: this file is read back by tipnet's own validation at once
+        # and never shown to a person; a guard would become part of the values
         path = Path(tmp) / "records.csv"
         with path.open("w", encoding="utf-8", newline="") as fh:
             w = csv.DictWriter(fh, columns, lineterminator="\n")

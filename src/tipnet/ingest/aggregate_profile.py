@@ -20,7 +20,14 @@ sex: {column: Sexo, values: {Mujer: female, Hombre: male}}
 age: {column: Rango de edad, values: {"Menores de edad (0-17)": "0-17", "Adultos (18 y más)": "18+"}}
 form: {column: Finalidad}            # forms of exploitation (a GLOTIP group or a code of the standard)
 citizenship: {column: Nacionalidad}  # countries (ISO or names)
+public: true                         # only for tables their source has published (see below)
 ```
+
+Whose figures they are: the reporting country given with the import (`--country`, or the uploader's country on the
+web), else the profile's fixed `country`. A table whose country comes from a column (a regional table) and is
+imported without a reporting country would belong to no country, and figures of no country are public (as UNODC's
+GLOTIP returns are): such an import is refused unless the profile says `public: true`, i.e. the source has published
+the table already.
 
 Values are matched case-, accent- and spacing-insensitively. Cells a map does not name fall back to the standard's
 vocabulary (labels in four languages), and age labels to the bounds written in them ("0-17", "18 y más").
@@ -111,6 +118,7 @@ class AggregateProfile:
     thousands: str = ","
     detect: tuple[str, ...] = ()
     kind: str = "aggregates"
+    public: bool = False  # the table is already published by its source: with no reporting country, anyone sees it
 
     def mapped(self) -> list[Mapped]:
         parts = [self.country, self.indicator, self.subdivision, self.month, self.quarter, self.sex, self.age,
@@ -148,8 +156,8 @@ def age_band(code: str) -> tuple[str, str] | None:
 
 def band_from_label(label: str) -> str | None:
     """The bounds written in an age label: 'Menores de edad (0-17)' -> '0-17', 'Adultos (18 y más)' -> '18+'."""
-    text = " ".join(normalise_token(w) for w in label.replace("-", " - ").split())
-    text = text.replace(" - ", "-")
+    # a dash between bounds reads as "to" (normalise_token would drop it: "(0-17)" became "017")
+    text = " ".join(normalise_token(w) for w in re.sub(r"\s*[-–]\s*", " to ", label).split())
     if m := _LABEL_RANGE.search(text):
         return f"{m.group(1)}-{m.group(2)}"
     if m := _LABEL_OVER.search(text):
@@ -262,4 +270,5 @@ def profile_from_doc(doc: dict[str, Any]) -> AggregateProfile:
         missing_values=tuple(str(v) for v in doc.get("missing_values", DEFAULT_MISSING)),
         thousands=str(doc.get("thousands", ",")),
         detect=tuple(str(c) for c in doc.get("detect", ())),
+        public=doc.get("public") is True,
     )

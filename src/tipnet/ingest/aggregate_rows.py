@@ -30,7 +30,7 @@ from tipnet.ingest.profiles import blank_value
 from tipnet.ingest.subdivisions import is_subdivision_of, resolve_subdivision
 from tipnet.standard import load_standard
 from tipnet.standard.countries import resolve_country
-from tipnet.standard.model import normalise_token
+from tipnet.standard.model import Vocabulary, normalise_token
 
 _YEARS = range(1900, 2101)
 _QUARTER = re.compile(r"^(?:q|t|trimestre|quarter|trimestre)?(\d)$")
@@ -55,6 +55,40 @@ def parse_count(text: str, thousands: str = ",") -> tuple[int | None, int, int, 
     return None
 
 
+def sex_code(raw: str) -> str | None:
+    """A sex cell that no value map names: a code of the profile (female, total...) or the standard's vocabulary."""
+    token = normalise_token(raw)
+    return token if token in SEX_CODES else _vocabulary("sex").resolve(raw)
+
+
+def age_code(raw: str) -> str | None:
+    """An age cell that no value map names: an age group (minor, total...) or the bounds written in its label."""
+    token = normalise_token(raw)
+    return token if token in AGE_GROUPS else band_from_label(raw)
+
+
+def form_code(raw: str) -> str | None:
+    """A form-of-exploitation cell that no value map names: the standard's vocabulary (labels in four languages)."""
+    return _vocabulary("forms_of_exploitation").resolve(raw)
+
+
+def citizenship_code(raw: str) -> str | None:
+    """A citizenship cell that no value map names: a country (ISO code or name)."""
+    m = resolve_country(raw)
+    return m.code if m.kind == "country" else None
+
+
+FALLBACKS: dict[str, Callable[[str], str | None]] = {
+    "sex": sex_code, "age": age_code, "form": form_code, "citizenship": citizenship_code,
+}
+
+
+@cache
+def _vocabulary(field_name: str) -> Vocabulary:
+    std = load_standard()
+    return std.vocabulary_of(std.field(field_name))
+
+
 @dataclass
 class Converted:
     figures: list[dict[str, Any]] = field(default_factory=list)
@@ -69,8 +103,6 @@ class RowMapper:
         self.p = profile
         self.col = columns
         self.submission_id = submission_id
-        self._forms = load_standard().vocabulary_of(load_standard().field("forms_of_exploitation"))
-        self._sexes = load_standard().vocabulary_of(load_standard().field("sex"))
         self._filters = [(c, {normalise_token(v) for v in values}) for c, values in profile.filters]
 
     def cell(self, row: dict[str, Any], column: str | None) -> str | None:
@@ -107,21 +139,18 @@ class RowMapper:
         return code, raw
 
     def _sex(self, raw: str) -> str | None:
-        token = normalise_token(raw)
-        return token if token in SEX_CODES else self._sexes.resolve(raw)
+        return sex_code(raw)
 
     @staticmethod
     def _age(raw: str) -> str | None:
-        token = normalise_token(raw)
-        return token if token in AGE_GROUPS else band_from_label(raw)
+        return age_code(raw)
 
     def _form(self, raw: str) -> str | None:
-        return self._forms.resolve(raw)
+        return form_code(raw)
 
     @staticmethod
     def _citizenship(raw: str) -> str | None:
-        m = resolve_country(raw)
-        return m.code if m.kind == "country" else None
+        return citizenship_code(raw)
 
     def _country(self, row: dict[str, Any], errors: list[Error]) -> str | None:
         m = self.p.country

@@ -24,8 +24,8 @@ from tipnet.ingest.aggregate_rows import RowMapper
 from tipnet.ingest.errors import error_type
 from tipnet.ingest.period import widen
 from tipnet.ingest.profiles import profile_doc
-from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter
-from tipnet.ingest.readers import ROW, Chunk, RaggedInput, ReadError, open_source
+from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, reopened
+from tipnet.ingest.readers import ROW, Chunk, RaggedInput, ReadError, ReadLimits, open_source
 from tipnet.ingest.report import Problem, Report
 from tipnet.ingest.submission import ImportOptions, ImportStore
 from tipnet.settings import Settings
@@ -138,7 +138,8 @@ class _Pass:
 def _read(path: Path, profile: AggregateProfile, options: ImportOptions, settings: Settings, careful: bool,
           report: Report, submission_id: int | None, sink: Sink | None,
           quarantine: Callable[[list[str]], QuarantineWriter] | None) -> QuarantineWriter | None:
-    table = open_source(path, settings.chunk_rows, sheet=options.sheet, careful=careful)
+    table = reopened(open_source(path, settings.chunk_rows, sheet=options.sheet, careful=careful,
+                                 limits=ReadLimits.of(settings)))
     report.format, report.encoding = table.format, table.encoding
     bound = _bind(profile, table.columns, report)
     if bound is None:
@@ -169,13 +170,18 @@ def _attempts(shown_as: str, profile_name: str, attempt: Callable[[bool, Report]
 
 
 def _profile_or_report(options: ImportOptions, report: Report) -> AggregateProfile | None:
+    report.kind = "aggregates"
     try:
-        return load_aggregate_profile(options.profile or "")
+        profile = load_aggregate_profile(options.profile or "")
     except (ProfileError, KeyError, TypeError, ValueError) as exc:
         msg = error_type("invalid-profile").message(profile=options.profile, reason=exc)
         report.add(Problem("invalid-profile", msg))
-        report.kind = "aggregates"
         return None
+    if options.country is None and profile.country.fixed is None and not profile.public:
+        # figures of no country are public: a table nobody has published must belong to a country
+        report.add(Problem("owner-needed", error_type("owner-needed").message(profile=profile.name)))
+        return None
+    return profile
 
 
 def validate_aggregate_table(path: Path, report: Report, options: ImportOptions, settings: Settings) -> Report:

@@ -349,11 +349,22 @@ def _derive(data: pl.DataFrame, frame: pl.DataFrame, ctx: Context, bad: Collecto
         if flagged[column]:
             bad.add(checks.get_column(column), code, name, _raw(frame, ctx, source))
     sex = c("sex")
+    # Keep the victim, flag the fact: a field that contradicts another is left unknown on a kept row (its raw cell
+    # is kept, the problem a warning), and nothing is derived from the side it contradicts. A strict profile
+    # quarantines such rows instead (`keep.costs_row`).
+    staged = staged.hstack(checks.select(pl.all().fill_null(False).name.prefix("_x_")))
+
+    def unless(flag: str, value: pl.Expr) -> pl.Expr:
+        return pl.when(c(f"_x_{flag}")).then(None).otherwise(value)
+
     return staged.with_columns(
-        identification_year=c("identification_year").fill_null(c("_year")),
-        age=c("_age"),
-        age_band=band_given.fill_null(c("_band")),
-        is_minor=c("is_minor").fill_null(c("_minor")),
+        identification_year=unless("inconsistent-year", c("identification_year").fill_null(
+            unless("date-order", c("_year")))),
+        identification_date=unless("date-order", ident),
+        exploitation_end_date=unless("date-order-end", c("exploitation_end_date")),
+        age=unless("age", c("_age")),
+        age_band=unless("band", band_given.fill_null(unless("age", c("_band")))),
+        is_minor=unless("minor", c("is_minor").fill_null(unless("age", c("_minor")))),
         sex=pl.when(sex.is_null() | ((sex == "unknown") & c("_sex_of_gender").is_not_null()))
         .then(c("_sex_of_gender"))
         .otherwise(sex)

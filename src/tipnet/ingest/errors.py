@@ -32,6 +32,12 @@ _TYPES = [
     ErrorType("empty-file", "Empty file", "{path} has no header row", "file"),
     ErrorType("unknown-profile", "Unknown profile", "no import profile named {profile!r}", "file"),
     ErrorType("too-many-rows", "Too many rows", "{path} has more than {limit} rows", "file"),
+    ErrorType(
+        "source-too-large",
+        "File beyond the reading limits",
+        "{path}: {what} is beyond the limit of {limit} (setting {setting}); nothing was read from it",
+        "file",
+    ),
     # header level
     ErrorType(
         "missing-column",
@@ -213,6 +219,38 @@ _TYPES += [
         "row",
     ),
     ErrorType("invalid-year", "Invalid year", "{column}: {value!r} is not a year", "row"),
+    ErrorType(
+        "rows-without-values",
+        "Rows without values",
+        "{count} rows (rows {first} to {last}) hold nothing in any column the profile reads: they are not records "
+        "and are not imported",
+        "header",
+        "warning",
+    ),
+    ErrorType(
+        "labels-row",
+        "Row of column labels",
+        "row {row} repeats the header as labels (e.g. 'First Name' under 'prs_FirstName'): it is not a record and "
+        "is not imported",
+        "header",
+        "warning",
+    ),
+    ErrorType(
+        "owner-needed",
+        "Reporting country needed",
+        "profile {profile} takes each row's country from a column: name the reporting country the figures belong "
+        "to (--country, or upload as a country), or say `public: true` in the profile if the table is already "
+        "published (figures of no country are public)",
+        "file",
+    ),
+    ErrorType(
+        "edition-date-unknown",
+        "Release date not found",
+        "{path} gives no release date (above its header or in its name): where another edition holds the same "
+        "figure, the one imported last is read",
+        "header",
+        "warning",
+    ),
 ]
 
 # ---- kept values (keep the victim, flag the fact): cells that no rule could read, the row kept all the same
@@ -231,6 +269,8 @@ _TYPES += [
 CELL_CODES = frozenset({
     "invalid-text", "invalid-date", "future-date", "invalid-integer", "invalid-number", "out-of-range",
     "invalid-boolean", "invalid-code", "invalid-country", "region-not-country", "invalid-flag",
+    # a field that contradicts another (age and birth date, band and age, year and date, dates out of order)
+    "inconsistent-age", "inconsistent-age-band", "inconsistent-year", "date-order",
 })
 
 CATALOGUE: dict[str, ErrorType] = {t.code: t for t in _TYPES}

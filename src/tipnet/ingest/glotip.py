@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from tipnet.ingest.errors import error_type
+from tipnet.ingest.glotip_source import GlotipSource, open_glotip
 from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.plausibility import Flag, Populations, check_breakdowns, check_cell, hold
 from tipnet.ingest.quarantine import QuarantineWriter
-from tipnet.ingest.readers import ROW, ReadError, open_xlsx
+from tipnet.ingest.readers import ROW, ReadError
 from tipnet.ingest.report import Problem, Report
 from tipnet.ingest.submission import (
     ImportOptions,
@@ -79,14 +80,6 @@ _NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
 _NEGATIVE = re.compile(r"^-\d{1,3}(,\d{3})*$|^-\d+$")
 _FRACTION = re.compile(r"^\d+\.\d+$|^\d+,\d{1,2}$")  # 2.5, 2,5 (a comma with three digits after is thousands)
 _SINK_ROWS = 50_000
-
-
-def looks_like_glotip(path: Path) -> bool:
-    try:
-        table = open_xlsx(path, chunk_rows=1)
-    except ReadError:
-        return False
-    return {"Iso3_code", "Indicator", "Dimension", "txtVALUE"} <= set(table.columns)
 
 
 def parse_value(raw: str | None) -> tuple[int | None, int, int, bool] | None:
@@ -202,8 +195,12 @@ def _run(
     sink: Callable[[list[dict[str, Any]]], None] | None,
     quarantine: QuarantineWriter | None,
 ) -> None:
-    table = open_xlsx(path, chunk_rows=100_000)
-    report.format, report.profile, report.kind = "xlsx", "glotip", "aggregates"
+    source = _open(path, 100_000)
+    table = source.table
+    report.format, report.profile, report.kind = table.format, "glotip", "aggregates"
+    report.released = source.released
+    if source.released is None:
+        report.add(Problem("edition-date-unknown", error_type("edition-date-unknown").message(path=path.name)))
     missing = [c for c in COLUMNS if c not in table.columns]
     for c in missing:
         report.add(
@@ -285,7 +282,7 @@ def _import_in_transaction(
         if submission_id is None:
             return report
         try:
-            table = open_xlsx(path, chunk_rows=1)
+            table = _open(path, 1).table
         except ReadError as exc:
             report.add(exc.problem)
             raise _Abort from exc
@@ -311,6 +308,15 @@ def _import_in_transaction(
             raise
     quarantine.publish()
     return report
+
+
+def _open(path: Path, chunk_rows: int) -> GlotipSource:
+    source = open_glotip(path, chunk_rows)
+    if source is None:
+        missing = ", ".join(c for c in COLUMNS if c != "Source")
+        raise ReadError(Problem("missing-column", error_type("missing-column").message(field=missing,
+                                                                                      profile="glotip")))
+    return source
 
 
 class _Abort(Exception):

@@ -38,6 +38,9 @@ def _resolver_code(f: Field) -> Callable[[str], str | None]:
     order = {c: i for i, c in enumerate(vocab.codes)}
 
     def many(raw: str) -> str | None:
+        # a label with the separator in it ("Water supply; sewerage, ...", the ISIC title) is one value
+        if LIST_SEPARATOR in raw and (whole := one(raw)):
+            return whole
         codes = set()
         for token in raw.split(LIST_SEPARATOR):
             if not token.strip():
@@ -88,6 +91,8 @@ def _mapped_value(pmap: dict[str, str], is_list: bool) -> Callable[[str], str | 
         return pmap.get(normalise_token(token), token.strip())
 
     def apply(value: str) -> str | None:
+        if is_list and normalise_token(value) in pmap:  # the whole cell is one value of the map
+            return pmap[normalise_token(value)] or None
         if is_list:
             out = LIST_SEPARATOR.join(t for t in (one(x) for x in value.split(LIST_SEPARATOR)) if t)
         else:

@@ -18,10 +18,12 @@ import polars as pl
 
 from tipnet.ingest import worker
 from tipnet.ingest.aggregate_table import import_aggregate_table, validate_aggregate_table
+from tipnet.ingest.blank_rows import is_labels_row, report_skipped, without_empty_rows
 from tipnet.ingest.convert import Context, convert
 from tipnet.ingest.errors import CELL_CODES, error_type
 from tipnet.ingest.flags import flag_problems
-from tipnet.ingest.glotip import import_glotip, looks_like_glotip, validate_glotip
+from tipnet.ingest.glotip import import_glotip, validate_glotip
+from tipnet.ingest.glotip_source import looks_like_glotip
 from tipnet.ingest.keep import RAW_VALUES, KeptCells, costs_row, level
 from tipnet.ingest.period import of_years, widen
 from tipnet.ingest.prefetch import Prefetch
@@ -34,15 +36,15 @@ from tipnet.ingest.profiles import (
     profile_kind,
     raw_fields,
 )
-from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, source_dialect
+from tipnet.ingest.quarantine import ANNOTATION_COLUMNS, QuarantineWriter, reopened, source_dialect
 from tipnet.ingest.readers import (
     ROW,
     Chunk,
     NotUtf8,
     RaggedInput,
     ReadError,
+    ReadLimits,
     SourceTable,
-    detect_format,
     open_source,
 )
 from tipnet.ingest.report import Problem, Report
@@ -59,6 +61,7 @@ from tipnet.ingest.submission import (
 )
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
+from tipnet.standard.model import normalise_token
 from tipnet.store import generation
 from tipnet.store.bulk import BulkTransaction, sqlite_frame
 
@@ -184,8 +187,16 @@ def _process(
     seen = _SeenIds()
     source_of = {r.field: r.source for r in ready.rules}
     table = ready.table
+    read = ready.read_columns()
+    empty: list[int] = []
+    labels_row: int | None = None
     chunks = Prefetch(table.chunks(), depth=settings.read_ahead) if settings.read_ahead > 0 else table.chunks()
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
+        if n == 0 and is_labels_row(chunk, read):
+            labels_row = int(chunk.data.get_column(ROW)[0])
+            chunk = Chunk(chunk.data.slice(1), chunk.problems, chunk.bad_rows, chunk.maybe_nul)
+        chunk, dropped = without_empty_rows(chunk, list(read))
+        empty += dropped
         report.rows_total += chunk.data.height
         if report.rows_total > settings.max_rows:
             raise ReadError(
@@ -197,6 +208,7 @@ def _process(
         _process_chunk(chunk, ready, report, sink, seen, source_of)
         if progress:
             progress(chunk.data.height)
+    report_skipped(report, empty, labels_row)
 
 
 class _SeenIds:
@@ -319,13 +331,14 @@ def _observe_period(report: Report, accepted: pl.DataFrame) -> None:
 
 
 def _open(path: Path, options: ImportOptions, settings: Settings, attempt: str) -> SourceTable:
-    return open_source(
+    return reopened(open_source(
         path,
         settings.chunk_rows,
         sheet=options.sheet,
         careful=attempt == "careful",
         quick_encoding=attempt == "fast",
-    )
+        limits=ReadLimits.of(settings),
+    ))
 
 
 def _read_with_retries(path: Path, shown_as: str, doing: str, read: Callable[[str, Report], Report]) -> Report:
@@ -364,6 +377,16 @@ class _Prepared:
     rules: list[ColumnRule]
     flags: list
     ctx: Context
+
+    def read_columns(self) -> dict[str, str | None]:
+        """Every source column the profile reads -> the field it maps to (None for a flag or route event column)."""
+        out: dict[str, str | None] = {r.source: r.field for r in self.rules}
+        out.update({f.source: None for f in self.flags if f.source not in out})
+        by_key = {normalise_token(c): c for c in self.table.columns}
+        for c in self.profile.events.values():
+            if normalise_token(c) in by_key:
+                out.setdefault(by_key[normalise_token(c)], None)
+        return out
 
 
 def _prepare(
@@ -417,7 +440,7 @@ def _is_aggregate(path: Path, options: ImportOptions) -> bool:
         return True
     if options.profile:
         return False
-    return detect_format(path) == "xlsx" and looks_like_glotip(path)
+    return looks_like_glotip(path)
 
 
 def import_file(

@@ -1,7 +1,10 @@
 """Quarantine files: rejected rows, as they were in the source, with the row number and the reasons.
 
 A quarantine file is a CSV in the source's own columns plus `tipnet_row` and `tipnet_errors`. Fix the cells,
-then import the file again: those two columns are ignored on the way in. It is written the way the source was (its
+then import the file again: those two columns are ignored on the way in. A cell (or column name) that a spreadsheet
+would run as a formula (`=...`, `+...`, `-...`, `@...`: `tipnet.standard.cells`) is written with a leading `'`, and
+`reopened` takes that quote off again when a file with both annotation columns comes back, so a corrected file
+imports the values the source had. It is written the way the source was (its
 encoding and delimiter; UTF-8 with a byte-order mark when the source was UTF-8 or not CSV), so it reopens in the
 spreadsheet that saved the source: a Windows-1252 file with semicolons from a Spanish-locale office stays one.
 """
@@ -10,12 +13,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from tipnet.ingest.readers import ROW, SourceTable
+from tipnet.ingest.readers import ROW, Chunk, SourceTable
 from tipnet.ingest.readers_csv import sniff_delimiter
+from tipnet.standard.cells import neutralise, neutralise_frame, neutralise_row, restore, restore_frame
 
 ROW_COLUMN = "tipnet_row"
 ERRORS_COLUMN = "tipnet_errors"
@@ -50,7 +56,7 @@ class QuarantineWriter:
         # a value the source's encoding cannot hold (only tipnet's own messages could) is escaped, never dropped
         self._fh = self.partial.open("w", encoding=encoding, errors="backslashreplace", newline="")
         self._writer = csv.writer(self._fh, delimiter=delimiter)
-        self._writer.writerow([*self.columns, ROW_COLUMN, ERRORS_COLUMN])
+        self._writer.writerow([*neutralise_row(self.columns), ROW_COLUMN, ERRORS_COLUMN])
 
     def write(self, raw: pl.DataFrame, reasons: dict[int, str]) -> None:
         """raw: the source chunk's rejected rows (source columns + __row)."""
@@ -61,10 +67,11 @@ class QuarantineWriter:
         frame = raw.select(
             *[pl.col(c).cast(pl.Utf8) for c in self.columns],
             numbers.alias(ROW_COLUMN),
-            numbers.replace_strict(keys, pl.Series(list(reasons.values()), dtype=pl.Utf8), default="").alias(
-                ERRORS_COLUMN
-            ),
+            numbers.replace_strict(
+                keys, pl.Series([neutralise(r) for r in reasons.values()], dtype=pl.Utf8), default=""
+            ).alias(ERRORS_COLUMN),
         )
+        frame = neutralise_frame(frame, skip=ANNOTATION_COLUMNS)
         # the csv module's dialect (minimal quoting, CRLF), as for the header row
         text = frame.write_csv(
             include_header=False, line_terminator="\r\n", quote_style="necessary", separator=self.delimiter
@@ -86,3 +93,25 @@ class QuarantineWriter:
     def discard(self) -> None:
         self.close()
         self.partial.unlink(missing_ok=True)
+
+
+def reopened(table: SourceTable) -> SourceTable:
+    """The table as the source had it when it is a quarantine file coming back (it has both annotation columns):
+    the `'` that `QuarantineWriter` put before formula-like cells and column names is taken off. Any other table
+    is returned as it is: a national file's own quotes are its data."""
+    if not set(ANNOTATION_COLUMNS) <= set(table.columns):
+        return table
+    columns = list(table.columns)
+    renames: dict[str, str] = {}
+    for i, name in enumerate(columns):
+        original = restore(name)
+        if original != name and original not in columns:
+            renames[name] = columns[i] = original
+    source = table.chunks()
+
+    def chunks() -> Iterator[Chunk]:
+        for chunk in source:
+            data = restore_frame(chunk.data, skip=(ROW, *ANNOTATION_COLUMNS))
+            yield replace(chunk, data=data.rename(renames) if renames else data)
+
+    return SourceTable(table.path, table.format, columns, table.encoding, chunks())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from tipnet.ingest.errors import error_type
+from tipnet.ingest.limits import ReadLimits, check_document_bytes, too_large
 from tipnet.ingest.readers_csv import NotUtf8, RaggedInput, open_csv
 from tipnet.ingest.report import Problem
 from tipnet.ingest.sources import (
@@ -32,8 +34,8 @@ from tipnet.ingest.sources import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ROW", "SAMPLE_BYTES", "Chunk", "NotUtf8", "RaggedInput", "ReadError", "SourceTable", "detect_format",
-           "open_csv", "open_json", "open_parquet", "open_source", "open_xlsx"]
+__all__ = ["ROW", "SAMPLE_BYTES", "Chunk", "NotUtf8", "RaggedInput", "ReadError", "ReadLimits", "SourceTable",
+           "detect_format", "open_csv", "open_json", "open_parquet", "open_source", "open_xlsx"]
 
 
 def detect_format(path: Path) -> str:
@@ -83,13 +85,30 @@ def _find_header(rows: list[list[Any]]) -> int:
     return 0
 
 
-def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTable:
+def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None, limits: ReadLimits | None = None) -> SourceTable:
+    """The first (or the named) sheet of a workbook (XLSX, XLSM, ODS, XLS). The workbook is checked against the
+    limits before the spreadsheet library unpacks it (`tipnet.ingest.workbook`)."""
     from python_calamine import CalamineWorkbook
 
+    from tipnet.ingest.workbook import check_workbook
+
+    limits = limits or ReadLimits.of()
+    check_workbook(path, limits)
+    if not zipfile.is_zipfile(path):  # a legacy XLS is read whole: its size is its unpacked size
+        check_document_bytes(path, limits, "spreadsheet")
     try:
         wb = CalamineWorkbook.from_path(str(path))
+        if len(wb.sheet_names) > limits.max_sheets:
+            raise too_large(path, f"the number of sheets ({len(wb.sheet_names):,})", f"{limits.max_sheets:,}",
+                            "max_sheets")
         ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
+        if ws.height * ws.width > limits.max_sheet_cells or ws.height > limits.max_sheet_rows:
+            raise too_large(path, f"the used area of the sheet ({ws.height:,} rows by {ws.width:,} columns)",
+                            f"{limits.max_sheet_cells:,} cells and {limits.max_sheet_rows:,} rows",
+                            "max_sheet_cells, max_sheet_rows")
         rows = ws.to_python(skip_empty_area=False)
+    except ReadError:
+        raise
     except Exception as exc:  # calamine raises several unrelated types for a broken workbook
         raise _unreadable(
             path, "a spreadsheet (XLSX)", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -114,7 +133,7 @@ def open_xlsx(path: Path, chunk_rows: int, sheet: str | None = None) -> SourceTa
             if texts:
                 yield _rows_chunk(texts, numbers, columns, [], set())
 
-    return SourceTable(path, "xlsx", columns, None, chunks())
+    return SourceTable(path, "xlsx", columns, None, chunks(), preamble=rows[:h])
 
 
 # ---------------------------------------------------------------- JSON and Parquet
@@ -133,7 +152,8 @@ def _json_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def open_json(path: Path, chunk_rows: int) -> SourceTable:
+def open_json(path: Path, chunk_rows: int, limits: ReadLimits | None = None) -> SourceTable:
+    check_document_bytes(path, limits or ReadLimits.of(), "JSON")  # parsed whole, into many times its size
     try:
         text = path.read_text(encoding="utf-8-sig")
         stripped = text.lstrip()
@@ -207,14 +227,17 @@ def open_source(
     sheet: str | None = None,
     careful: bool = False,
     quick_encoding: bool = False,
+    limits: ReadLimits | None = None,
 ) -> SourceTable:
+    """limits: what the reader may expand (default: the settings' limits)."""
     fmt = fmt or detect_format(path)
+    limits = limits or ReadLimits.of()
     if fmt == "csv":
-        return open_csv(path, chunk_rows, careful, quick_encoding)
+        return open_csv(path, chunk_rows, careful, quick_encoding, limits)
     if fmt == "xlsx":
-        return open_xlsx(path, chunk_rows, sheet)
+        return open_xlsx(path, chunk_rows, sheet, limits)
     if fmt == "json":
-        return open_json(path, chunk_rows)
+        return open_json(path, chunk_rows, limits)
     if fmt == "parquet":
         return open_parquet(path, chunk_rows)
     raise ReadError(

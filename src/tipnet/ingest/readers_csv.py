@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from tipnet.ingest.errors import error_type
+from tipnet.ingest.limits import ReadLimits, check_columns, too_large
 from tipnet.ingest.report import Problem
 from tipnet.ingest.sources import (
     ROW,
@@ -346,11 +347,26 @@ def _csv_fast(path: Path, delimiter: str, columns: list[str], chunk_rows: int, s
                 yield Chunk(part, maybe_nul=nul)
 
 
+def _bounded(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
+    """The csv reader's records; a cell beyond its field limit (a line without end, an unclosed quote) refuses the
+    file with the limit named, rather than failing in the middle of a read."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                raise
+            raise too_large(path, "a cell (or a quoted value not closed)", f"{csv.field_size_limit():,} characters",
+                            "the CSV field limit") from exc
+
+
 def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
     """Record-by-record reader for files with ragged rows: every row is kept and flagged, none is cut."""
     width = len(columns)
     with path.open("r", encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        reader = _bounded(csv.reader(fh, delimiter=delimiter), path)
         next(reader, None)
         rows: list[list[str | None]] = []
         numbers: list[int] = []
@@ -384,9 +400,11 @@ def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int
 
 
 
-def open_csv(path: Path, chunk_rows: int, careful: bool = False, quick_encoding: bool = False) -> SourceTable:
+def open_csv(
+    path: Path, chunk_rows: int, careful: bool = False, quick_encoding: bool = False, limits: ReadLimits | None = None
+) -> SourceTable:
     """quick_encoding: take a file whose first MB are UTF-8 for UTF-8 (the fast reader checks the rest, and raises
-    NotUtf8 if it was wrong)."""
+    NotUtf8 if it was wrong). limits: the most columns read (a cell is at most csv's field limit, 128 KB)."""
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -407,6 +425,7 @@ def open_csv(path: Path, chunk_rows: int, careful: bool = False, quick_encoding:
         header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter), [])
         if not any(str(h).strip() for h in header):
             raise ReadError(Problem("empty-file", error_type("empty-file").message(path=path.name)))
+        check_columns(path, len(header), limits or ReadLimits.of())
         columns = _clean_header(header)
     except BaseException:
         if src is not path:

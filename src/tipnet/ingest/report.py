@@ -44,6 +44,7 @@ class Report:
     rows_valid: int = 0
     rows_invalid: int = 0
     rows_filtered: int = 0  # aggregate tables: rows outside the profile's filter (not in rows_total)
+    rows_skipped: int = 0  # rows that are no records: empty in every mapped column, labels (not in rows_total)
     values_kept: int = 0  # cells that could not be read, kept raw on rows that were kept (warnings)
     problems: list[Problem] = field(default_factory=list)
     problem_counts: Counter[str] = field(default_factory=Counter)
@@ -59,6 +60,7 @@ class Report:
     # the period the submission covers: given with the import, else the span of its accepted rows' dates
     period_start: dt.date | None = None
     period_end: dt.date | None = None
+    released: dt.date | None = None  # aggregates: the release date of the edition the file is (GLOTIP preamble)
 
     @property
     def file_error(self) -> Problem | None:
@@ -92,6 +94,7 @@ class Report:
             "rows_valid": self.rows_valid,
             "rows_invalid": self.rows_invalid,
             "rows_filtered": self.rows_filtered,
+            "rows_skipped": self.rows_skipped,
             "values_kept": self.values_kept,
             "submission_id": self.submission_id,
             "rows_accepted": self.rows_accepted,
@@ -101,6 +104,7 @@ class Report:
             "duplicate_of": self.duplicate_of,
             "period_start": self.period_start.isoformat() if self.period_start else None,
             "period_end": self.period_end.isoformat() if self.period_end else None,
+            "released": self.released.isoformat() if self.released else None,
             "problem_counts": dict(sorted(self.problem_counts.items())),
             "problems_truncated": self.problems_truncated,
             "problems": [p.to_dict() for p in self.problems],

@@ -39,6 +39,7 @@ class SourceTable:
     columns: list[str]
     encoding: str | None = None
     _chunks: Iterator[Chunk] | None = None
+    preamble: list[list[Any]] = field(default_factory=list)  # rows above the header (titles, release dates)
 
     def chunks(self) -> Iterator[Chunk]:
         assert self._chunks is not None

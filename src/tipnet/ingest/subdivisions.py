@@ -32,3 +32,9 @@ def resolve_subdivision(alpha3: str, raw: str) -> str | None:
 
 def is_subdivision_of(alpha3: str, code: str) -> bool:
     return code in _index(alpha3).values()
+
+
+def subdivision_name(code: str) -> str:
+    """The ISO 3166-2 name of a subdivision code ('MX-CMX' -> 'Ciudad de México'); the code itself when unknown."""
+    sub = pycountry.subdivisions.get(code=code)
+    return str(sub.name) if sub is not None else code

@@ -166,6 +166,7 @@ def finish_submission(
             "quarantine_path": report.quarantine_path,
             "period_start": _sql_date(tx, report.period_start),
             "period_end": _sql_date(tx, report.period_end),
+            "released_on": _sql_date(tx, report.released),
             "report_json": json.dumps(report.to_dict(), ensure_ascii=False, default=str),
         },
     )

@@ -10,6 +10,7 @@ from importlib import resources
 import pycountry
 import yaml
 
+from tipnet.standard.demonyms import demonym_index
 from tipnet.standard.model import normalise_token
 
 OWN = "OWN"
@@ -53,9 +54,16 @@ def _name_index() -> dict[str, str]:
                 index.setdefault(normalise_token(n.split(",")[0]), c.alpha_3)
     for alpha3, (_, name) in _EXTRA_CODES.items():
         index.setdefault(normalise_token(name), alpha3)
+    for form, code in demonym_index().items():
+        index.setdefault(form, code)  # a country's own name wins over a nationality word spelt the same
     for alias, code in _read("country_aliases.yaml")["aliases"].items():
         index[normalise_token(str(alias))] = str(code)
     return index
+
+
+def country_spellings() -> dict[str, str]:
+    """Every normalised name, alias and demonym the resolver knows -> its alpha-3 code (or OWN); a copy."""
+    return dict(_name_index())
 
 
 def _repair_mojibake(raw: str) -> str:

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func, select
 
 from tipnet.stats.cube import FORMS_LIST, group_case
-from tipnet.stats.editions import GLOTIP_CELL, newest_edition
+from tipnet.stats.editions import GLOTIP_CELL, edition_ranks, newest_edition
 from tipnet.stats.population import load_population
 from tipnet.store import Database, generation, revision
 from tipnet.store.tables import aggregates, persons, submissions
@@ -213,7 +213,8 @@ class StatsSource:
         con = duckdb.connect(":memory:")
         rows = self.rows or RowFilter("all")
         people = _read_table(self.db, persons, PERSON_COLUMNS, rows.persons)
-        aggs = _read_table(self.db, aggregates, [c.name for c in aggregates.columns], rows.aggregates)
+        aggs = _with_editions(self.db, _read_table(self.db, aggregates, [c.name for c in aggregates.columns],
+                                                   rows.aggregates))
         con.register("persons_raw", people)
         con.register("aggregates_raw", aggs)
         load_into(con)
@@ -223,6 +224,17 @@ class StatsSource:
         con.unregister("population_raw")
         log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
         return con
+
+
+def _with_editions(db: Database, aggs: pa.Table) -> pa.Table:
+    """The figures with an `edition` column: the rank of their submission among editions (see `stats.editions`)."""
+    ids = pc.unique(aggs.column("submission_id")).to_pylist() if aggs.num_rows else []
+    with db.engine.connect() as conn:
+        found = conn.execute(select(submissions.c.id, submissions.c.released_on, submissions.c.created_at)
+                             .where(submissions.c.id.in_(ids))).all() if ids else []
+    ranks = edition_ranks((r[0], r[1], r[2]) for r in found)
+    ids_col = aggs.column("submission_id").to_pylist()
+    return aggs.append_column("edition", pa.array([ranks.get(i, 0) for i in ids_col], type=pa.int32()))
 
 
 def load_into(con: duckdb.DuckDBPyConnection) -> None:
@@ -261,7 +273,11 @@ def load_into(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     # figures held by the import's plausibility checks stay out of every statistic until a person reviews them
-    con.execute("CREATE OR REPLACE VIEW aggregates AS SELECT * FROM aggregates_raw WHERE NOT coalesce(held, false)")
+    # (a table registered without edition ranks, as tests and benchmarks do, ranks by import order)
+    columns = {r[0] for r in con.execute("DESCRIBE aggregates_raw").fetchall()}
+    edition = "" if "edition" in columns else ", submission_id AS edition"
+    con.execute(f"CREATE OR REPLACE VIEW aggregates AS SELECT *{edition} FROM aggregates_raw "
+                "WHERE NOT coalesce(held, false)")
     # GLOTIP figures of countries as read everywhere: the newest edition of each cell, never a sum across editions
     glotip = "(SELECT * FROM aggregates WHERE source = 'GLOTIP' AND area_kind = 'country')"
     con.execute(f"CREATE OR REPLACE VIEW glotip_figures AS {newest_edition(glotip, GLOTIP_CELL)}")

@@ -65,6 +65,8 @@ submissions = Table(
     Column("quarantine_path", Text),
     Column("report_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the release date of the edition a file of aggregate figures is (GLOTIP); the later edition wins a cell
+    Column("released_on", Date),
     UniqueConstraint("content_sha256"),
 )
 

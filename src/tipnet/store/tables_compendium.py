@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from tipnet.store.tables import metadata
@@ -139,6 +141,8 @@ agency_complaints = Table(
     Column("summary", Text, nullable=False),
     Column("status", String(16), nullable=False),  # open | substantiated | unsubstantiated | closed
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # shown to every country's authorities; otherwise only to the country that recorded it and the hub
+    Column("for_all", Boolean, nullable=False, server_default=false()),
     Index("ix_agency_complaints_agency", "agency_id"),
 )
 

@@ -32,6 +32,7 @@ from tipnet.web import (
     routes_directory,
     routes_federation,
     routes_login,
+    routes_mapping,
     routes_messaging,
     routes_registry,
     routes_releases,
@@ -40,6 +41,7 @@ from tipnet.web import (
     routes_stats,
     routes_uploads,
 )
+from tipnet.web.body_limit import BodyLimit
 from tipnet.web.middleware import SecurityHeaders, StrictTransport
 from tipnet.web.openapi import install_openapi
 from tipnet.web.pages import Renderer
@@ -57,6 +59,7 @@ ROUTERS = (
     routes_account,
     routes_admin,
     routes_uploads,
+    routes_mapping,
     routes_releases,
     routes_directory,
     routes_requests,
@@ -87,6 +90,7 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("tipnet.web").joinpath("static"))), name="static"
     )
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders, max_body_bytes=settings.max_upload_bytes + _MULTIPART_SLACK)
     if app.state.auth_settings.secure_cookies:  # served over HTTPS only: tell browsers never to use plain HTTP
         app.add_middleware(StrictTransport)

@@ -24,7 +24,7 @@ from tipnet.web.security import access
 router = PageRouter()
 
 _PUBLIC_SUMMARY = ("method", "threshold", "cells", "suppressed", "suppressed_share", "tables", "measure", "epsilon",
-                   "rho", "queries", "alpha", "max_forms", "years", "extract")
+                   "rho", "queries", "alpha", "max_forms", "years", "extract", "publisher", "built_from")
 
 
 def _public(rel: dict[str, Any]) -> dict[str, Any]:

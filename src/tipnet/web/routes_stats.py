@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from tipnet import routes as rt
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
+from tipnet.ingest.subdivisions import subdivision_name
 from tipnet.maps import map_spec
 from tipnet.maps.words import say
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats import CubeSpec, StatsSource
 from tipnet.stats.cube import ALL
 from tipnet.stats.figures import glotip, perpetrators, victims
+from tipnet.stats.national import national, parse_prefer
 from tipnet.web.accept import wants_json
 from tipnet.web.deps import Lang, Me, Sources
 from tipnet.web.errors import ApiError
@@ -115,11 +117,36 @@ def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
         "by_form_group": victims(src, CubeSpec(("form_group",), filters=f)),
         "perpetrators": [r for r in perpetrators(src, ("country", "year")) if r["country"] == code],
         "glotip_by_year": glotip(src, ("year",), filters=f),
+        "national": _national(src, code),
         "roles": [r for r in rt.country_roles(src, rf, rt.PUBLIC_MIN_VICTIMS) if r["country"] == code],
         "flows": rt.flows(src, rf, rt.PUBLIC_MIN_VICTIMS),
     }
     data["map"] = map_spec("flows", flows=_flows(src, rf), region=code, title=country_name(code, lang), lang=lang)
     return data
+
+
+def _figure(r: dict[str, Any]) -> str:
+    return str(r["victims"]) if r["victims"] is not None else f"{r['victims_min']}–{r['victims_max']}"
+
+
+def _national(src: StatsSource, code: str) -> dict[str, Any]:
+    """The country's national statistics (every source but GLOTIP) side by side: a column per source, never added;
+    and each source's newest year by first-level subdivision."""
+    rows = [r for r in national(src, ("year",), filters={"country": code}) if r["source"] != "GLOTIP"]
+    sources = sorted({r["source"] for r in rows})
+    cells = {(r["year"], r["source"]): _figure(r) for r in rows}
+    years = sorted({r["year"] for r in rows}, reverse=True)
+    by_year = [{"year": y, "values": [cells.get((y, s), "") for s in sources]} for y in years]
+    areas = []
+    for s in sources:
+        subs = [r for r in national(src, ("subdivision", "year"), filters={"country": code, "source": s})
+                if r["subdivision"]]
+        if subs:
+            newest = max(r["year"] for r in subs)
+            areas.append({"source": s, "year": newest, "rows": sorted(
+                ({"code": r["subdivision"], "name": subdivision_name(r["subdivision"]), "victims": _figure(r)}
+                 for r in subs if r["year"] == newest), key=lambda a: a["name"])})
+    return {"sources": sources, "by_year": by_year, "by_subdivision": areas}
 
 
 @router.page("/routes")
@@ -155,7 +182,8 @@ def _routes(src: StatsSource, f: rt.RouteFilter, lang: str = "en") -> dict[str, 
 @router.get("/api/stats")
 @access(STATS)
 async def stats_api(request: Request, me: Me, sources: Sources) -> Response:
-    """Figures as JSON or CSV: ?by=country,year&source=microdata|glotip&country=PER&year=2020&format=csv"""
+    """Figures as JSON or CSV: ?by=country,year&source=microdata|glotip|national&country=PER&year=2020&format=csv;
+    national figures keep each source on its own rows unless `prefer=MEX=SESNSP,...` names one per country."""
     q = request.query_params
     dims = tuple(d for d in (q.get("by") or "country,year").split(",") if d)
     filters: dict[str, Any] = {}
@@ -164,29 +192,46 @@ async def stats_api(request: Request, me: Me, sources: Sources) -> Response:
     if q.get("year"):
         filters["year"] = _int(q["year"])
     src, indicator, kind = sources.for_principal(me), q.get("indicator", "detected_victims"), q.get("source")
-    key = ("api", dims, tuple(sorted(filters.items())), indicator, kind == "glotip")
+    if kind not in (None, "", "microdata", "glotip", "national"):
+        raise ApiError(422, "invalid-request", f"unknown source {kind!r}: microdata, glotip or national",
+                       {"field": "source", "value": kind})
+    try:
+        prefer = parse_prefer(q.get("prefer")) if kind == "national" else {}
+    except ValueError as exc:
+        raise ApiError(422, "invalid-request", str(exc), {"field": "prefer", "value": q.get("prefer")}) from exc
+    key = ("api", dims, tuple(sorted(filters.items())), indicator, kind or "microdata", tuple(sorted(prefer.items())))
     if q.get("format") != "csv" and (body := src.peek((*key, "json"))) is not None:
         return Response(body, media_type="application/json")
-    return await run_in_threadpool(_stats_now, request, src, key, dims, filters, indicator, kind)
+    return await run_in_threadpool(_stats_now, request, src, key, dims, filters, indicator, kind, prefer)
+
+
+def _figures(src: StatsSource, dims: tuple[str, ...], filters: dict[str, Any], indicator: str, kind: str | None,
+             prefer: dict[str, str]) -> list[dict[str, Any]]:
+    if kind == "glotip":
+        return glotip(src, dims, indicator, filters)
+    if kind == "national":
+        return national(src, dims, indicator, filters, prefer)
+    return victims(src, CubeSpec(dims, filters=filters))
 
 
 def _stats_now(request: Request, src: StatsSource, key: tuple[Any, ...], dims: tuple[str, ...],
-               filters: dict[str, Any], indicator: str, kind: str | None) -> Response:
+               filters: dict[str, Any], indicator: str, kind: str | None, prefer: dict[str, str]) -> Response:
     q = request.query_params
     try:
-        rows = src.memo(key, lambda: glotip(src, dims, indicator, filters) if kind == "glotip"
-                        else victims(src, CubeSpec(dims, filters=filters)))
+        rows = src.memo(key, lambda: _figures(src, dims, filters, indicator, kind, prefer))
     except ValueError as exc:
         raise ApiError(422, "invalid-request", str(exc)) from exc
     if q.get("format") == "csv":
         import csv
         import io
 
+        from tipnet.standard.cells import neutralise_dict
+
         buf = io.StringIO()
         if rows:
             w = csv.DictWriter(buf, fieldnames=list(rows[0]))
             w.writeheader()
-            w.writerows(rows)
+            w.writerows(neutralise_dict(r) for r in rows)
         return PlainTextResponse(buf.getvalue(), media_type="text/csv; charset=utf-8")
     body = src.memo((*key, "json"), lambda: JSONResponse({"dimensions": list(dims), "filters": filters,
                                                            "rows": rows}).body)

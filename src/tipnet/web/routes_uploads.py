@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import File, Form, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from tipnet.auth import audit
 from tipnet.auth import profiles as saved
@@ -24,10 +26,14 @@ from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.errors import TipnetError
 from tipnet.ingest.errors import error_title
+from tipnet.ingest.isolated import validate_isolated
 from tipnet.ingest.period import PeriodError, parse_period
-from tipnet.ingest.pipeline import ImportOptions, import_file, validate_file
+from tipnet.ingest.pipeline import ImportOptions, import_file
 from tipnet.ingest.profiles import builtin_profiles
+from tipnet.ingest.report import Report
 from tipnet.ingest.suggest import IGNORE, build_profile, field_choices, read_samples, suggest
+from tipnet.ingest.suggest_aggregate import looks_like_counts
+from tipnet.ingest.suggest_values import read_sample, value_columns
 from tipnet.settings import Settings
 from tipnet.web.deps import AppSettings, Db, Lang, Me
 from tipnet.web.errors import ApiError
@@ -70,6 +76,18 @@ def _options(meta: dict[str, Any], me: Principal, settings: Settings) -> ImportO
         display_name=meta["filename"],
         period=meta.get("period") or None,
     )
+
+
+_limiter: anyio.CapacityLimiter | None = None
+
+
+async def validate_staged(path: Path, options: ImportOptions, settings: Settings) -> Report:
+    """Validate an upload off the event loop, in a worker process with a time limit and a memory ceiling
+    (`tipnet.ingest.isolated`); uploads beyond `validate_workers` wait their turn without holding a thread."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(max(1, settings.validate_workers))
+    return await anyio.to_thread.run_sync(validate_isolated, path, options, settings, limiter=_limiter)
 
 
 def _public(token: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +142,7 @@ async def upload(
         "period": period.strip(),
         "owner": policy.owner(me),
     }
-    report = validate_file(target, _options(meta, me, settings), settings)
+    report = await validate_staged(target, _options(meta, me, settings), settings)
     try:
         policy.check_kind(me, report.kind)
     except TipnetError:
@@ -155,6 +173,9 @@ def upload_report(request: Request, token: str, db: Db, me: Me, settings: AppSet
 @access(UPLOAD)
 def commit(request: Request, token: str, db: Db, me: Me, settings: AppSettings) -> Done:
     d, meta = _staged(settings, me, token)
+    refused = next((p for p in meta["report"]["problems"] if p["code"] == "source-too-large"), None)
+    if refused is not None:  # the file passed a reading limit: it is not opened again in this process
+        raise ApiError(422, "invalid-file", refused["message"], meta["report"])
     report = import_file(d / meta["stored"], db, _options(meta, me, settings), settings)
     if report.file_error is not None:
         raise ApiError(422, "invalid-file", report.file_error.message, report.to_dict())
@@ -177,6 +198,7 @@ def _mapping_data(token: str, meta: dict[str, Any], d: Path, lang: str) -> dict[
         "columns": [s.to_dict() for s in suggest(columns, samples)],
         "fields": field_choices(lang),
         "name": re.sub(r"[^a-z0-9]+", "-", base).strip("-")[:40] or "mapping",
+        "counts": looks_like_counts(columns), "counts_mapping": f"/uploads/{token}/mapping/counts",
     }
 
 
@@ -194,7 +216,7 @@ async def save_mapping(request: Request, token: str, db: Db, me: Me, settings: A
     becomes the country's saved profile, and the staged file is validated again with it."""
     d, meta = _staged(settings, me, token)
     form = await request.form()
-    columns = _mapping_data(token, meta, d, lang)["columns"]
+    columns = (await run_in_threadpool(_mapping_data, token, meta, d, lang))["columns"]
     mapping = {c["column"]: str(form.get(f"column-{i}") or IGNORE) for i, c in enumerate(columns)}
     name = str(form.get("name") or "").strip()
     try:
@@ -204,9 +226,12 @@ async def save_mapping(request: Request, token: str, db: Db, me: Me, settings: A
     country = meta.get("country") or None
     saved.save_profile(db, me, settings.home, country, doc)
     meta.update(profile=name, saved_profile=True)
-    report = validate_file(d / meta["stored"], _options(meta, me, settings), settings)
+    report = await validate_staged(d / meta["stored"], _options(meta, me, settings), settings)
     meta["report"] = report.to_dict()
     (d / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     audit.record(db, me, "upload.validate", object_type="upload", object_id=token, subject_country=country,
                  details={"filename": meta["filename"], "profile": name, "rows": report.rows_total})
-    return Done(_public(token, meta), redirect=f"/uploads/{token}")
+    # the values the standard cannot read (a sample of the file, read off the event loop)
+    values = await run_in_threadpool(lambda: value_columns(read_sample(d / meta["stored"]), mapping, country))
+    nxt = f"/uploads/{token}/mapping/values" if values else f"/uploads/{token}"
+    return Done({**_public(token, meta), "values": nxt if values else None}, redirect=nxt)

@@ -23,6 +23,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Records of a global data set may have no reporting country; the old schema cannot hold them, and inventing a
+    # country would put victims in the wrong country's figures. Refuse, saying what to remove first.
+    orphans = op.get_bind().execute(sa.text("SELECT count(*) FROM persons WHERE reporting_country IS NULL")).scalar()
+    if orphans:
+        raise RuntimeError(
+            f"cannot downgrade 0005_person_raw_values: {orphans} records have no reporting country (imported with "
+            "`reporting_country: optional`); remove their submissions first"
+        )
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.alter_column("reporting_country", existing_type=sa.String(length=3), nullable=False)
         batch_op.drop_column("raw_values")
