@@ -206,25 +206,28 @@ def test_a_trusted_session_still_ends_on_time(sqlite_db, fake_clock):
     assert sessions.known(sqlite_db, s.token) is None and sessions.resolve(sqlite_db, s.token, settings) is None
 
 
-def test_throttle_per_account_with_backoff(sqlite_db, fake_clock):
+def test_throttle_per_account_and_source_with_backoff(sqlite_db, fake_clock):
+    """Failures slow the source they come from, for that account; another source, the owner's, is not held
+    (tests/security/test_lockout.py has the attack)."""
     acct = make_user(sqlite_db, "analyst", "PER")
     settings = AuthSettings(login_free_failures=3)
     for _ in range(3):
         with pytest.raises(Unauthenticated):
             login.sign_in(sqlite_db, settings, acct.email, "wrong password!!", ip="10.0.0.1")
     with pytest.raises(Throttled) as blocked:
-        login.sign_in(sqlite_db, settings, acct.email, PASSWORD, ip="10.0.0.2")  # even the right password waits
+        login.sign_in(sqlite_db, settings, acct.email, PASSWORD, ip="10.0.0.1")  # even the right password waits
     assert blocked.value.retry_after == 1
+    throttle.check(sqlite_db, acct.email, "10.0.0.2")  # another source is not held
     fake_clock.advance(2)
     with pytest.raises(Unauthenticated):
-        login.sign_in(sqlite_db, settings, acct.email, "wrong again!!!!", ip="10.0.0.3")
+        login.sign_in(sqlite_db, settings, acct.email, "wrong again!!!!", ip="10.0.0.1")
     with pytest.raises(Throttled) as blocked:
-        throttle.check(sqlite_db, acct.email, None)
+        throttle.check(sqlite_db, acct.email, "10.0.0.1")
     assert blocked.value.retry_after == 2  # doubled
     fake_clock.advance(3)
-    ok = login.sign_in(sqlite_db, settings, acct.email, PASSWORD, code=totp.current_code(acct.secret))
+    ok = login.sign_in(sqlite_db, settings, acct.email, PASSWORD, ip="10.0.0.1", code=totp.current_code(acct.secret))
     assert ok.stage == Stage.FULL
-    throttle.check(sqlite_db, acct.email, None)  # a full sign-in clears the account's count
+    throttle.check(sqlite_db, acct.email, "10.0.0.1")  # a full sign-in clears the source's count for the account
 
 
 def test_throttle_per_address(sqlite_db):

@@ -254,7 +254,8 @@ def test_oversized_bodies_are_refused_before_reading(sqlite_db, tmp_path):
     _error(r, 413, "too-large")
 
 
-def test_openapi_describes_access_and_errors(client):
+def test_openapi_describes_access_and_errors(client, sqlite_db):
+    sign_in(client, make_user(sqlite_db, "analyst", "PER"))  # the description is for signed-in users
     doc = client.get("/api/openapi.json").json()
     assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
     assert set(doc["components"]["securitySchemes"]) == {"session", "bearer"}

@@ -243,10 +243,10 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/releases/{release_id}/files/{path}"): (public(404), ("-",)),
     ("GET", "/health"): (public(), ("-",)),
     ("GET", "/favicon.ico"): (public(204), ("-",)),
-    ("GET", "/api/openapi.json"): (public(), ("-",)),
-    ("GET", "/api/docs"): (public(), ("-",)),
-    ("GET", "/redoc"): (public(), ("-",)),
-    ("GET", "/docs/oauth2-redirect"): (public(), ("-",)),
+    # the API reference: signed-in users only, served by the app itself (no CDN)
+    ("GET", "/api/openapi.json"): (signed_in_page, ("-",)),
+    ("GET", "/api/docs"): (signed_in_page, ("-",)),
+    ("GET", "/api/docs.json"): (signed_in_page, ("-",)),
     ("GET", "/static/{path}"): (public(), ("-",)),
     # signing in and out
     ("GET", "/login"): (login_page, ("-",)),

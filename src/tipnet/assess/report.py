@@ -254,7 +254,7 @@ def html(data: dict[str, Any], t: Translate, lang: str, chart: Path | None = Non
     buf = io.StringIO()
     buf.write(f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>')
     buf.write(t("assess.report.title", country=data["country_name"], year=data["year"]).replace("<", "&lt;"))
-    buf.write("</title></head><body>")
+    buf.write("</title><style>img.figure{max-width:100%}</style></head><body>")
     buf.write(body)
     buf.write("</body></html>")
     return buf.getvalue()

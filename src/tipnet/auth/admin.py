@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tipnet.auth import audit, passwords, sessions, tokens, users
+from tipnet.auth import audit, passwords, sessions, throttle, tokens, users
 from tipnet.auth.policy import check_manage, check_target
 from tipnet.auth.principal import Principal
+from tipnet.auth.settings import AuthSettings
 from tipnet.auth.tenancy import Scope
 from tipnet.errors import Invalid, NotVisible
 from tipnet.store import Database
@@ -23,6 +24,18 @@ def listing(db: Database, actor: Principal) -> list[dict[str, Any]]:
     with db.engine.connect() as conn:
         ids = [int(r[0]) for r in conn.execute(q)]
     return [u.public() for i in ids if (u := users.get(db, i)) is not None]
+
+
+def sign_in_alerts(db: Database, actor: Principal, settings: AuthSettings) -> list[dict[str, Any]]:
+    """Accounts under a sustained sign-in attack (`tipnet.auth.throttle.under_attack`): every one for the hub
+    administrator, a focal point's own country's accounts for it."""
+    attacks = throttle.under_attack(db, settings)
+    if attacks and not actor.hub:
+        q = select(users_table.c.email).where(Scope.of(actor).users())
+        with db.engine.connect() as conn:
+            mine = {str(r[0]).lower() for r in conn.execute(q)}
+        attacks = [a for a in attacks if a.email in mine]
+    return [a.to_dict() for a in attacks]
 
 
 def visible(db: Database, actor: Principal, user_id: int) -> users.User:

@@ -1,12 +1,15 @@
 """Signing in, step by step: password -> one-time code (or enrolment) -> new password when temporary -> signed in.
 
-Every step answers with a new session (a rotated token); failures count against the account and the address and are
-written to the audit log. The account's failure count is cleared only when the last step succeeds, so knowing the
-password does not buy unlimited guesses at the code.
+Every step answers with a new session (a rotated token); failures count against the account from this source, the
+source, and the account (`tipnet.auth.throttle`) and are written to the audit log. A source that keeps failing is
+slowed for that account, never the account itself, so a stranger cannot keep the owner out; a sustained attack on
+an account writes an `auth.attack` alert to the audit log for the hub administrator. The counts are cleared only when
+the last step succeeds, so knowing the password does not buy unlimited guesses at the code.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tipnet.auth import audit, passwords, sessions, throttle, totp, users
@@ -16,16 +19,39 @@ from tipnet.auth.settings import AuthSettings
 from tipnet.errors import Invalid, Unauthenticated
 from tipnet.store import Database
 
+log = logging.getLogger(__name__)
+
 _WRONG = "wrong e-mail address or password"
+
+
+def _alerting(failures: int, threshold: int) -> bool:
+    """True at the threshold and at each doubling of it (20, 40, 80 ...): one alert per step of a sustained attack."""
+    if threshold <= 0 or failures < threshold or failures % threshold:
+        return False
+    times = failures // threshold
+    return times & (times - 1) == 0
+
+
+def _failed(db: Database, settings: AuthSettings, email: str | None, ip: str | None,
+            user: users.User | None) -> None:
+    """Count a failure; on a sustained attack on the account, alert the hub administrator through the audit log."""
+    failures = throttle.failed(db, email, ip, settings)
+    if not email or not _alerting(failures, settings.login_alert_failures):
+        return
+    log.warning("sustained sign-in attack on an account: %d failures (latest from %s)", failures, ip)
+    audit.record(db, Principal(email=email, ip=ip), "auth.attack", outcome="alert",
+                 object_type="user" if user is not None else None, object_id=user.id if user is not None else None,
+                 subject_country=user.country if user is not None else None,
+                 details={"failures": failures, "window_seconds": settings.login_forget_seconds})
 
 
 def _after_factor(user: users.User) -> Stage:
     return Stage.PASSWORD if user.must_change_password else Stage.FULL
 
 
-def _finish(db: Database, user: users.User, stage: Stage) -> None:
+def _finish(db: Database, user: users.User, stage: Stage, ip: str | None) -> None:
     if stage == Stage.FULL:
-        throttle.succeeded(db, user.email)
+        throttle.succeeded(db, user.email, ip)
 
 
 def sign_in(db: Database, settings: AuthSettings, email: str, password: str, ip: str | None = None,
@@ -38,7 +64,7 @@ def sign_in(db: Database, settings: AuthSettings, email: str, password: str, ip:
     if user is None:
         passwords.burn_time(password or "")
     if user is None or user.disabled or not passwords.verify(user.password_hash, password or ""):
-        throttle.failed(db, email, ip, settings)
+        _failed(db, settings, email, ip, user)
         reason = "unknown account" if user is None else "disabled" if user.disabled else "wrong password"
         audit.record(db, who, "auth.login", outcome="failed", details={"reason": reason})
         raise Unauthenticated(_WRONG)
@@ -54,7 +80,7 @@ def sign_in(db: Database, settings: AuthSettings, email: str, password: str, ip:
     if stage == Stage.TOTP and code:
         _check_code(db, settings, user, actor, code)
         stage = _after_factor(user)
-    _finish(db, user, stage)
+    _finish(db, user, stage, ip)
     audit.record(db, actor, "auth.login", details={"stage": stage.value})
     return sessions.create(db, user.id, stage, settings, ip, user_agent)
 
@@ -62,7 +88,7 @@ def sign_in(db: Database, settings: AuthSettings, email: str, password: str, ip:
 def _check_code(db: Database, settings: AuthSettings, user: users.User, actor: Principal, code: str) -> None:
     step = totp.matching_step(user.totp_secret, code, user.totp_last_step) if user.totp_secret else None
     if step is None or not users.accept_totp_step(db, user.id, step):
-        throttle.failed(db, user.email, actor.ip, settings)
+        _failed(db, settings, user.email, actor.ip, user)
         audit.record(db, actor, "auth.totp", outcome="failed")
         raise Unauthenticated("the code is not valid (or was already used)")
 
@@ -80,7 +106,7 @@ def verify_code(db: Database, settings: AuthSettings, principal: Principal, code
     throttle.check(db, user.email, principal.ip)
     _check_code(db, settings, user, principal, code)
     stage = _after_factor(user)
-    _finish(db, user, stage)
+    _finish(db, user, stage, principal.ip)
     audit.record(db, principal, "auth.totp", details={"stage": stage.value})
     return sessions.rotate(db, principal, stage, settings)
 
@@ -106,12 +132,12 @@ def confirm_enrolment(db: Database, settings: AuthSettings, principal: Principal
     throttle.check(db, user.email, principal.ip)
     step = totp.matching_step(user.totp_pending, code, None)
     if step is None:
-        throttle.failed(db, user.email, principal.ip, settings)
+        _failed(db, settings, user.email, principal.ip, user)
         audit.record(db, principal, "auth.totp_enrol", outcome="failed")
         raise Invalid("the code does not match; check the device's clock and try the next code")
     users.change(db, user.id, totp_secret=user.totp_pending, totp_pending=None, totp_last_step=step)
     stage = _after_factor(user)
-    _finish(db, user, stage)
+    _finish(db, user, stage, principal.ip)
     audit.record(db, principal, "auth.totp_enrol", object_type="user", object_id=user.id,
                  subject_country=user.country)
     return sessions.rotate(db, principal, stage, settings)
@@ -123,14 +149,14 @@ def change_password(db: Database, settings: AuthSettings, principal: Principal, 
     user = _user_of(db, principal)
     throttle.check(db, user.email, principal.ip)
     if not passwords.verify(user.password_hash, current or ""):
-        throttle.failed(db, user.email, principal.ip, settings)
+        _failed(db, settings, user.email, principal.ip, user)
         audit.record(db, principal, "auth.password_change", outcome="failed")
         raise Invalid("the current password is wrong")
     if new == current:
         raise Invalid("choose a password different from the current one")
     users.set_password(db, user, new, min_length=settings.password_min_length)
     sessions.revoke_user(db, user.id, keep=principal.session_id)
-    throttle.succeeded(db, user.email)
+    throttle.succeeded(db, user.email, principal.ip)
     audit.record(db, principal, "auth.password_change", object_type="user", object_id=user.id,
                  subject_country=user.country)
     return sessions.rotate(db, principal, Stage.FULL, settings)

@@ -370,12 +370,15 @@ def serve(
     """Run the web application (several worker processes with --workers; see README, "Server mode")."""
     import uvicorn
 
+    from tipnet.auth.settings import AuthSettings
     from tipnet.web.app import create_app
+    from tipnet.web.asgi import proxy_options
 
+    proxies = proxy_options(AuthSettings.from_env())
     database = _db(db)
     console.print(f"tipnet is serving on http://{host}:{port}/ ({workers} worker{'s' * (workers > 1)})")
     if workers == 1:
-        uvicorn.run(create_app(database, Settings.from_env()), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(database, Settings.from_env()), host=host, port=port, log_level="info", **proxies)
         return
     if database.backend_name == "sqlite":
         logging.getLogger(__name__).warning("several workers on the embedded SQLite store: writes queue behind one "
@@ -384,7 +387,7 @@ def serve(
     database.dispose()
     # a worker imports the whole package before answering the supervisor's health check: allow for a busy machine
     uvicorn.run("tipnet.web.asgi:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level="info", timeout_worker_healthcheck=60)
+                log_level="info", timeout_worker_healthcheck=60, **proxies)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from tipnet.web import (
     errors,
     routes_account,
     routes_admin,
+    routes_api_docs,
     routes_assess,
     routes_cases,
     routes_compendium,
@@ -41,7 +42,7 @@ from tipnet.web import (
     routes_uploads,
 )
 from tipnet.web.body_limit import BodyLimit
-from tipnet.web.middleware import SecurityHeaders
+from tipnet.web.middleware import SecurityHeaders, StrictTransport
 from tipnet.web.openapi import install_openapi
 from tipnet.web.pages import Renderer
 from tipnet.web.security import access, enforce
@@ -69,6 +70,7 @@ ROUTERS = (
     routes_messaging,
     routes_assess,
     routes_review,
+    routes_api_docs,
 )
 
 _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the largest upload
@@ -76,7 +78,8 @@ _MULTIPART_SLACK = 1024 * 1024  # form fields and multipart framing around the l
 
 def create_app(db: Database, settings: Settings | None = None, auth_settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    app = FastAPI(title="tipnet", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json",
+    # the API reference is served by routes_api_docs (signed-in users, no CDN): not FastAPI's public pages
+    app = FastAPI(title="tipnet", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(enforce)])
     app.state.db = db
     app.state.settings = settings
@@ -89,6 +92,8 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
     )
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeaders, max_body_bytes=settings.max_upload_bytes + _MULTIPART_SLACK)
+    if app.state.auth_settings.secure_cookies:  # served over HTTPS only: tell browsers never to use plain HTTP
+        app.add_middleware(StrictTransport)
     errors.install(app)
 
     for module in ROUTERS:

@@ -9,8 +9,11 @@ reloads it when the store's version changes, so an import committed through one 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
+from tipnet.auth.settings import AuthSettings
 from tipnet.settings import Settings
 from tipnet.store import Database
 
@@ -19,3 +22,10 @@ def app_from_env() -> FastAPI:
     from tipnet.web.app import create_app
 
     return create_app(Database(), Settings.from_env())
+
+
+def proxy_options(settings: AuthSettings) -> dict[str, Any]:
+    """uvicorn's options for forwarded headers: believed only from the proxies in TIPNET_TRUSTED_PROXIES. (uvicorn's
+    own default believes any peer on 127.0.0.1, so anything else on the machine could make up its address.)"""
+    proxies = settings.proxies()
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}

@@ -83,3 +83,32 @@ def install_openapi(app: FastAPI) -> None:
         return doc
 
     app.openapi = schema  # type: ignore[method-assign]
+
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def reference(doc: dict[str, Any]) -> dict[str, Any]:
+    """The API reference page's data, from the OpenAPI description: each operation with its access rule, the ways
+    to authenticate, its parameters and its answers (rendered by the app itself: no script from anywhere)."""
+    operations = []
+    for path, ops in sorted(doc.get("paths", {}).items()):
+        for method in _METHODS:
+            op = ops.get(method)
+            if op is None:
+                continue
+            params = [p.get("name", "") for p in op.get("parameters", [])]
+            body = op.get("requestBody", {}).get("content", {})
+            for schema in body.values():
+                ref = schema.get("schema", {}).get("$ref", "")
+                fields = doc.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+                params += [f"{name} (form)" for name in fields.get("properties", {})]
+                params += [f"{name} (form)" for name in schema.get("schema", {}).get("properties", {})]
+            operations.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "access": op.get("x-tipnet-access", ""),
+                "auth": sorted({name for alt in op.get("security", []) for name in alt}),
+                "parameters": sorted(set(params)), "responses": sorted(op.get("responses", {})),
+            })
+    return {"title": doc.get("info", {}).get("title", ""), "version": doc.get("info", {}).get("version", ""),
+            "description": doc.get("info", {}).get("description", ""), "operations": operations}

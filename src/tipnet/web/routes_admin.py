@@ -11,10 +11,11 @@ from tipnet.auth import admin, audit
 from tipnet.auth.policy import needs
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import ASSIGNABLE, Permission
+from tipnet.auth.settings import AuthSettings
 from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
 from tipnet.web.accept import wants_json
-from tipnet.web.deps import CallerScope, Db, Me
+from tipnet.web.deps import AuthConfig, CallerScope, Db, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Page, PageRouter
 from tipnet.web.security import access
@@ -29,8 +30,9 @@ def _choices(me: Principal) -> dict[str, Any]:
     return {"roles": roles, "countries": countries}
 
 
-def _users_page(db: Database, me: Principal, created: dict[str, Any] | None = None, status: int = 200) -> Page:
-    data = {"users": admin.listing(db, me), **_choices(me)}
+def _users_page(db: Database, me: Principal, auth: AuthSettings, created: dict[str, Any] | None = None,
+                status: int = 200) -> Page:
+    data = {"users": admin.listing(db, me), "sign_in_alerts": admin.sign_in_alerts(db, me, auth), **_choices(me)}
     if created is not None:
         data["created"] = created
     return Page("admin_users.html", data, status=status)
@@ -38,19 +40,19 @@ def _users_page(db: Database, me: Principal, created: dict[str, Any] | None = No
 
 @router.page("/admin/users")
 @access(USERS)
-def users_list(request: Request, db: Db, me: Me) -> Page:
-    return _users_page(db, me)
+def users_list(request: Request, db: Db, me: Me, auth: AuthConfig) -> Page:
+    return _users_page(db, me, auth)
 
 
 @router.page("/admin/users", methods=["POST"])
 @access(USERS)
-def users_create(request: Request, db: Db, me: Me, email: str = Form(...), role: str = Form(...),
+def users_create(request: Request, db: Db, me: Me, auth: AuthConfig, email: str = Form(...), role: str = Form(...),
                  country: str = Form(""), display_name: str = Form("")) -> Page | Response:
     user, temporary = admin.create(db, me, email, role, country or None, display_name)
     created = {"user": user.public(), "temporary_password": temporary}
     if wants_json(request):  # the API client gets the new account alone; the browser the list showing it
         return JSONResponse(created, status_code=201)
-    return _users_page(db, me, created, status=201)
+    return _users_page(db, me, auth, created, status=201)
 
 
 def _uid(value: str) -> int:

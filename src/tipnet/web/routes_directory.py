@@ -23,6 +23,7 @@ from tipnet.standard.countries import OAS_MEMBERS
 from tipnet.store import Database
 from tipnet.web.deps import CallerScope, Db, Lang, Me
 from tipnet.web.errors import ApiError
+from tipnet.web.middleware import content_security_policy, inline_style_hashes
 from tipnet.web.pages import Done, Page, PageRouter
 from tipnet.web.security import access
 
@@ -196,7 +197,8 @@ def directory_pdf(request: Request, db: Db, me: Me) -> Response:
 @access(PUBLIC)
 def directory_print(request: Request, db: Db, me: Me, lang: Lang) -> Response:
     entries, restricted = _export_entries(request, db, me)
-    return HTMLResponse(directory_export.print_html(entries, lang, restricted))
+    page = directory_export.print_html(entries, lang, restricted)  # self-contained: its style is inline
+    return HTMLResponse(page, headers={"content-security-policy": content_security_policy(inline_style_hashes(page))})
 
 
 @router.page("/directory/stale")
