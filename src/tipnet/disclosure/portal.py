@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tipnet.disclosure import repo
+from tipnet.disclosure.cells import FORM_DIMS
 from tipnet.disclosure.package import list_files
 from tipnet.errors import NotVisible, TipnetError
 from tipnet.i18n import translate
@@ -185,6 +186,7 @@ def grid(view: View, lang: str) -> dict[str, Any]:
                          translate(lang, "portal.victims"), "total": c == ALL} for c in cols],
             "rows": rows if dims else [{"codes": [], "labels": [translate(lang, "stats.value.all")], "total": True,
                                         "cells": [view.cells[()].to_dict()] if () in view.cells else [None]}],
+            "not_additive": bool(set(dims) & FORM_DIMS),
             "max": max((c.value or 0 for k, c in view.cells.items() if ALL not in k), default=0)}
 
 
