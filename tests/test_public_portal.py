@@ -220,3 +220,22 @@ def test_demo_publishes_its_first_release_through_the_audited_functions(portal):
     data = portal["client"].get("/statistics.json").json()
     assert data["release"]["id"] == first["release"]  # the newest published release is the portal's
     assert any(r["cells"][0]["value"] for g in data["tables"] for r in g["rows"])
+
+
+def test_a_package_file_changed_on_disk_is_refused_not_shown(portal):
+    rel, client = portal["published"], portal["client"]
+    path = Path(rel["package_path"]) / "data" / "country_sex.csv"
+    original = path.read_bytes()
+    path.parent.chmod(0o755)
+    path.chmod(0o644)
+    try:
+        path.write_bytes(original.replace(b"PER,_all,", b"PER,_all,9", 1))  # a count altered
+        for url in (f"/statistics/PER.json?release={rel['id']}",
+                    f"/statistics/PER/country_sex.csv?release={rel['id']}"):
+            r = client.get(url)
+            assert r.status_code == 500 and r.json()["error"]["code"] == "integrity-error", url
+    finally:
+        path.write_bytes(original)
+        path.chmod(0o444)
+        path.parent.chmod(0o555)
+    assert client.get(f"/statistics/PER.json?release={rel['id']}").status_code == 200
