@@ -187,7 +187,16 @@ def grid(view: View, lang: str) -> dict[str, Any]:
             "rows": rows if dims else [{"codes": [], "labels": [translate(lang, "stats.value.all")], "total": True,
                                         "cells": [view.cells[()].to_dict()] if () in view.cells else [None]}],
             "not_additive": bool(set(dims) & FORM_DIMS),
-            "max": max((c.value or 0 for k, c in view.cells.items() if ALL not in k), default=0)}
+            "max": _scale(view)}
+
+
+def _scale(view: View) -> int:
+    """What a bar of full width stands for: the table's total when published (so a bar is a share of it, even when
+    the other cells are suppressed), else the largest published cell."""
+    total = view.cells.get(tuple(ALL for _ in view.dims))
+    if len(view.dims) == 1 and total is not None and total.value:
+        return total.value
+    return max((c.value or 0 for k, c in view.cells.items() if ALL not in k), default=0)
 
 
 def grid_csv(g: dict[str, Any], lang: str) -> str:
