@@ -241,6 +241,11 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/releases/{release_id}"): (public(404), ("-",)),  # none published in this store
     ("GET", "/releases/{release_id}.json"): (public(404), ("-",)),
     ("GET", "/releases/{release_id}/files/{path}"): (public(404), ("-",)),
+    ("GET", "/statistics"): (public(), ("-",)),  # says that nothing is published yet
+    ("GET", "/statistics.json"): (public(), ("-",)),
+    ("GET", "/statistics/{iso3}"): (public(), ("-",)),
+    ("GET", "/statistics/{iso3}.json"): (public(), ("-",)),
+    ("GET", "/statistics/{area}/{table}.csv"): (public(404), ("-",)),
     ("GET", "/health"): (public(), ("-",)),
     ("GET", "/favicon.ico"): (public(204), ("-",)),
     # the API reference: signed-in users only, served by the app itself (no CDN)
@@ -587,6 +592,7 @@ class World:
         sub = {"own": "per-private.csv", "other": "col-private.csv", "shared": "col-shared.csv"}.get(target, "")
         values: dict[str, object] = {
             "submission_id": self.sub.get(sub, 0), "iso3": country, "release_id": 999, "path": "datapackage.json",
+            "area": country, "table": "country_sex",
             "user_id": self.users.get(country, 0),
             "key_id": "0" * 64, "message_id": "0" * 32, "alert_id": 0, "index": 0,
             "bundle_id": "0" * 32, "node_id": "per-node", "sequence": 1, "figure_id": 999,

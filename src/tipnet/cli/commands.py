@@ -344,6 +344,9 @@ def demo(
     from tipnet.demo.sample_cases import PROVIDER, create_sample_cases
 
     summary["sample_cases"] = {"provider": PROVIDER, **create_sample_cases(database)}
+    from tipnet.demo.release import publish_demo_release
+
+    summary["public_release"] = publish_demo_release(database, Settings.from_env().home.resolve())
     if as_json:
         emit_json(summary)
     else:
@@ -355,6 +358,7 @@ def demo(
         )
         cases = summary["sample_cases"]
         console.print(f"sample cases of {cases['provider']}: {cases['submitted']} submitted, {cases['draft']} draft")
+        console.print(f"public release {summary['public_release']['release']} on /statistics")
         from tipnet.cli.auth import print_logins
 
         print_logins(summary["logins"])

@@ -16,7 +16,9 @@ from tipnet.auth.settings import AuthSettings
 from tipnet.errors import TipnetError
 from tipnet.web.accept import wants_json
 from tipnet.web.deps import AuthConfig, Db, Me
+from tipnet.web.i18n import negotiate
 from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.routes_public import public_counterpart
 from tipnet.web.security import (
     STAGE_PAGES,
     access,
@@ -47,6 +49,8 @@ def _form_page(request: Request, me: Principal, auth: AuthSettings, template: st
     body = {"next": safe_next(request.query_params.get("next") or str(data.pop("next", "") or "")), **data}
     if wants_json(request):
         body["csrf_token"] = token if me.via != Via.SESSION else me.csrf
+    if template == "login.html":
+        body["public_statistics"] = public_counterpart(str(body["next"]), negotiate(request))
     if error is not None:
         body["error"] = {"status": error.status, "code": error.code, "message": error.message}
     return Page(template, body, status=error.status if error else 200,
