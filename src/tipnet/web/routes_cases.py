@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from tipnet.auth.policy import needs
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission, Role
-from tipnet.cases import referral
+from tipnet.cases import listing, referral
 from tipnet.cases import store as case_store
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
 from tipnet.cases.validate import FieldError, clean
@@ -120,18 +120,21 @@ def _view_page(me: Principal, lang: str, case: case_store.Case, note: str | None
 
 def _show(db: Database, me: Principal, lang: str, case: case_store.Case, note: str | None = None) -> Page:
     if case.status == case_store.DRAFT:
-        return _form_page(db, me, lang, case, case.data, case.checked().errors, note=note)
+        # after a refused submit (post/redirect/get): every rule of submission, as the refusal listed them
+        problems = case_store.submit_problems(db, case) if note == "invalid" else case.checked().errors
+        return _form_page(db, me, lang, case, case.data, problems, note=note)
     return _view_page(me, lang, case, note)
 
 
 @router.page("/cases")
 @access(CASES)
-def cases_list(request: Request, db: Db, me: Me) -> Page:
-    rows = case_store.listing(db, me)
+def cases_list(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    search = request.query_params.get("q", "")[:listing.SEARCH_MAX]
+    rows = listing.listing(db, me, search)
     done = request.query_params.get("done")
     return Page("cases_list.html", {
-        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country,
-        "note": done if done == "discarded" else None})
+        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country, "search": search,
+        "note": done if done == "discarded" else None}, context={"sex": cases_view.vocabulary_labels(lang, "sex")})
 
 
 @router.page("/cases/new")
@@ -142,7 +145,7 @@ def case_new(request: Request, db: Db, me: Me, lang: Lang) -> Page:
 
 
 async def _save_or_submit(request: Request, db: Database, me: Principal, lang: str,
-                          public_id: str | None) -> Page | Done:
+                          public_id: str | None) -> Response | Done:
     form = await request.form()
     action = form.get("action") or "save"
     if action not in ("save", "submit", "discard"):
@@ -162,10 +165,11 @@ async def _save_or_submit(request: Request, db: Database, me: Principal, lang: s
     if action == "submit":
         try:
             case = case_store.submit(db, me, case.public_id)
-        except case_store.CaseInvalid as exc:
+        except case_store.CaseInvalid:
             if wants_json(request):
                 raise
-            return _form_page(db, me, lang, case, case.data, exc.errors, status=422, note="invalid")
+            # post/redirect/get: the draft is saved; its page lists the problems, and reloading it posts nothing
+            return RedirectResponse(f"/cases/{case.public_id}?done=invalid", status_code=303)
         return Done({"case": case.to_dict(), "problems": []}, redirect=f"/cases/{case.public_id}?done=submitted",
                     status=201 if created else 200)
     return Done({"case": case.to_dict(), "problems": [e.to_dict() for e in checked.errors]},
@@ -174,11 +178,11 @@ async def _save_or_submit(request: Request, db: Database, me: Principal, lang: s
 
 @router.page("/cases", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_create(request: Request, db: Db, me: Me, lang: Lang) -> Page | Done:
+async def case_create(request: Request, db: Db, me: Me, lang: Lang) -> Response | Done:
     return await _save_or_submit(request, db, me, lang, None)
 
 
-_NOTES = {"saved", "submitted", "withdrawn", "planned", "corrected"}
+_NOTES = {"saved", "submitted", "withdrawn", "planned", "corrected", "invalid"}
 
 
 @router.page("/cases/{case_id}")
@@ -191,7 +195,7 @@ def case_detail(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> P
 
 @router.page("/cases/{case_id}", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_update(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page | Done:
+async def case_update(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Response | Done:
     return await _save_or_submit(request, db, me, lang, _case_id(case_id))
 
 
