@@ -4,7 +4,9 @@ audited there and scoped by `tipnet.auth.tenancy.Scope.cases`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,14 +19,15 @@ from tipnet.cases import listing, referral
 from tipnet.cases import store as case_store
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
 from tipnet.cases.validate import FieldError, clean
-from tipnet.errors import Invalid
+from tipnet.errors import Forbidden, Invalid, TipnetError, Unauthenticated
 from tipnet.i18n import translate
 from tipnet.store import Database
 from tipnet.web import cases_view
-from tipnet.web.accept import wants_json
+from tipnet.web.accept import asks_for_html, wants_json
 from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.i18n import negotiate
+from tipnet.web.pages import Done, Page, PageRouter, Renderer
 from tipnet.web.security import access
 
 router = PageRouter()
@@ -278,3 +281,34 @@ async def case_correct(request: Request, case_id: str, db: Db, me: Me, lang: Lan
         return _correct_page(db, lang, current, {**current.data, **clean(fields)}, [], status=422,
                              reason=reason or "", message=str(exc))
     return Done({"case": case.to_dict()}, redirect=f"/cases/{case.public_id}?done=corrected")
+
+
+_FORM_PATH = re.compile(r"/cases(?:/([A-Za-z0-9-]{4,24}))?")
+
+
+async def refused_form(request: Request, exc: TipnetError) -> Response | None:
+    """The case form posted without JavaScript after its session ended (401), or after signing in again elsewhere
+    (403, a stale CSRF token): nothing is saved, but the form comes back with everything typed, the current CSRF
+    token and a sign-in link (new tab); pressing "Save draft" again then saves. Only for a browser's same-origin post
+    of the form itself (the draft's values are never read here: what is shown is what this browser just sent).
+    None: not such a request, answered as any error."""
+    match = _FORM_PATH.fullmatch(request.url.path)
+    stale = isinstance(exc, Forbidden) and isinstance(exc.details, dict) and exc.details.get("csrf") is True
+    origin = request.headers.get("origin")
+    if (match is None or request.method != "POST" or wants_json(request) or not asks_for_html(request)
+            or not (isinstance(exc, Unauthenticated) or stale) or not origin
+            or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()):
+        return None
+    form = await request.form()
+    if form.get("action", "save") not in ("save", "submit"):
+        return None
+    lang = negotiate(request)
+    version = form.get("version")
+    case = {"id": match.group(1), "version": version if isinstance(version, str) and version.isdigit() else None,
+            "updated_at": None} if match.group(1) else None
+    values = clean(_fields(form))
+    data: dict[str, Any] = {"case": case, "values": values, "problems": [], "providers": [], "note": "refused"}
+    context = {"sections": cases_view.sections(lang, values, []), "plan": cases_view.plan(lang, values, []),
+               "summary": [], "note": "refused", "minor": False, "refused": "token" if stale else "session"}
+    renderer: Renderer = request.app.state.page
+    return renderer(request, "cases_form.html", data, exc.status, context)
