@@ -132,6 +132,7 @@ def test_stay_signed_in_restarts_the_idle_timer(app, db):
 def test_a_short_idle_limit_is_touched_often_enough_to_hold():
     assert sessions.touch_every(AuthSettings(session_idle_seconds=30 * 60)) == dt.timedelta(seconds=60)
     assert sessions.touch_every(AuthSettings(session_idle_seconds=20)) == dt.timedelta(seconds=2)
+    assert sessions.touch_every(AuthSettings(session_idle_seconds=1)) == dt.timedelta(seconds=1)
 
 
 def test_pages_of_a_signed_in_session_carry_the_timer_and_its_script(app, db):

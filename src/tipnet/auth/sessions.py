@@ -24,9 +24,10 @@ _TOUCH_EVERY = timedelta(seconds=60)
 
 def touch_every(settings: AuthSettings) -> timedelta:
     """How stale a session's last-seen time may get before a request writes it: a minute, or a tenth of the idle
-    limit when that is shorter. A page may therefore count on its session lasting the idle limit minus this from its
-    last request (`tipnet-session.js` warns before that)."""
-    return min(_TOUCH_EVERY, timedelta(seconds=settings.session_idle_seconds / 10))
+    limit when that is shorter (never under the one-second trust in a resolved session). A page may therefore count
+    on its session lasting the idle limit minus this from its last request (`tipnet-session.js` warns before that)."""
+    tenth = timedelta(seconds=settings.session_idle_seconds / 10)
+    return max(timedelta(seconds=CACHE_SECONDS), min(_TOUCH_EVERY, tenth))
 # A resolved session is trusted for this long without asking the store again. Anything this process commits (a
 # sign-out, a disabled account, a password change) ends that trust at once; a change made by another worker process
 # is seen within this time.
