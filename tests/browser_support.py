@@ -44,8 +44,13 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(sqlite_db, settings) -> Iterator[str]:
+    yield from live(create_app(sqlite_db, settings))
+
+
+def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Serve `app` on a free loopback port while the generator is suspended (a fixture's body)."""
     port = _free_port()
-    config = uvicorn.Config(create_app(sqlite_db, settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

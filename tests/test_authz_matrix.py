@@ -264,6 +264,8 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("POST", "/login/totp.json"): (step({"POST": 401}, None), ("-",)),
     ("POST", "/logout"): (step({"POST": 303}, {"POST": 303}), ("-",)),
     ("POST", "/logout.json"): (step({"POST": 200}, {"POST": 200}), ("-",)),
+    ("POST", "/session/stay"): (step(None, {"POST": 303}), ("-",)),  # restart one's idle timer
+    ("POST", "/session/stay.json"): (step(None, {"POST": 200}), ("-",)),
     # one's own account
     ("GET", "/account"): (signed_in_page, ("-",)),
     ("GET", "/account.json"): (signed_in_page, ("-",)),

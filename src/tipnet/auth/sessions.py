@@ -20,6 +20,14 @@ from tipnet.store import Database, generation
 from tipnet.store.tables_auth import sessions, users
 
 _TOUCH_EVERY = timedelta(seconds=60)
+
+
+def touch_every(settings: AuthSettings) -> timedelta:
+    """How stale a session's last-seen time may get before a request writes it: a minute, or a tenth of the idle
+    limit when that is shorter (never under the one-second trust in a resolved session). A page may therefore count
+    on its session lasting the idle limit minus this from its last request (`tipnet-session.js` warns before that)."""
+    tenth = timedelta(seconds=settings.session_idle_seconds / 10)
+    return max(timedelta(seconds=CACHE_SECONDS), min(_TOUCH_EVERY, tenth))
 # A resolved session is trusted for this long without asking the store again. Anything this process commits (a
 # sign-out, a disabled account, a password change) ends that trust at once; a change made by another worker process
 # is seen within this time.
@@ -103,7 +111,7 @@ def known(db: Database, token: str, ip: str | None = None) -> Principal | None:
 
 def _remember(db: Database, principal: Principal, seen: int, now: datetime, last_seen: datetime,
               expires: datetime, settings: AuthSettings) -> None:
-    until = min(now + timedelta(seconds=CACHE_SECONDS), last_seen + _TOUCH_EVERY,
+    until = min(now + timedelta(seconds=CACHE_SECONDS), last_seen + touch_every(settings),
                 last_seen + timedelta(seconds=settings.session_idle_seconds), expires)
     assert principal.session_id is not None
     with _known_lock:
@@ -132,7 +140,7 @@ def resolve(db: Database, token: str, settings: AuthSettings, ip: str | None = N
     if now >= expires or now - last_seen > timedelta(seconds=settings.session_idle_seconds):
         revoke(db, sid)
         return None
-    if now - last_seen > _TOUCH_EVERY:
+    if now - last_seen > touch_every(settings):
         with db.engine.begin() as conn:
             conn.execute(update(sessions).where(sessions.c.id == sid).values(last_seen_at=now))
         last_seen, seen = now, generation.current()  # our own touch does not make the session unknown
@@ -140,3 +148,16 @@ def resolve(db: Database, token: str, settings: AuthSettings, ip: str | None = N
                       stage=Stage(row.stage), session_id=sid, csrf=row.csrf, ip=ip)
     _remember(db, found, seen, now, last_seen, expires, settings)
     return found
+
+
+def stay(db: Database, principal: Principal, settings: AuthSettings) -> int:
+    """Restart the idle timer of the principal's session now ("stay signed in") and return the seconds it has left:
+    the idle limit, or less when its absolute lifetime ends sooner (that one never moves)."""
+    assert principal.session_id is not None
+    now = clock.now()
+    with db.engine.begin() as conn:
+        conn.execute(update(sessions).where(sessions.c.id == principal.session_id, sessions.c.revoked_at.is_(None))
+                     .values(last_seen_at=now))
+        expires = conn.execute(select(sessions.c.expires_at).where(sessions.c.id == principal.session_id)).scalar_one()
+    left = (clock.aware(expires) - now).total_seconds()  # type: ignore[operator]
+    return max(0, int(min(settings.session_idle_seconds, left)))

@@ -22,6 +22,7 @@ class AuthSettings:
     secure_cookies: bool = _setting(False, "Mark cookies Secure (set to 1 whenever the app is served over HTTPS).")  # type: ignore[assignment]
     session_idle_seconds: int = _setting(30 * 60, "A session ends after this many seconds without a request.")  # type: ignore[assignment]
     session_max_seconds: int = _setting(12 * 3600, "A session ends this many seconds after sign-in, whatever happens.")  # type: ignore[assignment]
+    session_warn_seconds: int = _setting(2 * 60, "Pages warn this long before an idle session ends.")  # type: ignore[assignment]
     signin_step_seconds: int = _setting(10 * 60, "Time allowed between the password and the one-time code.")  # type: ignore[assignment]
     login_free_failures: int = _setting(  # type: ignore[assignment]
         5, "Failed sign-ins at one account from one source (address) before that source is slowed down for it.")

@@ -106,7 +106,9 @@ def _case(row: Any) -> Case:
                 referral_provider=m["referral_provider"], referral_authority_id=m["referral_authority_id"])
 
 
-def _visible(who: Principal) -> Any:
+def visible(who: Principal) -> Any:
+    """The condition on `cases` of the rows this principal may read (its own drafts; its country's submitted cases
+    with the right to read them)."""
     return Scope.of(who).cases(who.user_id, who.can(Permission.CASES_READ))
 
 
@@ -120,7 +122,7 @@ def _entry_country(who: Principal) -> str:
 
 def _load(db: Database, who: Principal, public_id: str) -> Case:
     with db.engine.connect() as conn:
-        row = conn.execute(select(cases).where(cases.c.public_id == public_id, _visible(who))).first()
+        row = conn.execute(select(cases).where(cases.c.public_id == public_id, visible(who))).first()
         if row is None:
             raise NotVisible(f"no case {public_id}")
         case = _case(row)
@@ -215,15 +217,26 @@ def discard(db: Database, who: Principal, public_id: str, version: int | None = 
                  details={"version": case.version})
 
 
+def _submittable(db: Database, case: Case) -> Checked:
+    checked = case.checked(submitting=True)
+    authority = checked.values.get("referral_authority_id")
+    if referral.unknown_authority(db, case.country, authority):
+        checked.errors.append(FieldError("referral_authority_id", "referral-unknown", str(authority)))
+    return checked
+
+
+def submit_problems(db: Database, case: Case) -> list[FieldError]:
+    """What stops a draft from being submitted (every rule of `submit`), shown when a refused submit redirects back
+    to the draft."""
+    return _submittable(db, case).errors
+
+
 def submit(db: Database, who: Principal, public_id: str, version: int | None = None) -> Case:
     """Submit one's own draft: every rule must pass. The case becomes a submission of one person in the store."""
     country = _entry_country(who)
     case = _load(db, who, public_id)
     _editable(who, case, version)
-    checked = case.checked(submitting=True)
-    authority = checked.values.get("referral_authority_id")
-    if referral.unknown_authority(db, country, authority):
-        checked.errors.append(FieldError("referral_authority_id", "referral-unknown", str(authority)))
+    checked = _submittable(db, case)
     if checked.errors:
         audit.record(db, who, "case.submit", outcome="failed", object_type="case", object_id=public_id,
                      subject_country=country, details={"problems": len(checked.errors)})
@@ -375,28 +388,10 @@ def get(db: Database, who: Principal, public_id: str) -> Case:
     return case
 
 
-def listing(db: Database, who: Principal, limit: int = 500) -> list[dict[str, Any]]:
-    """Cases in scope, newest first: status, dates, child, risk and referral (no names, no narrative)."""
-    c = cases.c
-    q = (select(c.public_id, c.country, c.status, c.is_minor, c.risk_level, c.referral_provider, c.created_by,
-                c.updated_at, c.submitted_at, c.version)
-         .where(_visible(who)).order_by(c.updated_at.desc(), c.id.desc()).limit(limit))
-    with db.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    for r in rows:
-        r["mine"] = r.pop("created_by") == who.user_id
-        for k in ("updated_at", "submitted_at"):
-            r[k] = clock.aware(r[k]).isoformat() if r[k] else None  # type: ignore[union-attr]
-    scope = Scope.of(who)
-    audit.record(db, who, "case.list", object_type="case", subject_country=scope.country,
-                 details={"rows": len(rows)})
-    return rows
-
-
 def count_submitted(db: Database, who: Principal) -> int:
     with db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(cases)
-                                .where(_visible(who), cases.c.status == SUBMITTED)).scalar_one())
+                                .where(visible(who), cases.c.status == SUBMITTED)).scalar_one())
 
 
 def withdraw(db: Database, who: Principal, public_id: str, items: list[str], given_by: str | None,

@@ -9,6 +9,7 @@ from typing import Any
 from tipnet.auth import clock, users
 from tipnet.auth.principal import Principal, Via
 from tipnet.cases import store
+from tipnet.cases.listing import listing
 from tipnet.store import Database
 
 PROVIDER = "ngo.per@demo.tipnet"
@@ -45,13 +46,13 @@ def create_sample_cases(db: Database) -> dict[str, int]:
     if user is None:
         return {"draft": 0, "submitted": 0}
     who = Principal(via=Via.SESSION, user_id=user.id, email=user.email, role=user.role, country=user.country)
-    mine = [c for c in store.listing(db, who) if c["mine"]]
+    mine = [c for c in listing(db, who) if c["mine"]]
     if not mine:
         day = clock.now().date().replace(day=1).isoformat()
         child, _ = store.save(db, who, _child(day))
         store.submit(db, who, child.public_id)
         store.save(db, who, _draft(day))
-        mine = [c for c in store.listing(db, who) if c["mine"]]
+        mine = [c for c in listing(db, who) if c["mine"]]
     counts = {"draft": 0, "submitted": 0}
     for c in mine:
         counts[c["status"]] += 1

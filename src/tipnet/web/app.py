@@ -100,6 +100,7 @@ def create_app(db: Database, settings: Settings | None = None, auth_settings: Au
 
     for module in ROUTERS:
         app.include_router(module.router)
+    app.state.refused_form = routes_cases.refused_form  # the case form's values survive an ended session
 
     @app.get("/health")
     @access(PUBLIC)

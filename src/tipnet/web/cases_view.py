@@ -63,6 +63,11 @@ def options(lang: str, s: Spec) -> list[tuple[str, str]]:
     return []
 
 
+def vocabulary_labels(lang: str, vocabulary: str) -> dict[str, str]:
+    """{code: label} of a vocabulary of the standard in the page language (the list's sex column)."""
+    return {v.code: v.label(lang) for v in load_standard().vocabularies[vocabulary].values}
+
+
 def error_text(lang: str, e: FieldError) -> str:
     return translate(lang, f"cases.error.{e.code}", field=field_label(lang, e.field), value=e.value, **e.params)
 

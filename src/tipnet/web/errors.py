@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tipnet.auth import audit
-from tipnet.errors import NotVisible, Throttled, TipnetError, Unauthenticated
+from tipnet.errors import Forbidden, NotVisible, Throttled, TipnetError, Unauthenticated
 from tipnet.web.accept import asks_for_html
 
 
@@ -69,6 +69,11 @@ def install(app: FastAPI) -> None:
             await run_in_threadpool(audit.record, request.app.state.db, who, "access.not_visible", outcome="denied",
                                     object_type="path", object_id=request.url.path[:64],
                                     details={"method": request.method})
+        recover = getattr(request.app.state, "refused_form", None)  # a form whose typed values must come back
+        if recover is not None and isinstance(exc, (Unauthenticated, Forbidden)):
+            kept: Response | None = await recover(request, exc)
+            if kept is not None:
+                return kept
         if isinstance(exc, Unauthenticated) and wants_html(request):
             return login_redirect(request, who)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None

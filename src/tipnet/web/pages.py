@@ -28,7 +28,7 @@ from tipnet import __version__
 from tipnet.i18n import LANGUAGE_NAMES, LANGUAGES, date, number, translate
 from tipnet.web.accept import JSON_SUFFIX, wants_json
 from tipnet.web.i18n import negotiate
-from tipnet.web.security import csrf_token, principal
+from tipnet.web.security import csrf_token, principal, session_timing
 
 TWIN_ATTR = "__tipnet_json_twin__"
 
@@ -77,6 +77,7 @@ class Renderer:
             "fmt_date": lambda value, style="medium": date(lang, value, style),
             "me": principal(request),
             "csrf": csrf_token(request),
+            "session_timing": session_timing(request),
             **(context or {}),
         }
         response = self.templates.TemplateResponse(request, template, ctx, status_code=status)

@@ -4,7 +4,9 @@ audited there and scoped by `tipnet.auth.tenancy.Scope.cases`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,18 +15,19 @@ from starlette.datastructures import FormData
 from tipnet.auth.policy import needs
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission, Role
-from tipnet.cases import referral
+from tipnet.cases import listing, referral
 from tipnet.cases import store as case_store
 from tipnet.cases.spec import ALL_FIELDS, CHOICES, CONSENT_ITEMS
 from tipnet.cases.validate import FieldError, clean
-from tipnet.errors import Invalid
+from tipnet.errors import Forbidden, Invalid, TipnetError, Unauthenticated
 from tipnet.i18n import translate
 from tipnet.store import Database
 from tipnet.web import cases_view
-from tipnet.web.accept import wants_json
+from tipnet.web.accept import asks_for_html, wants_json
 from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
-from tipnet.web.pages import Done, Page, PageRouter
+from tipnet.web.i18n import negotiate
+from tipnet.web.pages import Done, Page, PageRouter, Renderer
 from tipnet.web.security import access
 
 router = PageRouter()
@@ -120,18 +123,21 @@ def _view_page(me: Principal, lang: str, case: case_store.Case, note: str | None
 
 def _show(db: Database, me: Principal, lang: str, case: case_store.Case, note: str | None = None) -> Page:
     if case.status == case_store.DRAFT:
-        return _form_page(db, me, lang, case, case.data, case.checked().errors, note=note)
+        # after a refused submit (post/redirect/get): every rule of submission, as the refusal listed them
+        problems = case_store.submit_problems(db, case) if note == "invalid" else case.checked().errors
+        return _form_page(db, me, lang, case, case.data, problems, note=note)
     return _view_page(me, lang, case, note)
 
 
 @router.page("/cases")
 @access(CASES)
-def cases_list(request: Request, db: Db, me: Me) -> Page:
-    rows = case_store.listing(db, me)
+def cases_list(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    search = request.query_params.get("q", "")[:listing.SEARCH_MAX]
+    rows = listing.listing(db, me, search)
     done = request.query_params.get("done")
     return Page("cases_list.html", {
-        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country,
-        "note": done if done == "discarded" else None})
+        "cases": rows, "whole_country": me.can(Permission.CASES_READ), "country": me.country, "search": search,
+        "note": done if done == "discarded" else None}, context={"sex": cases_view.vocabulary_labels(lang, "sex")})
 
 
 @router.page("/cases/new")
@@ -142,7 +148,7 @@ def case_new(request: Request, db: Db, me: Me, lang: Lang) -> Page:
 
 
 async def _save_or_submit(request: Request, db: Database, me: Principal, lang: str,
-                          public_id: str | None) -> Page | Done:
+                          public_id: str | None) -> Response | Done:
     form = await request.form()
     action = form.get("action") or "save"
     if action not in ("save", "submit", "discard"):
@@ -162,10 +168,11 @@ async def _save_or_submit(request: Request, db: Database, me: Principal, lang: s
     if action == "submit":
         try:
             case = case_store.submit(db, me, case.public_id)
-        except case_store.CaseInvalid as exc:
+        except case_store.CaseInvalid:
             if wants_json(request):
                 raise
-            return _form_page(db, me, lang, case, case.data, exc.errors, status=422, note="invalid")
+            # post/redirect/get: the draft is saved; its page lists the problems, and reloading it posts nothing
+            return RedirectResponse(f"/cases/{case.public_id}?done=invalid", status_code=303)
         return Done({"case": case.to_dict(), "problems": []}, redirect=f"/cases/{case.public_id}?done=submitted",
                     status=201 if created else 200)
     return Done({"case": case.to_dict(), "problems": [e.to_dict() for e in checked.errors]},
@@ -174,11 +181,11 @@ async def _save_or_submit(request: Request, db: Database, me: Principal, lang: s
 
 @router.page("/cases", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_create(request: Request, db: Db, me: Me, lang: Lang) -> Page | Done:
+async def case_create(request: Request, db: Db, me: Me, lang: Lang) -> Response | Done:
     return await _save_or_submit(request, db, me, lang, None)
 
 
-_NOTES = {"saved", "submitted", "withdrawn", "planned", "corrected"}
+_NOTES = {"saved", "submitted", "withdrawn", "planned", "corrected", "invalid"}
 
 
 @router.page("/cases/{case_id}")
@@ -191,7 +198,7 @@ def case_detail(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> P
 
 @router.page("/cases/{case_id}", methods=["POST"], openapi_extra=CASE_FORM)
 @access(CASES)
-async def case_update(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Page | Done:
+async def case_update(request: Request, case_id: str, db: Db, me: Me, lang: Lang) -> Response | Done:
     return await _save_or_submit(request, db, me, lang, _case_id(case_id))
 
 
@@ -274,3 +281,34 @@ async def case_correct(request: Request, case_id: str, db: Db, me: Me, lang: Lan
         return _correct_page(db, lang, current, {**current.data, **clean(fields)}, [], status=422,
                              reason=reason or "", message=str(exc))
     return Done({"case": case.to_dict()}, redirect=f"/cases/{case.public_id}?done=corrected")
+
+
+_FORM_PATH = re.compile(r"/cases(?:/([A-Za-z0-9-]{4,24}))?")
+
+
+async def refused_form(request: Request, exc: TipnetError) -> Response | None:
+    """The case form posted without JavaScript after its session ended (401), or after signing in again elsewhere
+    (403, a stale CSRF token): nothing is saved, but the form comes back with everything typed, the current CSRF
+    token and a sign-in link (new tab); pressing "Save draft" again then saves. Only for a browser's same-origin post
+    of the form itself (the draft's values are never read here: what is shown is what this browser just sent).
+    None: not such a request, answered as any error."""
+    match = _FORM_PATH.fullmatch(request.url.path)
+    stale = isinstance(exc, Forbidden) and isinstance(exc.details, dict) and exc.details.get("csrf") is True
+    origin = request.headers.get("origin")
+    if (match is None or request.method != "POST" or wants_json(request) or not asks_for_html(request)
+            or not (isinstance(exc, Unauthenticated) or stale) or not origin
+            or urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()):
+        return None
+    form = await request.form()
+    if form.get("action", "save") not in ("save", "submit"):
+        return None
+    lang = negotiate(request)
+    version = form.get("version")
+    case = {"id": match.group(1), "version": version if isinstance(version, str) and version.isdigit() else None,
+            "updated_at": None} if match.group(1) else None
+    values = clean(_fields(form))
+    data: dict[str, Any] = {"case": case, "values": values, "problems": [], "providers": [], "note": "refused"}
+    context = {"sections": cases_view.sections(lang, values, []), "plan": cases_view.plan(lang, values, []),
+               "summary": [], "note": "refused", "minor": False, "refused": "token" if stale else "session"}
+    renderer: Renderer = request.app.state.page
+    return renderer(request, "cases_form.html", data, exc.status, context)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
 
 from fastapi import Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from tipnet.auth import login
-from tipnet.auth.policy import ANY_SESSION, PUBLIC, TOTP_STEP
+from tipnet.auth import login, sessions
+from tipnet.auth.policy import ANY_SESSION, PUBLIC, SIGNED_IN, TOTP_STEP
 from tipnet.auth.principal import Principal, Stage, Via
 from tipnet.auth.sessions import NewSession
 from tipnet.auth.settings import AuthSettings
@@ -103,3 +104,13 @@ async def totp_submit(request: Request, db: Db, me: Me, auth: AuthConfig, code: 
 def logout(request: Request, db: Db, me: Me, auth: AuthConfig) -> Done:
     login.sign_out(db, me)
     return Done({"signed_out": True}, redirect="/", finish=lambda response: clear_session_cookie(response, auth))
+
+
+@router.page("/session/stay", methods=["POST"])
+@access(SIGNED_IN)
+async def stay_signed_in(request: Request, db: Db, me: Me, auth: AuthConfig, next: str = Form("")) -> Done:  # noqa: A002
+    """"Stay signed in": restart the session's idle timer now. Answers the seconds left (the idle limit, or less near
+    the session's absolute end) and when pages warn; a browser goes back to `next`."""
+    left = await run_in_threadpool(sessions.stay, db, me, auth)
+    return Done({"remaining": left, "idle": auth.session_idle_seconds, "warn": auth.session_warn_seconds,
+                 "slack": math.ceil(sessions.touch_every(auth).total_seconds())}, redirect=safe_next(next))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,6 +181,17 @@ def pre_csrf(request: Request) -> tuple[str, bool]:
 def set_pre_csrf(response: Response, token: str, settings: AuthSettings) -> None:
     response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies,
                         path="/")
+
+
+def session_timing(request: Request) -> dict[str, int] | None:
+    """For a fully signed-in session's pages: the idle limit, how long before it pages warn, and how stale the
+    session's last-seen time may be (so the page counts on idle - slack seconds from its load)."""
+    who = principal(request)
+    if who.via != Via.SESSION or not who.authenticated:
+        return None
+    settings: AuthSettings = request.app.state.auth_settings
+    return {"idle": settings.session_idle_seconds, "warn": settings.session_warn_seconds,
+            "slack": math.ceil(sessions.touch_every(settings).total_seconds())}
 
 
 def csrf_token(request: Request) -> str | None:
