@@ -60,7 +60,7 @@ def test_typing_saves_one_draft_that_a_reload_shows(page, server, sqlite_db):
     page.focus("#f-interpreter_needed")
     page.keyboard.press("Tab")  # into the child section: leaving a section saves at once
     page.fill("#f-guardian_name", "DEMUNA Cusco")
-    page.wait_for_function("document.querySelector('#autosave-status').dataset.state === 'unsaved'")
+    page.wait_for_function("() => document.querySelector('#autosave-status').dataset.state === 'unsaved'")
     _saved(page)
     rows = _drafts(sqlite_db, ngo.user.id)
     assert len(rows) == 1 and rows[0][0] == case_id and rows[0][1] >= 3  # one draft, saved again and again
@@ -90,7 +90,7 @@ def test_a_session_that_ends_mid_form_is_resumed_in_a_dialog_and_the_save_finish
     page.fill("#signin-password", "not the password")
     page.fill("#signin-code", "000000")
     page.click("#signin-submit")
-    page.wait_for_function("document.querySelector('#signin-error').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('#signin-error').textContent.length > 0")
     assert page.locator("#signin-dialog[open]").count() == 1  # refused: the dialog stays, nothing is lost
     page.fill("#signin-password", PASSWORD)
     page.fill("#signin-code", _next_code(ngo))
