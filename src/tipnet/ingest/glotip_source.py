@@ -13,16 +13,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
 from tipnet.ingest.errors import error_type
 from tipnet.ingest.readers import detect_format, open_xlsx
-from tipnet.ingest.readers_csv import detect_encoding, sniff_delimiter
+from tipnet.ingest.readers_csv import csv_careful, detect_encoding, sniff_delimiter
 from tipnet.ingest.report import Problem
-from tipnet.ingest.sources import SAMPLE_BYTES, Chunk, ReadError, SourceTable, _clean_header, _rows_chunk
+from tipnet.ingest.sources import SAMPLE_BYTES, ReadError, SourceTable, _clean_header
 
 MARKERS = {"Iso3_code", "Indicator", "Dimension", "txtVALUE"}  # header cells that make a table a GLOTIP export
 PREAMBLE_ROWS = 20  # how far down the header may be
@@ -91,34 +90,9 @@ def _open_csv(path: Path, chunk_rows: int) -> GlotipSource | None:
     if h is None:
         return None
     columns = _clean_header(head[h])
-    width = len(columns)
-
-    def chunks() -> Iterator[Chunk]:
-        with path.open("r", encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            rows: list[list[str | None]] = []
-            numbers: list[int] = []
-            problems: list[Problem] = []
-            bad: set[int] = set()
-            for record, cells in enumerate(reader, start=1):
-                if record <= h + 1 or not any(c.strip() for c in cells):
-                    continue  # preamble, header, blank lines
-                if len(cells) != width:
-                    code = "extra-cell" if len(cells) > width else "missing-cell"
-                    problems.append(Problem(code, error_type(code).message(found=len(cells), expected=width),
-                                            row=record, value=delimiter.join(cells)[:200]))
-                    bad.add(record)
-                    cells = (cells + [""] * width)[:width]
-                rows.append([c if c != "" else None for c in cells])
-                numbers.append(record)
-                if len(rows) >= chunk_rows:
-                    yield _rows_chunk(rows, numbers, columns, problems, bad)
-                    rows, numbers, problems, bad = [], [], [], set()
-            if rows or problems:
-                yield _rows_chunk(rows, numbers, columns, problems, bad)
-
+    chunks = csv_careful(path, delimiter, columns, chunk_rows, header_records=h + 1, encoding=encoding)
     released, how = release_date([list(r) for r in head[:h]], path)
-    return GlotipSource(SourceTable(path, "csv", columns, encoding, chunks()), released, how)
+    return GlotipSource(SourceTable(path, "csv", columns, encoding, chunks), released, how)
 
 
 def open_glotip(path: Path, chunk_rows: int) -> GlotipSource | None:

@@ -362,17 +362,20 @@ def _bounded(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
                             "the CSV field limit") from exc
 
 
-def _csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
-    """Record-by-record reader for files with ragged rows: every row is kept and flagged, none is cut."""
+def csv_careful(path: Path, delimiter: str, columns: list[str], chunk_rows: int, header_records: int = 1,
+                 encoding: str = "utf-8") -> Iterator[Chunk]:
+    """Record-by-record reader for files with ragged rows: every row is kept and flagged, none is cut.
+    header_records: the records up to and including the header (more than one when a preamble comes first)."""
     width = len(columns)
-    with path.open("r", encoding="utf-8", newline="") as fh:
+    with path.open("r", encoding=encoding, newline="") as fh:
         reader = _bounded(csv.reader(fh, delimiter=delimiter), path)
-        next(reader, None)
+        for _ in range(header_records):
+            next(reader, None)
         rows: list[list[str | None]] = []
         numbers: list[int] = []
         problems: list[Problem] = []
         bad: set[int] = set()
-        record = 1
+        record = header_records
         for cells in reader:
             record += 1
             if not cells or all(not c.strip() for c in cells) and len(cells) <= 1:
@@ -436,7 +439,7 @@ def open_csv(
     def chunks() -> Iterator[Chunk]:
         try:
             if careful:
-                yield from _csv_careful(src, delimiter, columns, chunk_rows)
+                yield from csv_careful(src, delimiter, columns, chunk_rows)
                 return
             bom = len(codecs.BOM_UTF8) if src is path and encoding == "utf-8-sig" else 0
             yield from _csv_fast(src, delimiter, columns, chunk_rows, _header_end(src, bom))
