@@ -25,6 +25,12 @@ class Unauthenticated(TipnetError):
     status, code = 401, "unauthorized"
 
 
+class CodeReused(Unauthenticated):
+    """A right one-time code whose time step was already used: refused (no replay); the next code will do."""
+
+    code = "code-reused"
+
+
 class Forbidden(TipnetError):
     status, code = 403, "forbidden"
 

@@ -16,7 +16,7 @@ from tipnet.auth import audit, passwords, sessions, throttle, totp, users
 from tipnet.auth.principal import Principal, Stage
 from tipnet.auth.roles import TOTP_REQUIRED
 from tipnet.auth.settings import AuthSettings
-from tipnet.errors import Invalid, Unauthenticated
+from tipnet.errors import CodeReused, Invalid, Unauthenticated
 from tipnet.store import Database
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,12 @@ def _check_code(db: Database, settings: AuthSettings, user: users.User, actor: P
     step = totp.matching_step(user.totp_secret, code, user.totp_last_step) if user.totp_secret else None
     if step is None or not users.accept_totp_step(db, user.id, step):
         _failed(db, settings, user.email, actor.ip, user)
-        audit.record(db, actor, "auth.totp", outcome="failed")
+        # the right code, but its step was used (by an earlier sign-in, or a request that won the race for it)
+        reused = step is not None or (user.totp_secret is not None
+                                      and totp.already_used(user.totp_secret, code, user.totp_last_step))
+        audit.record(db, actor, "auth.totp", outcome="failed", details={"reason": "reused"} if reused else None)
+        if reused:
+            raise CodeReused("this code was already used: wait for the next code (a new one every 30 seconds)")
         raise Unauthenticated("the code is not valid (or was already used)")
 
 

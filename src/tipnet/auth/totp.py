@@ -39,3 +39,15 @@ def matching_step(secret: str, code: str, last_step: int | None) -> int | None:
         if hmac.compare_digest(totp.generate_otp(candidate), code):
             return candidate
     return None
+
+
+def already_used(secret: str, code: str, last_step: int | None) -> bool:
+    """Whether a refused code is a right one whose time step was already used (so the person should wait for the
+    next code rather than check the device): it matches a step within the drift at or before `last_step`."""
+    code = "".join(code.split())
+    if last_step is None or not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(secret)
+    step = totp.timecode(clock.now())
+    return any(hmac.compare_digest(totp.generate_otp(candidate), code)
+               for candidate in range(step - DRIFT_STEPS, min(step + DRIFT_STEPS, last_step) + 1))

@@ -100,3 +100,8 @@ def listing(db: Database, who: Principal, search: str | None = None, limit: int 
     audit.record(db, who, "case.list", object_type="case", subject_country=scope.country,
                  details={"rows": len(rows), "searched": bool(search)})
     return rows
+
+
+def drafts(db: Database, who: Principal, limit: int = 10) -> list[dict[str, Any]]:
+    """One's own drafts to resume, the most recently changed first (what a home page offers after "enter a case")."""
+    return [r for r in listing(db, who) if r["status"] == "draft" and r["mine"]][:limit]

@@ -8,11 +8,16 @@ from fastapi import Form, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 
 from tipnet import STANDARD_VERSION
+from tipnet.auth import home as home_actions
 from tipnet.auth import records
 from tipnet.auth.policy import PUBLIC, needs
+from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
+from tipnet.cases import listing
 from tipnet.standard import load_standard
+from tipnet.standard.countries import country_name
 from tipnet.standard.schemas import dictionary_markdown, json_schema, table_schema
+from tipnet.web import cases_view
 from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
@@ -24,17 +29,43 @@ router = PageRouter()
 
 @router.page("/", twin="/index.json")
 @access(PUBLIC)
-def home(request: Request, db: Db, me: Me) -> Page:
+def home(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    """A place to start, by role: its next actions first (enter a case and drafts to resume; the country's last
+    imports and what waits to be fixed; what arrived from each country), then the platform's other doors."""
     std = load_standard()
     data: dict[str, Any] = {
         "standard": STANDARD_VERSION,
         "fields": len(std.fields),
         "vocabularies": len(std.vocabularies),
+        "role": home_kind(me),
     }
     counts = records.counts(db, me)
     if counts is not None:  # the public sees no figures from the store (released statistics are under /releases)
         data.update(counts)
-    return Page("home.html", data)
+    context: dict[str, Any] = {}
+    if me.can(Permission.CASES_WRITE):
+        data["drafts"] = listing.drafts(db, me)
+        context["sex"] = cases_view.vocabulary_labels(lang, "sex")
+    if me.can(Permission.UPLOAD) and me.country:
+        data["national"] = home_actions.national(db, me)
+    if me.hub and me.can(Permission.SUBMISSIONS_READ):
+        data["arrivals"] = [{**r, "country_name": country_name(r["reporting_country"], lang)}
+                            for r in home_actions.arrivals(db, me)]
+    return Page("home.html", data, context=context)
+
+
+def home_kind(me: Principal) -> str:
+    """Which home a person gets: `public` (not signed in), `hub`, `national` (a country's analyst or focal point),
+    `cases` (a victim-service worker), `cooperation` (an investigator or prosecutor)."""
+    if not me.authenticated:
+        return "public"
+    if me.hub:
+        return "hub"
+    if me.can(Permission.UPLOAD):
+        return "national"
+    if me.can(Permission.CASES_WRITE):
+        return "cases"
+    return "cooperation"
 
 
 def dictionary_data(lang: str) -> dict[str, Any]:
