@@ -21,12 +21,17 @@ log = logging.getLogger(__name__)
 
 DATASET = "victims"
 TITLE = "Detected victims of trafficking in persons in the Americas (demo)"
+TITLES = {
+    "es": "Víctimas detectadas de trata de personas en las Américas (demostración)",
+    "fr": "Victimes détectées de la traite des personnes dans les Amériques (démonstration)",
+    "pt": "Vítimas detectadas de tráfico de pessoas nas Américas (demonstração)",
+}
 TABLES = ("country,year", "country,sex", "country,age_group", "country,form_group")
 
 
 def demo_spec() -> ReleaseSpec:
     return ReleaseSpec(TITLE, "threshold", tuple(TableSpec.parse(t) for t in TABLES), dataset=DATASET,
-                       publisher=HUB_PUBLISHER)
+                       publisher=HUB_PUBLISHER, titles=tuple(TITLES.items()))
 
 
 def publish_demo_release(db: Database, home: Path) -> dict[str, Any]:

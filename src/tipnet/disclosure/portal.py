@@ -153,6 +153,16 @@ def country_totals(rel: dict[str, Any], tables: dict[str, list[dict[str, str]]])
     return {}
 
 
+def country_year_counts(rel: dict[str, Any], tables: dict[str, list[dict[str, str]]]
+                        ) -> dict[tuple[str, str], int | None]:
+    """(country, year) -> published count (None when suppressed), from the first unfiltered country-by-year table."""
+    for spec in rel["spec"]["tables"]:
+        if sorted(spec["dims"]) == ["country", "year"] and not spec.get("filters"):
+            return {(r["country"], r["year"]): _cell(r).value for r in tables[spec["name"]]
+                    if r["country"] != ALL and r["year"] != ALL}
+    return {}
+
+
 # ---- what a reader sees ----------------------------------------------------------------------------------------
 
 def suppressed_reason(rel: dict[str, Any], lang: str) -> str:
@@ -205,8 +215,12 @@ def grid_csv(g: dict[str, Any], lang: str) -> str:
     mark = translate(lang, "portal.suppressed")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([neutralise(h) for h in (*g["row_headings"], *(c["label"] for c in g["columns"]))])
+    rates = g.get("rates")
+    w.writerow([neutralise(h) for h in (*g["row_headings"], *(c["label"] for c in g["columns"]),
+                                         *([translate(lang, "portal.rate")] if rates else []))])
     for r in g["rows"]:
         shown = ["" if c is None else (mark if c["value"] is None else c["value"]) for c in r["cells"]]
+        if rates:
+            shown.append("" if r.get("rate") is None else f"{r['rate']:.2f}")
         w.writerow([*(neutralise(x) for x in r["labels"]), *shown])
     return buf.getvalue()

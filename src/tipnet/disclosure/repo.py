@@ -113,3 +113,9 @@ def cells(db: Database, release_id: int) -> list[tuple[str, Key, str, int | None
         rows = conn.execute(select(c.table_name, c.cell_key, c.status, c.value, c.lower, c.upper)
                             .where(c.release_id == release_id).order_by(c.id)).all()
     return [(r[0], key_from_json(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def title_in(rel: dict[str, Any], lang: str) -> str:
+    """A stored release's title in the reader's language, when its spec gives one; else the title it was made with."""
+    titles = (rel.get("spec") or {}).get("titles") or {}
+    return str(titles.get(lang) or rel["title"])

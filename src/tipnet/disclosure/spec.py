@@ -24,6 +24,8 @@ class ReleaseSpec:
     dp: DPParams | None = None
     kanon: KAnonParams | None = None
     publisher: str = HUB_PUBLISHER  # "hub" (shared, consented records) or a country code (its own records)
+    # the title in other languages, (language, title) pairs: the portal shows the reader's, else `title`
+    titles: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "publisher", canonical(self.publisher))
@@ -37,6 +39,8 @@ class ReleaseSpec:
             object.__setattr__(self, "dp", DPParams())
         if self.method == "kanon" and self.kanon is None:
             object.__setattr__(self, "kanon", KAnonParams())
+        object.__setattr__(self, "titles", tuple(sorted((str(k), str(v).strip()) for k, v in dict(self.titles).items()
+                                                        if str(v).strip())))
         names = [t.name for t in self.tables]
         if len(set(names)) != len(names):
             raise ValueError("two tables have the same name")
@@ -47,7 +51,8 @@ class ReleaseSpec:
         return {"title": self.title, "method": self.method, "dataset": self.dataset,
                 "tables": [t.to_dict() for t in self.tables], "threshold": self.threshold,
                 "min_width": self.min_width, "dp": self.dp.to_dict() if self.dp else None,
-                "kanon": self.kanon.to_dict() if self.kanon else None, "publisher": self.publisher}
+                "kanon": self.kanon.to_dict() if self.kanon else None, "publisher": self.publisher,
+                **({"titles": dict(self.titles)} if self.titles else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReleaseSpec:
@@ -58,6 +63,7 @@ class ReleaseSpec:
             tables=tuple(TableSpec.from_dict(t) for t in d.get("tables", [])),
             threshold=int(d.get("threshold", 5)), min_width=int(d.get("min_width", 1)),
             publisher=d.get("publisher") or HUB_PUBLISHER,
+            titles=tuple((d.get("titles") or {}).items()),
             dp=DPParams(measure=dp["measure"], budget=float(dp["budget"]), max_forms=int(dp["max_forms"]),
                         alpha=float(dp["alpha"]), years=tuple(dp["years"]) if dp.get("years") else None,  # type: ignore[arg-type]
                         consistent=bool(dp.get("consistent", True)))
@@ -65,3 +71,4 @@ class ReleaseSpec:
             kanon=KAnonParams(k=int(k["k"]), l_diversity=int(k["l"]), max_suppression=float(k["max_suppression"]),
                               quasi_identifiers=tuple(k["quasi_identifiers"])) if k else None,
         )
+

@@ -13,7 +13,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from tipnet.auth.policy import PUBLIC
-from tipnet.disclosure import portal
+from tipnet.disclosure import portal, rates, repo
 from tipnet.i18n import date, translate
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats.labels import dimension_label
@@ -60,7 +60,7 @@ def _query(release: int | None, lang: str) -> str:
 def _about(rel: dict[str, Any], lang: str) -> dict[str, Any]:
     spec = rel["spec"]
     publisher = portal.publisher_of(rel)
-    return {"id": rel["id"], "title": rel["title"], "dataset": rel["dataset"], "version": rel["version"],
+    return {"id": rel["id"], "title": repo.title_in(rel, lang), "dataset": rel["dataset"], "version": rel["version"],
             "method": rel["method"], "threshold": spec.get("threshold"), "publisher": publisher,
             "publisher_name": translate(lang, "portal.publisher.hub") if publisher == portal.HUB
             else country_name(publisher, lang),
@@ -78,7 +78,7 @@ def _tables(rel: dict[str, Any], views: list[portal.View], area: str, lang: str,
             ) -> list[dict[str, Any]]:
     out = []
     for v in views:
-        g = portal.grid(v, lang)
+        g = rates.add_rates(portal.grid(v, lang), None if area == HEMISPHERE else area)
         dims = " × ".join(_lower_first(dimension_label(d, lang)) for d in v.dims)
         g["title"] = translate(lang, "portal.table.by", dims=dims) if v.dims else translate(lang, "portal.table.total")
         g["csv"] = f"/statistics/{area}/{v.table}.csv" + _query(release, lang)
@@ -99,13 +99,15 @@ def hemisphere(request: Request, db: Db, lang: Lang, release: ReleaseId = None) 
         return _no_release(lang)
     tables = portal.read_tables(rel)
     totals = portal.country_totals(rel, tables)
+    rate_year, latest = rates.latest_rates(portal.country_year_counts(rel, tables))
     countries = sorted(({"code": c, "name": country_name(c, lang), "url": f"/statistics/{c}" + _query(release, lang),
-                         **cell.to_dict()} for c, cell in totals.items() if c in OAS_MEMBERS),
+                         **cell.to_dict(), "rate": latest.get(c)} for c, cell in totals.items() if c in OAS_MEMBERS),
                        key=lambda r: r["name"].casefold())
     return Page("statistics.html", {
         "release": _about(rel, lang), "area": None, "reason": portal.suppressed_reason(rel, lang),
         "tables": _tables(rel, portal.portal_view(rel, tables, None), HEMISPHERE, lang, release),
         "countries": countries, "countries_max": max((c["value"] or 0 for c in countries), default=0),
+        "rates": {"year": rate_year, "per": rates.PER, "source": rates.population_source()} if latest else None,
         "national": [{"code": c, "name": country_name(c, lang), "url": f"/statistics/{c}?lang={lang}&release={i}"}
                      for c, i in sorted(portal.national_releases(db).items())]})
 
@@ -140,7 +142,7 @@ def table_csv(area: str, table: str, db: Db, lang: Lang, release: ReleaseId = No
     view = next((v for v in portal.portal_view(rel, portal.read_tables(rel), code) if v.table == table), None)
     if view is None:
         raise ApiError(404, "not-found", f"release {rel['id']} has no table {table} for {area}")
-    body = portal.grid_csv(portal.grid(view, lang), lang)
+    body = portal.grid_csv(rates.add_rates(portal.grid(view, lang), code), lang)
     name = f"tipnet-r{rel['id']}-{(code or HEMISPHERE).lower()}-{table}-{lang}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}"'})

@@ -16,7 +16,7 @@ from tipnet.auth.policy import PUBLIC
 from tipnet.disclosure import repo
 from tipnet.disclosure.package import list_files
 from tipnet.store import Database
-from tipnet.web.deps import Db
+from tipnet.web.deps import Db, Lang
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Page, PageRouter
 from tipnet.web.security import access
@@ -27,9 +27,9 @@ _PUBLIC_SUMMARY = ("method", "threshold", "cells", "suppressed", "suppressed_sha
                    "rho", "queries", "alpha", "max_forms", "years", "extract", "publisher", "built_from")
 
 
-def _public(rel: dict[str, Any]) -> dict[str, Any]:
+def _public(rel: dict[str, Any], lang: str) -> dict[str, Any]:
     summary = {k: v for k, v in (rel.get("summary") or {}).items() if k in _PUBLIC_SUMMARY}
-    return {"id": rel["id"], "title": rel["title"], "dataset": rel["dataset"], "version": rel["version"],
+    return {"id": rel["id"], "title": repo.title_in(rel, lang), "dataset": rel["dataset"], "version": rel["version"],
             "method": rel["method"], "published_at": rel["published_at"], "created_at": rel["created_at"],
             "content_sha256": rel["content_sha256"], "snapshot_sha256": rel["snapshot_sha256"], "summary": summary}
 
@@ -43,17 +43,17 @@ def _published(db: Database, release_id: str) -> dict[str, Any]:
 
 @router.page("/releases")
 @access(PUBLIC)
-def releases(request: Request, db: Db) -> Page:
-    rows = [_public(r) for r in repo.list_releases(db, status=repo.PUBLISHED)]
+def releases(request: Request, db: Db, lang: Lang) -> Page:
+    rows = [_public(r, lang) for r in repo.list_releases(db, status=repo.PUBLISHED)]
     rows.sort(key=lambda r: r["published_at"] or "", reverse=True)
     return Page("releases.html", {"releases": rows})
 
 
 @router.page("/releases/{release_id}")
 @access(PUBLIC)
-def release(request: Request, release_id: str, db: Db) -> Page:
+def release(request: Request, release_id: str, db: Db, lang: Lang) -> Page:
     rel = _published(db, release_id)
-    data = _public(rel)
+    data = _public(rel, lang)
     data["files"] = [{**f, "url": f"/releases/{rel['id']}/files/{f['path']}"} for f in rel["files"]]
     note = Path(rel["package_path"]) / "methodology.md"
     data["methodology"] = note.read_text(encoding="utf-8") if note.is_file() else ""
