@@ -68,10 +68,13 @@ def test_upload_report_commit(client, sqlite_db):
     assert twin["report"]["rows_valid"] == 1 and twin["report"]["rows_invalid"] == 1
     assert count_persons(sqlite_db) == 0  # nothing stored before commit
     done = client.post(report_url + "/commit", follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"] == "/submissions/1"
+    assert done.status_code == 303 and done.headers["location"] == "/submissions/1?done=committed"
     assert count_persons(sqlite_db) == 1
     sub = client.get("/submissions/1.json").json()
     assert (sub["rows_total"], sub["rows_accepted"], sub["rows_quarantined"]) == (2, 1, 1)
+    confirmed = client.get(done.headers["location"] + "&lang=es").text  # the confirmation after the redirect
+    assert 'id="committed"' in confirmed and "1 filas almacenadas, 1 en cuarentena" in confirmed
+    assert 'id="committed"' not in client.get("/submissions/1").text  # a later visit is no confirmation
     quarantine = client.get("/submissions/1/quarantine.csv")
     assert quarantine.status_code == 200 and "400" in quarantine.text and "out-of-range" in quarantine.text
     assert client.get(report_url + ".json").status_code == 404  # the staged upload is gone

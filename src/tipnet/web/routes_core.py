@@ -147,7 +147,8 @@ def submissions(request: Request, db: Db, me: Me) -> Page:
 def submission(request: Request, submission_id: str, db: Db, me: Me) -> Page:
     data = records.get_submission(db, me, _id(submission_id))
     data["can_share"] = me.can(Permission.SHARE) and me.country == data["reporting_country"]
-    return Page("submission.html", data)
+    done = request.query_params.get("done")
+    return Page("submission.html", data, context={"note": done if done in ("committed", "already") else None})
 
 
 @router.get("/submissions/{submission_id}/quarantine.csv")

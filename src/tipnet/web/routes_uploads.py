@@ -187,7 +187,8 @@ def commit(request: Request, token: str, db: Db, me: Me, settings: AppSettings) 
                           "rows_quarantined": report.rows_quarantined, "duplicate": report.duplicate_of is not None})
     body = report.to_dict()
     body.pop("quarantine_path", None)  # server paths are nobody's business; the file is served by id
-    return Done(body, redirect=f"/submissions/{sid}", status=201 if report.submission_id else 200)
+    note = "committed" if report.submission_id is not None else "already"  # confirmed on the page after the redirect
+    return Done(body, redirect=f"/submissions/{sid}?done={note}", status=201 if report.submission_id else 200)
 
 
 def _mapping_data(token: str, meta: dict[str, Any], d: Path, lang: str) -> dict[str, Any]:
