@@ -25,6 +25,7 @@ def test_dictionary_and_upload_in_a_browser(page, server, sqlite_db, tmp_path):
     page.click("#commit")
     page.wait_for_selector("#rows-accepted")
     assert page.inner_text("#rows-accepted") == "1" and page.inner_text("#rows-quarantined") == "1"
+    assert "Filas almacenadas: 1; en cuarentena para corregir: 1." in page.inner_text("#committed")  # confirmed
     assert page.locator("#quarantine").count() == 1
 
 

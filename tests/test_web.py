@@ -73,7 +73,7 @@ def test_upload_report_commit(client, sqlite_db):
     sub = client.get("/submissions/1.json").json()
     assert (sub["rows_total"], sub["rows_accepted"], sub["rows_quarantined"]) == (2, 1, 1)
     confirmed = client.get(done.headers["location"] + "&lang=es").text  # the confirmation after the redirect
-    assert 'id="committed"' in confirmed and "1 filas almacenadas, 1 en cuarentena" in confirmed
+    assert 'id="committed"' in confirmed and "Filas almacenadas: 1; en cuarentena para corregir: 1." in confirmed
     assert 'id="committed"' not in client.get("/submissions/1").text  # a later visit is no confirmation
     quarantine = client.get("/submissions/1/quarantine.csv")
     assert quarantine.status_code == 200 and "400" in quarantine.text and "out-of-range" in quarantine.text
