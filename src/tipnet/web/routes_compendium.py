@@ -16,6 +16,8 @@ from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.roles import Permission
 from tipnet.coop import compendium, compendium_feed, search
 from tipnet.coop.compendium import KINDS, RATIFICATION_STATUSES, TAG_VOCABULARIES, CompendiumError
+from tipnet.coop.search_text import snippet
+from tipnet.i18n import locale_of
 from tipnet.standard import load_standard
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.store import Database, paging
@@ -137,7 +139,19 @@ def compendium_search(request: Request, db: Db, me: Me, lang: Lang) -> Page:
     data["kind_fields"] = {k: list(v) for k, v in KINDS.items()}
     data["tag_vocabularies"] = list(TAG_VOCABULARIES)
     data["countries"] = list(OAS_MEMBERS)
+    _localize_hits(db, data, lang)
     return Page("compendium_search.html", data, context=search_context(request, data, lang))
+
+
+def _localize_hits(db: Database, data: dict[str, Any], lang: str) -> None:
+    """Hits with a text in the reader's language show its title and a snippet of it."""
+    texts = compendium.translations_of(db, [h["id"] for h in data["hits"]], lang)
+    for h in data["hits"]:
+        text = texts.get(h["id"])
+        if text:
+            parts = snippet(text.get("body") or text.get("summary") or "", data["words"])
+            h.update(title=text["title"], translated=True, snippet="".join(p.text for p in parts),
+                     snippet_parts=[{"text": p.text, "hit": p.hit} for p in parts])
 
 
 @router.get("/compendium/feed.atom")
@@ -164,14 +178,19 @@ def _item(db: Database, item_id: int) -> dict[str, Any]:
 @router.page("/compendium/{item_id}")
 @access(PUBLIC)
 def compendium_item(request: Request, item_id: str, db: Db, me: Me, lang: Lang) -> Page:
-    item = compendium.get(db, _item_id(item_id))
-    if item is None:
+    """An item in the reader's language where a translation exists (its JSON twin too: `translated_from` says so)."""
+    found = compendium.get(db, _item_id(item_id))
+    if found is None:
         raise ApiError(404, "not-found", f"no compendium item {item_id}")
+    item = compendium.localized(found, lang)
     item["tag_labels"] = {t: tag_label(t, lang) for t in item["tags"]}
     item["can_edit"] = me.can(Permission.COMPENDIUM_EDIT)
     item["statuses"] = list(RATIFICATION_STATUSES)
     item["countries"] = list(OAS_MEMBERS)
-    return Page("compendium_item.html", item)
+    original = item.get("translated_from")
+    context = {"country_name": country_name(item["country"], lang) if item.get("country") else "",
+               "original_language": locale_of(lang).languages.get(original, original) if original else ""}
+    return Page("compendium_item.html", item, context=context)
 
 
 @router.page("/compendium/items", methods=["POST"])

@@ -39,9 +39,16 @@ def _rid(value: str) -> int:
     return int(value)
 
 
-def _choices(own: str | None) -> dict[str, Any]:
-    """What the request forms offer: kinds, the other states, measures by kind, crimes."""
-    return {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != own],
+def _names(lang: str) -> dict[str, Any]:
+    """The HTML-only extra of the request pages: country names in the page language."""
+    return {"country_names": {c["code"]: c["name"] for c in countries_by_name(OAS_MEMBERS, lang)}}
+
+
+def _choices(own: str | None, lang: str) -> dict[str, Any]:
+    """What the request forms offer: kinds, the other states (ordered by their names in the page language),
+    measures by kind, crimes."""
+    others = [c["code"] for c in countries_by_name(OAS_MEMBERS, lang) if c["code"] != own]
+    return {"kinds": list(KINDS), "countries": others,
             "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES)}
 
 
@@ -81,17 +88,17 @@ def requests_list(request: Request, db: Db, me: Me, lang: Lang) -> Page:
                            [(str(y), str(y)) for y in range(this_year, this_year - 10, -1)]),
               pager.check("overdue", translate(lang, "coop.req.overdue"), filters.overdue)]
     context = {"pager": pager.pager_of(request, found), "fields": fields,
-               "country_names": {c["code"]: c["name"] for c in countries_by_name(OAS_MEMBERS, lang)}}
+               **_names(lang)}
     return Page("requests_list.html", data, context=context)
 
 
 @router.page("/requests/new")
 @access(COOP)
-def requests_new(request: Request, me: Me) -> Page:
-    data = {**_choices(me.country),
+def requests_new(request: Request, me: Me, lang: Lang) -> Page:
+    data = {**_choices(me.country, lang),
             "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime", "measure",
                                                                     "authority_id")}}
-    return Page("requests_new.html", data)
+    return Page("requests_new.html", data, context=_names(lang))
 
 
 @router.page("/requests", methods=["POST"])
@@ -114,9 +121,9 @@ async def requests_create(request: Request, db: Db, me: Me) -> Done:
 
 @router.page("/requests/incoming/new")
 @access(COOP)
-def requests_incoming_new(request: Request, me: Me) -> Page:
-    data = {**_choices(me.country), "registering_country": me.country, "today": dt.date.today().isoformat()}
-    return Page("requests_incoming.html", data)
+def requests_incoming_new(request: Request, me: Me, lang: Lang) -> Page:
+    data = {**_choices(me.country, lang), "registering_country": me.country, "today": dt.date.today().isoformat()}
+    return Page("requests_incoming.html", data, context=_names(lang))
 
 
 @router.page("/requests/incoming", methods=["POST"])
@@ -162,14 +169,14 @@ def _view(db: Database, who: Principal, rid: int) -> dict[str, Any]:
 
 @router.page("/requests/{request_id}")
 @access(COOP)
-def requests_detail(request: Request, request_id: str, db: Db, me: Me) -> Page:
-    return Page("requests_detail.html", _view(db, me, _rid(request_id)))
+def requests_detail(request: Request, request_id: str, db: Db, me: Me, lang: Lang) -> Page:
+    return Page("requests_detail.html", _view(db, me, _rid(request_id)), context=_names(lang))
 
 
 @router.page("/requests/{request_id}/edit")
 @access(COOP)
-def requests_edit(request: Request, request_id: str, db: Db, me: Me) -> Page:
-    return Page("requests_edit.html", _view(db, me, _rid(request_id)))
+def requests_edit(request: Request, request_id: str, db: Db, me: Me, lang: Lang) -> Page:
+    return Page("requests_edit.html", _view(db, me, _rid(request_id)), context=_names(lang))
 
 
 @router.page("/requests/{request_id}/edit", methods=["POST"])
