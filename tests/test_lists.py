@@ -93,6 +93,8 @@ def test_the_directory_is_walked_page_by_page_searched_and_filtered(directory_ap
     page = anon.get("/directory", params={"country": "COL", "per_page": 2, "lang": "es"})
     assert 'href="/directory?country=COL&amp;per_page=2&amp;page=2"' in page.text  # the filters stay in the links
     assert "Colombia" in page.text and "Mostrando 1–2 de 3" in page.text
+    assert not re.search(r">\s*\d{4}-\d\d-\d\d", page.text)  # last verified: a day in Spanish, not ISO
+    assert day("es", directory.listing(db, country="COL")[0].last_verified) in page.text
 
 
 # --- submissions ------------------------------------------------------------------------------------------------
