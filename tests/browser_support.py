@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from auth_helpers import PASSWORD
+from served import free_port
 
 from tipnet.auth import totp
 from tipnet.web.app import create_app
@@ -36,12 +36,6 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(sqlite_db, settings) -> Iterator[str]:
     yield from live(create_app(sqlite_db, settings))
@@ -49,7 +43,7 @@ def server(sqlite_db, settings) -> Iterator[str]:
 
 def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Serve `app` on a free loopback port while the generator is suspended (a fixture's body)."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from auth_helpers import make_user
 from federation_helpers import add_aggregate_return, expected_table, people, write_records
+from served import free_port
 from sqlalchemy import func, select
 
 from tipnet.auth import tokens
@@ -51,16 +52,10 @@ LINKAGE = "kinds: {aggregates: true, tables: true, records: true, clk: true}\ncl
 POLICIES = {"PER": LINKAGE, "COL": None, "ARG": LINKAGE}  # None: the default policy (no record-level data)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class HubProcess:
     def __init__(self, home: Path, db_url: str) -> None:
         self.home, self.db_url, self.proc = home, db_url, None  # type: ignore[var-annotated]
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self, **env: str) -> None:

@@ -37,7 +37,8 @@ def _publish(db, settings, tmp_path: Path) -> dict:  # type: ignore[no-untyped-d
     assert report.submission_id is not None, report.file_error
     records.set_shared(db, PER, report.submission_id, True)
     releases = Releases(db, PublisherSources(db), settings.home, system("test"))
-    spec = ReleaseSpec("Victims", "threshold", tuple(TableSpec.parse(t) for t in ("country,year", "country,sex")))
+    spec = ReleaseSpec("Victims", "threshold", tuple(TableSpec.parse(t) for t in ("country,year", "country,sex",
+                                                                                   "country,age_group")))
     return releases.publish(releases.create(spec)["id"])
 
 

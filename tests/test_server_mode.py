@@ -4,23 +4,14 @@ worker is honoured by the other, failed sign-ins are counted across workers, sta
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 
 import httpx
 import pytest
 from auth_helpers import PASSWORD, make_user
+from served import serve
 
 from tipnet.auth import totp
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -31,35 +22,10 @@ def _children(pid: int) -> list[int]:
 
 @pytest.fixture
 def served(db, settings):  # type: ignore[no-untyped-def]
-    port = _free_port()
     env = {**os.environ, "TIPNET_HOME": str(settings.home), "TIPNET_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "tipnet.cli", "serve", "--db", db.url, "--port", str(port),
-                             "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240  # workers import the package: slow on a busy machine
-    seen: object = None
-    while time.monotonic() < deadline:
-        try:
-            seen = (httpx.get(f"{base}/health", timeout=2).status_code, _children(proc.pid))
-            if seen[0] == 200 and len(seen[1]) >= 2:  # type: ignore[index,arg-type]
-                break
-        except httpx.TransportError as exc:
-            seen = exc
-        if proc.poll() is not None:
-            pytest.fail(f"tipnet serve exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        time.sleep(0.3)
-    else:
-        os.killpg(proc.pid, signal.SIGTERM)
-        err = proc.communicate(timeout=30)[1].decode(errors="replace")
-        pytest.fail(f"tipnet serve did not start two workers within 240 s ({seen!r}): {err[-3000:]}")
-    yield base, proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    # workers import the package: slow on a busy machine
+    with serve(db.url, env, "--workers", "2", timeout=240, ready=lambda s: len(_children(s.proc.pid)) >= 2) as s:
+        yield s.base, s.proc
 
 
 def _sign_in(client: httpx.Client, email: str, secret: str) -> httpx.Response:

@@ -5,16 +5,12 @@ apart. Now a real `tipnet serve` believes forwarded headers only from the proxie
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
+from served import serve
 from sqlalchemy import select
 
 from tipnet.auth.settings import AuthSettings
@@ -23,42 +19,15 @@ from tipnet.store.tables_auth import audit_log, login_throttle
 from tipnet.web.asgi import proxy_options
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serve(db, settings, trusted: str | None) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """`tipnet serve` in a process of its own, as an operator starts it."""
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("TIPNET_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS")}
     env.update({"TIPNET_HOME": str(settings.home), "TIPNET_LOG_LEVEL": "WARNING"})
     if trusted is not None:
         env["TIPNET_TRUSTED_PROXIES"] = trusted
-    proc = subprocess.Popen([sys.executable, "-m", "tipnet.cli", "serve", "--db", db.url, "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tipnet serve did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            time.sleep(0.2)
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with serve(db.url, env) as served:
+        yield served.base
 
 
 def _fail_sign_in(base: str, email: str, forwarded_for: str) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from auth_helpers import make_user
+from served import serve
 
 from tipnet.auth import tokens
 from tipnet.auth.principal import Principal, Via
@@ -39,12 +39,6 @@ import bombs  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 UPLOAD_LIMIT = 20 * 1024 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _rss(pid: int) -> int:
@@ -75,31 +69,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     token = tokens.issue(db, owner, "probe", 30)["token"]
     db.dispose()
     bomb = bombs.rows_bomb(tmp / "bomb.xlsx")
-    port = _free_port()
     env = {**os.environ, "TIPNET_HOME": str(tmp / "home"), "TIPNET_LOG_LEVEL": "WARNING",
            "TIPNET_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-m", "tipnet.cli", "serve", "--db", db.url, "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"tipnet serve exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("tipnet serve did not start")
-    yield Served(base, port, proc.pid, token, bomb)
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    with serve(db.url, env) as s:
+        yield Served(s.base, s.port, s.proc.pid, token, bomb)
 
 
 @dataclass

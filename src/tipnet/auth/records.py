@@ -8,13 +8,15 @@ whole store's records: `tipnet.auth.exports`; statistics sources per scope: `tip
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from tipnet.auth import audit, clock
 from tipnet.auth.principal import Principal
@@ -27,7 +29,7 @@ from tipnet.ingest.submission import ImportOptions, Progress
 from tipnet.settings import Settings
 from tipnet.standard import load_standard
 from tipnet.standard.cells import neutralise
-from tipnet.store import Database
+from tipnet.store import Database, paging
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
 
@@ -69,6 +71,65 @@ def list_submissions(db: Database, principal: Principal) -> list[dict[str, Any]]
         audit.record(db, principal, "submission.list", object_type="submission",
                      subject_country=scope.country, details={"rows": len(out)})
     return out
+
+
+@dataclass(frozen=True)
+class SubmissionFilters:
+    """What a list of submissions is narrowed to: words of the file name, organisation or profile (or an id), the
+    reporting country, the kind (records or aggregates) and a year (of the period covered; of arrival when a file
+    names no period)."""
+
+    text: str | None = None
+    country: str | None = None
+    kind: str | None = None
+    year: int | None = None
+
+    def where(self, backend: str) -> list[Any]:
+        s = submissions.c
+        out: list[Any] = []
+        if self.text:
+            words = paging.words_match([s.filename, s.organisation, s.profile], self.text, backend)
+            out.append(or_(words, s.id == int(self.text)) if self.text.isdigit() and len(self.text) < 12 else words)
+        if self.country:
+            out.append(s.reporting_country == self.country)
+        if self.kind:
+            out.append(s.kind == self.kind)
+        if self.year:
+            start, end = dt.date(self.year, 1, 1), dt.date(self.year, 12, 31)
+            since = dt.datetime(self.year, 1, 1, tzinfo=dt.UTC)
+            out.append(or_(s.period_start.is_not(None) & (s.period_start <= end)
+                           & (func.coalesce(s.period_end, s.period_start) >= start),
+                           s.period_start.is_(None) & (s.created_at >= since)
+                           & (s.created_at < since.replace(year=self.year + 1))))
+        return out
+
+
+def page_submissions(db: Database, principal: Principal, req: paging.PageRequest,
+                     filters: SubmissionFilters | None = None) -> paging.Paged[dict[str, Any]]:
+    """One page of the submissions in scope, newest first, narrowed by `filters`, with the total; audited as one
+    listing (how many rows were shown and whether the list was narrowed, not what was searched)."""
+    scope = Scope.of(principal)
+    f = filters or SubmissionFilters()
+    q = _query(scope).where(*f.where(db.backend_name)).order_by(submissions.c.id.desc())
+    with db.engine.connect() as conn:
+        found = paging.fetch_page(conn, q, req, paging.as_dict)
+    out = found.map(lambda r: _present(scope, r))
+    if scope.kind != NONE:
+        audit.record(db, principal, "submission.list", object_type="submission", subject_country=scope.country,
+                     details={"rows": len(out.rows), "total": out.total, "page": out.page,
+                              "filtered": f != SubmissionFilters()})
+    return out
+
+
+def submission_years(db: Database, principal: Principal) -> list[int]:
+    """The years the submissions in scope cover (for a year filter), newest first."""
+    s = submissions.c
+    q = select(func.min(s.period_start), func.max(s.period_end), func.min(s.created_at), func.max(s.created_at)).where(
+        Scope.of(principal).submissions())
+    with db.engine.connect() as conn:
+        row = conn.execute(q).one()
+    years = [v.year for v in row if v is not None]
+    return list(range(max(years), min(years) - 1, -1)) if years else []
 
 
 def _row(db: Database, scope: Scope, submission_id: int, extra: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -39,6 +39,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "recommendation": ("document", "number", "domain", "adopted_at"),
 }
 COMMON = ("kind", "title", "summary", "body", "country", "year", "date", "language", "source", "tags", "ref")
+# Any item may carry its text in other languages: details["translations"] = {lang: {"title", "summary"?, "body"?,
+# "official"}}; pages show the reader's language and say when it is a translation (and whether an official one).
+TRANSLATIONS = "translations"
+_TRANSLATED = ("title", "summary", "body")
 RATIFICATION_STATUSES = ("signed", "ratified", "acceded", "accepted", "succeeded", "denounced")
 TAG_VOCABULARIES = ("exploitation_form", "means_of_control", "recruitment_method", "recruiter_relationship",
                     "perpetrator_role", "labour_sector", "sexual_exploitation_type", "assistance_type", "age_band",
@@ -105,7 +109,7 @@ class Item:
         kind = str(raw.get("kind") or "").strip()
         if kind not in KINDS:
             raise CompendiumError(f"kind: {raw.get('kind')!r} is not one of {', '.join(KINDS)}")
-        unknown = sorted(set(raw) - set(COMMON) - set(KINDS[kind]) - {"details", "ratifications"})
+        unknown = sorted(set(raw) - set(COMMON) - set(KINDS[kind]) - {"details", "ratifications", TRANSLATIONS})
         if unknown:
             raise CompendiumError(f"{unknown[0]}: not a field of a {kind} (fields: "
                                   f"{', '.join(COMMON + KINDS[kind])})")
@@ -113,8 +117,10 @@ class Item:
         if not title:
             raise CompendiumError("title: missing")
         details = dict(raw.get("details") or {})
-        details.update({k: raw[k] for k in KINDS[kind] if raw.get(k) not in (None, "", [])})
-        bad = sorted(set(details) - set(KINDS[kind]))
+        details.update({k: raw[k] for k in (*KINDS[kind], TRANSLATIONS) if raw.get(k) not in (None, "", [], {})})
+        if TRANSLATIONS in details:
+            details[TRANSLATIONS] = check_translations(details[TRANSLATIONS])
+        bad = sorted(set(details) - set(KINDS[kind]) - {TRANSLATIONS})
         if bad:
             raise CompendiumError(f"details.{bad[0]}: not a field of a {kind}")
         for key, value in list(details.items()):
@@ -153,6 +159,52 @@ class Item:
                     self.details, ensure_ascii=False, sort_keys=True, default=str)}
 
 
+def check_translations(raw: Any) -> dict[str, dict[str, Any]]:
+    """{lang: {"title", "summary"?, "body"?, "official"?}} with known languages and a title each."""
+    if not isinstance(raw, dict):
+        raise CompendiumError("translations: expected a mapping of language to title, summary and body")
+    out: dict[str, dict[str, Any]] = {}
+    for lang, text in sorted(raw.items()):
+        if lang not in LANGUAGES:
+            raise CompendiumError(f"translations: {lang!r} is not one of {', '.join(LANGUAGES)}")
+        if not isinstance(text, dict) or not _text(text.get("title")):
+            raise CompendiumError(f"translations.{lang}: a title is missing")
+        unknown = sorted(set(text) - {*_TRANSLATED, "official"})
+        if unknown:
+            raise CompendiumError(f"translations.{lang}.{unknown[0]}: not a translated field "
+                                  f"({', '.join(_TRANSLATED)})")
+        out[lang] = {k: _text(text.get(k)) for k in _TRANSLATED if _text(text.get(k))}
+        out[lang]["official"] = bool(text.get("official"))
+    return out
+
+
+def localized(item: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The item as a reader of `lang` sees it: title, summary and body in that language where a translation exists,
+    with `translated_from` (the original's language) and `translation_official`; otherwise the item unchanged."""
+    text = (item.get("details") or {}).get(TRANSLATIONS, {}).get(lang)
+    if not text or lang == (item.get("language") or "en"):
+        return item
+    out = {**item, **{k: text[k] for k in _TRANSLATED if text.get(k)}}
+    out["translated_from"] = item.get("language") or "en"
+    out["translation_official"] = bool(text.get("official"))
+    return out
+
+
+def translations_of(db: Database, item_ids: list[int], lang: str) -> dict[int, dict[str, Any]]:
+    """The `lang` text of those items that have one (for a list of hits)."""
+    if not item_ids:
+        return {}
+    c = compendium_items.c
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(c.id, c.language, c.details).where(c.id.in_(item_ids))).all()
+    out = {}
+    for r in rows:
+        text = json.loads(r.details or "{}").get(TRANSLATIONS, {}).get(lang)
+        if text and lang != (r.language or "en"):
+            out[int(r.id)] = text
+    return out
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -171,7 +223,10 @@ def _details_text(details: dict[str, Any]) -> str:
 
 
 def search_doc(item_id: int, item: Item, created_at: dt.datetime | None = None) -> search.Doc:
-    body = "\n".join(p for p in (item.summary, item.body, _details_text(item.details)) if p)
+    """The item as the search index holds it: its text, its details, and its translations (a Spanish reader's words
+    find the Spanish text)."""
+    translated = [t.get(k) for t in item.details.get(TRANSLATIONS, {}).values() for k in _TRANSLATED]
+    body = "\n".join(p for p in (item.summary, item.body, _details_text(item.details), *translated) if p)
     return search.Doc("compendium", item_id, item.kind, item.title, body, item.country, item.year,
                       tuple(item.tags), created_at)
 

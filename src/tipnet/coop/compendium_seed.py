@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 INSTRUMENTS = "compendium_oas_2009_instruments.yaml"
 RECOMMENDATIONS = "compendium_oas_2009_recommendations.yaml"
+TRANSLATED_INTO = ("es", "fr", "pt")  # compendium_oas_2009_recommendations.<lang>.yaml: the texts by `ref`
 _SEED_ONLY = ("cited_as", "cited_in", "parties")
 _TITLE_WORDS = 14
 
@@ -55,7 +56,24 @@ def _title(number: int, text: str, label: str) -> str:
     return f"{label} {number}: {head}{'…' if len(words) > _TITLE_WORDS else ''}"
 
 
-def recommendation_items(doc: dict[str, Any], name: str = RECOMMENDATIONS) -> list[Item]:
+def recommendation_translations(name: str = RECOMMENDATIONS) -> dict[str, dict[str, Any]]:
+    """The recommendations' texts in the other languages: {lang: {"labels", "official", "texts": {ref: text}}}."""
+    stem = name.removesuffix(".yaml")
+    return {lang: read_data(f"{stem}.{lang}.yaml") for lang in TRANSLATED_INTO}
+
+
+def _translations(raw: dict[str, Any], number: int, translated: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for lang, doc in translated.items():
+        text = (doc.get("texts") or {}).get(raw.get("ref"))
+        if text:
+            label = doc["labels"][raw["document"]]
+            out[lang] = {"title": _title(number, text, label), "body": text, "official": bool(doc.get("official"))}
+    return out
+
+
+def recommendation_items(doc: dict[str, Any], name: str = RECOMMENDATIONS,
+                         translated: dict[str, dict[str, Any]] | None = None) -> list[Item]:
     documents = doc.get("documents") or {}
     domains = doc.get("domains") or {}
     items = []
@@ -73,7 +91,8 @@ def recommendation_items(doc: dict[str, Any], name: str = RECOMMENDATIONS) -> li
         entry = {"ref": raw.get("ref"), "kind": "recommendation", "title": _title(number, raw["text"], label),
                  "body": raw["text"], "date": document.get("approved"), "language": "en",
                  "source": document["title"], "tags": raw.get("tags") or [], "document": document["title"],
-                 "number": number, "domain": domains[raw["domain"]]}
+                 "number": number, "domain": domains[raw["domain"]],
+                 "translations": _translations(raw, number, translated or {})}
         try:
             items.append(Item.from_dict(entry))
         except CompendiumError as exc:
@@ -95,7 +114,7 @@ class SeedReport:
 
 def seed(db: Database, actor: Principal) -> SeedReport:
     instruments = instrument_items(read_data(INSTRUMENTS))
-    recommendations = recommendation_items(read_data(RECOMMENDATIONS))
+    recommendations = recommendation_items(read_data(RECOMMENDATIONS), translated=recommendation_translations())
     created = 0
     for item in instruments + recommendations:
         _, new = compendium.upsert(db, actor, item)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from tipnet.coop.directory_model import (
     public_view,
 )
 from tipnet.errors import Forbidden, Invalid, NotVisible
-from tipnet.store import Database
+from tipnet.store import Database, paging
 from tipnet.store.tables_directory import coop_authorities, coop_authority_history
 
 STALE_AFTER_MONTHS = 6
@@ -234,27 +235,42 @@ def history(db: Database, authority_id: int, restricted: bool) -> list[dict[str,
     return out
 
 
-def listing(db: Database, country: str | None = None, competence: str | None = None,
-            text: str | None = None, include_retired: bool = False) -> list[Authority]:
-    """Entries filtered by country, competence and a word in the name, ordered by country and name; retired entries
-    only when asked (for editors: routing, public pages, exports and reminders leave them out)."""
+def _listing_query(db: Database, country: str | None, competence: str | None, text: str | None,
+                   include_retired: bool | Collection[str]) -> Any:
     if competence and competence not in COMPETENCES:
         raise Invalid(f"unknown competence {competence!r}; choose from {', '.join(COMPETENCES)}",
                       {"field": "competence", "value": competence})
-    q = select(coop_authorities).order_by(coop_authorities.c.country, coop_authorities.c.name,
-                                          coop_authorities.c.id)
-    if not include_retired:
-        q = q.where(coop_authorities.c.retired_on.is_(None))
+    c = coop_authorities.c
+    q = select(coop_authorities).order_by(c.country, c.name, c.id)
+    if include_retired is False:
+        q = q.where(c.retired_on.is_(None))
+    elif include_retired is not True:  # retired entries of these countries only (their editors')
+        q = q.where(c.retired_on.is_(None) | c.country.in_(sorted(include_retired)))
     if country:
-        q = q.where(coop_authorities.c.country == country.upper())
+        q = q.where(c.country == country.upper())
     if competence:  # space-separated codes: pad so a code never matches inside another
-        q = q.where((" " + coop_authorities.c.competences + " ").contains(f" {competence} "))
-    with db.engine.connect() as conn:
-        found = [_row(r) for r in conn.execute(q)]
+        q = q.where((" " + c.competences + " ").contains(f" {competence} "))
+    text = paging.search_text(text)
     if text:
-        needle = text.strip().lower()
-        found = [a for a in found if needle in a.name.lower()]
-    return found
+        q = q.where(paging.words_match([c.name], text, db.backend_name))
+    return q
+
+
+def listing(db: Database, country: str | None = None, competence: str | None = None,
+            text: str | None = None, include_retired: bool | Collection[str] = False) -> list[Authority]:
+    """Entries filtered by country, competence and words in the name (case and accents aside), ordered by country
+    and name; retired entries only when asked: all (True) or those of some countries (their editors'); routing,
+    public pages, exports and reminders leave them out."""
+    with db.engine.connect() as conn:
+        return [_row(r) for r in conn.execute(_listing_query(db, country, competence, text, include_retired))]
+
+
+def page(db: Database, req: paging.PageRequest, country: str | None = None, competence: str | None = None,
+         text: str | None = None, include_retired: bool | Collection[str] = False) -> paging.Paged[Authority]:
+    """One page of `listing` (same filters and order) and the number of entries in all its pages."""
+    q = _listing_query(db, country, competence, text, include_retired)
+    with db.engine.connect() as conn:
+        return paging.fetch_page(conn, q, req, _row)
 
 
 def find_authorities(db: Database, country: str, competence: str, restricted: bool = False) -> list[dict[str, Any]]:

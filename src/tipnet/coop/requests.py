@@ -23,6 +23,7 @@ from tipnet.auth.tenancy import ALL, HUB, Scope
 from tipnet.coop import directory, outbox
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
 from tipnet.coop.directory_routing import best
+from tipnet.coop.requests_listing import RequestFilters, query
 from tipnet.coop.requests_model import (
     DRAFT,
     FINAL,
@@ -39,7 +40,7 @@ from tipnet.coop.requests_model import (
 )
 from tipnet.errors import Forbidden, Invalid, NotVisible
 from tipnet.standard.countries import OAS_MEMBERS
-from tipnet.store import Database
+from tipnet.store import Database, paging
 from tipnet.store.tables_directory import coop_request_events, coop_request_files, coop_requests
 
 _TEXT_LIMIT = 20000
@@ -319,21 +320,22 @@ def events(db: Database, request_id: int) -> list[dict[str, Any]]:
 def listing(db: Database, who: Principal, direction: str | None = None, status: str | None = None,
             overdue_only: bool = False, today: dt.date | None = None) -> list[Request]:
     """Requests in scope: `outgoing` (the principal's country asks), `incoming` (it is asked), or both."""
-    q = select(coop_requests).where(Scope.of(who).coop_requests()).order_by(coop_requests.c.id.desc())
-    if direction == "outgoing" and who.country:
-        q = q.where(coop_requests.c.requesting_country == who.country)
-    elif direction == "incoming" and who.country:
-        q = q.where(coop_requests.c.requested_country == who.country)
-    elif direction not in (None, "", "all", "outgoing", "incoming"):
-        raise Invalid(f"direction {direction!r}: choose outgoing, incoming or all", {"field": "direction"})
-    if status:
-        q = q.where(coop_requests.c.status == status)
+    f = RequestFilters(direction, status, overdue_only)
     with db.engine.connect() as conn:
-        found = [_load(r) for r in conn.execute(q)]
-    if overdue_only:
-        found = [r for r in found if r.overdue(today)]
+        found = [_load(r) for r in conn.execute(query(who, f, db.backend_name, today or clock.now().date()))]
+    audit.record(db, who, "request.list", object_type="coop_request", details={**f.audit_details(),
+                                                                               "count": len(found)})
+    return found
+
+
+def page(db: Database, who: Principal, req: paging.PageRequest, filters: RequestFilters,
+         today: dt.date | None = None) -> paging.Paged[Request]:
+    """One page of the requests in scope answering `filters`, newest first, with the total; audited as a listing."""
+    q = query(who, filters, db.backend_name, today or clock.now().date())
+    with db.engine.connect() as conn:
+        found = paging.fetch_page(conn, q, req, _load)
     audit.record(db, who, "request.list", object_type="coop_request", details={
-        "direction": direction or "all", "status": status, "overdue": overdue_only, "count": len(found)})
+        **filters.audit_details(), "count": len(found.rows), "total": found.total, "page": found.page})
     return found
 
 

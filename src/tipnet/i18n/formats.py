@@ -41,3 +41,20 @@ def date(lang: str, value: dt.date | dt.datetime | str | None, style: str = "med
     if isinstance(when, dt.datetime):
         return str(format_datetime(when, format=style, locale=_locale(lang)))
     return str(format_date(when, format=style, locale=_locale(lang)))
+
+
+def day(lang: str, value: dt.date | dt.datetime | str | None, style: str = "medium") -> str:
+    """The day alone, as the language writes it, whether given a date or a time stamp ("7 dic 2026", never
+    "2026-12-07T00:43:29.659197"): the one form of dates in lists."""
+    when: dt.date | dt.datetime | None
+    if isinstance(value, str):
+        try:
+            when = (dt.datetime.fromisoformat(value) if "T" in value or " " in value
+                    else dt.date.fromisoformat(value)) if value else None
+        except ValueError:
+            return value
+    else:
+        when = value
+    if isinstance(when, dt.datetime):
+        when = when.date()
+    return date(lang, when, style)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -10,6 +11,7 @@ from importlib import resources
 import pycountry
 import yaml
 
+from tipnet.i18n.collation import sort_key
 from tipnet.standard.demonyms import demonym_index
 from tipnet.standard.model import normalise_token
 
@@ -111,6 +113,19 @@ def country_name(alpha3: str, lang: str = "en") -> str:
         return name
     t = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
     return t.gettext(name)
+
+
+@cache
+def known_countries() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-3 code (and the few user-assigned codes tipnet reads, such as XKX)."""
+    return frozenset(c.alpha_3 for c in pycountry.countries) | frozenset(_EXTRA_CODES)
+
+
+def countries_by_name(codes: Iterable[str], lang: str = "en") -> list[dict[str, str]]:
+    """Countries as a reader picks them from a list: `{"code", "name"}` with the name in `lang`, sorted by that name
+    as the language orders it (Perú between Paraguay and Saint Kitts in Spanish), never by code."""
+    named = [{"code": c, "name": country_name(c, lang)} for c in codes]
+    return sorted(named, key=lambda c: sort_key(c["name"], lang))
 
 
 # The 35 member states of the Organization of American States (ISO 3166-1 alpha-3).

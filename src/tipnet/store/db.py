@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 import tipnet.store.generation as generation
+import tipnet.store.paging as paging
+from tipnet.i18n.collation import fold
 from tipnet.settings import Settings
 from tipnet.store.bulk import BulkBackend, backend_for
 
@@ -39,6 +41,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    # searches fold case and accents inside the query, as PostgreSQL does with translate() (`store.paging`)
+    dbapi_conn.create_function(paging.SQLITE_FOLD, 1, fold, deterministic=True)
 
 
 @dataclass

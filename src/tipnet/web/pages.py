@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tipnet import __version__
-from tipnet.i18n import LANGUAGE_NAMES, LANGUAGES, date, number, translate
+from tipnet.i18n import LANGUAGE_NAMES, LANGUAGES, date, day, number, translate
 from tipnet.web.accept import JSON_SUFFIX, wants_json
 from tipnet.web.i18n import negotiate
 from tipnet.web.security import csrf_token, principal, session_timing
@@ -75,6 +75,7 @@ class Renderer:
             "t": lambda key, **kw: translate(lang, key, **kw),
             "fmt_number": lambda value, digits=None: number(lang, value, digits),
             "fmt_date": lambda value, style="medium": date(lang, value, style),
+            "fmt_day": lambda value, style="medium": day(lang, value, style),
             "me": principal(request),
             "csrf": csrf_token(request),
             "session_timing": session_timing(request),

@@ -16,9 +16,12 @@ from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.roles import Permission
 from tipnet.coop import compendium, compendium_feed, search
 from tipnet.coop.compendium import KINDS, RATIFICATION_STATUSES, TAG_VOCABULARIES, CompendiumError
+from tipnet.coop.search_text import snippet
+from tipnet.i18n import locale_of
 from tipnet.standard import load_standard
 from tipnet.standard.countries import OAS_MEMBERS, country_name
-from tipnet.store import Database
+from tipnet.store import Database, paging
+from tipnet.web import pager
 from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
@@ -82,8 +85,10 @@ def search_page(request: Request, db: Database, lang: str, source: str) -> dict[
     tags = tuple(t for t in q.getlist("tag") if t)
     filters = search.Filters(source=source, kind=q.get("kind") or None, country=(q.get("country") or "").upper()
                              or None, year=_int("year", q.get("year")), tags=tags)
-    page = max(1, _int("page", q.get("page")) or 1)
-    result = search.search(db, q.get("q"), filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    req = pager.page_request(request, PAGE_SIZE)
+    result = search.search(db, paging.search_text(q.get("q")), filters, limit=req.per_page, offset=req.offset)
+    req.check(result.total)
+    page = req.page
     base: list[tuple[str, str]] = [(k, v) for k, v in q.multi_items() if k not in ("page", "lang") and v]
 
     def link(drop: str | None = None, add: tuple[str, str] | None = None, value: str | None = None) -> str:
@@ -109,12 +114,20 @@ def search_page(request: Request, db: Database, lang: str, source: str) -> dict[
                         "href": link(drop=key, value=value if name == "tag" else None) if selected
                         else link(drop=None if name == "tag" else key, add=(key, value))})
         facets[name] = out
-    pages = (result.total + PAGE_SIZE - 1) // PAGE_SIZE
+    pages = max(1, -(-result.total // req.per_page))
     return {"query": q.get("q", ""), "filters": result.filters, "total": result.total, "hits": result.hits,
-            "facets": facets, "page": page, "pages": pages,
+            "facets": facets, "page": page, "pages": pages, "per_page": req.per_page,
             "prev": link(drop="page", add=("page", str(page - 1))) if page > 1 else None,
             "next": link(drop="page", add=("page", str(page + 1))) if page < pages else None,
             "clear": "?", "words": result.words}
+
+
+def search_context(request: Request, data: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The HTML-only extras of a search page: its pager and the names of the countries of its hits."""
+    first = (data["page"] - 1) * data["per_page"] + 1 if data["hits"] else 0
+    last = first + len(data["hits"]) - 1 if data["hits"] else 0
+    return {"pager": pager.pager(request, data["page"], data["pages"], data["total"], first, last, data["per_page"]),
+            "country_names": {h["country"]: country_name(h["country"], lang) for h in data["hits"] if h["country"]}}
 
 
 @router.page("/compendium")
@@ -126,7 +139,19 @@ def compendium_search(request: Request, db: Db, me: Me, lang: Lang) -> Page:
     data["kind_fields"] = {k: list(v) for k, v in KINDS.items()}
     data["tag_vocabularies"] = list(TAG_VOCABULARIES)
     data["countries"] = list(OAS_MEMBERS)
-    return Page("compendium_search.html", data)
+    _localize_hits(db, data, lang)
+    return Page("compendium_search.html", data, context=search_context(request, data, lang))
+
+
+def _localize_hits(db: Database, data: dict[str, Any], lang: str) -> None:
+    """Hits with a text in the reader's language show its title and a snippet of it."""
+    texts = compendium.translations_of(db, [h["id"] for h in data["hits"]], lang)
+    for h in data["hits"]:
+        text = texts.get(h["id"])
+        if text:
+            parts = snippet(text.get("body") or text.get("summary") or "", data["words"])
+            h.update(title=text["title"], translated=True, snippet="".join(p.text for p in parts),
+                     snippet_parts=[{"text": p.text, "hit": p.hit} for p in parts])
 
 
 @router.get("/compendium/feed.atom")
@@ -153,14 +178,19 @@ def _item(db: Database, item_id: int) -> dict[str, Any]:
 @router.page("/compendium/{item_id}")
 @access(PUBLIC)
 def compendium_item(request: Request, item_id: str, db: Db, me: Me, lang: Lang) -> Page:
-    item = compendium.get(db, _item_id(item_id))
-    if item is None:
+    """An item in the reader's language where a translation exists (its JSON twin too: `translated_from` says so)."""
+    found = compendium.get(db, _item_id(item_id))
+    if found is None:
         raise ApiError(404, "not-found", f"no compendium item {item_id}")
+    item = compendium.localized(found, lang)
     item["tag_labels"] = {t: tag_label(t, lang) for t in item["tags"]}
     item["can_edit"] = me.can(Permission.COMPENDIUM_EDIT)
     item["statuses"] = list(RATIFICATION_STATUSES)
     item["countries"] = list(OAS_MEMBERS)
-    return Page("compendium_item.html", item)
+    original = item.get("translated_from")
+    context = {"country_name": country_name(item["country"], lang) if item.get("country") else "",
+               "original_language": locale_of(lang).languages.get(original, original) if original else ""}
+    return Page("compendium_item.html", item, context=context)
 
 
 @router.page("/compendium/items", methods=["POST"])

@@ -14,10 +14,12 @@ from tipnet.auth.policy import PUBLIC, needs
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.cases import listing
+from tipnet.i18n import translate
 from tipnet.standard import load_standard
-from tipnet.standard.countries import country_name
+from tipnet.standard.countries import OAS_MEMBERS, countries_by_name, country_name, known_countries
 from tipnet.standard.schemas import dictionary_markdown, json_schema, table_schema
-from tipnet.web import cases_view
+from tipnet.store import paging
+from tipnet.web import cases_view, pager
 from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
@@ -135,11 +137,35 @@ def _id(value: str) -> int:
     return int(value)
 
 
+SUBMISSION_KINDS = ("records", "aggregates")
+
+
 @router.page("/submissions")
 @access(needs(Permission.SUBMISSIONS_READ))
-def submissions(request: Request, db: Db, me: Me) -> Page:
-    rows = records.list_submissions(db, me)
-    return Page("submissions.html", {"submissions": rows, "scope": me.country or "hub"})
+def submissions(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    """One page of the submissions in scope, newest first, filtered by words, country, kind and year; the JSON
+    twin returns the same page and its totals (`page`)."""
+    q = request.query_params
+    years = records.submission_years(db, me)
+    filters = records.SubmissionFilters(
+        text=paging.search_text(q.get("q")) or None,
+        country=paging.choice("country", (q.get("country") or "").upper(), known_countries()),
+        kind=paging.choice("kind", q.get("kind"), SUBMISSION_KINDS), year=paging.year(q.get("year")))
+    found = records.page_submissions(db, me, pager.page_request(request), filters)
+    data = {"submissions": found.rows, "page": found.meta(), "scope": me.country or "hub",
+            "filters": {"q": filters.text or "", "country": filters.country or "", "kind": filters.kind or "",
+                        "year": filters.year}}
+    fields = [pager.search("q", translate(lang, "list.search"), filters.text),
+              pager.select("kind", translate(lang, "list.kind"), filters.kind,
+                           [(k, translate(lang, f"list.submission_kind.{k}")) for k in SUBMISSION_KINDS]),
+              pager.select("year", translate(lang, "list.year"), str(filters.year or ""),
+                           [(str(y), str(y)) for y in years])]
+    if not me.country:  # a country's users see their own country's submissions only
+        fields.insert(1, pager.select("country", translate(lang, "list.country"), filters.country,
+                                      [(c["code"], c["name"]) for c in countries_by_name(OAS_MEMBERS, lang)]))
+    context = {"pager": pager.pager_of(request, found), "fields": fields,
+               "country_names": {c: country_name(c, lang) for c in {r["reporting_country"] for r in found.rows} if c}}
+    return Page("submissions.html", data, context=context)
 
 
 @router.page("/submissions/{submission_id}")

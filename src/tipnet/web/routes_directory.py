@@ -19,8 +19,10 @@ from tipnet.coop import directory, directory_export, directory_reminders
 from tipnet.coop.directory_form import entry_from_form, merge_profile, per_measure_text
 from tipnet.coop.directory_model import CHANNELS, COMPETENCES, CRIMES, DUAL_CRIMINALITY, LANGUAGES, MEASURES
 from tipnet.coop.directory_routing import route
-from tipnet.standard.countries import OAS_MEMBERS
-from tipnet.store import Database
+from tipnet.i18n import translate
+from tipnet.standard.countries import OAS_MEMBERS, countries_by_name
+from tipnet.store import Database, paging
+from tipnet.web import pager
 from tipnet.web.deps import CallerScope, Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.middleware import content_security_policy, inline_style_hashes
@@ -57,20 +59,33 @@ def _saved(a: directory.Authority, status: int = 200) -> Done:
 
 @router.page("/directory")
 @access(PUBLIC)
-def directory_list(request: Request, db: Db, me: Me, scope: CallerScope) -> Page:
+def directory_list(request: Request, db: Db, me: Me, scope: CallerScope, lang: Lang) -> Page:
+    """One page of the directory, filtered by country, competence and words of the name; the JSON twin returns
+    the same page and its totals (`page`)."""
     q = request.query_params
-    country, competence, text = q.get("country") or None, q.get("competence") or None, q.get("q") or None
+    req = pager.page_request(request)
+    country = paging.choice("country", (q.get("country") or "").upper(), OAS_MEMBERS)
+    competence = paging.choice("competence", q.get("competence"), COMPETENCES)
+    text = paging.search_text(q.get("q")) or None
     restricted = directory.may_see_restricted(me)
     editor = me.can(Permission.DIRECTORY_EDIT)
-    found = directory.listing(db, country=country, competence=competence, text=text, include_retired=editor)
-    found = [a for a in found if not a.retired or scope.directory_edit(a.country)]  # retired: its editors only
+    editable = [c for c in OAS_MEMBERS if scope.directory_edit(c)] if editor else []
+    retired: bool | list[str] = True if len(editable) == len(OAS_MEMBERS) else editable  # its editors only
+    found = directory.page(db, req, country=country, competence=competence, text=text, include_retired=retired)
     if restricted:
-        _audit_restricted(db, me, "list", country=country, count=len(found))
-    data = {"authorities": [a.view(restricted) for a in found], "restricted": restricted,
+        _audit_restricted(db, me, "list", country=country, count=len(found.rows))
+    data = {"authorities": [a.view(restricted) for a in found.rows], "page": found.meta(), "restricted": restricted,
             "filters": {"country": country or "", "competence": competence or "", "q": text or ""},
-            "can_edit": editor,
-            "edit_countries": [c for c in OAS_MEMBERS if scope.directory_edit(c)] if editor else [], **_choices()}
-    return Page("directory_list.html", data)
+            "can_edit": editor, "edit_countries": editable, **_choices()}
+    countries = countries_by_name(OAS_MEMBERS, lang)
+    fields = [pager.select("country", translate(lang, "coop.dir.country"), country,
+                           [(c["code"], c["name"]) for c in countries]),
+              pager.select("competence", translate(lang, "coop.dir.competence"), competence,
+                           [(c, translate(lang, f"coop.competence.{c}")) for c in COMPETENCES]),
+              pager.search("q", translate(lang, "coop.dir.search"), text)]
+    context = {"pager": pager.pager_of(request, found), "fields": fields,
+               "country_names": {c["code"]: c["name"] for c in countries}}
+    return Page("directory_list.html", data, context=context)
 
 
 @router.page("/directory/authorities/{authority_id}")

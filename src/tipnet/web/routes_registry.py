@@ -21,7 +21,7 @@ from tipnet.web.accept import wants_json
 from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
-from tipnet.web.routes_compendium import checked, payload, search_page
+from tipnet.web.routes_compendium import checked, payload, search_context, search_page
 from tipnet.web.security import access
 
 router = PageRouter()
@@ -55,7 +55,7 @@ def registry_search(request: Request, db: Db, me: Me, lang: Lang) -> Page:
                        for k, v in sorted(flagged.items())]
     data["can_edit"] = me.can(Permission.REGISTRY_EDIT)
     data.update(_choices())
-    return Page("registry_search.html", data)
+    return Page("registry_search.html", data, context=search_context(request, data, lang))
 
 
 def _agency_id(value: str) -> int:

@@ -17,10 +17,13 @@ from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Permission
 from tipnet.coop import directory, documents, requests, requests_files, requests_incoming
 from tipnet.coop.directory_model import CRIMES, KINDS, MEASURES
+from tipnet.coop.requests_listing import DIRECTIONS, RequestFilters
 from tipnet.coop.requests_model import OPTIONAL_FIELDS, STATUSES
-from tipnet.standard.countries import OAS_MEMBERS
-from tipnet.store import Database
-from tipnet.web.deps import Db, Me
+from tipnet.i18n import translate
+from tipnet.standard.countries import OAS_MEMBERS, countries_by_name
+from tipnet.store import Database, paging
+from tipnet.web import pager
+from tipnet.web.deps import Db, Lang, Me
 from tipnet.web.errors import ApiError
 from tipnet.web.pages import Done, Page, PageRouter
 from tipnet.web.security import access
@@ -36,36 +39,66 @@ def _rid(value: str) -> int:
     return int(value)
 
 
-def _choices(own: str | None) -> dict[str, Any]:
-    """What the request forms offer: kinds, the other states, measures by kind, crimes."""
-    return {"kinds": list(KINDS), "countries": [c for c in OAS_MEMBERS if c != own],
+def _names(lang: str) -> dict[str, Any]:
+    """The HTML-only extra of the request pages: country names in the page language."""
+    return {"country_names": {c["code"]: c["name"] for c in countries_by_name(OAS_MEMBERS, lang)}}
+
+
+def _choices(own: str | None, lang: str) -> dict[str, Any]:
+    """What the request forms offer: kinds, the other states (ordered by their names in the page language),
+    measures by kind, crimes."""
+    others = [c["code"] for c in countries_by_name(OAS_MEMBERS, lang) if c["code"] != own]
+    return {"kinds": list(KINDS), "countries": others,
             "measures": {k: [m for m, v in MEASURES.items() if v.kind == k] for k in KINDS}, "crimes": list(CRIMES)}
 
 
 @router.page("/requests")
 @access(COOP)
-def requests_list(request: Request, db: Db, me: Me) -> Page:
+def requests_list(request: Request, db: Db, me: Me, lang: Lang) -> Page:
+    """One page of the register, filtered by direction, status, kind, the other state, overdue, year and words of
+    the reference; the JSON twin returns the same page and its totals (`page`)."""
     q = request.query_params
-    direction, status = q.get("direction") or "all", q.get("status") or None
-    if status and status not in STATUSES:
-        raise ApiError(422, "invalid-request", f"unknown status {status!r}")
-    overdue = q.get("overdue") in ("1", "true")
-    found = requests.listing(db, me, direction, status, overdue)
+    filters = RequestFilters(
+        direction=paging.choice("direction", q.get("direction"), DIRECTIONS) or "all",
+        status=paging.choice("status", q.get("status"), STATUSES), overdue=q.get("overdue") in ("1", "true"),
+        kind=paging.choice("kind", q.get("kind"), KINDS),
+        country=paging.choice("country", (q.get("country") or "").upper(), OAS_MEMBERS),
+        year=paging.year(q.get("year")), text=paging.search_text(q.get("q")) or None)
+    found = requests.page(db, me, pager.page_request(request), filters)
     today = dt.date.today()
-    data = {"requests": [r.to_dict(today) for r in found], "filters": {"direction": direction,
-                                                                       "status": status or "", "overdue": overdue},
+    data = {"requests": [r.to_dict(today) for r in found.rows], "page": found.meta(),
+            "filters": {"direction": filters.direction, "status": filters.status or "", "overdue": filters.overdue,
+                        "kind": filters.kind or "", "country": filters.country or "", "year": filters.year,
+                        "q": filters.text or ""},
             "statuses": list(STATUSES), "country": me.country, "can_remind": me.can(Permission.DIRECTORY_EDIT),
             "reminded": q.get("reminded")}
-    return Page("requests_list.html", data)
+    countries = countries_by_name([c for c in OAS_MEMBERS if c != me.country], lang)
+    this_year = today.year
+    fields = [pager.search("q", translate(lang, "coop.req.reference"), filters.text),
+              pager.select("direction", translate(lang, "coop.req.direction"),
+                           "" if filters.direction == "all" else filters.direction,
+                           [(d, translate(lang, f"coop.req.direction.{d}")) for d in DIRECTIONS[1:]]),
+              pager.select("status", translate(lang, "coop.req.status"), filters.status,
+                           [(st, translate(lang, f"coop.status.{st}")) for st in STATUSES]),
+              pager.select("kind", translate(lang, "coop.req.kind"), filters.kind,
+                           [(k, translate(lang, f"coop.kind.{k}")) for k in KINDS]),
+              pager.select("country", translate(lang, "list.counterpart"), filters.country,
+                           [(c["code"], c["name"]) for c in countries]),
+              pager.select("year", translate(lang, "list.year"), str(filters.year or ""),
+                           [(str(y), str(y)) for y in range(this_year, this_year - 10, -1)]),
+              pager.check("overdue", translate(lang, "coop.req.overdue"), filters.overdue)]
+    context = {"pager": pager.pager_of(request, found), "fields": fields,
+               **_names(lang)}
+    return Page("requests_list.html", data, context=context)
 
 
 @router.page("/requests/new")
 @access(COOP)
-def requests_new(request: Request, me: Me) -> Page:
-    data = {**_choices(me.country),
+def requests_new(request: Request, me: Me, lang: Lang) -> Page:
+    data = {**_choices(me.country, lang),
             "query": {k: request.query_params.get(k, "") for k in ("kind", "requested_country", "crime", "measure",
                                                                     "authority_id")}}
-    return Page("requests_new.html", data)
+    return Page("requests_new.html", data, context=_names(lang))
 
 
 @router.page("/requests", methods=["POST"])
@@ -88,9 +121,9 @@ async def requests_create(request: Request, db: Db, me: Me) -> Done:
 
 @router.page("/requests/incoming/new")
 @access(COOP)
-def requests_incoming_new(request: Request, me: Me) -> Page:
-    data = {**_choices(me.country), "registering_country": me.country, "today": dt.date.today().isoformat()}
-    return Page("requests_incoming.html", data)
+def requests_incoming_new(request: Request, me: Me, lang: Lang) -> Page:
+    data = {**_choices(me.country, lang), "registering_country": me.country, "today": dt.date.today().isoformat()}
+    return Page("requests_incoming.html", data, context=_names(lang))
 
 
 @router.page("/requests/incoming", methods=["POST"])
@@ -136,14 +169,14 @@ def _view(db: Database, who: Principal, rid: int) -> dict[str, Any]:
 
 @router.page("/requests/{request_id}")
 @access(COOP)
-def requests_detail(request: Request, request_id: str, db: Db, me: Me) -> Page:
-    return Page("requests_detail.html", _view(db, me, _rid(request_id)))
+def requests_detail(request: Request, request_id: str, db: Db, me: Me, lang: Lang) -> Page:
+    return Page("requests_detail.html", _view(db, me, _rid(request_id)), context=_names(lang))
 
 
 @router.page("/requests/{request_id}/edit")
 @access(COOP)
-def requests_edit(request: Request, request_id: str, db: Db, me: Me) -> Page:
-    return Page("requests_edit.html", _view(db, me, _rid(request_id)))
+def requests_edit(request: Request, request_id: str, db: Db, me: Me, lang: Lang) -> Page:
+    return Page("requests_edit.html", _view(db, me, _rid(request_id)), context=_names(lang))
 
 
 @router.page("/requests/{request_id}/edit", methods=["POST"])
