@@ -28,7 +28,7 @@ def test_country_profile_json_twin(client):
         "sexual": 3, "labour": 3, "not_recorded": 1, "_all": 6}
     assert doc["flows"] == []  # every flow in the fixture is below 5 victims: none is shown
     html = client.get("/countries/PER?lang=es").text
-    assert "Por forma de explotación" in html and 'id="map"' in html
+    assert "Víctimas por forma de explotación (grupo)" in html and 'id="map"' in html
 
 
 def test_routes_page_hides_small_flows(client):
