@@ -147,3 +147,31 @@ def test_overview_names_countries_and_offers_downloads(client):
     html = client.get("/stats?year=2020&lang=es").text
     assert '<a href="/countries/PER">Perú</a>' in html and 'class="xlsx"' in html and 'class="csv"' in html
     assert client.get("/stats/table.pdf?year=2020").status_code == 404
+
+
+def test_routes_page_says_what_growth_and_score_are_and_formats_them(tmp_path, sqlite_db, settings):
+    # VEN -> PER: 2 victims in 2018, 4 in 2020-2021 (one a child): growth +100 % between 2020-2021 and 2018-2019
+    head = "record_id,case_id,role,sex,age,identification_date,citizenship,forms_of_exploitation,recruitment_country," \
+           "transit_countries,exploitation_country,legal_status\n"
+    rows = [(2018, 30), (2018, 31), (2020, 25), (2020, 26), (2021, 15), (2021, 40)]
+    body = "".join(f"R{i},K{i},victim,female,{age},{year}-05-01,VEN,forced_labour,VEN,,PER,\n"
+                   for i, (year, age) in enumerate(rows))
+    (tmp_path / "route.csv").write_text(head + body, encoding="utf-8")
+    import_file(tmp_path / "route.csv", sqlite_db, ImportOptions(country="PER"), settings)
+    client = signed_in_client(create_app(sqlite_db, settings), sqlite_db, "analyst", "PER")[0]
+    from tipnet.routes.flows import CORRIDOR_WEIGHTS
+
+    wv, wg, wc = CORRIDOR_WEIGHTS
+    page = client.get("/routes?lang=es").text
+    terms = re.search(r'<dd id="growth-help">(.*?)</dd>', page, re.S)
+    assert terms and "entre 2020–2021 y los dos años anteriores (2018–2019)" in terms.group(1)
+    score_help = re.search(r'<dd id="score-help">(.*?)</dd>', page, re.S)
+    assert score_help and f"{wv:.1f}".replace(".", ",") + " × víctimas" in score_help.group(1)
+    row = re.search(r'<table id="corridors">.*?<tbody><tr>(.*?)</tr>', page, re.S)
+    assert row
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    score = wv * 1 + wg * 1 + wc * (1 / 6)
+    assert cells == ["1", "Venezuela", "Perú", "6", "16,7", "+100,0", f"{score:.2f}".replace(".", ",")]
+    assert "0.1667" not in page and "VEN" not in row.group(1)
+    empty = client.get("/routes?lang=es&country=BOL").text
+    assert "Ninguno con 5 víctimas o más en esta selección." in empty
