@@ -57,6 +57,7 @@ def test_maps_follow_the_page_language(client):
     fr = client.get("/routes.json?lang=fr").json()
     assert fr["map"]["names"]["USA"] == "États-Unis"
     assert fr["border_map"]["labels"]["hidden"] == "Les frontières avec moins de {n} victimes ne sont pas affichées."
+    assert fr["border_map"]["labels"]["sharedBorder"] == "Frontière terrestre commune"
     en = client.get("/routes.json").json()  # kept per language: the French answer is not served in English
     assert en["map"]["names"]["USA"] == "United States" and en["map"]["locale"] == "en-US"
     overview = client.get("/stats.json?lang=pt").json()["map"]
