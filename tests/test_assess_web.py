@@ -161,3 +161,39 @@ def test_live_scorecards_for_review_hub_all_countries_a_country_its_own(app, sql
     assert anonymous.get("/assess/live.json").status_code == 401
     assert 'id="live-scorecards"' in hub.get("/assess").text and 'id="live-scorecards"' not in anonymous.get(
         "/assess").text
+
+
+def test_the_hemisphere_mean_compares_one_year_and_says_which(app, sqlite_db):
+    from tipnet.demo.assessments import seed_assessments
+
+    seed_assessments(sqlite_db)  # some countries published 2020 and 2021, others 2020 only
+    doc = TestClient(app).get("/assess.json").json()
+    years = [r["year"] for r in doc["countries"]]
+    assert len(set(years)) > 1  # each country's latest: different years side by side
+    year = max(set(years), key=lambda y: (years.count(y), y))
+    same = [r for r in doc["countries"] if r["year"] == year]
+    assert doc["mean_year"] == year and doc["mean_countries"] == len(same) < len(doc["countries"])
+    for domain, mean in doc["domain_means"].items():
+        mids = [(r["domains"][domain][0] + r["domains"][domain][1]) / 2 for r in same]
+        assert mean == pytest.approx(sum(mids) / len(mids))
+    page = TestClient(app).get("/assess?lang=es").text
+    assert f"Promedio hemisférico, {year}" in page and f"Promedio de los {len(same)} países" in page
+    one = TestClient(app).get("/assess.json?year=2020").json()
+    assert one["mean_year"] == 2020 and one["mean_countries"] == len(one["countries"])
+
+
+def test_live_scorecards_say_no_data_instead_of_a_zero(app, sqlite_db):
+    from tipnet.demo.assessments import seed_assessments
+
+    seed_assessments(sqlite_db)  # published 2020 scorecards for some countries, none for others
+    hub, _ = signed_in_client(app, sqlite_db, "hub_analyst")
+    rows = {c["country"]: c for c in hub.get("/assess/live.json?year=2020").json()["countries"]}
+    scored = [c for c, r in rows.items() if r["has_data"]]
+    nothing = [c for c, r in rows.items() if not r["has_data"]]
+    assert scored and nothing and all(rows[c]["status"] is None for c in nothing)
+    assert all(rows[c]["status"] == "published" for c in scored if rows[c]["status"])
+    page = hub.get("/assess/live?year=2020&lang=es").text
+    row = re.search(rf'<tr id="live-{nothing[0]}">.*?</th>(.*?)</tr>', page, re.S)  # its cells, after the name
+    assert row and "sin datos" in row.group(1) and "Inicial" not in row.group(1) and "0" not in row.group(1)
+    row = re.search(rf'<tr id="live-{scored[0]}">.*?</th>(.*?)</tr>', page, re.S)
+    assert row and "sin datos" not in row.group(1) and re.search(r"\d", row.group(1))

@@ -302,6 +302,8 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/routes"): (perm("stats"), ("-",)),
     ("GET", "/routes.json"): (perm("stats"), ("-",)),
     ("GET", "/api/stats"): (perm("stats"), ("-",)),
+    ("GET", "/stats/table.{fmt}"): (perm("stats"), ("-",)),
+    ("GET", "/countries/{iso3}/table.{fmt}"): (perm("stats"), ("own", "other")),
     # submissions and record-level data
     ("GET", "/submissions"): (perm("submissions"), ("-",)),
     ("GET", "/submissions.json"): (perm("submissions"), ("-",)),
@@ -597,7 +599,7 @@ class World:
             "area": country, "table": "country_sex",
             "user_id": self.users.get(country, 0),
             "key_id": "0" * 64, "message_id": "0" * 32, "alert_id": 0, "index": 0,
-            "bundle_id": "0" * 32, "node_id": "per-node", "sequence": 1, "figure_id": 999,
+            "bundle_id": "0" * 32, "node_id": "per-node", "sequence": 1, "figure_id": 999, "fmt": "csv",
         }
         body: dict[str, object] = {}
         if "{token}" in path:

@@ -28,7 +28,7 @@ def test_country_profile_json_twin(client):
         "sexual": 3, "labour": 3, "not_recorded": 1, "_all": 6}
     assert doc["flows"] == []  # every flow in the fixture is below 5 victims: none is shown
     html = client.get("/countries/PER?lang=es").text
-    assert "Por forma de explotación" in html and 'id="map"' in html
+    assert "Víctimas por forma de explotación (grupo)" in html and 'id="map"' in html
 
 
 def test_routes_page_hides_small_flows(client):
@@ -57,6 +57,7 @@ def test_maps_follow_the_page_language(client):
     fr = client.get("/routes.json?lang=fr").json()
     assert fr["map"]["names"]["USA"] == "États-Unis"
     assert fr["border_map"]["labels"]["hidden"] == "Les frontières avec moins de {n} victimes ne sont pas affichées."
+    assert fr["border_map"]["labels"]["sharedBorder"] == "Frontière terrestre commune"
     en = client.get("/routes.json").json()  # kept per language: the French answer is not served in English
     assert en["map"]["names"]["USA"] == "United States" and en["map"]["locale"] == "en-US"
     overview = client.get("/stats.json?lang=pt").json()["map"]

@@ -158,11 +158,23 @@ def hemisphere(db: Database, fw: Framework, year: int | None = None) -> dict[str
                      "previous_year": earlier[-1]["year"] if earlier else None,
                      "change": None if prev is None else round(_mid(p["scorecard"]["total"]) - _mid(prev), 6),
                      "years": [q["year"] for q in items]})
+    mean_year = year if year is not None else _most_published_year(rows)
+    same = [r for r in rows if r["year"] == mean_year]
     means = {}
     for d in fw.domains:
-        vals = [_mid(r["domains"][d.id]) for r in rows if d.id in r["domains"]]
+        vals = [_mid(r["domains"][d.id]) for r in same if d.id in r["domains"]]
         means[d.id] = round(sum(vals) / len(vals), 6) if vals else None
-    return {"framework": fw.key, "year": year, "countries": rows, "domain_means": means}
+    return {"framework": fw.key, "year": year, "countries": rows, "domain_means": means, "mean_year": mean_year,
+            "mean_countries": len(same)}
+
+
+def _most_published_year(rows: list[dict[str, Any]]) -> int | None:
+    """The year the hemisphere mean compares when each country shows its latest year: the year most countries'
+    latest scorecard is of (the newest such year on a tie). Averaging different years would compare unlike things."""
+    counts: dict[int, int] = {}
+    for r in rows:
+        counts[r["year"]] = counts.get(r["year"], 0) + 1
+    return max(counts, key=lambda y: (counts[y], y)) if counts else None
 
 
 def recompute(db: Database, principal: Principal, source: Any, fw: Framework, year: int,
@@ -177,5 +189,7 @@ def recompute(db: Database, principal: Principal, source: Any, fw: Framework, ye
         figures = book.get(country, year)
         card = score(fw, answer_values(answers_of(assessment)), figures)
         rows.append({"country": country, "year": year, "status": assessment["status"] if assessment else None,
-                     "scorecard": card})
+                     "scorecard": card,
+                     # nothing to score: no answers and no statistics of that year (a population is not data)
+                     "has_data": assessment is not None or any(k != "population" for k in figures)})
     return rows

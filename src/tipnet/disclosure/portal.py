@@ -12,7 +12,6 @@ and `grid(...)` lays a view out as the rows and columns shown on screen, which i
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from tipnet.disclosure.cells import FORM_DIMS
 from tipnet.disclosure.package import list_files
 from tipnet.errors import NotVisible, TipnetError
 from tipnet.i18n import translate
-from tipnet.standard.cells import neutralise
+from tipnet.stats import sheet
 from tipnet.stats.cube import ALL
 from tipnet.stats.labels import dimension_label, sort_key, value_label
 from tipnet.store import Database
@@ -213,14 +212,14 @@ def grid_csv(g: dict[str, Any], lang: str) -> str:
     """The grid exactly as shown: the same headings, rows and columns; counts as plain integers, a suppressed
     cell as the word shown on screen."""
     mark = translate(lang, "portal.suppressed")
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
     rates = g.get("rates")
-    w.writerow([neutralise(h) for h in (*g["row_headings"], *(c["label"] for c in g["columns"]),
-                                         *([translate(lang, "portal.rate")] if rates else []))])
+    header = [*g["row_headings"], *(c["label"] for c in g["columns"]),
+              *([translate(lang, "portal.rate")] if rates else [])]
+    rows = []
     for r in g["rows"]:
-        shown = ["" if c is None else (mark if c["value"] is None else c["value"]) for c in r["cells"]]
+        shown: list[Any] = [*r["labels"],
+                            *("" if c is None else (mark if c["value"] is None else c["value"]) for c in r["cells"])]
         if rates:
             shown.append("" if r.get("rate") is None else f"{r['rate']:.2f}")
-        w.writerow([*(neutralise(x) for x in r["labels"]), *shown])
-    return buf.getvalue()
+        rows.append(shown)
+    return sheet.to_csv(header, rows)

@@ -79,7 +79,7 @@ def map_spec(
         "labels": {"title": title, "legend": legend, "map": say(lang, "map"), "victims": say(lang, "victims"),
                    "domestic": say(lang, "domestic"), "domesticVictims": say(lang, "domestic_victims"),
                    "detectedVictims": say(lang, "detected_victims"),
-                   "noData": say(lang, "no_data"),
+                   "noData": say(lang, "no_data"), "sharedBorder": say(lang, "shared_border"),
                    "hidden": say(lang, "borders_hidden" if kind == "borders" else "flows_hidden", n="{n}")},
         "locale": BCP47[known(lang)],
         "iso3ByNumeric": iso3_by_numeric(),

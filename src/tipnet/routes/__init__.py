@@ -1,6 +1,7 @@
 """Routes and flows: origin -> transit -> destination, country roles, corridor priorities, land-border crossings."""
 
 from tipnet.routes.flows import (
+    CORRIDOR_WEIGHTS,
     PUBLIC_MIN_VICTIMS,
     RouteFilter,
     border_crossings,
@@ -14,6 +15,6 @@ from tipnet.routes.flows import (
 )
 
 __all__ = [
-    "PUBLIC_MIN_VICTIMS", "RouteFilter", "border_crossings", "corridors", "country_roles", "flows", "glotip_flows",
-    "legs", "paths", "summary",
+    "CORRIDOR_WEIGHTS", "PUBLIC_MIN_VICTIMS", "RouteFilter", "border_crossings", "corridors", "country_roles",
+    "flows", "glotip_flows", "legs", "paths", "summary",
 ]

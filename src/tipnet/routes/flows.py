@@ -134,18 +134,21 @@ def country_roles(source: StatsSource, f: RouteFilter = RouteFilter(), min_victi
     return rows
 
 
+CORRIDOR_WEIGHTS = (0.5, 0.2, 0.3)  # volume, growth, share of children
+
+
 def corridors(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: int = 1,
-              weights: tuple[float, float, float] = (0.5, 0.2, 0.3)) -> list[dict[str, Any]]:
+              weights: tuple[float, float, float] = CORRIDOR_WEIGHTS) -> list[dict[str, Any]]:
     """Transnational corridors ranked for prevention priority.
 
     score = w_volume * volume / max volume + w_growth * clamp(growth, 0, 1) + w_children * share of children,
     where growth = (victims in the last two years - the two years before) / max(the two years before, 1), measured
-    against the latest year with data in the filtered routes.
+    against the latest year with data in the filtered routes (`last_year` on every row).
     """
     routes, params = _routes(f)
     sql = f"""
         WITH r AS ({routes}), last AS (SELECT max(year) AS y FROM r)
-        SELECT origin, destination, count(*) AS victims,
+        SELECT origin, destination, count(*) AS victims, (SELECT y FROM last) AS last_year,
                count(*) FILTER (WHERE age_group = 'minor') AS minors,
                count(*) FILTER (WHERE year > (SELECT y FROM last) - 2) AS recent,
                count(*) FILTER (WHERE year <= (SELECT y FROM last) - 2 AND year > (SELECT y FROM last) - 4) AS before,

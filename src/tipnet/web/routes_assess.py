@@ -98,6 +98,7 @@ def live_hemisphere(request: Request, db: Db, me: Me, scope: CallerScope, lang: 
             "domain_labels": {d.id: d.labels.get(lang, d.labels["en"]) for d in fw.domains},
             "rating_labels": {r.code: r.labels.get(lang, r.labels["en"]) for r in fw.ratings},
             "countries": [{"country": r["country"], "name": country_name(r["country"], lang), "status": r["status"],
+                           "has_data": r["has_data"],
                            **{k: v for k, v in r["scorecard"].to_dict().items()
                               if k in ("total", "rating", "domains")}} for r in rows]}
     return Page("assess_live.html", data, context={"pct": report.pct})

@@ -14,14 +14,18 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from tipnet import routes as rt
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
+from tipnet.i18n import number, translate
 from tipnet.ingest.subdivisions import subdivision_name
 from tipnet.maps import map_spec
 from tipnet.maps.words import say
 from tipnet.standard.countries import OAS_MEMBERS, country_name
 from tipnet.stats import CubeSpec, StatsSource
 from tipnet.stats.cube import ALL
+from tipnet.stats.explorer import EXPLORER_DIMS, breakdown, rate_digits
 from tipnet.stats.figures import glotip, perpetrators, victims
+from tipnet.stats.key_figures import key_figures
 from tipnet.stats.national import national, parse_prefer
+from tipnet.web import explore
 from tipnet.web.accept import wants_json
 from tipnet.web.deps import Lang, Me, Sources
 from tipnet.web.errors import ApiError
@@ -30,6 +34,8 @@ from tipnet.web.security import access
 
 router = PageRouter()
 STATS = needs(Permission.STATS_READ)
+OVERVIEW_DIMS = EXPLORER_DIMS
+COUNTRY_DIMS = tuple(d for d in EXPLORER_DIMS if d != "country")
 
 
 def _int(value: str | None) -> int | None:
@@ -69,60 +75,99 @@ def _flows(src: StatsSource, f: rt.RouteFilter) -> list[dict[str, Any]]:
 async def overview(request: Request, me: Me, lang: Lang, sources: Sources) -> Response:
     src = sources.for_principal(me)
     scope = me.country or "hub"
-    return await _answer(request, src, ("overview", scope, lang), "overview.html",
-                         lambda: _overview(src, scope, lang))
+    ask = explore.ask(request, lang, OVERVIEW_DIMS, ("country",))
+    return await _answer(request, src, ("overview", scope, lang, *ask.key()), "overview.html",
+                         lambda: _overview(src, scope, lang, ask))
 
 
-def _overview(src: StatsSource, scope: str, lang: str) -> dict[str, Any]:
+def _overview(src: StatsSource, scope: str, lang: str, ask: explore.Ask) -> dict[str, Any]:
     by_country = [r for r in victims(src, CubeSpec(("country",))) if r["country"] != ALL]
     latest = glotip(src, ("country", "year"))
     latest_year: dict[str, dict[str, Any]] = {}
     for r in latest:
         if r["country"] in OAS_MEMBERS and (r["country"] not in latest_year
                                              or int(r["year"]) > int(latest_year[r["country"]]["year"])):
-            latest_year[r["country"]] = r
+            latest_year[r["country"]] = {**r, "name": country_name(r["country"], lang)}
     rates = {c: r["rate_per_100k"] for c, r in latest_year.items() if r["rate_per_100k"] is not None}
     return {
         "scope": scope,
         "countries": [{"country": c, "name": country_name(c, lang)} for c in OAS_MEMBERS],
+        "explorer": explore.explorer(src, ask, {}, lang, "/stats"),
         "microdata_by_country": by_country,
-        "glotip_latest": sorted(latest_year.values(), key=lambda r: r["country"]),
+        "glotip_latest": sorted(latest_year.values(), key=lambda r: r["name"].casefold()),
+        "glotip_rate_digits": rate_digits(list(rates.values())),
         "route_summary": rt.summary(src),
         "map": map_spec("choropleth", values=rates, region="americas", title="UNODC GLOTIP",
                         legend=say(lang, "per_100k"), lang=lang),
     }
 
 
-@router.page("/countries/{iso3}")
-@access(STATS)
-async def country_profile(request: Request, iso3: str, me: Me, lang: Lang, sources: Sources) -> Response:
+def _iso3(iso3: str) -> str:
     code = iso3.upper()
     if len(code) != 3 or not code.isalpha():
         raise ApiError(404, "not-found", f"no country {code}")
+    return code
+
+
+@router.page("/countries/{iso3}")
+@access(STATS)
+async def country_profile(request: Request, iso3: str, me: Me, lang: Lang, sources: Sources) -> Response:
+    code = _iso3(iso3)
     src = sources.for_principal(me)
-    return await _answer(request, src, ("country", code, lang), "country.html", lambda: _country(src, code, lang))
+    ask = explore.ask(request, lang, COUNTRY_DIMS, ("sex", "age_group", "form_group"))
+    return await _answer(request, src, ("country", code, lang, *ask.key()), "country.html",
+                         lambda: _country(src, code, lang, ask))
 
 
-def _country(src: StatsSource, code: str, lang: str) -> dict[str, Any]:
+def _country(src: StatsSource, code: str, lang: str, ask: explore.Ask) -> dict[str, Any]:
     f: dict[str, str | int] = {"country": code}
     by_year = victims(src, CubeSpec(("year",), filters=f))
     rf = rt.RouteFilter(country=code)
+    ex = explore.explorer(src, ask, f, lang, f"/countries/{code}")
+    span = tuple(ex["span"]) if ex["span"] else None
+    glotip_rows = glotip(src, ("year",), filters=f)
     data = {
         "country": code,
         "name": country_name(code, lang),
+        "key_figures": key_figures(src, code, lang),
+        "explorer": ex,
         "victims_by_year": [r for r in by_year if r["year"] != ALL],
         "victims_total": next((r["victims"] for r in by_year if r["year"] == ALL), 0) or 0,
-        "by_sex": victims(src, CubeSpec(("sex",), filters=f)),
-        "by_age_group": victims(src, CubeSpec(("age_group",), filters=f)),
-        "by_form_group": victims(src, CubeSpec(("form_group",), filters=f)),
+        **{f"by_{d}": [{d: r["code"], "victims": r["victims"]} for r in breakdown(src, d, span, f)]  # type: ignore[arg-type]
+           for d in ("sex", "age_group", "form_group")},
         "perpetrators": [r for r in perpetrators(src, ("country", "year")) if r["country"] == code],
-        "glotip_by_year": glotip(src, ("year",), filters=f),
+        "glotip_by_year": glotip_rows,
+        "glotip_rate_digits": rate_digits([r["rate_per_100k"] for r in glotip_rows if r["rate_per_100k"]]),
         "national": _national(src, code),
         "roles": [r for r in rt.country_roles(src, rf, rt.PUBLIC_MIN_VICTIMS) if r["country"] == code],
         "flows": rt.flows(src, rf, rt.PUBLIC_MIN_VICTIMS),
     }
     data["map"] = map_spec("flows", flows=_flows(src, rf), region=code, title=country_name(code, lang), lang=lang)
     return data
+
+
+@router.get("/stats/table.{fmt}")
+@access(STATS)
+async def overview_table(request: Request, fmt: str, me: Me, lang: Lang, sources: Sources) -> Response:
+    """The explorer table of `/stats` with the same query, as CSV or XLSX: the rows, labels and numbers shown."""
+    src = sources.for_principal(me)
+    scope = me.country or "hub"
+    ask = explore.ask(request, lang, OVERVIEW_DIMS, ("country",))
+    return await run_in_threadpool(
+        explore.download, request, src, ("overview", scope, lang, *ask.key()), lambda: _overview(src, scope, lang, ask),
+        fmt, ask, f"tipnet-{scope.lower()}")
+
+
+@router.get("/countries/{iso3}/table.{fmt}")
+@access(STATS)
+async def country_table(request: Request, iso3: str, fmt: str, me: Me, lang: Lang, sources: Sources) -> Response:
+    """A breakdown table of a country page with the same query, as CSV or XLSX (`table=` names the breakdown)."""
+    code = _iso3(iso3)
+    src = sources.for_principal(me)
+    ask = explore.ask(request, lang, COUNTRY_DIMS, ("sex", "age_group", "form_group"))
+    return await run_in_threadpool(
+        explore.download, request, src, ("country", code, lang, *ask.key()), lambda: _country(src, code, lang, ask),
+        fmt, ask, f"tipnet-{code.lower()}")
 
 
 def _figure(r: dict[str, Any]) -> str:
@@ -163,20 +208,38 @@ def _routes(src: StatsSource, f: rt.RouteFilter, lang: str = "en") -> dict[str, 
     country = f.country
     flows = rt.flows(src, f, rt.PUBLIC_MIN_VICTIMS)
     crossings = rt.border_crossings(src, f, rt.PUBLIC_MIN_VICTIMS)
-    data = {
+    corridors = rt.corridors(src, f, rt.PUBLIC_MIN_VICTIMS)[:20]
+    data: dict[str, Any] = {
         "filter": {"country": country, "from": f.year_from, "to": f.year_to},
         "summary": rt.summary(src, f),
         "flows": [x for x in flows if x["origin"] != x["destination"]],
         "domestic": [x for x in flows if x["origin"] == x["destination"]],
         "border_crossings": crossings,
-        "corridors": rt.corridors(src, f, rt.PUBLIC_MIN_VICTIMS)[:20],
+        "corridors": corridors,
         "min_victims": rt.PUBLIC_MIN_VICTIMS,
     }
+    data["corridor_terms"] = _corridor_terms(corridors, lang)
+    codes = {c for r in (*flows, *corridors) for c in (r["origin"], r["destination"])}
+    codes |= {c for r in crossings for c in (r["from_country"], r["to_country"])}
+    data["names"] = {c: country_name(c, lang) for c in sorted(codes | ({country} if country else set()))}
     region = country or "americas"
     data["map"] = map_spec("flows", flows=_flows(src, f), region=region, lang=lang)
     all_crossings = {(c["from_country"], c["to_country"]): int(c["victims"]) for c in rt.border_crossings(src, f, 1)}
     data["border_map"] = map_spec("borders", crossings=all_crossings, region=region, lang=lang)
     return data
+
+
+def _corridor_terms(corridors: list[dict[str, Any]], lang: str) -> dict[str, Any] | None:
+    """What "Growth" and "Score" mean on the corridors table, with the years growth compares."""
+    if not corridors:
+        return None
+    last = int(corridors[0]["last_year"])
+    wv, wg, wc = rt.CORRIDOR_WEIGHTS
+    return {"recent": [last - 1, last], "before": [last - 3, last - 2],
+            "growth": translate(lang, "routes.growth.help", recent=f"{last - 1}–{last}",
+                                before=f"{last - 3}–{last - 2}"),
+            "score": translate(lang, "routes.score.help", wv=number(lang, wv, 1), wg=number(lang, wg, 1),
+                               wc=number(lang, wc, 1))}
 
 
 @router.get("/api/stats")

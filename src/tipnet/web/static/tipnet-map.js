@@ -279,7 +279,7 @@
             } });
           });
         }
-        rows.push({ label: "Shared land border", draw: function (gg, rh) {
+        rows.push({ label: labels.sharedBorder || "Shared land border", draw: function (gg, rh) {
           gg.append("line").attr("x1", 0).attr("x2", 40).attr("y1", rh / 2).attr("y2", rh / 2)
             .attr("stroke", COLORS.border).attr("stroke-width", 2.2);
         } });
