@@ -42,9 +42,7 @@ ROLES: tuple[tuple[str, str | None], ...] = (
 
 # page -> texts still found there, owned by work in progress elsewhere (restricted statistics pages, the lists'
 # pagination); the lead empties this after merging that work
-PENDING: dict[str, set[str]] = {
-    "/countries/PER": {"code 'female'", "code 'male'", "code 'labour'", "code 'sexual'"},  # national figures
-}
+PENDING: dict[str, set[str]] = {}
 
 _SKIP = {"code", "script", "style", "kbd", "samp"}
 _SHOWN_ATTRS = ("title", "aria-label", "alt")  # a placeholder shows the syntax to type: machine-facing
