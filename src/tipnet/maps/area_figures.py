@@ -56,7 +56,8 @@ def _categories(row: Any, by: str | None) -> list[str]:
 
 
 def microdata_cells(db: Any, country: str, event: str = "recruitment", by: str | None = None,
-                    year: int | None = None) -> list[AreaCell]:
+                    year: int | None = None, year_from: int | None = None,
+                    year_to: int | None = None) -> list[AreaCell]:
     """Victims reported by `country` (ISO alpha-3) per subdivision of that country where they were recruited or
     exploited. A subdivision written as an ISO code, a name or a national code (INEGI, UBIGEO, DANE, IBGE) counts;
     one that does not resolve, or that lies in another country, is left out."""
@@ -68,6 +69,10 @@ def microdata_cells(db: Any, country: str, event: str = "recruitment", by: str |
          .where(persons.c.reporting_country == country, sub.is_not(None)))
     if year is not None:
         q = q.where(persons.c.identification_year == year)
+    if year_from is not None:
+        q = q.where(persons.c.identification_year >= year_from)
+    if year_to is not None:
+        q = q.where(persons.c.identification_year <= year_to)
     counts: Counter[tuple[str, str]] = Counter()
     with db.engine.connect() as conn:
         for row in conn.execute(q):
