@@ -57,16 +57,19 @@ def _categories(row: Any, by: str | None) -> list[str]:
 
 def microdata_cells(db: Any, country: str, event: str = "recruitment", by: str | None = None,
                     year: int | None = None, year_from: int | None = None,
-                    year_to: int | None = None) -> list[AreaCell]:
+                    year_to: int | None = None, rows: Any = None) -> list[AreaCell]:
     """Victims reported by `country` (ISO alpha-3) per subdivision of that country where they were recruited or
     exploited. A subdivision written as an ISO code, a name or a national code (INEGI, UBIGEO, DANE, IBGE) counts;
-    one that does not resolve, or that lies in another country, is left out."""
+    one that does not resolve, or that lies in another country, is left out. `rows`: the SQLAlchemy condition on
+    persons that the caller may read (a scoped source's `RowFilter.persons`); None reads every record."""
     _check(by, event)
     country = country.upper()
     place, sub = persons.c[f"{event}_country"], persons.c[f"{event}_subdivision"]
     q = (select(place, sub, persons.c.sex, persons.c.is_minor, persons.c.forms_of_exploitation,
                 persons.c.role, persons.c.victim_status)
          .where(persons.c.reporting_country == country, sub.is_not(None)))
+    if rows is not None:
+        q = q.where(rows)
     if year is not None:
         q = q.where(persons.c.identification_year == year)
     if year_from is not None:
