@@ -57,3 +57,15 @@ def test_polygons_are_closed_and_where_they_belong() -> None:
     # Jalisco spans about 105.7-101.5 W, 18.9-22.8 N
     assert -106.0 < lo[0] < -105.3 and -101.8 < hi[0] < -101.2
     assert 18.7 < lo[1] < 19.2 and 22.5 < hi[1] < 23.0
+
+
+def test_border_areas_from_the_geometry() -> None:
+    from tipnet.maps.subdivisions import border_areas
+
+    mx = border_areas("MX")
+    # six states on the US border, Chiapas, Tabasco and Campeche on Guatemala's, Quintana Roo (and Campeche) on Belize's
+    assert set(mx) == {"MX-BCN", "MX-SON", "MX-CHH", "MX-COA", "MX-NLE", "MX-TAM", "MX-CHP", "MX-TAB", "MX-CAM",
+                       "MX-ROO"}
+    assert mx["MX-BCN"] == {"US-CA", "US-AZ"}  # Baja California meets Arizona at the Colorado river
+    assert {"GT-17", "BZ-OW"} <= mx["MX-CAM"]
+    assert border_areas("TT") == {} and border_areas("JM") == {}  # island states have no land border

@@ -94,3 +94,29 @@ def neighbours(code: str) -> set[str]:
     mine = {r if r >= 0 else ~r for poly in by_code()[code].rings for ring in poly for r in ring}
     return {s.code for s in _all() if s.code != code
             and mine & {r if r >= 0 else ~r for poly in s.rings for ring in poly for r in ring}}
+
+
+@cache
+def _arc_owners() -> dict[int, frozenset[str]]:
+    owners: dict[int, set[str]] = {}
+    for s in _all():
+        for poly in s.rings:
+            for ring in poly:
+                for r in ring:
+                    owners.setdefault(r if r >= 0 else ~r, set()).add(s.code)
+    return {a: frozenset(c) for a, c in owners.items()}
+
+
+def border_areas(country: str) -> dict[str, set[str]]:
+    """Border areas of a state (ISO alpha-2): its subdivisions that share a land boundary with another member
+    state's subdivision, each with the foreign subdivisions across the border. (A land border with a state that is
+    not a member, such as French Guiana's, is not in the geometry and not listed.)"""
+    prefix = country.upper() + "-"
+    out: dict[str, set[str]] = {}
+    for codes in _arc_owners().values():
+        mine = {c for c in codes if c.startswith(prefix)}
+        foreign = {c for c in codes if not c.startswith(prefix)}
+        for c in mine:
+            if foreign:
+                out.setdefault(c, set()).update(foreign)
+    return out
