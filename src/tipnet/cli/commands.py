@@ -262,6 +262,10 @@ def map_(
     year_from: int = typer.Option(None, "--from"),
     year_to: int = typer.Option(None, "--to"),
     lang: str = typer.Option("en", "--lang", help="Language of names, legend and notes: en, es, fr or pt."),
+    level: str = typer.Option("country", "--level", help="country, or subdivision (a choropleth of victims by "
+                              "first-level subdivision; under 5 victims never shown)."),
+    event: str = typer.Option("recruitment", "--event", help="With --level subdivision: recruitment or "
+                              "exploitation."),
     db: str = DbOption,
 ) -> None:
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
@@ -270,9 +274,19 @@ def map_(
 
     if lang not in LANGUAGES:
         fail(f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}", exit_code=2)
+    if level not in ("country", "subdivision"):
+        fail(f"unknown level {level!r}; choose from country, subdivision", exit_code=2)
     try:
-        path = render(stats_source(_db(db)), kind, out, country=country.upper() if country else None,
-                      year_from=year_from, year_to=year_to, lang=lang)
+        if level == "subdivision":
+            from tipnet.maps.subdivision_map import render_subdivision_map
+
+            if out.suffix.lower() not in (".png", ".svg"):
+                raise ValueError("a subdivision map is written as .png or .svg")
+            path = render_subdivision_map(_db(db), out, country=country, event=event, year_from=year_from,
+                                          year_to=year_to, lang=lang)
+        else:
+            path = render(stats_source(_db(db)), kind, out, country=country.upper() if country else None,
+                          year_from=year_from, year_to=year_to, lang=lang)
     except ValueError as exc:
         fail(str(exc), exit_code=2)
     console.print(f"map written to {path}")

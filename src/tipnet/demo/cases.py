@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from tipnet.demo import details
+from tipnet.demo.areas import recruitment_subdivision
 from tipnet.demo.corrupt import Identity
 from tipnet.demo.people import Agency, Person, age_on, base_identity, identity_fields, new_person
 from tipnet.demo.profiles import CountryProfile
@@ -96,11 +97,14 @@ def common_fields(agency: Agency, on: date, role: str) -> dict[str, str]:
     }
 
 
-def route_fields(route: Route, place: Place | None) -> dict[str, str]:
+def route_fields(route: Route, place: Place | None, case: str = "") -> dict[str, str]:
     out = {
         "recruitment_country": route.recruitment_country,
         "exploitation_country": route.exploitation_country,
     }
+    where = recruitment_subdivision(case, route.recruitment_country) if case else None
+    if where is not None:
+        out["recruitment_subdivision"] = where
     if route.transit:
         out["transit_countries"] = details.join(route.transit)
     if place is not None:
@@ -140,7 +144,7 @@ def victim_record(
     if rng.random() < 0.6:
         female_adult = person.sex == "female" and not child
         fields |= details.recruitment(rng, group, child, female_adult)
-    fields |= route_fields(route, place)
+    fields |= route_fields(route, place, case)
     if rng.random() < 0.5:
         period = details.exploitation_period(rng, on)
         start = date.fromisoformat(period["exploitation_start_date"])

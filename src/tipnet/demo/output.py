@@ -36,6 +36,7 @@ _CORE = (
     "sexual_exploitation_type",
     "means_of_control",
     "recruitment_country",
+    "recruitment_subdivision",
     "transit_countries",
     "exploitation_country",
     "exploitation_subdivision",

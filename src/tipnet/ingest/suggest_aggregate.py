@@ -117,7 +117,8 @@ def suggest_roles(sample: pl.DataFrame, country: str | None) -> list[RoleSuggest
             taken.add(role)
     # the column whose values are the country's subdivisions (names or codes) is the subdivision
     shares = {c: _subdivision_share(values[c], country) for c in columns if roles[c] in (IGNORE, "subdivision")}
-    best = max(shares, key=lambda c: shares[c], default=None)
+    # on a tie, names beat national numbers (a person checking the mapping reads "Jalisco", not "14")
+    best = max(shares, key=lambda c: (shares[c], not all(v.strip().isdigit() for v in values[c])), default=None)
     if best is not None and shares[best] >= 0.5:
         for c in columns:
             if roles[c] == "subdivision" and c != best:

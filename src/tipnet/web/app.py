@@ -25,6 +25,7 @@ from tipnet.web import (
     routes_account,
     routes_admin,
     routes_api_docs,
+    routes_areas,
     routes_assess,
     routes_cases,
     routes_compendium,
@@ -72,6 +73,7 @@ ROUTERS = (
     routes_messaging,
     routes_assess,
     routes_review,
+    routes_areas,
     routes_api_docs,
 )
 
