@@ -1,7 +1,7 @@
 """The analytics source: the store's persons and aggregates as DuckDB tables (with derived analysis columns).
 
 The store stays the truth; this is a read-only, in-memory copy refreshed when the store changes (a new submission).
-Rows are read through the store's own SQLAlchemy connection and handed to DuckDB as Arrow.
+Rows are read straight into Arrow by the store's ADBC driver (`stats.reader`) and handed to DuckDB.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.editions import GLOTIP_CELL, edition_ranks, newest_edition
 from tipnet.stats.population import load_population
+from tipnet.stats.reader import arrow_type, compact_batch, compact_schema, read_table
 from tipnet.store import Database, generation, revision
 from tipnet.store.tables import aggregates, persons, submissions
 
@@ -32,7 +33,6 @@ PERSON_COLUMNS = [
     "age", "age_band", "is_minor", "sex", "citizenship", "forms_of_exploitation", "legal_status",
     "recruitment_country", "transit_countries", "exploitation_country",
 ]
-_BATCH = 200_000
 MEMO_ENTRIES = 512  # computed results kept per source (least recently used dropped first)
 # How long a store version, once checked, is trusted. A commit made by this process is seen at once (the store's
 # commit generation); one made by another process (another web worker, a CLI import) within this many seconds.
@@ -41,67 +41,10 @@ _MISSING = object()
 T = TypeVar("T")
 
 
-def _arrow_type(column: Any) -> pa.DataType:
-    from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer
-
-    t = column.type
-    if isinstance(t, Boolean):
-        return pa.bool_()
-    if isinstance(t, BigInteger | Integer):
-        return pa.int64()
-    if isinstance(t, Float):
-        return pa.float64()
-    if isinstance(t, DateTime):
-        return pa.timestamp("us")
-    if isinstance(t, Date):
-        return pa.date32()
-    return pa.string()
-
-
-# Compact in-memory types: codes repeat a lot, so strings are dictionary-encoded with the narrowest index that fits
-# what the standard allows (vocabulary codes < 128, countries < 300, ';'-lists and free text need int32).
-_INT8_CODES = {"source_type", "role", "victim_status", "age_band", "sex", "legal_status", "area_kind", "indicator",
-               "dimension", "category_kind", "age"}
-_INT16_CODES = {"reporting_country", "recruitment_country", "exploitation_country", "country", "area_code",
-                "category_code", "source"}
-_NARROW_INTS = {"submission_id": pa.int32(), "identification_year": pa.int16(), "year": pa.int16(), "age": pa.int16()}
-
-
-def _compact_type(name: str, t: pa.DataType) -> pa.DataType:
-    if pa.types.is_string(t):
-        index = pa.int8() if name in _INT8_CODES else pa.int16() if name in _INT16_CODES else pa.int32()
-        return pa.dictionary(index, pa.string())
-    return _NARROW_INTS.get(name, t)
-
-
-def compact_batch(arrays: list[pa.Array], schema: pa.Schema) -> pa.RecordBatch:
-    """One batch in the compact types of `compact_schema(schema)` (encoded batch by batch: the wide form of the
-    whole table never exists)."""
-    out = []
-    for arr, f in zip(arrays, compact_schema(schema), strict=True):
-        if pa.types.is_dictionary(f.type):
-            out.append(pc.dictionary_encode(arr).cast(f.type))
-        else:
-            out.append(arr.cast(f.type))
-    return pa.RecordBatch.from_arrays(out, schema=compact_schema(schema))
-
-
-def compact_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, _compact_type(f.name, f.type)) for f in schema])
-
-
-def _read_table(db: Database, table: Any, columns: list[str], where: Any = None) -> pa.Table:
-    """Stream a store table into compact Arrow with fixed column types (an empty or all-null batch types the same)."""
-    cols = [table.c[c] for c in columns]
-    schema = pa.schema([pa.field(c.name, _arrow_type(c)) for c in cols])
-    batches: list[pa.RecordBatch] = []
-    query = select(*cols) if where is None else select(*cols).where(where)
-    with db.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
-        for part in result.partitions(_BATCH):
-            arrays = [pa.array([row[i] for row in part], type=f.type) for i, f in enumerate(schema)]
-            batches.append(compact_batch(arrays, schema))
-    return pa.Table.from_batches(batches, schema=compact_schema(schema))
+# the reader's names, as benchmarks and older callers import them from here
+_arrow_type = arrow_type
+_read_table = read_table
+__all__ = ["PERSON_COLUMNS", "RowFilter", "StatsSource", "compact_batch", "compact_schema", "load_into"]
 
 
 @dataclass(frozen=True)
