@@ -12,7 +12,7 @@ from tipnet.auth.principal import Principal, Via, system
 from tipnet.auth.roles import Role
 from tipnet.auth.tenancy import Scope
 from tipnet.ingest.pipeline import ImportOptions, import_file
-from tipnet.stats import reader
+from tipnet.stats import read_worker, reader
 from tipnet.stats.source import PERSON_COLUMNS
 from tipnet.store.tables import aggregates, persons
 from tipnet.store.tables_auth import submission_sharing
@@ -62,7 +62,7 @@ SCOPES = [system(), _who(Role.ANALYST, "PER"), _who(Role.ANALYST, "COL"), _who(R
 
 def test_adbc_reader_equals_the_row_reader(store, monkeypatch):
     db = store
-    monkeypatch.setattr(reader, "_SQLITE_BATCH_ROWS", 512)  # batches of NULLs only, then batches of values
+    monkeypatch.setattr(read_worker, "SQLITE_BATCH_ROWS", 512)  # batches of NULLs only, then batches of values
     assert reader.adbc_readable(db)
     seen = set()
     for who in SCOPES:

@@ -1,9 +1,11 @@
 """Store tables into compact Arrow, at the speed of the store.
 
 The columns are read straight into Arrow by the database's ADBC driver (SQLite or PostgreSQL): the rows never pass
-through Python one by one. A filter is a SQLAlchemy condition, compiled for the store's dialect with its values
-bound as parameters (never pasted into the SQL text). The rows arrive in groups of about `BATCH` and each group is
-made compact at once (dictionary-encoded codes, narrow integers), so the wide form of the whole table never exists.
+through Python one by one. SQLite's driver links its own copy of SQLite, so it reads in a worker process
+(`stats.read_worker`), as imports write in one; PostgreSQL's reads in this process. A filter is a SQLAlchemy
+condition, compiled for the store's dialect with its values bound as parameters (never pasted into the SQL text).
+The rows arrive in groups of about `BATCH` and each group is made compact at once (dictionary-encoded codes, narrow
+integers), so the wide form of the whole table never exists.
 
 `read_rows` is the older reader through SQLAlchemy rows; it stays for stores ADBC cannot open (an in-memory SQLite
 database) and as the reference the fast reader is tested against.
@@ -16,16 +18,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer, Text, cast, literal_column, select
 from sqlalchemy.engine import make_url
 
+from tipnet.stats import read_worker
+from tipnet.stats.compact import BATCH, compact_batch, compact_schema, compact_stream
 from tipnet.store import Database
 
 log = logging.getLogger(__name__)
 
-BATCH = 200_000
-_SQLITE_BATCH_ROWS = 65_536  # rows per batch the SQLite driver hands over (its default, 1,024, costs 2x)
 
 
 def arrow_type(column: Any) -> pa.DataType:
@@ -42,38 +43,6 @@ def arrow_type(column: Any) -> pa.DataType:
     if isinstance(t, Date):
         return pa.date32()
     return pa.string()
-
-
-# Compact in-memory types: codes repeat a lot, so strings are dictionary-encoded with the narrowest index that fits
-# what the standard allows (vocabulary codes < 128, countries < 300, ';'-lists and free text need int32).
-_INT8_CODES = {"source_type", "role", "victim_status", "age_band", "sex", "legal_status", "area_kind", "indicator",
-               "dimension", "category_kind", "age"}
-_INT16_CODES = {"reporting_country", "recruitment_country", "exploitation_country", "country", "area_code",
-                "category_code", "source"}
-_NARROW_INTS = {"submission_id": pa.int32(), "identification_year": pa.int16(), "year": pa.int16(), "age": pa.int16()}
-
-
-def compact_type(name: str, t: pa.DataType) -> pa.DataType:
-    if pa.types.is_string(t):
-        index = pa.int8() if name in _INT8_CODES else pa.int16() if name in _INT16_CODES else pa.int32()
-        return pa.dictionary(index, pa.string())
-    return _NARROW_INTS.get(name, t)
-
-
-def compact_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, compact_type(f.name, f.type)) for f in schema])
-
-
-def compact_batch(arrays: list[pa.Array], schema: pa.Schema) -> pa.RecordBatch:
-    """One batch in the compact types of `compact_schema(schema)` (encoded batch by batch: the wide form of the
-    whole table never exists)."""
-    out = []
-    for arr, f in zip(arrays, compact_schema(schema), strict=True):
-        if pa.types.is_dictionary(f.type):
-            out.append(pc.dictionary_encode(arr).cast(f.type))
-        else:
-            out.append(arr.cast(f.type))
-    return pa.RecordBatch.from_arrays(out, schema=compact_schema(schema))
 
 
 def wide_schema(table: Any, columns: list[str]) -> pa.Schema:
@@ -113,42 +82,10 @@ def read_table(db: Database, table: Any, columns: list[str], where: Any = None) 
 
 def read_arrow(db: Database, table: Any, columns: list[str], where: Any = None) -> pa.Table:
     schema = wide_schema(table, columns)
-    out = compact_schema(schema)
-    batches = [compact_batch([group.column(i) for i in range(len(columns))], schema)
-               for group in _groups(_adbc_batches(db, table, columns, where), schema)]
-    return pa.Table.from_batches(batches, schema=out)
-
-
-def _groups(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """The driver's batches, cast to the wide schema, in groups of about BATCH rows."""
-    pending: list[pa.RecordBatch] = []
-    size = 0
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        arrays = [_cast(batch.column(i), f.type) for i, f in enumerate(schema)]
-        pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-        size += batch.num_rows
-        if size >= BATCH:
-            yield pa.concat_batches(pending)
-            pending, size = [], 0
-    if pending:
-        yield pa.concat_batches(pending)
-
-
-def _cast(arr: pa.Array, t: pa.DataType) -> pa.Array:
-    if arr.type == t:
-        return arr
-    if pa.types.is_null(arr.type):
-        return pa.nulls(len(arr), type=t)
-    return arr.cast(t)
-
-
-def _adbc_batches(db: Database, table: Any, columns: list[str], where: Any) -> Iterator[pa.RecordBatch]:
     if db.backend_name == "sqlite":
-        yield from _sqlite_batches(db, table, columns, where)
-    else:
-        yield from _postgresql_batches(db, table, columns, where)
+        sql, params = _sqlite_query(db, table, columns, where)
+        return read_worker.read_sqlite(str(make_url(db.url).database), sql, params, schema)
+    return compact_stream(_postgresql_batches(db, table, columns, where), schema)
 
 
 def _compiled(stmt: Any, dialect: Any) -> tuple[str, tuple[Any, ...]]:
@@ -158,10 +95,10 @@ def _compiled(stmt: Any, dialect: Any) -> tuple[str, tuple[Any, ...]]:
     return compiled.string, tuple(compiled.params[n] for n in names)
 
 
-def _sqlite_batches(db: Database, table: Any, columns: list[str], where: Any) -> Iterator[pa.RecordBatch]:
-    """SQLite through ADBC. The driver infers each column's type from its first batch, and a column that is all
-    NULL there would be typed as integers: a first row of the right types (marked and dropped) fixes them all."""
-    import adbc_driver_sqlite.dbapi as sqlite_dbapi
+def _sqlite_query(db: Database, table: Any, columns: list[str], where: Any) -> tuple[str, tuple[Any, ...]]:
+    """The query for SQLite's ADBC driver. The driver infers each column's type from its first batch, and a column
+    that is all NULL there would be typed as integers: a first row of the right types (marked by `_first`, and
+    dropped by the reader) fixes them all."""
 
     def typed(c: Any) -> Any:
         t = arrow_type(c)
@@ -176,16 +113,7 @@ def _sqlite_batches(db: Database, table: Any, columns: list[str], where: Any) ->
     rows = select(*(typed(c).label(c.name) for c in cols), literal_column("0").label("_first"))
     if where is not None:
         rows = rows.where(where)
-    sql, params = _compiled(first.union_all(rows), db.engine.dialect)
-    path = str(make_url(db.url).database)
-    with sqlite_dbapi.connect(path) as conn, conn.cursor() as cur:
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_SQLITE_BATCH_ROWS)})
-        cur.execute(sql, params or None)
-        reader = cur.fetch_record_batch()
-        for batch in reader:
-            marks = batch.column(len(columns))
-            keep = pc.equal(marks, 0)
-            yield batch.filter(keep).select(range(len(columns)))
+    return _compiled(first.union_all(rows), db.engine.dialect)
 
 
 def _postgresql_batches(db: Database, table: Any, columns: list[str], where: Any) -> Iterator[pa.RecordBatch]:
