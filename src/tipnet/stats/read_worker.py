@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import Any
 
 import pyarrow as pa
@@ -23,40 +22,68 @@ log = logging.getLogger(__name__)
 
 SQLITE_BATCH_ROWS = 65_536  # rows per batch the SQLite driver hands over (its default, 1,024, is slower)
 
+# One worker, one request at a time, over a pipe whose ends block (no polling with timeouts: nothing here depends on
+# the clock, which callers and tests may freeze).
 _lock = threading.Lock()
-_executor: ProcessPoolExecutor | None = None
+_worker: tuple[Any, Connection] | None = None
 
 
-def _warm() -> None:
+def _serve(conn: Connection) -> None:
     import adbc_driver_sqlite.dbapi  # noqa: F401
 
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send((True, _read(*job)))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, as the caller's error
+            conn.send((False, f"{type(exc).__name__}: {exc}"))
 
-def _executor_now() -> ProcessPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            _executor.submit(_warm)  # the process starts (and imports the driver) while the caller goes on
-        return _executor
+
+def _worker_now() -> tuple[Any, Connection]:
+    global _worker
+    if _worker is None or not _worker[0].is_alive():
+        ctx = multiprocessing.get_context("spawn")
+        mine, theirs = ctx.Pipe()
+        process = ctx.Process(target=_serve, args=(theirs,), daemon=True, name="tipnet-stats-read")
+        process.start()  # it imports the driver while the caller goes on
+        theirs.close()
+        _worker = (process, mine)
+    return _worker
 
 
 def start() -> None:
     """Start the worker ahead of the first read (a web server at start-up)."""
-    _executor_now()
+    with _lock:
+        _worker_now()
+
+
+class ReadFailed(RuntimeError):
+    """The worker could not read the store (its error, as text)."""
 
 
 def read_sqlite(path: str, sql: str, params: tuple[Any, ...], schema: pa.Schema,
                 batch_rows: int | None = None) -> pa.Table:
     """The rows of `sql` (whose last column `_first` marks the typing row to drop) as a compact table of `schema`."""
-    global _executor
-    batch_rows = batch_rows or SQLITE_BATCH_ROWS
-    try:
-        return _executor_now().submit(_read, path, sql, params, schema, batch_rows).result()
-    except BrokenProcessPool:
-        with _lock:
-            _executor = None
-        log.warning("the statistics read worker died; starting a new one")
-        return _executor_now().submit(_read, path, sql, params, schema, batch_rows).result()
+    global _worker
+    job = (path, sql, params, schema, batch_rows or SQLITE_BATCH_ROWS)
+    with _lock:
+        for attempt in (1, 2):
+            _process, conn = _worker_now()
+            try:
+                conn.send(job)
+                ok, value = conn.recv()
+                break
+            except (EOFError, OSError, BrokenPipeError):
+                _worker = None
+                if attempt == 2:
+                    raise
+                log.warning("the statistics read worker died; starting a new one")
+    if not ok:
+        raise ReadFailed(value)
+    return value  # type: ignore[no-any-return]
 
 
 def _read(path: str, sql: str, params: tuple[Any, ...], schema: pa.Schema, batch_rows: int) -> pa.Table:
@@ -78,8 +105,10 @@ def _read(path: str, sql: str, params: tuple[Any, ...], schema: pa.Schema, batch
 
 
 def shutdown() -> None:
-    global _executor
+    global _worker
     with _lock:
-        if _executor is not None:
-            _executor.shutdown(wait=True)
-            _executor = None
+        if _worker is not None:
+            process, conn = _worker
+            conn.close()  # the worker's recv ends: it returns
+            process.join(timeout=5)
+            _worker = None
