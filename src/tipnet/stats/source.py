@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, select
 
+from tipnet.stats.base import ScopeSql, StatsBase, base_of, uses_base
 from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.editions import GLOTIP_CELL, edition_ranks, newest_edition
 from tipnet.stats.population import load_population
@@ -51,19 +52,23 @@ __all__ = ["PERSON_COLUMNS", "RowFilter", "StatsSource", "compact_batch", "compa
 class RowFilter:
     """Which store rows a source may read. Built by `tipnet.auth.tenancy` (statistics know nothing of users):
     `persons` and `aggregates` are SQLAlchemy conditions on those tables, `version` a SELECT whose single row joins
-    the store version (so a change in what is shared reloads the source)."""
+    the store version (so a change in what is shared reloads the source); `base` the same rows as conditions over
+    the process's analytics base (`stats.base.ScopeSql`; None: every row)."""
 
     key: str
     persons: Any = None
     aggregates: Any = None
     version: Any = None
+    base: Any = None
 
 
 @dataclass
 class StatsSource:
     """A DuckDB connection holding `victims`, `victim_forms`, `perpetrators`, `aggregates` and `population`.
 
-    With a `rows` filter, only the persons and aggregates it allows are ever read from the store."""
+    A store ADBC can read is read once per process into the shared analytics base (`stats.base`) and this source's
+    rows are the `rows` filter over it; otherwise (an in-memory SQLite store) only the persons and aggregates the
+    filter allows are read from the store into this source."""
 
     db: Database
     rows: RowFilter | None = None
@@ -80,7 +85,13 @@ class StatsSource:
         return (self._checked_generation == generation.current()
                 and 0.0 <= time.monotonic() - self._checked_at < VERSION_TTL_SECONDS)
 
+    def _base(self) -> StatsBase | None:
+        return base_of(self.db, PERSON_COLUMNS) if uses_base(self.db) else None
+
     def store_version(self) -> tuple[int, ...]:
+        base = self._base()
+        if base is not None:
+            return base.store_version()
         with self.db.engine.connect() as conn:
             row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0),
                                       revision.current())).one()
@@ -95,7 +106,7 @@ class StatsSource:
             seen, at = generation.current(), time.monotonic()  # taken before the query: a commit meanwhile checks again
             version = self.store_version()
             if self._con is None or version != self._version:
-                self._con = self._load()
+                self._con = self._load(version)
                 self._version = version
             self._checked_at, self._checked_generation = at, seen
             return self._con
@@ -152,24 +163,31 @@ class StatsSource:
             names = [d[0] for d in rel.description]
             return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
 
-    def _load(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(":memory:")
+    def _load(self, version: tuple[int, ...]) -> duckdb.DuckDBPyConnection:
         rows = self.rows or RowFilter("all")
-        people = _read_table(self.db, persons, PERSON_COLUMNS, rows.persons)
-        aggs = _with_editions(self.db, _read_table(self.db, aggregates, [c.name for c in aggregates.columns],
-                                                   rows.aggregates))
-        con.register("persons_raw", people)
-        con.register("aggregates_raw", aggs)
-        load_into(con)
+        base = self._base()
+        if base is not None:
+            if self.rows is not None and rows.base is None:
+                raise ValueError(f"the row filter {rows.key!r} has no conditions over the analytics base")
+            con = base.connect(version, rows.base or ScopeSql())
+            load_into(con)
+        else:
+            con = duckdb.connect(":memory:")
+            people = _read_table(self.db, persons, PERSON_COLUMNS, rows.persons)
+            aggs = with_editions(self.db, _read_table(self.db, aggregates, [c.name for c in aggregates.columns],
+                                                      rows.aggregates))
+            con.register("persons_raw", people)
+            con.register("aggregates_raw", aggs)
+            load_into(con)
+            log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
         pop = load_population()
         con.register("population_raw", pop.table)
         con.execute("CREATE TABLE population AS SELECT * FROM population_raw")
         con.unregister("population_raw")
-        log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
         return con
 
 
-def _with_editions(db: Database, aggs: pa.Table) -> pa.Table:
+def with_editions(db: Database, aggs: pa.Table) -> pa.Table:
     """The figures with an `edition` column: the rank of their submission among editions (see `stats.editions`)."""
     ids = pc.unique(aggs.column("submission_id")).to_pylist() if aggs.num_rows else []
     with db.engine.connect() as conn:
@@ -181,7 +199,7 @@ def _with_editions(db: Database, aggs: pa.Table) -> pa.Table:
 
 
 def load_into(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the analysis views over `persons_raw` and `aggregates_raw` (registered Arrow tables)."""
+    """Define the analysis views over `persons_raw` and `aggregates_raw` (registered Arrow tables or views)."""
     con.execute(
         """
         CREATE OR REPLACE VIEW victims AS
