@@ -1,7 +1,7 @@
 """The analytics source: the store's persons and aggregates as DuckDB tables (with derived analysis columns).
 
 The store stays the truth; this is a read-only, in-memory copy refreshed when the store changes (a new submission).
-Rows are read through the store's own SQLAlchemy connection and handed to DuckDB as Arrow.
+Rows are read straight into Arrow by the store's ADBC driver (`stats.reader`) and handed to DuckDB.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, select
 
+from tipnet.stats.base import ScopeSql, StatsBase, base_of, uses_base
 from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.editions import GLOTIP_CELL, edition_ranks, newest_edition
 from tipnet.stats.population import load_population
+from tipnet.stats.reader import arrow_type, compact_batch, compact_schema, read_table
 from tipnet.store import Database, generation, revision
 from tipnet.store.tables import aggregates, persons, submissions
 
@@ -32,7 +34,6 @@ PERSON_COLUMNS = [
     "age", "age_band", "is_minor", "sex", "citizenship", "forms_of_exploitation", "legal_status",
     "recruitment_country", "transit_countries", "exploitation_country",
 ]
-_BATCH = 200_000
 MEMO_ENTRIES = 512  # computed results kept per source (least recently used dropped first)
 # How long a store version, once checked, is trusted. A commit made by this process is seen at once (the store's
 # commit generation); one made by another process (another web worker, a CLI import) within this many seconds.
@@ -41,86 +42,33 @@ _MISSING = object()
 T = TypeVar("T")
 
 
-def _arrow_type(column: Any) -> pa.DataType:
-    from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, Integer
-
-    t = column.type
-    if isinstance(t, Boolean):
-        return pa.bool_()
-    if isinstance(t, BigInteger | Integer):
-        return pa.int64()
-    if isinstance(t, Float):
-        return pa.float64()
-    if isinstance(t, DateTime):
-        return pa.timestamp("us")
-    if isinstance(t, Date):
-        return pa.date32()
-    return pa.string()
-
-
-# Compact in-memory types: codes repeat a lot, so strings are dictionary-encoded with the narrowest index that fits
-# what the standard allows (vocabulary codes < 128, countries < 300, ';'-lists and free text need int32).
-_INT8_CODES = {"source_type", "role", "victim_status", "age_band", "sex", "legal_status", "area_kind", "indicator",
-               "dimension", "category_kind", "age"}
-_INT16_CODES = {"reporting_country", "recruitment_country", "exploitation_country", "country", "area_code",
-                "category_code", "source"}
-_NARROW_INTS = {"submission_id": pa.int32(), "identification_year": pa.int16(), "year": pa.int16(), "age": pa.int16()}
-
-
-def _compact_type(name: str, t: pa.DataType) -> pa.DataType:
-    if pa.types.is_string(t):
-        index = pa.int8() if name in _INT8_CODES else pa.int16() if name in _INT16_CODES else pa.int32()
-        return pa.dictionary(index, pa.string())
-    return _NARROW_INTS.get(name, t)
-
-
-def compact_batch(arrays: list[pa.Array], schema: pa.Schema) -> pa.RecordBatch:
-    """One batch in the compact types of `compact_schema(schema)` (encoded batch by batch: the wide form of the
-    whole table never exists)."""
-    out = []
-    for arr, f in zip(arrays, compact_schema(schema), strict=True):
-        if pa.types.is_dictionary(f.type):
-            out.append(pc.dictionary_encode(arr).cast(f.type))
-        else:
-            out.append(arr.cast(f.type))
-    return pa.RecordBatch.from_arrays(out, schema=compact_schema(schema))
-
-
-def compact_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, _compact_type(f.name, f.type)) for f in schema])
-
-
-def _read_table(db: Database, table: Any, columns: list[str], where: Any = None) -> pa.Table:
-    """Stream a store table into compact Arrow with fixed column types (an empty or all-null batch types the same)."""
-    cols = [table.c[c] for c in columns]
-    schema = pa.schema([pa.field(c.name, _arrow_type(c)) for c in cols])
-    batches: list[pa.RecordBatch] = []
-    query = select(*cols) if where is None else select(*cols).where(where)
-    with db.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
-        for part in result.partitions(_BATCH):
-            arrays = [pa.array([row[i] for row in part], type=f.type) for i, f in enumerate(schema)]
-            batches.append(compact_batch(arrays, schema))
-    return pa.Table.from_batches(batches, schema=compact_schema(schema))
+# the reader's names, as benchmarks and older callers import them from here
+_arrow_type = arrow_type
+_read_table = read_table
+__all__ = ["PERSON_COLUMNS", "RowFilter", "StatsSource", "compact_batch", "compact_schema", "load_into"]
 
 
 @dataclass(frozen=True)
 class RowFilter:
     """Which store rows a source may read. Built by `tipnet.auth.tenancy` (statistics know nothing of users):
     `persons` and `aggregates` are SQLAlchemy conditions on those tables, `version` a SELECT whose single row joins
-    the store version (so a change in what is shared reloads the source)."""
+    the store version (so a change in what is shared reloads the source); `base` the same rows as conditions over
+    the process's analytics base (`stats.base.ScopeSql`; None: every row)."""
 
     key: str
     persons: Any = None
     aggregates: Any = None
     version: Any = None
+    base: Any = None
 
 
 @dataclass
 class StatsSource:
     """A DuckDB connection holding `victims`, `victim_forms`, `perpetrators`, `aggregates` and `population`.
 
-    With a `rows` filter, only the persons and aggregates it allows are ever read from the store."""
+    A store ADBC can read is read once per process into the shared analytics base (`stats.base`) and this source's
+    rows are the `rows` filter over it; otherwise (an in-memory SQLite store) only the persons and aggregates the
+    filter allows are read from the store into this source."""
 
     db: Database
     rows: RowFilter | None = None
@@ -137,7 +85,13 @@ class StatsSource:
         return (self._checked_generation == generation.current()
                 and 0.0 <= time.monotonic() - self._checked_at < VERSION_TTL_SECONDS)
 
+    def _base(self) -> StatsBase | None:
+        return base_of(self.db, PERSON_COLUMNS) if uses_base(self.db) else None
+
     def store_version(self) -> tuple[int, ...]:
+        base = self._base()
+        if base is not None:
+            return base.store_version()
         with self.db.engine.connect() as conn:
             row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0),
                                       revision.current())).one()
@@ -152,7 +106,7 @@ class StatsSource:
             seen, at = generation.current(), time.monotonic()  # taken before the query: a commit meanwhile checks again
             version = self.store_version()
             if self._con is None or version != self._version:
-                self._con = self._load()
+                self._con = self._load(version)
                 self._version = version
             self._checked_at, self._checked_generation = at, seen
             return self._con
@@ -209,24 +163,31 @@ class StatsSource:
             names = [d[0] for d in rel.description]
             return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
 
-    def _load(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(":memory:")
+    def _load(self, version: tuple[int, ...]) -> duckdb.DuckDBPyConnection:
         rows = self.rows or RowFilter("all")
-        people = _read_table(self.db, persons, PERSON_COLUMNS, rows.persons)
-        aggs = _with_editions(self.db, _read_table(self.db, aggregates, [c.name for c in aggregates.columns],
-                                                   rows.aggregates))
-        con.register("persons_raw", people)
-        con.register("aggregates_raw", aggs)
-        load_into(con)
+        base = self._base()
+        if base is not None:
+            if self.rows is not None and rows.base is None:
+                raise ValueError(f"the row filter {rows.key!r} has no conditions over the analytics base")
+            con = base.connect(version, rows.base or ScopeSql())
+            load_into(con)
+        else:
+            con = duckdb.connect(":memory:")
+            people = _read_table(self.db, persons, PERSON_COLUMNS, rows.persons)
+            aggs = with_editions(self.db, _read_table(self.db, aggregates, [c.name for c in aggregates.columns],
+                                                      rows.aggregates))
+            con.register("persons_raw", people)
+            con.register("aggregates_raw", aggs)
+            load_into(con)
+            log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
         pop = load_population()
         con.register("population_raw", pop.table)
         con.execute("CREATE TABLE population AS SELECT * FROM population_raw")
         con.unregister("population_raw")
-        log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
         return con
 
 
-def _with_editions(db: Database, aggs: pa.Table) -> pa.Table:
+def with_editions(db: Database, aggs: pa.Table) -> pa.Table:
     """The figures with an `edition` column: the rank of their submission among editions (see `stats.editions`)."""
     ids = pc.unique(aggs.column("submission_id")).to_pylist() if aggs.num_rows else []
     with db.engine.connect() as conn:
@@ -238,7 +199,7 @@ def _with_editions(db: Database, aggs: pa.Table) -> pa.Table:
 
 
 def load_into(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the analysis views over `persons_raw` and `aggregates_raw` (registered Arrow tables)."""
+    """Define the analysis views over `persons_raw` and `aggregates_raw` (registered Arrow tables or views)."""
     con.execute(
         """
         CREATE OR REPLACE VIEW victims AS

@@ -1,0 +1,191 @@
+"""One analytics base per store and process; each scope's statistics are a filter over it.
+
+The base holds every person and aggregate figure of the store once, as compact Arrow, with the columns scopes filter
+on (the person's consent to share with the hub, which submissions are shared with the hub, each submission's
+reporting country). A scoped source gets its own DuckDB connection in which the base's Arrow tables are registered
+(no copy) and `persons_raw` / `aggregates_raw` are views that keep only the rows its `ScopeSql` allows; the analysis
+views (`load_into`) are built over those. So memory grows with the data, not with the number of countries.
+
+A scope's condition is SQL text over the base's columns; the only value in it, a country code, is checked to be a
+code and quoted (`code_literal`): nothing else from outside ever reaches the SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import false, func, select
+
+from tipnet.errors import Invalid
+from tipnet.stats.editions import edition_ranks
+from tipnet.stats.reader import read_table
+from tipnet.store import Database, revision
+from tipnet.store.tables import aggregates, persons, submissions
+from tipnet.store.tables_auth import submission_sharing
+
+log = logging.getLogger(__name__)
+
+_CODE = re.compile(r"[A-Z0-9]{2,8}")
+
+
+def code_literal(value: str) -> str:
+    """A country code as a SQL string literal, or an error for anything that is not a plain code."""
+    if not isinstance(value, str) or not _CODE.fullmatch(value):
+        raise Invalid(f"not a country code: {value!r}")
+    return f"'{value}'"
+
+
+@dataclass(frozen=True)
+class ScopeSql:
+    """The DuckDB conditions of a scope over the base: `persons` on `persons_all`, `aggregates` on
+    `aggregates_all` (None: every row), which may use the base's `base_submissions` (id, reporting_country) and
+    `base_shared` (submission_id of those shared with the hub)."""
+
+    persons: str | None = None
+    aggregates: str | None = None
+
+
+class StatsBase:
+    """Every person and figure of one store, loaded once per store version, shared by all scopes of the process."""
+
+    def __init__(self, db: Database, person_columns: list[str]) -> None:
+        self.db = db
+        self.person_columns = [*person_columns, "consent_share_hub"]
+        self._lock = threading.Lock()
+        self._agg_columns = [c.name for c in aggregates.columns]
+        self._version: tuple[int, ...] | None = None
+        self._tables: dict[str, pa.Table] = {}
+        self._persons: list[pa.Table] = []  # chunks: the first load, then each refresh's new submissions
+        self._aggs: list[pa.Table] = []
+        self._known: set[int] = set()  # the submissions read
+        self._agg_subs: set[int] = set()  # the submissions holding aggregate figures (editions rank among them)
+
+    def store_version(self) -> tuple[int, ...]:
+        """What the base depends on: submissions, in-place changes to records, and what is shared with the hub."""
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(func.count(), func.coalesce(func.max(submissions.c.id), 0),
+                                      revision.current())).one()
+            sharing = conn.execute(select(func.count(), func.coalesce(func.sum(submission_sharing.c.revision), 0))
+                                   ).one()
+        return (int(row[0]), int(row[1]), int(row[2]), int(sharing[0]), int(sharing[1] or 0))
+
+    def tables(self, version: tuple[int, ...]) -> dict[str, pa.Table]:
+        """The base's Arrow tables as of `version` (at least: a newer commit may be in them too). A base that holds
+        an older version is brought forward: new submissions append their rows, a change of sharing re-reads only
+        the small tables; an in-place change of stored records (a correction, a consent withdrawn, a figure
+        released from review: the records revision) reloads all."""
+        with self._lock:
+            if self._version != version:
+                self._refresh(version)
+                self._version = version
+            return self._tables
+
+    def _refresh(self, version: tuple[int, ...]) -> None:
+        with self.db.engine.connect() as conn:
+            subs = conn.execute(select(submissions.c.id, submissions.c.reporting_country, submissions.c.released_on,
+                                       submissions.c.created_at)).all()
+            shared = conn.execute(select(submission_sharing.c.submission_id)
+                                  .where(submission_sharing.c.shared_with_hub.is_(True))).all()
+        ids = {r[0] for r in subs}
+        old = self._version
+        if old is None or old[2] != version[2] or not self._known <= ids:
+            self._persons = [self._read(persons, self.person_columns, ids)]
+            self._aggs = [self._read(aggregates, self._agg_columns, ids)]
+            log.info("stats base loaded: %d persons, %d aggregate figures", self._persons[0].num_rows,
+                     self._aggs[0].num_rows)
+        elif ids - self._known:
+            new = sorted(ids - self._known)
+            self._persons.append(self._read(persons, self.person_columns, set(new)))
+            self._aggs.append(self._read(aggregates, self._agg_columns, set(new)))
+            log.info("stats base: %d new submission(s), %d persons, %d aggregate figures appended", len(new),
+                     self._persons[-1].num_rows, self._aggs[-1].num_rows)
+        self._known = ids
+        for chunk in self._aggs[-1:]:
+            self._agg_subs.update(pc.unique(chunk.column("submission_id")).to_pylist() if chunk.num_rows else [])
+        ranks = edition_ranks((r[0], r[2], r[3]) for r in subs if r[0] in self._agg_subs)
+        self._tables = {
+            "persons_all": pa.concat_tables(self._persons),
+            "aggregates_all": pa.concat_tables(self._aggs),
+            "base_submissions": pa.table({"id": pa.array([r[0] for r in subs], pa.int64()),
+                                          "reporting_country": pa.array([r[1] for r in subs], pa.string()),
+                                          "edition": pa.array([ranks.get(r[0], 0) for r in subs], pa.int32())}),
+            "base_shared": pa.table({"submission_id": pa.array([r[0] for r in shared], pa.int64())}),
+        }
+
+    def _read(self, table: Any, columns: list[str], ids: set[int]) -> pa.Table:
+        """The rows of the submissions `ids` exactly (a submission committed since the list of `ids` was read is left
+        for the next refresh, which will find it new)."""
+        if not ids:
+            return read_table(self.db, table, columns, false())
+        rows = read_table(self.db, table, columns, table.c.submission_id >= min(ids) if self._known else None)
+        mine = pc.is_in(rows.column("submission_id"), value_set=pa.array(sorted(ids), rows.schema.field(
+            "submission_id").type))
+        return rows if pc.all(mine).as_py() is not False else rows.filter(mine)
+
+    def connect(self, version: tuple[int, ...], scope: ScopeSql) -> duckdb.DuckDBPyConnection:
+        """A new connection whose `persons_raw` and `aggregates_raw` are the scope's rows of the base."""
+        con = duckdb.connect(":memory:")
+        for name, table in self.tables(version).items():
+            con.register(name, table)
+        keep = [c for c in self.person_columns if c != "consent_share_hub"]
+        con.execute(f"CREATE VIEW persons_raw AS SELECT {', '.join(keep)} FROM persons_all"
+                    + (f" WHERE {scope.persons}" if scope.persons else ""))
+        con.execute("CREATE VIEW aggregates_raw AS SELECT * FROM (SELECT a.*, coalesce(e.edition, 0) AS edition "
+                    "FROM aggregates_all a LEFT JOIN base_submissions e ON e.id = a.submission_id)"
+                    + (f" WHERE {scope.aggregates}" if scope.aggregates else ""))
+        return con
+
+
+_bases: dict[int, tuple[weakref.ref[Database], StatsBase]] = {}
+_bases_lock = threading.Lock()
+
+
+def base_of(db: Database, person_columns: list[str]) -> StatsBase:
+    """The process's base for `db` (one per Database object)."""
+    with _bases_lock:
+        found = _bases.get(id(db))
+        if found is not None and found[0]() is db:
+            return found[1]
+        base = StatsBase(db, person_columns)
+        key = id(db)
+
+        def forget(_ref: weakref.ref[Database]) -> None:  # no lock: the collector may run while it is held
+            if _bases.get(key, (None,))[0] is _ref:
+                _bases.pop(key, None)
+
+        _bases[key] = (weakref.ref(db, forget), base)
+        return base
+
+
+def scope_sql(kind: str, country: str | None) -> ScopeSql:
+    """The conditions of a tenancy scope (`all`, `country`, `hub`, anything else: none) over the base, the same rows
+    as `tipnet.auth.tenancy.Scope.persons()` / `.aggregates()` select in the store."""
+    public = "submission_id IN (SELECT id FROM base_submissions WHERE reporting_country IS NULL)"
+    shared = "submission_id IN (SELECT submission_id FROM base_shared)"
+    if kind == "all":
+        return ScopeSql()
+    if kind == "country" and country is not None:
+        code = code_literal(country)
+        own = f"submission_id IN (SELECT id FROM base_submissions WHERE reporting_country = {code})"
+        return ScopeSql(persons=f"reporting_country = {code}", aggregates=f"({public} OR {own})")
+    if kind == "hub":
+        consented = "(consent_share_hub IS TRUE OR coalesce(role, 'victim') <> 'victim')"
+        return ScopeSql(persons=f"({shared} AND {consented})", aggregates=f"({public} OR {shared})")
+    return ScopeSql(persons="false", aggregates=public)
+
+
+def uses_base(db: Database) -> bool:
+    from tipnet.stats.reader import adbc_readable
+
+    return adbc_readable(db)
+
+
+__all__ = ["ScopeSql", "StatsBase", "base_of", "code_literal", "scope_sql", "uses_base"]
