@@ -1,11 +1,12 @@
 """Hub-side matching. Receives :class:`~tipnet.link.clk.EncodedSet` objects only: pseudonyms, CLK words, opaque
 blocking tokens and the public schema. It never holds a key, a name or a record id.
 
-Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are skipped and
-logged), segment Dice by popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold,
-then a one-to-one assignment (greedy by probability). Memory stays bounded on large sets: the candidate pairs are
-generated part by part (the first country's records hashed into parts of about ``part_pairs`` pairs each), each part
-is scored and only its pairs above the threshold are kept; the model is trained on the first part(s).
+Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are split by LSH
+over the encodings, :mod:`tipnet.link.split`; what is still too large is skipped and logged), segment Dice by
+popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold, then a one-to-one
+assignment (greedy by probability). Memory stays bounded on large sets: the candidate pairs are generated part by part
+(the first country's records hashed into parts of about ``part_pairs`` pairs each), each part is scored and only its
+pairs above the threshold are kept; the model is trained on the first part(s).
 
 Deterministic: every choice (the parts, the random pairs for u, the sample for EM, ties in the one-to-one
 assignment and in clustering) follows keys of the records' pseudonyms (:mod:`tipnet.link.ranks`), never their
@@ -36,6 +37,7 @@ from tipnet.link.clk import EncodedSet
 from tipnet.link.compare import Comparison, default_comparisons, gammas, popcounts, segment_dice
 from tipnet.link.model import FSModel, level_frequencies, train_sessions
 from tipnet.link.ranks import U64, pair_keys, record_keys, sample_records, smallest
+from tipnet.link.split import split_blocks
 
 log = logging.getLogger("tipnet.link")
 I64 = npt.NDArray[np.int64]
@@ -52,7 +54,8 @@ class MatchError(TipnetError, ValueError):
 class MatchSettings:
     threshold: float = 0.3  # match probability at or above which a pair is accepted
     one_to_one: bool = True
-    max_block_pairs: int = 250_000  # skip blocks with more pairs than this (common values)
+    max_block_pairs: int = 250_000  # split blocks with more pairs than this (common values)
+    split_bands: int = 4  # LSH bands an oversized block is split by (0: skip oversized blocks instead)
     u_sample: int = 300_000  # random pairs for the u probabilities (drawn by record keys)
     em_sample: int = 2_000_000  # blocked pairs used for EM (those with the smallest pair keys when there are more)
     chunk: int = 250_000  # pairs scored at once
@@ -89,23 +92,41 @@ def _check(sets: Sequence[EncodedSet]) -> None:
         raise MatchError("each encoded set must come from a different country")
 
 
-def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[pl.DataFrame, pl.DataFrame,
-                                                                                  dict[str, Any]]:
-    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs."""
+def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_bands: int = 4
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs;
+    larger blocks are split by LSH over the encodings (:mod:`tipnet.link.split`) when ``split_bands``."""
     da = pl.DataFrame({"t": a.block_tok, "ra": a.block_rec}).unique()
     db = pl.DataFrame({"t": b.block_tok, "rb": b.block_rec}).unique()
-    sizes = da.group_by("t").len("na").join(db.group_by("t").len("nb"), on="t")
-    size = pl.col("na").cast(pl.Int64) * pl.col("nb").cast(pl.Int64)
-    big = sizes.filter(size > max_block_pairs)
-    keep = sizes.filter(size <= max_block_pairs)
-    stats: dict[str, Any] = {
-        "blocks_shared": sizes.height, "blocks_skipped": big.height,
-        "pairs_skipped": int(big.select(size.sum()).item() or 0),
-        "block_pairs": int(keep.select(size.sum()).item() or 0)}  # with repeats across blocks
+    sizes = _sizes(da, db)
+    big = sizes.filter(_SIZE > max_block_pairs)
+    stats: dict[str, Any] = {"blocks_shared": sizes.height, "blocks_split": 0}
+    kt = sizes.filter(_SIZE <= max_block_pairs).select("t")
+    all_a, all_b = da, db
+    da, db = da.join(kt, on="t"), db.join(kt, on="t")
+    if big.height and split_bands > 0:
+        stats["blocks_split"] = big.height
+        for depth in range(SPLIT_DEPTH):  # sub-blocks still too large are split again, with one band
+            all_a, all_b = split_blocks(a, b, all_a, all_b, big, split_bands if depth == 0 else 1, max_block_pairs)
+            sub = _sizes(all_a, all_b)
+            big = sub.filter(_SIZE > max_block_pairs)
+            ks = sub.filter(_SIZE <= max_block_pairs).select("t")
+            da, db = pl.concat([da, all_a.join(ks, on="t")]), pl.concat([db, all_b.join(ks, on="t")])
+            if not big.height:
+                break
+    stats |= {"blocks_skipped": big.height, "pairs_skipped": int(big.select(_SIZE.sum()).item() or 0)}
+    stats["block_pairs"] = int(_sizes(da, db).select(_SIZE.sum()).item() or 0)  # with repeats across blocks
     if big.height:
         log.info("skipped %d oversized blocks (%d pairs)", big.height, stats["pairs_skipped"])
-    kt = keep.select("t")
-    return da.join(kt, on="t"), db.join(kt, on="t"), stats
+    return da, db, stats
+
+
+SPLIT_DEPTH = 3
+_SIZE = pl.col("na").cast(pl.Int64) * pl.col("nb").cast(pl.Int64)
+
+
+def _sizes(da: pl.DataFrame, db: pl.DataFrame) -> pl.DataFrame:
+    return da.group_by("t").len("na").join(db.group_by("t").len("nb"), on="t")
 
 
 def _with_parts(da: pl.DataFrame, parts: int, ka: U64 | None = None) -> pl.DataFrame:
@@ -126,9 +147,10 @@ def _pairs_of_part(da: pl.DataFrame, db: pl.DataFrame, part: int) -> tuple[I64, 
     return pairs["ra"].to_numpy().astype(np.int64), pairs["rb"].to_numpy().astype(np.int64)
 
 
-def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[I64, I64, dict[str, Any]]:
-    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks skipped."""
-    da, db, stats = _block_tables(a, b, max_block_pairs)
+def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_bands: int = 4
+                    ) -> tuple[I64, I64, dict[str, Any]]:
+    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks split (or skipped)."""
+    da, db, stats = _block_tables(a, b, max_block_pairs, split_bands)
     ia, ib = _pairs_of_part(_with_parts(da, 1), db, 0)
     return ia, ib, stats | {"candidate_pairs": len(ia)}
 
@@ -199,7 +221,7 @@ def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSetti
     pa, pb = popcounts(a), popcounts(b)
     comps = model.comparisons if model else default_comparisons(a.segments, blip, _fills(a, pa))
     ka, kb = record_keys(a), record_keys(b)
-    da, db, stats = _block_tables(a, b, settings.max_block_pairs)
+    da, db, stats = _block_tables(a, b, settings.max_block_pairs, settings.split_bands)
     parts = max(1, -(-stats["block_pairs"] // max(settings.part_pairs, 1)))
     da = _with_parts(da, parts, ka)
     pending: list[tuple[I64, I64, npt.NDArray[np.int8]]] = []  # parts scored before the model exists
