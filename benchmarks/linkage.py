@@ -285,7 +285,7 @@ def main() -> None:
                    help="hard: which methods to run")
     p.add_argument("--part-pairs", type=int, default=MatchSettings().part_pairs,
                    help="million: candidate pairs generated and scored at once")
-    p.add_argument("--max-block-pairs", type=int, default=10_000, help="million: skip larger blocks")
+    p.add_argument("--max-block-pairs", type=int, default=10_000, help="million: split larger blocks (LSH over the CLKs)")
     args = p.parse_args()
     if args.n is None:
         args.n = {"dice": 0, "hard": 50_000, "million": 1_000_000}[args.bench]
