@@ -38,7 +38,7 @@ from tipnet.link.keys import PseudonymKey
 from tipnet.link.match import MatchSettings, greedy_one_to_one, link_pair
 from tipnet.link.prepare import prepare_person
 from tipnet.link.schema import person_schema
-from tipnet.link.synth import generate
+from tipnet.link.synth import SynthSet, generate
 
 OUT = Path(__file__).parent / "out" / "linkage.jsonl"
 SECRET = b"benchmark-shared-secret-0123456789"
@@ -178,14 +178,21 @@ def _ab_pairs(pairs: list[tuple[str, str, float]]) -> tuple[list[tuple[str, str]
 def bench_hard(args: argparse.Namespace) -> dict:
     n = args.n
     t = time.perf_counter()
-    ss, held = generate(n, seed=args.seed), generate(n, seed=args.seed + 1)
+    if args.generator == "latam":  # the independent generator (benchmarks/latam_names.py)
+        sys.path.insert(0, str(Path(__file__).parent))
+        from latam_names import generate as latam
+
+        ss, held = SynthSet(latam(n, seed=args.seed)), SynthSet(latam(n, seed=args.seed + 1))
+    else:
+        ss, held = generate(n, seed=args.seed), generate(n, seed=args.seed + 1)
     gen = time.perf_counter() - t
     a, b = ss.countries["AAA"], ss.countries["BBB"]
     truth = normalise_pairs(ss.truth_pairs("AAA", "BBB"))
     held_truth = normalise_pairs(held.truth_pairs("AAA", "BBB"))
     person = {r: k for c in (a, b) for r, k in zip(c["record_id"], c["person_key"], strict=True)}
     truth_idx = truth_index_pairs(a["record_id"], b["record_id"], person)
-    out: dict = {"bench": "hard", "n": n, "true_pairs": len(truth), "generate_seconds": round(gen, 1),
+    out: dict = {"bench": "hard", "generator": args.generator, "n": n, "true_pairs": len(truth),
+                 "generate_seconds": round(gen, 1),
                  "load_average_start": round(os.getloadavg()[0], 1)}
     schemas = {"tipnet_hardened": person_schema(True), "tipnet_plain": person_schema(False)}
     for label in args.methods:
@@ -279,13 +286,16 @@ def main() -> None:
     p.add_argument("bench", choices=("dice", "hard", "million"))
     p.add_argument("--n", type=int, default=None)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--generator", choices=("synth", "latam"), default="synth",
+                   help="hard: tipnet.link.synth or the independent benchmarks/latam_names.py")
     p.add_argument("--baseline-python", default="/tmp/blv/bin/python")
     p.add_argument("--anonlink-thresholds", type=float, nargs="+", default=[0.75, 0.8, 0.85])
     p.add_argument("--methods", nargs="+", default=["tipnet_hardened", "tipnet_plain", "clkhash", "splink"],
                    help="hard: which methods to run")
     p.add_argument("--part-pairs", type=int, default=MatchSettings().part_pairs,
                    help="million: candidate pairs generated and scored at once")
-    p.add_argument("--max-block-pairs", type=int, default=10_000, help="million: split larger blocks (LSH over the CLKs)")
+    p.add_argument("--max-block-pairs", type=int, default=10_000,
+                   help="million: split larger blocks (LSH over the CLKs)")
     args = p.parse_args()
     if args.n is None:
         args.n = {"dice": 0, "hard": 50_000, "million": 1_000_000}[args.bench]
