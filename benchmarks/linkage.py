@@ -2,6 +2,7 @@
 
     python benchmarks/linkage.py dice            # Dice comparisons/s: tipnet (numpy popcount) vs anonlink
     python benchmarks/linkage.py hard --n 50000  # P/R/F1 and time: tipnet encoded, clkhash+anonlink, Splink plaintext
+    python benchmarks/linkage.py hard --generator latam --n 20000  # the same on benchmarks/latam_names.py
     python benchmarks/linkage.py million         # 1,000,000 x 1,000,000 encoded linkage with blocking (time, peak RSS)
 
 ``hard``: tipnet's rows carry ``recall_breakdown`` (blocking recall, classifier recall among blocked pairs,
