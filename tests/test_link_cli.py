@@ -59,6 +59,21 @@ def test_encode_match_resolve_report(tmp_path, monkeypatch):
     rep = _json(runner.invoke(app, ["link", "report", str(tmp_path / "PER.res.csv"), str(tmp_path / "CHL.res.csv"),
                                     "--truth", str(tmp_path / "truth.csv"), "--scope", "between", "--json"]))
     assert rep["f1"] >= 0.85 and rep["true_pairs"] == 150, rep
+    # where recall is lost: the hub's matching again, on labelled data; its end matches the resolved links
+    clk = [str(tmp_path / f"{c}.clk.jsonl") for c in ("PER", "CHL")]
+    csvs = [x for c in ("PER", "CHL") for x in ("--inputs", str(tmp_path / f"{c}.csv"))]
+    args = ["link", "report", "--encodings", clk[0], "--encodings", clk[1], *csvs, "--truth",
+            str(tmp_path / "truth.csv"), "--json"]
+    (b,) = _json(runner.invoke(app, args))["recall_breakdown"]
+    assert (b["a"], b["b"], b["true_pairs"]) == ("CHL", "PER", 150)
+    assert b["recall"] == rep["recall"] and b["precision"] == rep["precision"], (b, rep)
+    assert 1 >= b["blocking_recall"] >= b["recall"] > 0.8
+    lost = b["lost"]
+    assert abs(sum(lost.values()) - (1 - b["recall"])) < 1e-3
+    assert b["blocked_true_pairs"] >= b["accepted_true_pairs"] >= b["linked_true_pairs"] == rep["true_positives"]
+    wrong = runner.invoke(app, ["link", "report", "--encodings", clk[0], "--encodings", clk[1], "--inputs",
+                                csvs[1], "--truth", str(tmp_path / "truth.csv"), "--json"])  # one CSV for two
+    assert wrong.exit_code == 1 and json.loads(wrong.output)["error"]["code"] == "bad-encodings"
 
 
 def test_encode_refuses_a_short_secret(tmp_path):

@@ -28,10 +28,9 @@ def _own_key(country):
     return PseudonymKey.from_secret(f"{country}-own-pseudonym-secret".encode(), country)
 
 
-def _encode_all(ss, schema, seed=0):
-    return {c: encode_records(cols, cols["record_id"], schema, SECRET, _own_key(c), c,
-                              rng=np.random.default_rng(seed + i))
-            for i, (c, cols) in enumerate(ss.countries.items())}
+def _encode_all(ss, schema):
+    return {c: encode_records(cols, cols["record_id"], schema, SECRET, _own_key(c), c)
+            for c, cols in ss.countries.items()}
 
 
 @pytest.fixture(scope="module")

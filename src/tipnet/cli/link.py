@@ -4,7 +4,8 @@
     match    two or more CLK files -> cluster ids per pseudonym                                  [at the hub]
     resolve  the hub's answer -> cluster ids per record id, for this country's own records       [in the country]
     dedupe   a country's agency files -> cluster ids per record (Splink, plaintext)              [in the country]
-    report   cluster ids -> precision, recall, F1 (--truth); routes and networks the links reveal (--records)
+    report   cluster ids -> precision, recall, F1 (--truth); where recall is lost (--encodings); routes and
+             networks the links reveal (--records)
     schema   print the default linkage schema (clkhash v3 JSON with tipnet's extensions)
 """
 
@@ -217,7 +218,7 @@ def dedupe_cmd(
 
 @link_app.command("report")
 def report_cmd(
-    predictions: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files with record_id and "
+    predictions: list[Path] = typer.Argument(None, exists=True, dir_okay=False, help="Files with record_id and "
                                              "cluster_id (from dedupe or resolve)."),
     truth: Path | None = typer.Option(None, "--truth", exists=True, dir_okay=False, help="CSV with record_id and "
                                       "person_key (the demo's truth.csv): report precision, recall, F1."),
@@ -229,13 +230,25 @@ def report_cmd(
     countries: str | None = typer.Option(None, "--countries", help="Comma-separated countries the truth is "
                                          "restricted to (default: those of the predicted record ids)."),
     min_victims: int = typer.Option(1, "--min-victims", help="Smallest route flow shown (5 for public views)."),
+    encodings: list[Path] = typer.Option([], "--encodings", exists=True, dir_okay=False, help="CLK files (with "
+                                         "--inputs and --truth): where recall is lost - blocking, classifier, "
+                                         "one-to-one - matching them as the hub does. Repeatable."),
+    inputs: list[Path] = typer.Option([], "--inputs", exists=True, dir_okay=False, help="The CSV each --encodings "
+                                      "file was encoded from, in the same order."),
+    threshold: float = typer.Option(0.3, "--threshold", help="With --encodings: the hub's match threshold."),
     as_json: bool = JsonOption,
 ) -> None:
-    """What the links give: precision, recall and F1 against a truth file (--truth), and/or the cross-border
-    routes of linked victims and the networks of linked perpetrators and recruiters (--records)."""
+    """What the links give: precision, recall and F1 against a truth file (--truth), where recall is lost on
+    labelled data (--encodings with --inputs and --truth), and/or the cross-border routes of linked victims and
+    the networks of linked perpetrators and recruiters (--records)."""
+    predictions = predictions or []
     if truth is None and not records:
         fail("give --truth (accuracy) or --records (routes and networks)", as_json=as_json,
              code="nothing-to-report")
+    if not predictions and not encodings:
+        fail("give files of cluster ids, or --encodings", as_json=as_json, code="nothing-to-report")
+    if encodings and truth is None:
+        fail("--encodings needs --truth", as_json=as_json, code="nothing-to-report")
     if scope not in ("all", "between", "within"):
         fail("scope must be all, between or within", as_json=as_json, code="scope")
     assign: dict[str, str] = {}
@@ -243,8 +256,15 @@ def report_cmd(
         for r in _read_rows(p):
             assign[str(r["record_id"])] = str(r["cluster_id"])
     result: dict[str, Any] = {}
-    if truth is not None:
+    if truth is not None and predictions:
         result["accuracy"] = _accuracy(assign, truth, scope, countries)
+    if encodings and truth is not None:
+        from tipnet.link.diagnose import DiagnoseError
+
+        try:
+            result["recall_breakdown"] = _recall_breakdown(encodings, inputs, truth, threshold)
+        except DiagnoseError as err:
+            fail(str(err), as_json=as_json, code="bad-encodings")
     if records:
         from tipnet.link.results import link_report
 
@@ -261,6 +281,8 @@ def report_cmd(
         console.print(f"precision {a['precision']:.4f}  recall {a['recall']:.4f}  F1 {a['f1']:.4f}  "
                       f"({a['true_positives']:,} of {a['true_pairs']:,} true pairs found, "
                       f"{a['false_positives']:,} false)")
+    if "recall_breakdown" in result:
+        _print_breakdown(result["recall_breakdown"])
     if records:
         _print_links(result)
 
@@ -273,6 +295,28 @@ def _accuracy(assign: dict[str, str], truth: Path, scope: str, countries: str | 
     person = {str(r["record_id"]): str(r["person_key"]) for r in _read_rows(truth)
               if country_of(str(r["record_id"])) in keep}
     return prf(pairs_from_assignment(assign, scope), pairs_from_assignment(person, scope))  # type: ignore[arg-type]
+
+
+def _recall_breakdown(encodings: list[Path], inputs: list[Path], truth: Path,
+                      threshold: float) -> list[dict[str, Any]]:
+    from tipnet.link.clk import read_encoded
+    from tipnet.link.diagnose import recall_report
+    from tipnet.link.match import MatchSettings
+
+    person = {str(r["record_id"]): str(r["person_key"]) for r in _read_rows(truth)}
+    sets = [read_encoded(f) for f in encodings]
+    ids = [_read_csv(f).get("record_id", []) for f in inputs]
+    return recall_report(sets, ids, person, MatchSettings(threshold=threshold))
+
+
+def _print_breakdown(rows: list[dict[str, Any]]) -> None:
+    table = Table("countries", "true pairs", "blocking recall", "classifier recall", "one-to-one recall",
+                  "precision", "recall", "F1", "blocks skipped")
+    for r in rows:
+        table.add_row(f"{r['a']}-{r['b']}", f"{r['true_pairs']:,}", f"{r['blocking_recall']:.4f}",
+                      f"{r['classifier_recall']:.4f}", f"{r['one_to_one_recall']:.4f}", f"{r['precision']:.4f}",
+                      f"{r['recall']:.4f}", f"{r['f1']:.4f}", f"{r['blocks_skipped']:,}")
+    console.print(table)
 
 
 def _record_row(row: dict[str, Any], assign: dict[str, str], path: Path) -> dict[str, Any]:

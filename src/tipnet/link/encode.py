@@ -4,14 +4,15 @@ Each distinct token (q-gram, date part, exact value) of a feature is hashed once
 feature's own key; the first two 64-bit words of the MAC give the double-hashing positions ``(h1 + i*h2) mod L``
 (``h2`` never 0 mod L). Bits are set for all records of a chunk at once in a boolean matrix, which is then folded
 (XOR), balanced (filter + complement, keyed permutation), flipped at random (``blip``) and packed into ``uint64``
-words. The encoder runs in the country that holds the names; its output holds none.
+words. The flips are keyed, not drawn from the OS: each record's come from its id and values under a key of the
+shared and the country's own secret (:mod:`tipnet.link.noise`), so encoding the same records twice, in any order,
+gives the same bytes. The encoder runs in the country that holds the names; its output holds none.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from collections.abc import Sequence
 from itertools import product
 
@@ -20,6 +21,7 @@ import numpy.typing as npt
 
 from tipnet.link.clk import EncodedSet
 from tipnet.link.keys import FieldKeys, PseudonymKey, derive_keys
+from tipnet.link.noise import flips, record_seeds
 from tipnet.link.prepare import Columns, Prepared, prepare_person, prepare_raw
 from tipnet.link.schema import Feature, LinkageSchema
 
@@ -107,7 +109,7 @@ def _pack(bits: Bits) -> npt.NDArray[np.uint64]:
 
 
 def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys: FieldKeys,
-                  rng: np.random.Generator) -> npt.NDArray[np.uint64]:
+                  seeds: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     n = hi - lo
     folds = 2**schema.xor_folds
     if schema.layout != "segmented":
@@ -118,9 +120,10 @@ def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys:
                           bits)
         bits = _fold(bits, schema.xor_folds)
         if schema.blip:
-            bits ^= rng.random(bits.shape) < schema.blip
+            bits ^= flips(seeds, 0, bits.shape[1], schema.blip)
         return _pack(bits)
     segments = []
+    first_bit = 0
     for f in schema.features:
         base = f.segment_bits // 2 if f.balance else f.segment_bits
         bits = np.zeros((n, base * folds), dtype=np.bool_)
@@ -133,9 +136,10 @@ def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys:
                                                                             2 * base)]
             bits[~present] = False  # a missing value stays all zeros
         if schema.blip:
-            flips = rng.random(bits.shape) < schema.blip
-            flips[~present] = False
-            bits ^= flips
+            flip = flips(seeds, first_bit, bits.shape[1], schema.blip)
+            flip[~present] = False
+            bits ^= flip
+        first_bit += bits.shape[1]
         segments.append(bits)
     return _pack(np.concatenate(segments, axis=1))
 
@@ -172,16 +176,21 @@ def prepare(columns: Columns, schema: LinkageSchema) -> Prepared:
 
 
 def encode_records(columns: Columns, record_ids: Sequence[str], schema: LinkageSchema, secret: bytes,
-                   pseudonym_key: PseudonymKey, country: str, rng: np.random.Generator | None = None) -> EncodedSet:
+                   pseudonym_key: PseudonymKey, country: str) -> EncodedSet:
     """Encode a country's records. ``columns`` maps column names to values (the standard's columns for the
-    person schema). ``secret`` is the shared linkage secret; ``pseudonym_key`` the country's own key.
-    ``rng`` drives the random bit flips of hardened schemas (fresh OS entropy by default)."""
+    person schema). ``secret`` is the shared linkage secret; ``pseudonym_key`` the country's own key. The same
+    records under the same secrets always give the same encodings (the random bit flips are keyed)."""
     if len(record_ids) != (len(next(iter(columns.values()))) if columns else 0):
         raise ValueError("one record id per row")
     keys = derive_keys(secret, schema)
-    rng = rng or np.random.default_rng(secrets.randbits(128))
     prep = prepare(columns, schema)
-    chunks = [_encode_chunk(prep, lo, min(lo + CHUNK, prep.n), schema, keys, rng) for lo in range(0, prep.n, CHUNK)]
+    seeds = np.zeros(prep.n, np.uint64)
+    if schema.blip:
+        fields = sorted({f.source_field for f in schema.features} | {f.salt for f in schema.features if f.salt})
+        seeds = record_seeds(pseudonym_key.noise_key(keys), [str(r) for r in record_ids],
+                             [prep.text[f] for f in fields])
+    chunks = [_encode_chunk(prep, lo, min(lo + CHUNK, prep.n), schema, keys, seeds[lo:min(lo + CHUNK, prep.n)])
+              for lo in range(0, prep.n, CHUNK)]
     clks = np.concatenate(chunks) if chunks else np.zeros((0, schema.words), np.uint64)
     rec, tok = block_tokens(prep, schema, keys.blocking)
     pseudonyms = np.asarray([pseudonym_key.pseudonym(r) for r in record_ids], dtype=np.str_)

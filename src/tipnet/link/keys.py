@@ -54,11 +54,13 @@ def _hkdf(secret: bytes, schema: LinkageSchema, label: str, length: int) -> byte
 
 @dataclass(frozen=True, repr=False)
 class FieldKeys:
-    """Per-feature HMAC keys, the blocking key and the balancing permutation seeds. Never serialised."""
+    """Per-feature HMAC keys, the blocking key, the balancing permutation seeds and the key of the random bit
+    flips (``noise``, mixed with the country's own pseudonym key before use). Never serialised."""
 
     features: dict[str, bytes]
     blocking: bytes
     permutation: dict[str, bytes]
+    noise: bytes = b""
 
     def __repr__(self) -> str:  # never print key material
         return f"FieldKeys({sorted(self.features)})"
@@ -70,7 +72,7 @@ def derive_keys(secret: bytes, schema: LinkageSchema) -> FieldKeys:
     size = max(schema.kdf.key_size, 32)
     feats = {f.identifier: _hkdf(secret, schema, "feature:" + f.identifier, size) for f in schema.features}
     perms = {f.identifier: _hkdf(secret, schema, "balance:" + f.identifier, 32) for f in schema.features}
-    return FieldKeys(feats, _hkdf(secret, schema, "blocking", 32), perms)
+    return FieldKeys(feats, _hkdf(secret, schema, "blocking", 32), perms, _hkdf(secret, schema, "noise", 32))
 
 
 @dataclass(frozen=True, repr=False)
@@ -89,6 +91,11 @@ class PseudonymKey:
 
     def pseudonym(self, record_id: str) -> str:
         return hmac.new(self.key, record_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def noise_key(self, keys: FieldKeys) -> bytes:
+        """The key of this country's bit flips: both the shared secret and the country's own secret are needed
+        to reproduce (and so to strip) them."""
+        return hmac.new(keys.noise, b"tipnet-noise-v1|" + self.key, hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return "PseudonymKey(...)"

@@ -1,11 +1,16 @@
 """Hub-side matching. Receives :class:`~tipnet.link.clk.EncodedSet` objects only: pseudonyms, CLK words, opaque
 blocking tokens and the public schema. It never holds a key, a name or a record id.
 
-Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are skipped and
-logged), segment Dice by popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold,
-then a one-to-one assignment (greedy by probability). Memory stays bounded on large sets: the candidate pairs are
-generated part by part (the first country's records hashed into parts of about ``part_pairs`` pairs each), each part
-is scored and only its pairs above the threshold are kept; the model is trained on the first part(s).
+Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are split by LSH
+over the encodings, :mod:`tipnet.link.split`; what is still too large is skipped and logged), segment Dice by
+popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold, then a one-to-one
+assignment (greedy by probability). Memory stays bounded on large sets: the candidate pairs are generated part by part
+(the first country's records hashed into parts of about ``part_pairs`` pairs each), each part is scored and only its
+pairs above the threshold are kept; the model is trained on the first part(s).
+
+Deterministic: every choice (the parts, the random pairs for u, the sample for EM, ties in the one-to-one
+assignment and in clustering) follows keys of the records' pseudonyms (:mod:`tipnet.link.ranks`), never their
+position or a random generator, so the same encodings in any order give the same links.
 
 Three or more countries: every pair of countries is linked,
 then accepted pairs are merged by union-find in descending probability, refusing any merge that would put two
@@ -31,6 +36,8 @@ from tipnet.errors import TipnetError
 from tipnet.link.clk import EncodedSet
 from tipnet.link.compare import Comparison, default_comparisons, gammas, popcounts, segment_dice
 from tipnet.link.model import FSModel, level_frequencies, train_sessions
+from tipnet.link.ranks import U64, pair_keys, record_keys, sample_records, smallest
+from tipnet.link.split import split_blocks
 
 log = logging.getLogger("tipnet.link")
 I64 = npt.NDArray[np.int64]
@@ -47,12 +54,13 @@ class MatchError(TipnetError, ValueError):
 class MatchSettings:
     threshold: float = 0.3  # match probability at or above which a pair is accepted
     one_to_one: bool = True
-    max_block_pairs: int = 250_000  # skip blocks with more pairs than this (common values)
-    u_sample: int = 300_000  # random pairs for the u probabilities
-    em_sample: int = 2_000_000  # blocked pairs used for EM (a random sample when there are more)
+    max_block_pairs: int = 250_000  # split blocks with more pairs than this (common values)
+    split_bands: int = 4  # LSH bands an oversized block is split by (0: skip oversized blocks instead)
+    u_sample: int = 300_000  # random pairs for the u probabilities (drawn by record keys)
+    em_sample: int = 2_000_000  # blocked pairs used for EM (those with the smallest pair keys when there are more)
     chunk: int = 250_000  # pairs scored at once
     part_pairs: int = 20_000_000  # candidate pairs generated and scored at once (bounds memory)
-    seed: int = 0
+    seed: int = 0  # changes which pairs are sampled, reproducibly
 
 
 @dataclass
@@ -84,31 +92,51 @@ def _check(sets: Sequence[EncodedSet]) -> None:
         raise MatchError("each encoded set must come from a different country")
 
 
-def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[pl.DataFrame, pl.DataFrame,
-                                                                                  dict[str, Any]]:
-    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs."""
+def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_bands: int = 4
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs;
+    larger blocks are split by LSH over the encodings (:mod:`tipnet.link.split`) when ``split_bands``."""
     da = pl.DataFrame({"t": a.block_tok, "ra": a.block_rec}).unique()
     db = pl.DataFrame({"t": b.block_tok, "rb": b.block_rec}).unique()
-    sizes = da.group_by("t").len("na").join(db.group_by("t").len("nb"), on="t")
-    size = pl.col("na").cast(pl.Int64) * pl.col("nb").cast(pl.Int64)
-    big = sizes.filter(size > max_block_pairs)
-    keep = sizes.filter(size <= max_block_pairs)
-    stats: dict[str, Any] = {
-        "blocks_shared": sizes.height, "blocks_skipped": big.height,
-        "pairs_skipped": int(big.select(size.sum()).item() or 0),
-        "block_pairs": int(keep.select(size.sum()).item() or 0)}  # with repeats across blocks
+    sizes = _sizes(da, db)
+    big = sizes.filter(_SIZE > max_block_pairs)
+    stats: dict[str, Any] = {"blocks_shared": sizes.height, "blocks_split": 0}
+    kt = sizes.filter(_SIZE <= max_block_pairs).select("t")
+    all_a, all_b = da, db
+    da, db = da.join(kt, on="t"), db.join(kt, on="t")
+    if big.height and split_bands > 0:
+        stats["blocks_split"] = big.height
+        for depth in range(SPLIT_DEPTH):  # sub-blocks still too large are split again, with one band
+            all_a, all_b = split_blocks(a, b, all_a, all_b, big, split_bands if depth == 0 else 1, max_block_pairs)
+            sub = _sizes(all_a, all_b)
+            big = sub.filter(_SIZE > max_block_pairs)
+            ks = sub.filter(_SIZE <= max_block_pairs).select("t")
+            da, db = pl.concat([da, all_a.join(ks, on="t")]), pl.concat([db, all_b.join(ks, on="t")])
+            if not big.height:
+                break
+    stats |= {"blocks_skipped": big.height, "pairs_skipped": int(big.select(_SIZE.sum()).item() or 0)}
+    stats["block_pairs"] = int(_sizes(da, db).select(_SIZE.sum()).item() or 0)  # with repeats across blocks
     if big.height:
         log.info("skipped %d oversized blocks (%d pairs)", big.height, stats["pairs_skipped"])
-    kt = keep.select("t")
-    return da.join(kt, on="t"), db.join(kt, on="t"), stats
+    return da, db, stats
 
 
-def _with_parts(da: pl.DataFrame, parts: int) -> pl.DataFrame:
-    """Each row's part: a Fibonacci hash of its record index in ``a``, so parts are of about equal size."""
+SPLIT_DEPTH = 3
+_SIZE = pl.col("na").cast(pl.Int64) * pl.col("nb").cast(pl.Int64)
+
+
+def _sizes(da: pl.DataFrame, db: pl.DataFrame) -> pl.DataFrame:
+    return da.group_by("t").len("na").join(db.group_by("t").len("nb"), on="t")
+
+
+def _with_parts(da: pl.DataFrame, parts: int, ka: U64 | None = None) -> pl.DataFrame:
+    """Each row's part: from its record's key in ``a`` (not its position), so parts are of about equal size and
+    the same records fall in the same part in any order."""
     if parts == 1:
         return da.with_columns(pl.lit(0, pl.UInt32).alias("p"))
-    ra = da["ra"].to_numpy().astype(np.uint64)
-    part = ((ra * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) % np.uint64(parts)
+    ra = da["ra"].to_numpy().astype(np.int64)
+    key = ka[ra] if ka is not None else ra.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    part = (key >> np.uint64(40)) % np.uint64(parts)
     return da.with_columns(pl.Series("p", part.astype(np.uint32)))
 
 
@@ -119,9 +147,10 @@ def _pairs_of_part(da: pl.DataFrame, db: pl.DataFrame, part: int) -> tuple[I64, 
     return pairs["ra"].to_numpy().astype(np.int64), pairs["rb"].to_numpy().astype(np.int64)
 
 
-def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int) -> tuple[I64, I64, dict[str, Any]]:
-    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks skipped."""
-    da, db, stats = _block_tables(a, b, max_block_pairs)
+def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_bands: int = 4
+                    ) -> tuple[I64, I64, dict[str, Any]]:
+    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks split (or skipped)."""
+    da, db, stats = _block_tables(a, b, max_block_pairs, split_bands)
     ia, ib = _pairs_of_part(_with_parts(da, 1), db, 0)
     return ia, ib, stats | {"candidate_pairs": len(ia)}
 
@@ -136,14 +165,17 @@ def _gammas(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comp
 
 
 def train(a: EncodedSet, b: EncodedSet, comps: Sequence[Comparison], s: MatchSettings, g: npt.NDArray[np.int8],
-          pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32], blocked_pairs: float | None = None) -> FSModel:
+          pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32], blocked_pairs: float | None = None,
+          keys: tuple[U64, U64, U64] | None = None) -> FSModel:
     """u from random pairs, m and the prior by EM on (a sample of) the blocked pairs' levels ``g``, which may be
-    a part of all ``blocked_pairs`` (default: ``len(g)``)."""
-    rng = np.random.default_rng(s.seed)
-    ra = rng.integers(0, len(a), s.u_sample)
-    rb = rng.integers(0, len(b), s.u_sample)
+    a part of all ``blocked_pairs`` (default: ``len(g)``). ``keys``: the records' keys of ``a`` and ``b`` and the
+    pairs' keys of ``g``, from which the samples are drawn (default: computed from the pseudonyms, pairs in
+    order)."""
+    ka, kb, kg = keys if keys is not None else (record_keys(a), record_keys(b), np.arange(len(g), dtype=np.uint64))
+    ra = sample_records(ka, s.u_sample, 1, s.seed)
+    rb = sample_records(kb, s.u_sample, 2, s.seed)
     u = level_frequencies(_gammas(a, b, ra, rb, comps, s.chunk, pa, pb), comps)
-    sample = g if len(g) <= s.em_sample else g[rng.choice(len(g), s.em_sample, replace=False)]
+    sample = g if len(g) <= s.em_sample else g[smallest(kg, s.em_sample)]
     total = float(blocked_pairs if blocked_pairs is not None else len(g))
     return train_sessions(sample, comps, u, float(len(a)) * float(len(b)), scale=total / max(len(sample), 1))
 
@@ -157,10 +189,10 @@ def _fills(es: EncodedSet, pop: npt.NDArray[np.int32]) -> dict[str, float]:
     return out
 
 
-def greedy_one_to_one(ia: I64, ib: I64, score: F64) -> npt.NDArray[np.bool_]:
-    """Keep the best-scoring pair of each record, greedily; ties go to the lower indices (so the result does not
-    depend on the order of the pairs)."""
-    order = np.lexsort((ib, ia, -score))
+def greedy_one_to_one(ia: I64, ib: I64, score: F64, tie: U64 | None = None) -> npt.NDArray[np.bool_]:
+    """Keep the best-scoring pair of each record, greedily; ties go to the smaller ``tie`` key (the pairs' keys
+    at the hub), else to the lower indices, so the result does not depend on the order of the pairs."""
+    order = np.lexsort((ib, ia, -score)) if tie is None else np.lexsort((ib, ia, tie, -score))
     used_a: set[int] = set()
     used_b: set[int] = set()
     keep = np.zeros(len(ia), np.bool_)
@@ -188,9 +220,10 @@ def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSetti
     blip = float(a.schema.get("x-tipnet", {}).get("blip", 0.0))
     pa, pb = popcounts(a), popcounts(b)
     comps = model.comparisons if model else default_comparisons(a.segments, blip, _fills(a, pa))
-    da, db, stats = _block_tables(a, b, settings.max_block_pairs)
+    ka, kb = record_keys(a), record_keys(b)
+    da, db, stats = _block_tables(a, b, settings.max_block_pairs, settings.split_bands)
     parts = max(1, -(-stats["block_pairs"] // max(settings.part_pairs, 1)))
-    da = _with_parts(da, parts)
+    da = _with_parts(da, parts, ka)
     pending: list[tuple[I64, I64, npt.NDArray[np.int8]]] = []  # parts scored before the model exists
     kept: list[tuple[I64, I64, F64, F64]] = []
     candidates = 0
@@ -206,7 +239,9 @@ def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSetti
             t1 = time.perf_counter()
             done = part + 1
             g_train = np.concatenate([x[2] for x in pending])
-            model = train(a, b, comps, settings, g_train, pa, pb, blocked_pairs=len(g_train) * parts / done)
+            kg = np.concatenate([pair_keys(ka, kb, x[0], x[1]) for x in pending])
+            model = train(a, b, comps, settings, g_train, pa, pb, blocked_pairs=len(g_train) * parts / done,
+                          keys=(ka, kb, kg))
             t_train = time.perf_counter() - t1
         else:
             pending.append((ia, ib, g))
@@ -219,8 +254,10 @@ def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSetti
     assert model is not None
     ia, ib, prob, weight = (np.concatenate([k[i] for k in kept]) for i in range(4))
     if settings.one_to_one:
-        keep = greedy_one_to_one(ia, ib, prob)
+        keep = greedy_one_to_one(ia, ib, prob, pair_keys(ka, kb, ia, ib))
         ia, ib, prob, weight = ia[keep], ib[keep], prob[keep], weight[keep]
+    order = np.lexsort((ib, ia))  # the pairs in one order, whatever order the joins produced them in
+    ia, ib, prob, weight = ia[order], ib[order], prob[order], weight[order]
     stats |= {"candidate_pairs": candidates, "parts": parts, "accepted_pairs": int(len(ia)),
               "seconds_train": round(t_train, 3), "seconds_total": round(time.perf_counter() - t0, 3)}
     stats["seconds_compare"] = round(stats["seconds_total"] - t_train, 3)
@@ -269,14 +306,17 @@ class _UnionFind:
 
 
 def link_many(sets: Sequence[EncodedSet], settings: MatchSettings = MatchSettings()) -> Clusters:
-    """Link every pair of countries, then cluster with at most one record per country per cluster."""
+    """Link every pair of countries, then cluster with at most one record per country per cluster. The sets are
+    taken in the order of their countries, whatever order they are given in."""
     _check(sets)
+    sets = sorted(sets, key=lambda s: s.country)
     offsets = np.cumsum([0] + [len(s) for s in sets])
     country_of = np.repeat(np.arange(len(sets)), [len(s) for s in sets]).tolist()
     pairs: list[PairLinks] = []
     edges_u: list[I64] = []
     edges_v: list[I64] = []
     edges_p: list[F64] = []
+    keys = np.concatenate([record_keys(s) for s in sets]) if sets else np.zeros(0, np.uint64)
     for i, j in combinations(range(len(sets)), 2):
         links = link_pair(sets[i], sets[j], settings)
         pairs.append(links)
@@ -286,7 +326,7 @@ def link_many(sets: Sequence[EncodedSet], settings: MatchSettings = MatchSetting
     u, v, p = np.concatenate(edges_u), np.concatenate(edges_v), np.concatenate(edges_p)
     uf = _UnionFind(int(offsets[-1]), country_of)
     conflicts = 0
-    for k in np.argsort(-p, kind="stable").tolist():
+    for k in np.lexsort((pair_keys(keys, keys, u, v), -p)).tolist():  # ties by the records' keys, not positions
         if not uf.union_if_disjoint(int(u[k]), int(v[k])):
             conflicts += 1
     best = np.zeros(int(offsets[-1]))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from tipnet.link.normalise import fold, normalise_place, normalise_sex, parse_date, parse_name, phonetic
+from tipnet.link.normalise import NameParts, fold, normalise_place, normalise_sex, parse_date, parse_name, phonetic
 
 # Columns of the case-data standard that identify a person.
 PERSON_COLUMNS = ("given_names", "family_names", "birth_date", "sex", "place_of_birth")
@@ -34,7 +34,7 @@ def prepare_person(columns: Columns) -> Prepared:
     text: dict[str, list[str]] = {k: [] for k in ("given", "family", "names", "dob", "sex", "place", "birth_year")}
     parts: dict[str, list[tuple[str, ...]]] = {k: [] for k in (
         "given1", "given1_ph", "family", "family_ph", "birth_year", "dob", "dob_md", "sex", "place", "place_ph",
-        "names_ph2")}
+        "names_ph2", "names_ph", "year2", "given1_i", "family_i")}
     for i in range(n):
         name = parse_name(given_c[i], family_c[i])
         d = parse_date(dob_c[i])
@@ -61,7 +61,30 @@ def prepare_person(columns: Columns) -> Prepared:
         parts["place_ph"].append(one(phonetic(place.replace(" ", ""))))
         codes = sorted({phonetic(t) for t in name.tokens if len(t) > 1})
         parts["names_ph2"].append(tuple(f"{a}|{b}" for a, b in combinations(codes, 2)))
+        parts["names_ph"].append(tuple(sorted({phonetic(t) for t in name_variants(name, given_c[i], family_c[i])})))
+        parts["year2"].append(year_buckets(dob[:4]))
+        parts["given1_i"].append(one(name.given1[:1]))
+        parts["family_i"].append(tuple(dict.fromkeys(t[:1] for t in name.family)))
     return Prepared(n, text, parts)
+
+
+def name_variants(name: NameParts, given: str | None, family: str | None) -> set[str]:
+    """Every name token of either field (so a record with the fields or the surnames swapped keeps them), and
+    each field's neighbouring words joined, particles included ("da Conceição" -> "daconceicao", "García López"
+    -> "garcialopez"), so a compound written joined on one side and split on the other shares a token."""
+    out = {t for t in name.tokens if len(t) > 1}
+    for words in (fold(given).split(), fold(family).split(), list(name.family)):
+        out.update(x + y for x, y in zip(words, words[1:], strict=False))
+    return out
+
+
+def year_buckets(year: str) -> tuple[str, ...]:
+    """Two-year buckets ``y // 2`` and ``(y + 1) // 2``: birth years at most one apart share one, further apart
+    share none."""
+    if not year.isdigit():
+        return ()
+    y = int(year)
+    return tuple(dict.fromkeys((str(y // 2), str((y + 1) // 2))))
 
 
 def prepare_raw(columns: Columns, fields: Sequence[str]) -> Prepared:

@@ -246,14 +246,16 @@ class LinkageSchema:
 
 
 PERSON_BLOCKING = (
-    BlockingRule(("family_ph", "birth_year")),
+    # any name token (either field, either surname, joined and split compounds) with the birth year +-1
+    BlockingRule(("names_ph", "year2")),
     BlockingRule(("given1_ph", "dob")),
     BlockingRule(("given1", "family")),
     BlockingRule(("dob", "place_ph")),
     BlockingRule(("family", "dob_md")),
     BlockingRule(("names_ph2",)),
-    BlockingRule(("given1_ph", "place_ph")),
-    BlockingRule(("family_ph", "place_ph")),
+    BlockingRule(("names_ph", "place_ph")),  # any name token with the place of birth
+    BlockingRule(("family_ph", "given1_i")),  # surname in either position with the given name's initial
+    BlockingRule(("given1_ph", "family_i")),  # given name with a surname's initial
 )
 
 
