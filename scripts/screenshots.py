@@ -36,6 +36,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("analyst.per@demo.tipnet", "/stats", "Statistics explorer"),
     ("analyst.per@demo.tipnet", "/countries/PER", "Country page"),
     ("analyst.per@demo.tipnet", "/routes", "Routes"),
+    ("analyst.per@demo.tipnet", "/areas/PER", "Vulnerable areas, by department"),
     ("analyst.per@demo.tipnet", "/uploads", "Importing a file"),
     ("analyst.per@demo.tipnet", "/requests", "Mutual legal assistance requests"),
     ("hub.analyst@demo.tipnet", "/", "Home, hemispheric hub"),

@@ -47,3 +47,9 @@ def test_bad_arguments(app, sqlite_db):
     assert client.get("/areas/XYZ.json").status_code == 404
     assert client.get("/areas/PER.json?event=transit").status_code == 422
     assert client.get("/areas/FRA.json").status_code == 404  # not a member state
+
+
+def test_the_country_page_leads_to_its_subdivisions(app, sqlite_db):
+    client = signed_in_client(app, sqlite_db, "analyst", "PER")[0]
+    html = client.get("/countries/PER?lang=es", headers={"accept": "text/html"}).text
+    assert '<a href="/areas/PER">Víctimas por división territorial (mapa)</a>' in html
