@@ -106,7 +106,7 @@ MACHINE_MAY = {"upload", "submissions"}  # an API token submits files and follow
 
 
 def html(method: str, path: str) -> bool:
-    return method == "GET" and not path.startswith("/api/") and not path.endswith((".json", ".csv", ".md"))
+    return method == "GET" and not path.startswith("/api/") and not path.endswith((".json", ".csv", ".md", ".{fmt}"))
 
 
 def gate(who: Who, need: str, method: str, path: str) -> int | None:
@@ -304,6 +304,9 @@ EXPECT: dict[tuple[str, str], tuple[Expect, tuple[str, ...]]] = {
     ("GET", "/api/stats"): (perm("stats"), ("-",)),
     ("GET", "/stats/table.{fmt}"): (perm("stats"), ("-",)),
     ("GET", "/countries/{iso3}/table.{fmt}"): (perm("stats"), ("own", "other")),
+    ("GET", "/areas/{iso3}"): (perm("stats"), ("own", "other")),
+    ("GET", "/areas/{iso3}.json"): (perm("stats"), ("own", "other")),
+    ("GET", "/areas/{iso3}/map.svg"): (perm("stats"), ("own", "other")),
     # submissions and record-level data
     ("GET", "/submissions"): (perm("submissions"), ("-",)),
     ("GET", "/submissions.json"): (perm("submissions"), ("-",)),

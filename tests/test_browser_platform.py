@@ -126,7 +126,7 @@ def test_platform_journey_is_accessible(page, server, sqlite_db, tmp_path):
     page.goto(f"{server}/stats")
     assert page.locator("html").get_attribute("lang") == "es"
     page.wait_for_selector("#map svg.tipnet-map path.country", state="attached")
-    assert "PER" in page.inner_text("#microdata")
+    assert "Perú" in page.inner_text("#microdata")
     assert_accessible(page, "a11y-overview-es")
     page.goto(f"{server}/countries/PER")
     assert page.locator("html").get_attribute("lang") == "es"

@@ -175,3 +175,21 @@ def test_routes_page_says_what_growth_and_score_are_and_formats_them(tmp_path, s
     assert "0.1667" not in page and "VEN" not in row.group(1)
     empty = client.get("/routes?lang=es&country=BOL").text
     assert "Ninguno con 5 víctimas o más en esta selección." in empty
+
+
+def test_key_figures_lead_with_the_newest_ended_year_not_the_running_one(db, settings, tmp_path):
+    """A record dated in the running year does not make that year the headline (its first days say little); the
+    chart still shows it."""
+    import datetime as dt
+
+    this_year = dt.date.today().year
+    rows = (FIX / "stats_small.csv").read_text(encoding="utf-8").splitlines()
+    late = rows[1].replace("V1,C1,", "V99,C99,").replace("2020-03-01", f"{this_year}-01-02")
+    new = tmp_path / "running_year.csv"
+    new.write_text("\n".join([rows[0], late]) + "\n", encoding="utf-8")
+    assert import_file(new, db, ImportOptions(country="PER"), settings).rows_accepted == 1
+    client = signed_in_client(create_app(db, settings), db, "analyst", "PER")[0]
+    figures = client.get("/countries/PER.json").json()["key_figures"]
+    assert (figures["year"], figures["victims"], figures["previous_year"], figures["previous"]) == (2021, 3, 2020, 3)
+    assert figures["in_progress"] is False
+    assert {b["year"]: b["victims"] for b in figures["series"]["bars"]}[this_year] == 1

@@ -1,4 +1,5 @@
-"""What a country page says first: victims in the newest year with data, the change from the year before, the share
+"""What a country page says first: victims in the newest ended year with data (the running year only when
+it is the only one), the change from the year before, the share
 of children and the main form of exploitation, and the yearly series drawn as a bar chart (geometry only; the page
 draws it as SVG, no script).
 
@@ -23,7 +24,9 @@ def key_figures(source: StatsSource, country: str, lang: str) -> dict[str, Any]:
     counts = {int(r["year"]): int(r["victims"]) for r in by_year if str(r["year"]).isdigit() and r["victims"]}
     if not counts:
         return {"year": None, "series": []}
-    newest = max(counts)
+    # the newest year that has ended leads: a year still running (a few records in its first days) says little
+    ended = [y for y in counts if y < dt.date.today().year]
+    newest = max(ended) if ended else max(counts)
     n = counts[newest]
     before = counts.get(newest - 1)
     scope: dict[str, str | int] = {"country": country, "year": newest}
