@@ -57,7 +57,8 @@ def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(server):
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium through Playwright (skipped without it, a failure in CI, which installs it)."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":  # CI installs Chromium: missing is a failure there
             pytest.fail("Chromium is not installed")
@@ -65,10 +66,14 @@ def page(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page()
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(server, browser):  # type: ignore[no-untyped-def]
+    yield browser.new_page()
 
 
 def sign_in(page, server, account, next_path="/"):

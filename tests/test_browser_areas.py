@@ -8,9 +8,8 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 from auth_helpers import make_user
-from browser_support import ARGS, CHROMIUM, screenshot, sign_in
+from browser_support import screenshot, sign_in
 
 from tipnet.ingest.pipeline import ImportOptions, import_file
 
@@ -36,19 +35,6 @@ def _mexico(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     f.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return f, counts
 
-
-@pytest.fixture
-def browser(server):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_mexicos_states_drawn_without_small_numbers(browser, server, sqlite_db, settings, tmp_path):

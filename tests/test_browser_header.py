@@ -5,13 +5,8 @@ every width."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from auth_helpers import make_user
-from browser_support import ARGS, CHROMIUM, screenshot, sign_in
+from browser_support import screenshot, sign_in
 
 LAPTOP = {"width": 1366, "height": 900}
 
@@ -36,19 +31,6 @@ OUTSIDE = """() => [...document.querySelectorAll('main form.form :is(input, sele
                   return r.width && (r.right > b.right + 0.5 || r.left < b.left - 0.5); })
   .map(el => el.tagName.toLowerCase() + (el.name ? '[' + el.name + ']' : ''))"""
 
-
-@pytest.fixture
-def browser(server) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_the_longest_menu_fits_two_lines_at_1366_px_in_every_language(browser, server, sqlite_db):

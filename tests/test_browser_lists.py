@@ -6,33 +6,18 @@ Screenshots: tests/artifacts/lists-*.png."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from auth_helpers import make_user
-from browser_support import ARGS, CHROMIUM, screenshot
+from browser_support import screenshot
 from test_browser_phone import OVERFLOW, _sign_in
 from test_browser_platform import axe_violations
 from test_lists import _submission
 
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 
-
-@pytest.fixture
-def browser(server) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

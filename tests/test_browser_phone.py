@@ -7,13 +7,11 @@ self-assessments, a committed file and a case draft, so the widest tables are th
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from auth_helpers import PASSWORD, Account, make_user
-from browser_support import ARGS, CHROMIUM, screenshot
+from browser_support import screenshot
 from test_browser_platform import axe_violations
 
 from tipnet.auth import totp
@@ -36,19 +34,6 @@ OVERFLOW = """() => {
                                    + ' ' + Math.round(el.getBoundingClientRect().right))};
 }"""
 
-
-@pytest.fixture
-def browser(server) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

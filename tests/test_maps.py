@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from importlib import resources
@@ -219,19 +218,6 @@ def test_html_map_is_self_contained(flows_html):
     spec = json.loads(re.search(r'id="tipnet-spec">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
     assert len(spec["flows"]) == 4 and all(f["victims"] >= 5 for f in spec["flows"])
 
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("TIPNET_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, path: Path):
