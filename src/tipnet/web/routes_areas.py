@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
-from tipnet.maps.area_figures import EVENTS, THRESHOLD, microdata_cells, publishable
+from tipnet.maps.area_figures import ALL, EVENTS, THRESHOLD, AreaCell, microdata_cells, publishable
 from tipnet.maps.subdivision_map import alpha2, subdivision_choropleth
 from tipnet.maps.subdivisions import by_code, subdivisions
 from tipnet.maps.words import say
@@ -61,18 +61,21 @@ def _page(counts: dict[str, int], code: str, event: str, lang: str) -> dict[str,
 
 
 def publishable_counts(counts: dict[str, int]) -> dict[str, int]:
-    from tipnet.maps.area_figures import ALL, AreaCell
-
     return {c.subdivision: c.victims for c in publishable(AreaCell(k, ALL, v) for k, v in counts.items())}
+
+
+async def _restricted(iso3: str, event: str, me: Any, sources: Any) -> tuple[str, StatsSource, dict[str, int]]:
+    """The checked country code, the caller's scoped statistics source and its counts per subdivision."""
+    code = _args(iso3, event)
+    src = sources.for_principal(me)
+    return code, src, await run_in_threadpool(_counts, src, code, event)
 
 
 @router.page("/areas/{iso3}")
 @access(STATS)
 async def areas_page(request: Request, iso3: str, me: Me, lang: Lang, sources: Sources,
                      event: str = "recruitment") -> Page:
-    code = _args(iso3, event)
-    src = sources.for_principal(me)
-    counts = await run_in_threadpool(_counts, src, code, event)
+    code, src, counts = await _restricted(iso3, event, me, sources)
     return Page("areas.html", _page(counts, code, event, lang))
 
 
@@ -87,9 +90,7 @@ def _svg(counts: dict[str, int], code: str, event: str, lang: str) -> bytes:
 @access(STATS)
 async def areas_map(request: Request, iso3: str, me: Me, lang: Lang, sources: Sources,
                     event: str = "recruitment") -> Response:
-    code = _args(iso3, event)
-    src = sources.for_principal(me)
-    counts = await run_in_threadpool(_counts, src, code, event)
+    code, src, counts = await _restricted(iso3, event, me, sources)
     body = await run_in_threadpool(lambda: src.memo(("areas-svg", code, event, lang),
                                                     lambda: _svg(counts, code, event, lang)))
     return Response(body, media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
