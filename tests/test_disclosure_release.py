@@ -230,3 +230,32 @@ def test_cli_and_portal_import_no_dp_or_solver_libraries():
             "bad = [m for m in ('opendp', 'scipy', 'frictionless') if m in sys.modules]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_two_stores_sharing_one_home_never_collide(store, settings, tmp_path):
+    """Release ids restart with each store: a second store using the same home (a demo next to a test store) gets
+    release 1 again. Its package goes to its own folder, the first store's package is untouched, and both stay
+    verifiable."""
+    from tipnet.store import Database
+
+    spec = ReleaseSpec("Victims 2020-2022", "threshold", TABLES)
+    first = store.create(spec)
+    before = {f["path"]: f["sha256"] for f in first["files"]}
+    other_db = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    other_db.upgrade()
+    try:
+        assert _import_shared(_write(tmp_path / "b.csv", 70, 2, "B"), other_db, settings) == 70
+        other = Releases(other_db, PublisherSources(other_db), settings.home, system("test")).create(spec)
+        assert (other["id"], other["version"]) == (first["id"], first["version"])
+        assert other["package_path"] != first["package_path"]
+        assert Path(other["package_path"]).name.startswith(Path(first["package_path"]).name + "-")
+        assert {f["path"]: f["sha256"] for f in first["files"]} == before
+        for rel in (first, other):
+            on_disk = {p.relative_to(rel["package_path"]).as_posix()
+                       for p in Path(rel["package_path"]).rglob("*") if p.is_file()}
+            assert on_disk == {f["path"] for f in rel["files"]}
+        with Path(other["package_path"], "data", "year_sex.csv").open(encoding="utf-8") as fh:
+            assert sum(int(r["victims"] or 0) for r in csv.DictReader(fh) if r["year"] != "_all"
+                       and r["sex"] != "_all") <= 70
+    finally:
+        other_db.dispose()

@@ -106,9 +106,13 @@ class Releases:
         summary["publisher"], summary["built_from"] = spec.publisher, self.sources.basis(spec.publisher)["rule"]
         meta["tipnet"] = {"method": spec.method, "dataset": spec.dataset, "release_id": rid,
                           "snapshot_sha256": snap.sha256, "summary": summary}
-        folder = self.home / "releases" / f"{spec.dataset}-v{version}-r{rid}"
+        folder = _release_folder(self.home / "releases", spec.dataset, version, rid, snap.sha256)
         note = methodology.note(meta, spec.to_dict(), summary)
-        files = package.write(folder, meta, tables, note)
+        try:
+            files = package.write(folder, meta, tables, note)
+        except Exception:
+            repo.delete_draft(self.db, rid)
+            raise
         content = package.content_hash(files)
         repo.finish_draft(self.db, rid, content, str(folder), summary, audit, [f.to_dict() for f in files], cells)
         log.info("release %d (%s v%d, %s) created: %s", rid, spec.dataset, version, spec.method, content[:12])
@@ -241,3 +245,15 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def _release_folder(root: Path, dataset: str, version: int, rid: int, snapshot_sha256: str) -> Path:
+    """The folder of a new release. Release ids restart with each store, so a home shared by two stores (a demo
+    store and a test store, say) can already hold `{dataset}-v{version}-r{rid}` from the other one: then the
+    snapshot's hash tells the two apart, and an existing folder is never overwritten."""
+    folder = root / f"{dataset}-v{version}-r{rid}"
+    if not folder.exists():
+        return folder
+    other = root / f"{dataset}-v{version}-r{rid}-{snapshot_sha256[:12]}"
+    log.warning("release folder %s belongs to another store sharing this home; writing %s", folder.name, other.name)
+    return other
