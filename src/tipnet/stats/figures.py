@@ -89,12 +89,7 @@ def glotip(source: StatsSource, dims: tuple[str, ...], indicator: str = "detecte
 def _add_rates(rows: list[dict[str, Any]]) -> None:
     """Rates per 100,000 (SDG 16.2.2) where a row names one country and one year; intervals stay intervals."""
     pop = load_population()
-    table = pop.table.to_pydict()
-    lookup: dict[tuple[str, str, str, str], float] = {}
-    for c, y, s, a, v in zip(table["country"], table["year"], table["sex"], table["age"], table["population"],
-                             strict=True):
-        if v:
-            lookup[(str(c), str(y), str(s), str(a))] = float(v)
+    lookup = pop.lookup
     for r in rows:
         country, year = r.get("country"), r.get("year")
         r["rate_per_100k"] = r["rate_min"] = r["rate_max"] = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +17,14 @@ import pyarrow.csv as pacsv
 class Population:
     source: str  # where the figures come from, stated next to every rate
     table: pa.Table  # country (ISO3), year, sex, age, population
+
+    @cached_property
+    def lookup(self) -> dict[tuple[str, str, str, str], float]:
+        """(country, year, sex, age) -> population, for the non-empty figures; built once per table."""
+        t = self.table.to_pydict()
+        return {(str(c), str(y), str(s), str(a)): float(v)
+                for c, y, s, a, v in zip(t["country"], t["year"], t["sex"], t["age"], t["population"], strict=True)
+                if v}
 
 
 def _default_path() -> Path:

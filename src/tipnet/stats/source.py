@@ -24,6 +24,7 @@ from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.editions import GLOTIP_CELL, edition_ranks, newest_edition
 from tipnet.stats.population import load_population
 from tipnet.stats.reader import arrow_type, compact_batch, compact_schema, read_table
+from tipnet.stats.stale import StaleAnswers
 from tipnet.store import Database, generation, revision
 from tipnet.store.tables import aggregates, persons, submissions
 
@@ -80,6 +81,7 @@ class StatsSource:
     _memo_locks: dict[Hashable, threading.Lock] = field(default_factory=dict)
     _checked_at: float = float("-inf")  # time.monotonic() of the last version check
     _checked_generation: int = -1
+    _stale: StaleAnswers = field(default_factory=StaleAnswers)
 
     def _version_trusted(self) -> bool:
         return (self._checked_generation == generation.current()
@@ -106,6 +108,8 @@ class StatsSource:
             seen, at = generation.current(), time.monotonic()  # taken before the query: a commit meanwhile checks again
             version = self.store_version()
             if self._con is None or version != self._version:
+                if self._version is not None:
+                    self._stale.superseded(self._version, version, self._grew_only(self._version, version))
                 self._con = self._load(version)
                 self._version = version
             self._checked_at, self._checked_generation = at, seen
@@ -151,10 +155,31 @@ class StatsSource:
             with self._lock:
                 if self._version == version == self._memo_version:  # the store did not change meanwhile
                     self._memo[key] = value
+                    assert version is not None
+                    self._stale.keep(key, value, version)
                     while len(self._memo) > MEMO_ENTRIES:
                         dropped, _ = self._memo.popitem(last=False)
                         self._memo_locks.pop(dropped, None)
             return value
+
+    def peek_stale(self, key: Hashable) -> Any:
+        """Like `peek`, but also the answer of the previous store version while the store only grew since
+        (`stats.stale`); the caller then asks for it to be brought up to date with `refresh_later`. Never waits."""
+        # a commit made by this process since the version was checked may be a withdrawal: not known yet
+        return self._stale.get(key, self._version, self._checked_generation == generation.current())
+
+    def refresh_later(self, key: Hashable, compute: Callable[[], Any]) -> None:
+        """`memo(key, compute)` in the background, once at a time per key."""
+        self._stale.refresh(key, lambda: self.memo(key, compute))
+
+    def _grew_only(self, old: tuple[int, ...], new: tuple[int, ...]) -> bool:
+        """Whether the store went from `old` to `new` only by adding submissions, as this source sees it: the
+        records revision (corrections, consent, review) is unchanged, and so is sharing when the source's rows
+        depend on it (the hub's). A version is (submissions, newest submission, records revision, *sharing)."""
+        if len(old) != len(new) or old[2] != new[2] or new[0] < old[0] or new[1] < old[1]:
+            return False
+        sharing_matters = self.rows is not None and self.rows.version is not None
+        return not sharing_matters or old[3:] == new[3:]
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         con = self.connection()

@@ -46,22 +46,33 @@ def _int(value: str | None) -> int | None:
     return int(value)
 
 
+def _json_body(src: StatsSource, key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]) -> bytes:
+    return src.memo((*key, "json"), lambda: bytes(JSONResponse(src.memo(key, compute)).body))
+
+
 def _answer_now(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
                 compute: Callable[[], dict[str, Any]]) -> Response:
-    data = src.memo(key, compute)
     if wants_json(request):
-        body = src.memo((*key, "json"), lambda: JSONResponse(data).body)
-        return Response(body, media_type="application/json")
-    return answer(request, Page(template, data))
+        return Response(_json_body(src, key, compute), media_type="application/json")
+    return answer(request, Page(template, src.memo(key, compute)))
 
 
 async def _answer(request: Request, src: StatsSource, key: tuple[Any, ...], template: str,
                   compute: Callable[[], dict[str, Any]]) -> Response:
     """The page or its JSON twin from figures computed once per store version; the JSON body too is kept, so a
     dashboard polled by many clients costs a look-up per request, answered on the event loop. Anything that needs
-    the store or a computation runs in the thread pool (the HTML page is rendered there too)."""
-    if wants_json(request) and (body := src.peek((*key, "json"))) is not None:
-        return Response(body, media_type="application/json")
+    the store or a computation runs in the thread pool (the HTML page is rendered there too). Right after an
+    import the previous answer is given while one thread computes the new one (`tipnet.stats.stale`)."""
+    if wants_json(request):
+        jkey = (*key, "json")
+        if (body := src.peek(jkey)) is not None:
+            return Response(body, media_type="application/json")
+        if (body := src.peek_stale(jkey)) is not None:
+            src.refresh_later(jkey, lambda: _json_body(src, key, compute))
+            return Response(body, media_type="application/json")
+    elif src.peek(key) is None and (data := src.peek_stale(key)) is not None:
+        src.refresh_later(key, compute)
+        return await run_in_threadpool(answer, request, Page(template, data))
     return await run_in_threadpool(_answer_now, request, src, key, template, compute)
 
 
@@ -263,8 +274,13 @@ async def stats_api(request: Request, me: Me, sources: Sources) -> Response:
     except ValueError as exc:
         raise ApiError(422, "invalid-request", str(exc), {"field": "prefer", "value": q.get("prefer")}) from exc
     key = ("api", dims, tuple(sorted(filters.items())), indicator, kind or "microdata", tuple(sorted(prefer.items())))
-    if q.get("format") != "csv" and (body := src.peek((*key, "json"))) is not None:
-        return Response(body, media_type="application/json")
+    if q.get("format") != "csv":
+        jkey = (*key, "json")
+        if (body := src.peek(jkey)) is not None:
+            return Response(body, media_type="application/json")
+        if (body := src.peek_stale(jkey)) is not None:
+            src.refresh_later(jkey, lambda: _stats_json(src, key, dims, filters, indicator, kind, prefer))
+            return Response(body, media_type="application/json")
     return await run_in_threadpool(_stats_now, request, src, key, dims, filters, indicator, kind, prefer)
 
 
@@ -296,6 +312,11 @@ def _stats_now(request: Request, src: StatsSource, key: tuple[Any, ...], dims: t
             w.writeheader()
             w.writerows(neutralise_dict(r) for r in rows)
         return PlainTextResponse(buf.getvalue(), media_type="text/csv; charset=utf-8")
-    body = src.memo((*key, "json"), lambda: JSONResponse({"dimensions": list(dims), "filters": filters,
-                                                           "rows": rows}).body)
-    return Response(body, media_type="application/json")
+    return Response(_stats_json(src, key, dims, filters, indicator, kind, prefer), media_type="application/json")
+
+
+def _stats_json(src: StatsSource, key: tuple[Any, ...], dims: tuple[str, ...], filters: dict[str, Any],
+                indicator: str, kind: str | None, prefer: dict[str, str]) -> bytes:
+    rows = src.memo(key, lambda: _figures(src, dims, filters, indicator, kind, prefer))
+    return src.memo((*key, "json"), lambda: bytes(JSONResponse({"dimensions": list(dims), "filters": filters,
+                                                                 "rows": rows}).body))

@@ -1,0 +1,117 @@
+"""Answers kept across a store change: after an import the previous answer is given while one thread computes the
+new one; after a change that may take records away from a scope (a correction, a submission no longer shared with
+the hub) no old answer is ever given."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tipnet.auth import records
+from tipnet.auth.principal import Principal, Via
+from tipnet.auth.roles import Role
+from tipnet.auth.tenancy import Scope
+from tipnet.ingest.pipeline import ImportOptions, import_file
+from tipnet.stats import stale
+from tipnet.stats.source import StatsSource
+from tipnet.store import revision
+from tipnet.store.tables import persons
+
+PER = Principal(via=Via.SESSION, user_id=None, email="analyst.per@test", role=Role.ANALYST, country="PER")
+HUB = Principal(via=Via.SESSION, user_id=None, email="hub@test", role=Role.HUB_ANALYST, country=None)
+COUNT = "SELECT count(*) AS n FROM victims"
+
+
+def _file(path: Path, prefix: str, n: int) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["record_id", "case_id", "role", "sex", "age", "identification_date", "consent_share_hub"])
+        for i in range(n):
+            w.writerow([f"{prefix}{i}", f"C{prefix}{i}", "victim", "female", 20 + i % 30, "2022-05-01", "true"])
+    return path
+
+
+def _import(db, settings, tmp_path: Path, prefix: str, n: int) -> int:  # type: ignore[no-untyped-def]
+    report = import_file(_file(tmp_path / f"{prefix}.csv", prefix, n), db, ImportOptions(country="PER"), settings)
+    assert report.rows_accepted == n and report.submission_id is not None
+    return report.submission_id
+
+
+def _count(src: StatsSource) -> int:
+    return int(src.query(COUNT)[0]["n"])
+
+
+def _wait_fresh(src: StatsSource, key: object, want: int) -> None:
+    deadline = time.monotonic() + 30
+    while src.peek(key) != want:
+        assert time.monotonic() < deadline, "the background refresh never brought the answer up to date"
+        time.sleep(0.02)
+
+
+def test_after_an_import_the_old_answer_is_given_until_the_new_one_is_ready(db, settings, tmp_path):
+    _import(db, settings, tmp_path, "A", 40)
+    src = StatsSource(db, Scope.of(PER).rows())
+    assert src.memo("n", lambda: _count(src)) == 40 and src.peek("n") == 40
+    _import(db, settings, tmp_path, "B", 25)
+    # a commit of this process, not yet checked: its kind is unknown, so nothing old is given
+    assert src.peek("n") is None and src.peek_stale("n") is None
+    src.connection()  # checked: the store only grew
+    assert src.peek("n") is None and src.peek_stale("n") == 40
+    src.refresh_later("n", lambda: _count(src))
+    _wait_fresh(src, "n", 65)
+    assert src.peek_stale("n") == 65
+
+
+def test_no_old_answer_after_a_correction(db, settings, tmp_path):
+    _import(db, settings, tmp_path, "A", 40)
+    src = StatsSource(db, Scope.of(PER).rows())
+    assert src.memo("n", lambda: _count(src)) == 40
+    with db.engine.begin() as conn:  # one record is not a victim after all (as a case correction commits it)
+        pid = conn.execute(select(func.min(persons.c.id))).scalar_one()
+        conn.execute(persons.update().where(persons.c.id == pid).values(role="witness"))
+        revision.bump(conn)
+    src.connection()
+    assert src.peek_stale("n") is None
+    assert src.memo("n", lambda: _count(src)) == 39
+
+
+def test_no_old_answer_for_the_hub_after_a_submission_is_no_longer_shared(db, settings, tmp_path):
+    focal = Principal(via=Via.SESSION, user_id=None, email="focal.per@test", role=Role.FOCAL_POINT, country="PER")
+    sid = _import(db, settings, tmp_path, "A", 40)
+    records.set_shared(db, focal, sid, True)
+    hub = StatsSource(db, Scope.of(HUB).rows())
+    assert hub.memo("n", lambda: _count(hub)) == 40
+    records.set_shared(db, focal, sid, False)
+    hub.connection()
+    assert hub.peek_stale("n") is None
+    assert hub.memo("n", lambda: _count(hub)) == 0
+
+
+def test_an_old_answer_is_given_for_a_bounded_time(db, settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(stale, "STALE_SECONDS", 0.0)
+    _import(db, settings, tmp_path, "A", 40)
+    src = StatsSource(db, Scope.of(PER).rows())
+    assert src.memo("n", lambda: _count(src)) == 40
+    _import(db, settings, tmp_path, "B", 25)
+    src.connection()
+    time.sleep(0.01)
+    assert src.peek_stale("n") is None
+
+
+def test_one_refresh_at_a_time_per_key(db, settings, tmp_path):
+    _import(db, settings, tmp_path, "A", 10)
+    src = StatsSource(db, Scope.of(PER).rows())
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.3)
+        return _count(src)
+
+    for _ in range(3):
+        src.refresh_later("k", slow)
+    _wait_fresh(src, "k", 10)
+    assert len(calls) == 1
