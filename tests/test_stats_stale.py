@@ -60,7 +60,7 @@ def test_after_an_import_the_old_answer_is_given_until_the_new_one_is_ready(db, 
     assert src.peek("n") is None and src.peek_stale("n") is None
     src.connection()  # checked: the store only grew
     assert src.peek("n") is None and src.peek_stale("n") == 40
-    src.refresh_later("n", lambda: _count(src))
+    src.refresh_later("n", lambda: src.memo("n", lambda: _count(src)))
     _wait_fresh(src, "n", 65)
     assert src.peek_stale("n") == 65
 
@@ -112,6 +112,6 @@ def test_one_refresh_at_a_time_per_key(db, settings, tmp_path):
         return _count(src)
 
     for _ in range(3):
-        src.refresh_later("k", slow)
+        src.refresh_later("k", lambda: src.memo("k", slow))
     _wait_fresh(src, "k", 10)
     assert len(calls) == 1

@@ -62,3 +62,39 @@ def test_maps_follow_the_page_language(client):
     assert en["map"]["names"]["USA"] == "United States" and en["map"]["locale"] == "en-US"
     overview = client.get("/stats.json?lang=pt").json()["map"]
     assert overview["labels"]["legend"] == "por 100.000" and overview["names"]["BRA"] == "Brasil"
+
+
+def test_after_an_import_by_another_process_the_dashboard_answers_at_once_then_fresh(sqlite_db, settings, tmp_path,
+                                                                                      monkeypatch):
+    """An import committed by another process (here `tipnet import`): the JSON twins keep answering from the previous
+    figures while one thread computes the new ones, and then give the new ones."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tipnet.stats import source as stats_source
+
+    monkeypatch.setattr(stats_source, "VERSION_TTL_SECONDS", 0.0)
+    import_file(FIX / "stats_small.csv", sqlite_db, ImportOptions(country="PER"), settings)
+    client = signed_in_client(create_app(sqlite_db, settings), sqlite_db, "analyst", "PER")[0]
+    paths = ("/countries/PER.json", "/api/stats?by=country&country=PER")
+
+    def totals() -> tuple[int, int]:
+        doc, api = (client.get(p).json() for p in paths)
+        return doc["victims_total"], sum(r["victims"] for r in api["rows"] if r["country"] == "PER")
+
+    assert totals() == (6, 6)
+    more = tmp_path / "more.csv"
+    more.write_text("record_id,case_id,role,sex,age,identification_date\n"
+                    + "".join(f"M{i},CM{i},victim,female,30,2022-01-0{i % 9 + 1}\n" for i in range(12)),
+                    encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "tipnet.cli", "import", str(more), "--country", "PER", "--db",
+                    str(sqlite_db.engine.url)], check=True, capture_output=True,
+                   env={**os.environ, "TIPNET_HOME": str(settings.home)})
+    seen, deadline = [totals()], time.monotonic() + 60
+    while seen[-1] != (18, 18):
+        assert time.monotonic() < deadline, f"never fresh: {seen[-5:]}"
+        time.sleep(0.05)
+        seen.append(totals())
+    assert set(seen) <= {(6, 6), (18, 6), (6, 18), (18, 18)}  # the old figures or the new, never anything else

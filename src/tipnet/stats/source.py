@@ -168,9 +168,10 @@ class StatsSource:
         # a commit made by this process since the version was checked may be a withdrawal: not known yet
         return self._stale.get(key, self._version, self._checked_generation == generation.current())
 
-    def refresh_later(self, key: Hashable, compute: Callable[[], Any]) -> None:
-        """`memo(key, compute)` in the background, once at a time per key."""
-        self._stale.refresh(key, lambda: self.memo(key, compute))
+    def refresh_later(self, key: Hashable, refresh: Callable[[], Any]) -> None:
+        """`refresh()` in the background, once at a time per key; it keeps the new answer under `key` through
+        `memo` (e.g. `lambda: src.memo(key, compute)`)."""
+        self._stale.refresh(key, refresh)
 
     def _grew_only(self, old: tuple[int, ...], new: tuple[int, ...]) -> bool:
         """Whether the store went from `old` to `new` only by adding submissions, as this source sees it: the

@@ -71,7 +71,7 @@ async def _answer(request: Request, src: StatsSource, key: tuple[Any, ...], temp
             src.refresh_later(jkey, lambda: _json_body(src, key, compute))
             return Response(body, media_type="application/json")
     elif src.peek(key) is None and (data := src.peek_stale(key)) is not None:
-        src.refresh_later(key, compute)
+        src.refresh_later(key, lambda: src.memo(key, compute))
         return await run_in_threadpool(answer, request, Page(template, data))
     return await run_in_threadpool(_answer_now, request, src, key, template, compute)
 
