@@ -115,3 +115,20 @@ def test_one_refresh_at_a_time_per_key(db, settings, tmp_path):
         src.refresh_later("k", lambda: src.memo("k", slow))
     _wait_fresh(src, "k", 10)
     assert len(calls) == 1
+
+
+def test_a_submission_shared_for_the_first_time_only_adds_for_the_hub(db, settings, tmp_path):
+    focal = Principal(via=Via.SESSION, user_id=None, email="focal.per@test", role=Role.FOCAL_POINT, country="PER")
+    first = _import(db, settings, tmp_path, "A", 40)
+    records.set_shared(db, focal, first, True)
+    hub = StatsSource(db, Scope.of(HUB).rows())
+    assert hub.memo("n", lambda: _count(hub)) == 40
+    second = _import(db, settings, tmp_path, "B", 25)
+    records.set_shared(db, focal, second, True)
+    hub.connection()
+    assert hub.peek_stale("n") == 40  # the hub may be shown what it had while the new figures are computed
+    assert hub.memo("n", lambda: _count(hub)) == 65
+    records.set_shared(db, focal, second, False)  # a change of a decision: never papered over
+    records.set_shared(db, focal, second, True)
+    hub.connection()
+    assert hub.peek_stale("n") is None

@@ -176,11 +176,14 @@ class StatsSource:
     def _grew_only(self, old: tuple[int, ...], new: tuple[int, ...]) -> bool:
         """Whether the store went from `old` to `new` only by adding submissions, as this source sees it: the
         records revision (corrections, consent, review) is unchanged, and so is sharing when the source's rows
-        depend on it (the hub's). A version is (submissions, newest submission, records revision, *sharing)."""
+        depend on it (the hub's) - except that submissions shared for the first time only add. A version is
+        (submissions, newest submission, records revision, sharing rows, sum of their revisions): a first decision
+        on a submission adds a row at revision 1, any later change adds 1 to its revision only."""
         if len(old) != len(new) or old[2] != new[2] or new[0] < old[0] or new[1] < old[1]:
             return False
-        sharing_matters = self.rows is not None and self.rows.version is not None
-        return not sharing_matters or old[3:] == new[3:]
+        if self.rows is None or self.rows.version is None or old[3:] == new[3:]:
+            return True
+        return len(new) == 5 and 0 <= new[3] - old[3] == new[4] - old[4]
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         con = self.connection()
