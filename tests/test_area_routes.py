@@ -1,0 +1,128 @@
+"""Below the country level, on a hand-counted fixture (tests/fixtures/areas_routes.csv, 37 victims reported by Peru):
+subnational routes, border areas ranked for prevention, H3 hotspots, and the analyst's filters. Nothing under 5
+victims is publishable.
+
+  A  6  Cusco -> Madre de Dios            3 children + 3 adults; 2 in 2022, 4 in 2023; 4 + 2 at two points
+  B 10  La Paz (BOL) -> Puno              adults; 5 in 2022 (Juliaca), 5 in 2023 (Puno city)
+  C  4  Tumbes -> El Oro (ECU)            adults, 2023
+  D  7  Zulia (VEN) -> COL -> ECU -> Lima Metropolitana   adults, 2023, one point
+  E  1  Lima -> Lima                      adult, 2023
+  F  6  Tacna -> Arica y Parinacota (CHL) children, 2023, forced labour
+  G  3  Puno -> Cusco                     adults, 2023, forced labour, one point
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import h3
+import pytest
+
+from tipnet.ingest.pipeline import ImportOptions, import_file
+from tipnet.maps.area_borders import crossings, ranked
+from tipnet.maps.area_flows import AreaFlow, legs, microdata_flows, publishable_flows
+from tipnet.maps.area_query import AreaFilter
+from tipnet.maps.hotspots import FINEST, Hotspot, finest_cells, hotspots, publishable_hotspots
+
+ROUTES = Path(__file__).parent / "fixtures" / "areas_routes.csv"
+
+
+@pytest.fixture
+def peru(sqlite_db, settings):
+    assert import_file(ROUTES, sqlite_db, ImportOptions(country="PER"), settings).rows_accepted == 37
+    return sqlite_db
+
+
+def test_subnational_flows_counted_by_hand(peru):
+    flows = {(f.origin, f.transit, f.destination): (f.victims, f.minors) for f in microdata_flows(peru, "PER")}
+    assert flows == {
+        ("PE-CUS", (), "PE-MDD"): (6, 3), ("BO-L", (), "PE-PUN"): (10, 0), ("PE-TUM", (), "EC-O"): (4, 0),
+        ("VE-V", ("COL", "ECU"), "PE-LMA"): (7, 0), ("PE-LIM", (), "PE-LIM"): (1, 0),
+        ("PE-TAC", (), "CL-AP"): (6, 6), ("PE-PUN", (), "PE-CUS"): (3, 0)}
+    # Chile sees only the flow that ends there
+    assert [(f.origin, f.destination, f.victims) for f in microdata_flows(peru, "CHL")] == [("PE-TAC", "CL-AP", 6)]
+
+
+def test_flows_under_five_are_not_publishable_and_small_child_counts_are_withheld(peru):
+    shown = publishable_flows(microdata_flows(peru, "PER"))
+    assert [(f.origin, f.destination, f.victims, f.minors) for f in shown] == [
+        ("BO-L", "PE-PUN", 10, 0), ("VE-V", "PE-LMA", 7, 0), ("PE-CUS", "PE-MDD", 6, None),  # 3 children: withheld
+        ("PE-TAC", "CL-AP", 6, 6)]
+    assert legs(microdata_flows(peru, "PER")) == [
+        ("BO-L", "PE-PUN", 10), ("COL", "ECU", 7), ("ECU", "PE-LMA", 7), ("VE-V", "COL", 7),
+        ("PE-CUS", "PE-MDD", 6), ("PE-TAC", "CL-AP", 6)]
+
+
+def test_legs_come_only_from_published_flows():
+    # two flows of 3 share the leg X -> Y: the leg's 6 would publish victims of flows under 5
+    flows = [AreaFlow("PE-PUN", "PE-LIM", ("BOL",), 3), AreaFlow("PE-CUS", "PE-LIM", ("BOL",), 3)]
+    assert legs(flows) == []
+
+
+def test_filters_narrow_every_layer(peru):
+    children = AreaFilter(age_group="minor")
+    assert {(f.origin, f.destination): f.victims for f in microdata_flows(peru, "PER", children)} == {
+        ("PE-CUS", "PE-MDD"): 3, ("PE-TAC", "CL-AP"): 6}
+    labour = AreaFilter(form="forced_labour")
+    assert {f.origin for f in microdata_flows(peru, "PER", labour)} == {"PE-TAC", "PE-PUN"}
+    assert sum(f.victims for f in microdata_flows(peru, "PER", AreaFilter(year_from=2023, sex="male"))) == 10
+    assert sum(f.victims for f in microdata_flows(peru, "PER", AreaFilter(year_to=2022))) == 7
+    with pytest.raises(ValueError):
+        AreaFilter(sex="x")
+
+
+def test_border_crossings_placed_only_from_recorded_subdivisions(peru):
+    areas, unplaced = crossings(peru, "PER")
+    counted = {k: a.victims for k, a in areas.items() if a.victims}
+    # B enters Peru from Bolivia into Puno; C leaves Tumbes for Ecuador; F leaves Tacna for Chile. D enters from
+    # Ecuador into Lima Metropolitana, not a border area: not placed.
+    assert counted == {("PE-PUN", "BOL"): 10, ("PE-TUM", "ECU"): 4, ("PE-TAC", "CHL"): 6}
+    assert unplaced == Counter({"ECU": 7})
+    assert areas[("PE-PUN", "BOL")].across == ("BO-L",)
+
+
+def test_border_areas_ranked_with_each_component(peru):
+    rows = ranked(peru, "PER")
+    # Tacna: volume 6/10, growth (6 - 0) / 1 clamped to 1, all children: 0.5*0.6 + 0.2*1 + 0.3*1 = 0.8
+    # Puno: volume 1, growth (5 - 5) / 5 = 0, no children: 0.5. Tumbes (4) is not published.
+    assert [(a.rank, a.subdivision, a.neighbour, a.victims, a.volume, a.growth, a.child_share, a.score)
+            for a in rows] == [(1, "PE-TAC", "CHL", 6, 0.6, 6.0, 1.0, 0.8),
+                               (2, "PE-PUN", "BOL", 10, 1.0, 0.0, 0.0, 0.5)]
+    assert all(a.last_year == 2023 for a in rows)
+
+
+def test_a_component_resting_on_under_five_is_withheld_and_scores_nothing(peru):
+    # adults only in 2023: Puno has 5 that year and 0 the year before; with a filter to 2023 Tacna's children
+    # are 6 and adults 0. With sex=female (B only): Puno 10 victims, growth (5 - 5) / 5 shown.
+    rows = ranked(peru, "PER", AreaFilter(year_from=2023))
+    puno = next(a for a in rows if a.subdivision == "PE-PUN")
+    assert (puno.victims, puno.growth) == (5, 5.0)  # 5 in 2023, 0 in 2022: both publishable
+    mixed = ranked(peru, "PER", threshold=7)  # at 7, Puno's 5 a year is under the threshold: growth withheld
+    assert [(a.subdivision, a.growth, a.child_share, a.score) for a in mixed] == [("PE-PUN", None, 0.0, 0.5)]
+
+
+def test_hotspots_from_coarsest_to_finest_never_under_five(peru):
+    cells = finest_cells(peru, "PER")
+    assert sum(cells.values()) == 6 + 10 + 7 + 3  # C was exploited in Ecuador; E and F have no coordinates
+    shown = hotspots(peru, "PER")
+    assert all(h.victims >= 5 for h in shown)
+    assert sum(h.victims for h in shown) == 6 + 10 + 7  # G's 3 in Cusco are dropped
+    by_victims = sorted((h.victims, h.resolution) for h in shown)
+    # Lima's 7 at one point and Juliaca's and Puno city's 5 each split down to the finest cells;
+    # Puerto Maldonado's 4 + 2 lie in two cells of the finest resolution: published together in their parent
+    lima = h3.latlng_to_cell(-12.0464, -77.0428, FINEST)
+    assert Hotspot(lima, FINEST, 7) in shown
+    assert h3.latlng_to_cell(-15.4997, -70.1333, FINEST) in {h.cell for h in shown}
+    pm = h3.latlng_to_cell(-12.5933, -69.1891, FINEST)
+    assert h3.latlng_to_cell(-12.7433, -69.1891, FINEST) != pm  # the two points, 17 km apart, in two cells
+    assert Hotspot(h3.cell_to_parent(pm, FINEST - 1), FINEST - 1, 6) in shown  # merged up into their parent
+    assert by_victims.count((5, FINEST)) == 2
+
+
+def test_a_cell_is_published_whole_or_split_whole():
+    a, b = h3.latlng_to_cell(-12.0, -77.0, 5), h3.latlng_to_cell(-12.3, -77.2, 5)
+    assert h3.cell_to_parent(a, 3) == h3.cell_to_parent(b, 3) and a != b
+    shown = publishable_hotspots(Counter({a: 9, b: 3}))  # 12 in the coarse cell; splitting would leave a 3
+    assert len(shown) == 1 and shown[0].victims == 12 and shown[0].resolution < 5
+    assert publishable_hotspots(Counter({a: 4})) == []
