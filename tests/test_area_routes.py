@@ -13,6 +13,7 @@ victims is publishable.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -126,3 +127,34 @@ def test_a_cell_is_published_whole_or_split_whole():
     shown = publishable_hotspots(Counter({a: 9, b: 3}))  # 12 in the coarse cell; splitting would leave a 3
     assert len(shown) == 1 and shown[0].victims == 12 and shown[0].resolution < 5
     assert publishable_hotspots(Counter({a: 4})) == []
+
+
+def _svg(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_layers_draw_only_what_is_publishable(peru, tmp_path):
+    from tipnet.maps.subdivision_map import render_subdivision_map
+
+    flows = _svg(render_subdivision_map(peru, tmp_path / "f.svg", country="PER", kind="flows"))
+    drawn = set(re.findall(r'<g id="areaflow-([^"]+)"', flows))
+    assert drawn == {"BO-L-PE-PUN", "VE-V-COL-ECU-PE-LMA", "PE-CUS-PE-MDD", "PE-TAC-CL-AP"}  # not C (4), E (local)
+    borders = _svg(render_subdivision_map(peru, tmp_path / "b.svg", country="PER", kind="borders", lang="es"))
+    assert set(re.findall(r'<g id="borderarea-([^"]+)"', borders)) == {"PE-TAC-CHL", "PE-PUN-BOL"}
+    assert len(re.findall(r'<g id="borderline-PE-', borders)) == 9  # Peru's 9 border subdivisions outlined
+    hot = _svg(render_subdivision_map(peru, tmp_path / "h.svg", country="PER", kind="hotspots"))
+    cells = set(re.findall(r'<g id="hotspot-([0-9a-f]+)"', hot))
+    assert cells == {h.cell for h in hotspots(peru, "PER")} and len(cells) == 4
+    assert h3.latlng_to_cell(-13.5320, -71.9675, FINEST) not in cells  # Cusco's 3
+
+
+def test_a_flow_under_five_changes_no_byte_of_the_map(tmp_path):
+    from tipnet.maps.area_layers import AreaLayers
+    from tipnet.maps.subdivision_map import subdivision_choropleth
+
+    big = AreaFlow("PE-CUS", "PE-MDD", (), 9)
+    a = subdivision_choropleth({}, tmp_path / "a.svg", title="t", legend="l", country="PER",
+                               layers=AreaLayers(flows=[big]))
+    b = subdivision_choropleth({}, tmp_path / "b.svg", title="t", legend="l", country="PER",
+                               layers=AreaLayers(flows=[big, AreaFlow("PE-PUN", "PE-LIM", (), 4)]))
+    assert a.read_bytes() == b.read_bytes()

@@ -25,6 +25,7 @@ from tipnet.ingest.subdivisions import resolve_subdivision
 from tipnet.maps.area_figures import THRESHOLD
 from tipnet.maps.area_flows import _transits
 from tipnet.maps.area_query import NO_FILTER, AreaFilter, victim_rows
+from tipnet.maps.subdivisions import alpha2, border_areas
 from tipnet.store.tables import persons
 
 WEIGHTS = (0.5, 0.2, 0.3)  # volume, growth, share of children (the corridor ranking's weights)
@@ -54,9 +55,6 @@ def _alpha3(a2: str) -> str:
 
 def candidates(country: str) -> dict[tuple[str, str], tuple[str, ...]]:
     """(border subdivision, neighbour alpha-3) -> the neighbour's subdivisions across, from the geometry."""
-    from tipnet.maps.subdivision_map import alpha2
-    from tipnet.maps.subdivisions import border_areas
-
     out: dict[tuple[str, str], set[str]] = {}
     for sub, foreign in border_areas(alpha2(country)).items():
         for f in foreign:

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, or_
 from tipnet.ingest.subdivisions import resolve_subdivision
 from tipnet.maps.area_figures import THRESHOLD
 from tipnet.maps.area_query import NO_FILTER, AreaFilter, victim_rows
+from tipnet.maps.subdivisions import alpha2, centroid
 from tipnet.store.tables import persons
 
 LonLat = tuple[float, float]
@@ -78,8 +79,6 @@ def microdata_flows(db: Any, country: str | None = None, filt: AreaFilter = NO_F
 
 
 def _a2(iso3: str) -> str:
-    from tipnet.maps.subdivision_map import alpha2
-
     return alpha2(iso3) + "-"
 
 
@@ -99,8 +98,6 @@ def publishable_flows(flows: Iterable[AreaFlow], threshold: int = THRESHOLD) -> 
 def stop_point(stop: str) -> LonLat:
     """Where a stop is drawn: a subdivision's (ISO 3166-2) or a transit country's (alpha-3) inner point."""
     if "-" in stop:
-        from tipnet.maps.subdivisions import centroid
-
         return centroid(stop)
     from tipnet.maps.geometry import centroid as country_centroid
 

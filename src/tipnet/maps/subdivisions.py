@@ -14,10 +14,18 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import pycountry
 
 SUBDIVISION_FILE = "subdivisions-10m.json"
 SUBDIVISION_URL = "/static/vendor/subdivisions-10m.json"
 LANGS = ("en", "es", "fr", "pt")
+
+
+def alpha2(iso3: str) -> str:
+    c = pycountry.countries.get(alpha_3=iso3.upper())
+    if c is None:
+        raise ValueError(f"unknown country {iso3!r}: use an ISO 3166-1 alpha-3 code")
+    return str(c.alpha_2)
 
 
 @dataclass(frozen=True)
