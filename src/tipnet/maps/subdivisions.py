@@ -152,3 +152,22 @@ def centroid(code: str) -> tuple[float, float]:
         if pt is not None and _inside(pt, poly):
             return pt
     return cx, cy
+
+
+@cache
+def _boxes() -> dict[str, tuple[float, float, float, float]]:
+    out = {}
+    for s in _all():
+        pts = np.concatenate([ring for poly in polygons(s.code) for ring in poly])
+        out[s.code] = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+    return out
+
+
+def subdivision_at(lon: float, lat: float) -> str | None:
+    """The ISO 3166-2 code of the subdivision holding a point, if any (for a hexagon's centre, say)."""
+    from tipnet.maps.geometry import _inside
+
+    for code, (w, s, e, n) in _boxes().items():
+        if w <= lon <= e and s <= lat <= n and any(_inside((lon, lat), tuple(p)) for p in polygons(code)):
+            return code
+    return None
