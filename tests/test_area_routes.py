@@ -91,6 +91,7 @@ def test_border_areas_ranked_with_each_component(peru):
             for a in rows] == [(1, "PE-TAC", "CHL", 6, 0.6, 6.0, 1.0, 0.8),
                                (2, "PE-PUN", "BOL", 10, 1.0, 0.0, 0.0, 0.5)]
     assert all(a.last_year == 2023 for a in rows)
+    assert [a.new_last_year for a in rows] == [True, False]  # none crossed at Tacna in 2022
 
 
 def test_a_component_resting_on_under_five_is_withheld_and_scores_nothing(peru):

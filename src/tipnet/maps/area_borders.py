@@ -44,6 +44,7 @@ class BorderArea:
     growth: float | None = None
     child_share: float | None = None
     last_year: int | None = None
+    new_last_year: bool = False  # none crossed there the year before (growth is then measured against 1)
     score: float = 0.0
     rank: int = 0
 
@@ -120,6 +121,7 @@ def ranked(db: Any, country: str, filt: AreaFilter = NO_FILTER, rows: Any = None
             now, before = a.by_year[last], a.by_year[last - 1]
             if _shown(now, threshold) and _shown(before, threshold):
                 a.growth = round((now - before) / max(before, 1), 4)
+                a.new_last_year = before == 0 and now > 0
         if _shown(a.minors, threshold) and _shown(a.victims - a.minors, threshold):
             a.child_share = round(a.minors / a.victims, 4)
         a.score = round(wv * a.volume + wg * min(max(a.growth or 0.0, 0.0), 1.0) + wc * (a.child_share or 0.0), 4)
@@ -133,4 +135,4 @@ def public_row(a: BorderArea) -> dict[str, Any]:
     """What a published border area shows (no count under the threshold: children and years stay inside)."""
     return {"rank": a.rank, "subdivision": a.subdivision, "neighbour": a.neighbour, "across": list(a.across),
             "victims": a.victims, "volume": a.volume, "growth": a.growth, "child_share": a.child_share,
-            "last_year": a.last_year, "score": a.score}
+            "last_year": a.last_year, "new_last_year": a.new_last_year, "score": a.score}
