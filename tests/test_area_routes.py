@@ -159,3 +159,27 @@ def test_a_flow_under_five_changes_no_byte_of_the_map(tmp_path):
     b = subdivision_choropleth({}, tmp_path / "b.svg", title="t", legend="l", country="PER",
                                layers=AreaLayers(flows=[big, AreaFlow("PE-PUN", "PE-LIM", (), 4)]))
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_tipnet_map_draws_each_layer_with_filters(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tipnet.cli import app
+
+    monkeypatch.setenv("TIPNET_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(app, ["import", str(ROUTES), "--country", "PER", "--db", url]).exit_code == 0
+    out = tmp_path / "hot.svg"
+    done = runner.invoke(app, ["map", "--level", "subdivision", "--kind", "hotspots", "--country", "PER",
+                               "--from", "2023", "--sex", "female", "-o", str(out), "--db", url])
+    assert done.exit_code == 0, done.output
+    # women exploited in Peru in 2023 with coordinates: A's 4 (2 at each point), B's 5 at Puno city, D's 7 in Lima
+    # -> Lima's 7 and Puno city's 5 are drawn, Puerto Maldonado's 4 is not
+    assert len(re.findall(r'<g id="hotspot-', out.read_text(encoding="utf-8"))) == 2
+    borders = tmp_path / "b.svg"
+    assert runner.invoke(app, ["map", "--level", "subdivision", "--kind", "borders", "--country", "PER",
+                               "--age-group", "minor", "-o", str(borders), "--db", url]).exit_code == 0
+    assert set(re.findall(r'<g id="borderarea-([^"]+)"', borders.read_text(encoding="utf-8"))) == {"PE-TAC-CHL"}
+    bad = runner.invoke(app, ["map", "--level", "subdivision", "--kind", "heat", "-o", str(out), "--db", url])
+    assert bad.exit_code == 2
