@@ -94,6 +94,18 @@ def test_border_areas_ranked_with_each_component(peru):
     assert [a.new_last_year for a in rows] == [True, False]  # none crossed at Tacna in 2022
 
 
+def test_the_hemisphere_ranks_every_member_states_border_areas_together(peru):
+    from tipnet.maps.subdivision_map import member_states
+
+    # each side of a crossing counts for its own state: B left La Paz for Peru, D left Zulia for Colombia, F
+    # arrived in Arica y Parinacota from Peru. Volume is relative to the hemisphere's largest (10).
+    # Arica and Tacna: 0.5 * 0.6 + 0.2 + 0.3 = 0.8; Zulia: 0.5 * 0.7 + 0.2 (7 new in 2023) = 0.55; La Paz and Puno: 0.5
+    rows = ranked(peru, member_states())
+    assert [(a.rank, a.subdivision, a.neighbour, a.victims, a.score) for a in rows] == [
+        (1, "CL-AP", "PER", 6, 0.8), (2, "PE-TAC", "CHL", 6, 0.8), (3, "VE-V", "COL", 7, 0.55),
+        (4, "BO-L", "PER", 10, 0.5), (5, "PE-PUN", "BOL", 10, 0.5)]
+
+
 def test_a_component_resting_on_under_five_is_withheld_and_scores_nothing(peru):
     # adults only in 2023: Puno has 5 that year and 0 the year before; with a filter to 2023 Tacna's children
     # are 6 and adults 0. With sex=female (B only): Puno 10 victims, growth (5 - 5) / 5 shown.

@@ -15,6 +15,7 @@ component counts 0 in the published score, so the score gives back nothing the t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,14 +104,17 @@ def _shown(n: int, threshold: int) -> bool:
     return n == 0 or n >= threshold
 
 
-def ranked(db: Any, country: str, filt: AreaFilter = NO_FILTER, rows: Any = None,
+def ranked(db: Any, country: str | Sequence[str], filt: AreaFilter = NO_FILTER, rows: Any = None,
            threshold: int = THRESHOLD) -> list[BorderArea]:
-    """The publishable border areas of `country` (at least `threshold` victims crossed there), ranked by score, with
-    each published component; year on year growth compares the latest year with crossings in the country's border
-    areas to the year before."""
-    areas, _ = crossings(db, country, filt, rows)
-    kept = [a for a in areas.values() if a.victims >= threshold]
-    years = [y for a in areas.values() for y in a.by_year]
+    """The publishable border areas of `country` (alpha-3), or of several countries ranked together (the
+    hemisphere), where at least `threshold` victims crossed, ranked by score, with each published component. Volume
+    is relative to the largest of those ranked; year on year growth compares the latest year with crossings in any of
+    their border areas to the year before."""
+    areas: list[BorderArea] = []
+    for iso3 in [country] if isinstance(country, str) else country:
+        areas += crossings(db, iso3, filt, rows)[0].values()
+    kept = [a for a in areas if a.victims >= threshold]
+    years = [y for a in areas for y in a.by_year]
     last = max(years) if years else None
     top = max((a.victims for a in kept), default=0)
     wv, wg, wc = WEIGHTS

@@ -97,7 +97,7 @@ def area_layers(db: object, kind: str, country: str | None, filt: AreaFilter = N
     if kind == "flows":
         return AreaLayers(flows=publishable_flows(microdata_flows(db, country, filt, rows)))
     if kind == "borders":
-        return AreaLayers(border_areas=[a for iso3 in states for a in ranked(db, iso3, filt, rows)],
+        return AreaLayers(border_areas=ranked(db, states, filt, rows),
                           border_candidates=sorted({s for iso3 in states for s, _ in candidates(iso3)}))
     if kind == "hotspots":
         return AreaLayers(hotspots=hotspots(db, country, filt, rows))
