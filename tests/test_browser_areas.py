@@ -106,7 +106,7 @@ def test_layers_drawn_without_anything_under_five(browser, server, sqlite_db, se
         "hotspots": ("hotspot", None),
     }
     for layer, (prefix, want) in expected.items():
-        for width, lang in ((1366, "en"), (390, "es")):
+        for width, lang in ((1366, "en"), (390, "en"), (1366, "es"), (390, "es")):
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(f"{server}/areas/PER?layer={layer}&event=exploitation&lang={lang}")
             page.wait_for_function("document.getElementById('area-map').complete "
@@ -127,4 +127,11 @@ def test_layers_drawn_without_anything_under_five(browser, server, sqlite_db, se
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing overflows
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"areas-PER-{layer}-{width}-{lang}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{server}/areas/OAS?layer=borders&lang=es")  # every member state, border areas ranked together
+    page.wait_for_function("document.getElementById('area-map').complete "
+                           "&& document.getElementById('area-map').naturalWidth > 0")
+    assert [c.strip() for c in page.locator("#area-borders tbody tr td:nth-child(2) small").all_inner_texts()] == [
+        "CL-AP", "PE-TAC", "VE-V", "BO-L", "PE-PUN"]
+    page.screenshot(path=str(SHOTS / "areas-OAS-borders-1366-es.png"), full_page=True)
     ctx.close()
