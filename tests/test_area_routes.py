@@ -193,5 +193,13 @@ def test_tipnet_map_draws_each_layer_with_filters(tmp_path, monkeypatch):
     assert runner.invoke(app, ["map", "--level", "subdivision", "--kind", "borders", "--country", "PER",
                                "--age-group", "minor", "-o", str(borders), "--db", url]).exit_code == 0
     assert set(re.findall(r'<g id="borderarea-([^"]+)"', borders.read_text(encoding="utf-8"))) == {"PE-TAC-CHL"}
+    page = tmp_path / "flows.html"
+    assert runner.invoke(app, ["map", "--level", "subdivision", "--kind", "flows", "--country", "PER", "--lang", "fr",
+                               "-o", str(page), "--db", url]).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>") and '<html lang="fr">' in text and "<script" not in text
+    assert "Itinéraires entre subdivisions" in text  # the title, in the page's language
+    assert set(re.findall(r'<g id="areaflow-([^"]+)"', text)) == {
+        "BO-L-PE-PUN", "VE-V-COL-ECU-PE-LMA", "PE-CUS-PE-MDD", "PE-TAC-CL-AP"}
     bad = runner.invoke(app, ["map", "--level", "subdivision", "--kind", "heat", "-o", str(out), "--db", url])
     assert bad.exit_code == 2

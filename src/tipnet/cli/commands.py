@@ -285,8 +285,8 @@ def map_(
             from tipnet.maps.area_query import AreaFilter
             from tipnet.maps.subdivision_map import render_subdivision_map
 
-            if out.suffix.lower() not in (".png", ".svg"):
-                raise ValueError("a subdivision map is written as .png or .svg")
+            if out.suffix.lower() not in (".png", ".svg", ".html"):
+                raise ValueError("a subdivision map is written as .png, .svg or .html")
             path = render_subdivision_map(_db(db), out, country=country, event=event, year_from=year_from,
                                           year_to=year_to, lang=lang, kind=kind or "choropleth",
                                           filt=AreaFilter(sex=sex, age_group=age_group, form=form))

@@ -7,7 +7,9 @@ through `area_figures.publishable` before anything is drawn, so no class edge or
 
 from __future__ import annotations
 
+import html
 import math
+import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +27,7 @@ from tipnet.maps.canvas import _compound as compound
 from tipnet.maps.classify import NO_DATA_COLOR, classify
 from tipnet.maps.projection import Frame
 from tipnet.maps.subdivisions import alpha2, polygons, subdivisions
-from tipnet.maps.words import numbers_in, say
+from tipnet.maps.words import known, numbers_in, say
 
 UNDER_COLOR = "#ffffff"
 
@@ -119,5 +121,34 @@ def render_subdivision_map(db: object, out: Path, *, country: str | None = None,
         for c in microdata_cells(db, iso3, event, filt=filt):
             counts[c.subdivision] = c.victims
     title = say(lang, f"title.subdivision_{event}" if kind == "choropleth" else f"title.area_{kind}")
+    if out.suffix.lower() == ".html":
+        with tempfile.TemporaryDirectory() as tmp:
+            svg = subdivision_choropleth(counts, Path(tmp) / "map.svg", title=title,
+                                         legend=say(lang, "detected_victims"), country=country, lang=lang,
+                                         layers=layers).read_text(encoding="utf-8")
+        return standalone_html(svg, out, title=title, lang=lang)
     return subdivision_choropleth(counts, out, title=title, legend=say(lang, "detected_victims"), country=country,
                                   lang=lang, layers=layers)
+
+
+_PAGE = """<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>body {{ margin: 1rem; }} svg {{ max-width: 100%; height: auto; }}</style>
+</head>
+<body>
+{svg}
+</body>
+</html>
+"""
+
+
+def standalone_html(svg: str, out: Path, *, title: str, lang: str) -> Path:
+    """The drawn map in one HTML file that loads nothing and runs nothing (the SVG inline, no script)."""
+    body = svg[svg.index("<svg"):]  # the XML declaration and doctype are not HTML
+    out.write_text(_PAGE.format(lang=known(lang), title=html.escape(title), svg=body), encoding="utf-8")
+    return out
