@@ -94,6 +94,16 @@ def test_border_areas_ranked_with_each_component(peru):
     assert [a.new_last_year for a in rows] == [True, False]  # none crossed at Tacna in 2022
 
 
+def test_growth_is_measured_on_the_newest_ended_year(peru):
+    import datetime as dt
+
+    # on 1 March 2023 the newest ended year is 2022: Puno 5 (none in 2021: new), Tacna 0 (none in 2021 either)
+    # Puno: 0.5 * 1 + 0.2 * clamp(5) = 0.7; Tacna: 0.5 * 0.6 + 0.2 * 0 + 0.3 * 1 = 0.6
+    rows = ranked(peru, "PER", today=dt.date(2023, 3, 1))
+    assert [(a.subdivision, a.last_year, a.growth, a.new_last_year, a.score) for a in rows] == [
+        ("PE-PUN", 2022, 5.0, True, 0.7), ("PE-TAC", 2022, 0.0, False, 0.6)]
+
+
 def test_the_hemisphere_ranks_every_member_states_border_areas_together(peru):
     from tipnet.maps.subdivision_map import member_states
 

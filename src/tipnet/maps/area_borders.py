@@ -14,6 +14,7 @@ component counts 0 in the published score, so the score gives back nothing the t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,17 +106,18 @@ def _shown(n: int, threshold: int) -> bool:
 
 
 def ranked(db: Any, country: str | Sequence[str], filt: AreaFilter = NO_FILTER, rows: Any = None,
-           threshold: int = THRESHOLD) -> list[BorderArea]:
+           threshold: int = THRESHOLD, today: dt.date | None = None) -> list[BorderArea]:
     """The publishable border areas of `country` (alpha-3), or of several countries ranked together (the
     hemisphere), where at least `threshold` victims crossed, ranked by score, with each published component. Volume
-    is relative to the largest of those ranked; year on year growth compares the latest year with crossings in any of
-    their border areas to the year before."""
+    is relative to the largest of those ranked; year on year growth compares the newest ended year with crossings in
+    any of their border areas (the running year only when it is the only one) to the year before."""
     areas: list[BorderArea] = []
     for iso3 in [country] if isinstance(country, str) else country:
         areas += crossings(db, iso3, filt, rows)[0].values()
     kept = [a for a in areas if a.victims >= threshold]
     years = [y for a in areas for y in a.by_year]
-    last = max(years) if years else None
+    ended = [y for y in years if y < (today or dt.date.today()).year]  # a running year's first records say little
+    last = max(ended) if ended else max(years) if years else None
     top = max((a.victims for a in kept), default=0)
     wv, wg, wc = WEIGHTS
     for a in kept:
