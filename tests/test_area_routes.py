@@ -213,3 +213,14 @@ def test_tipnet_map_draws_each_layer_with_filters(tmp_path, monkeypatch):
         "BO-L-PE-PUN", "VE-V-COL-ECU-PE-LMA", "PE-CUS-PE-MDD", "PE-TAC-CL-AP"}
     bad = runner.invoke(app, ["map", "--level", "subdivision", "--kind", "heat", "-o", str(out), "--db", url])
     assert bad.exit_code == 2
+
+
+def test_a_victim_taken_out_and_back_through_one_border_area_counts_once(sqlite_db, settings, tmp_path):
+    f = tmp_path / "round.csv"
+    rows = ["record_id,case_id,sex,age,identification_date,forms_of_exploitation,recruitment_country,"
+            "recruitment_subdivision,transit_countries,exploitation_country,exploitation_subdivision"]
+    rows += [f"R{k},C{k},female,20,2023-05-01,sexual_exploitation,PER,Puno,BOL,PER,Puno" for k in range(5)]
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert import_file(f, sqlite_db, ImportOptions(country="PER"), settings).rows_accepted == 5
+    areas, _ = crossings(sqlite_db, "PER")
+    assert areas[("PE-PUN", "BOL")].victims == 5  # left Puno for Bolivia and came back through Puno: 5, not 10

@@ -86,6 +86,7 @@ def crossings(db: Any, country: str, filt: AreaFilter = NO_FILTER,
             ends.append((path[1], row.recruitment_subdivision))
         if path[-1] == country and len(path) > 1:
             ends.append((path[-2], row.exploitation_subdivision))
+        placed: set[tuple[str, str]] = set()  # out and back through one border area: one victim there
         for neighbour, written in ends:
             if neighbour not in neighbours:
                 continue  # no land border with that state (a flight, a sea crossing, a non-member)
@@ -94,6 +95,9 @@ def crossings(db: Any, country: str, filt: AreaFilter = NO_FILTER,
             if area is None:
                 unplaced[neighbour] += 1
                 continue
+            if (area.subdivision, neighbour) in placed:
+                continue
+            placed.add((area.subdivision, neighbour))
             area.victims += 1
             area.minors += 1 if row.is_minor else 0
             if row.identification_year is not None:
