@@ -83,6 +83,11 @@ def test_layers_on_the_page_carry_no_number_under_five(routes_app, sqlite_db):
     assert 'id="area-borders"' in html and "PE-TUM" not in html  # Tumbes: 4 crossed
     svg = client.get("/areas/PER/map.svg?layer=hotspots").text
     assert len(re.findall(r'<g id="hotspot-', svg)) == 4
+    # the recorded coordinates stay inside: neither the page, its JSON nor the map carries one
+    page = client.get("/areas/PER?layer=hotspots", headers={"accept": "text/html"}).text
+    raw = client.get("/areas/PER.json?layer=hotspots").text
+    for coordinate in ("12.0464", "77.0428", "15.4997", "70.1333", "15.8402", "12.5933", "69.1891", "12.7433"):
+        assert coordinate not in page and coordinate not in raw and coordinate not in svg
 
 
 def test_filters_and_the_hemisphere(routes_app, sqlite_db):
