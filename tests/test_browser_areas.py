@@ -12,6 +12,7 @@ from auth_helpers import make_user
 from browser_support import screenshot, sign_in
 
 from tipnet.ingest.pipeline import ImportOptions, import_file
+from tipnet.maps.area_figures import THRESHOLD
 
 SHOTS = Path(os.environ.get("TIPNET_AREA_SHOTS", "/tmp/shots-areas"))
 
@@ -73,4 +74,64 @@ def test_mexicos_states_drawn_without_small_numbers(browser, server, sqlite_db, 
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"areas-MEX-{width}-{lang}.png"), full_page=True)
         screenshot(page, f"areas-MEX-{width}-{lang}")
+    ctx.close()
+
+
+ROUTES = Path(__file__).parent / "fixtures" / "areas_routes.csv"
+SMALL = range(1, THRESHOLD)
+
+
+def _json_counts(doc: dict) -> list[int]:  # type: ignore[type-arg]
+    """Every victims count the page's JSON twin publishes, in every table and layer."""
+    out = [r["victims"] for r in doc["rows"]]
+    for key in ("flows", "borders", "hotspots"):
+        out += [r["victims"] for r in doc.get(key, [])]
+    out += [r["children"] for r in doc.get("flows", []) if r["children"] is not None]
+    return out
+
+
+def test_layers_drawn_without_anything_under_five(browser, server, sqlite_db, settings):
+    """Peru's subdivisions with the routes, border-area and hotspot layers (tests/fixtures/areas_routes.csv, counted
+    by hand in tests/test_area_routes.py): what is under 5 is neither drawn nor written in the map file or page."""
+    assert import_file(ROUTES, sqlite_db, ImportOptions(country="PER"), settings).rows_accepted == 37
+    account = make_user(sqlite_db, "analyst", "PER")
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, server, account, "/areas/PER")
+    expected = {
+        "flows": ("areaflow", {"BO-L-PE-PUN", "VE-V-COL-ECU-PE-LMA", "PE-CUS-PE-MDD", "PE-TAC-CL-AP"}),
+        "borders": ("borderarea", {"PE-TAC-CHL", "PE-PUN-BOL"}),
+        "hotspots": ("hotspot", None),
+    }
+    for layer, (prefix, want) in expected.items():
+        for width, lang in ((1366, "en"), (390, "en"), (1366, "es"), (390, "es")):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{server}/areas/PER?layer={layer}&event=exploitation&lang={lang}")
+            page.wait_for_function("document.getElementById('area-map').complete "
+                                   "&& document.getElementById('area-map').naturalWidth > 0")
+            src = page.get_attribute("#area-map", "src")
+            svg = page.request.get(f"{server}{src}").text()
+            drawn = set(re.findall(rf'<g id="{prefix}-([^"]+)"', svg))
+            doc = page.request.get(f"{server}/areas/PER.json?layer={layer}&event=exploitation").json()
+            if layer == "hotspots":
+                assert sorted(h["victims"] for h in doc["hotspots"]) == [5, 5, 6, 7]
+                assert drawn == {h["cell"] for h in doc["hotspots"]}
+            else:
+                assert drawn == want, layer
+            assert not set(_json_counts(doc)) & set(SMALL), layer
+            body = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+            assert "PE-TUM" not in body and "EC-O" not in body  # Tumbes -> El Oro: 4 victims
+            assert page.locator("script:not([src])").count() == 0 and violations == []
+            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing overflows
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"areas-PER-{layer}-{width}-{lang}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{server}/areas/OAS?layer=borders&lang=es")  # every member state, border areas ranked together
+    page.wait_for_function("document.getElementById('area-map').complete "
+                           "&& document.getElementById('area-map').naturalWidth > 0")
+    assert [c.strip() for c in page.locator("#area-borders tbody tr td:nth-child(2) small").all_inner_texts()] == [
+        "CL-AP", "PE-TAC", "VE-V", "BO-L", "PE-PUN"]
+    page.screenshot(path=str(SHOTS / "areas-OAS-borders-1366-es.png"), full_page=True)
     ctx.close()

@@ -20,3 +20,32 @@ def test_codes_belong_to_the_country_and_repeat_across_runs():
 
 def test_no_subdivision_outside_the_member_states():
     assert recruitment_subdivision("X#1", "ESP") is None and recruitment_subdivision("X#1", "ZZZ") is None
+
+
+def test_exploitation_points_lie_in_their_country_and_cluster():
+    from tipnet.demo.areas import POINT_SHARE, exploitation_point
+    from tipnet.demo.reference import load_reference
+    from tipnet.ingest.subdivisions import resolve_subdivision
+    from tipnet.maps.subdivisions import subdivision_at
+
+    ref = load_reference()
+    with_points: set[str] = set()
+    drawn = recorded = inside = 0
+    for iso3, country in ref.countries.items():
+        if not country.member:
+            continue
+        for place in country.places:
+            for k in range(10):
+                drawn += 1
+                point = exploitation_point(f"{iso3}#{place.town}#{k}", iso3, place.subdivision)
+                assert point == exploitation_point(f"{iso3}#{place.town}#{k}", iso3, place.subdivision)
+                if point is None:
+                    continue
+                recorded += 1
+                with_points.add(iso3)
+                at = subdivision_at(point[1], point[0])
+                code = resolve_subdivision(iso3, place.subdivision)
+                inside += at is not None and code is not None and at[:2] == code[:2]
+    assert len(with_points) == 35  # every member state has recorded places of exploitation
+    assert recorded / drawn > POINT_SHARE - 0.15
+    assert inside / recorded > 0.85  # a few jittered points near a coast fall in the sea

@@ -7,7 +7,7 @@ import pytest
 
 from tipnet.ingest.subdivisions import _national, is_subdivision_of, resolve_subdivision
 
-A2 = {"MEX": "MX", "PER": "PE", "COL": "CO", "BRA": "BR"}
+A2 = {"MEX": "MX", "PER": "PE", "COL": "CO", "BRA": "BR", "CHL": "CL", "DOM": "DO", "GRD": "GD", "KNA": "KN"}
 
 
 @pytest.mark.parametrize(("country", "raw", "iso"), [
@@ -40,15 +40,31 @@ def test_unknown_codes_do_not_resolve(country: str, raw: str) -> None:
     assert resolve_subdivision(country, raw) is None
 
 
-def test_every_table_entry_is_a_first_level_iso_code_of_its_country() -> None:
+def test_every_table_entry_is_an_iso_code_of_its_country() -> None:
     counts = {}
     for alpha3, spec in _national().items():
-        targets = [*spec["codes"].values(), *(spec.get("prefixes") or {}).values(),
+        targets = [*(spec.get("codes") or {}).values(), *(spec.get("prefixes") or {}).values(),
                    *(spec.get("aliases") or {}).values()]
         for code in targets:
             sub = pycountry.subdivisions.get(code=code)
-            assert sub is not None and sub.parent_code is None and code.startswith(A2[alpha3] + "-"), code
+            assert sub is not None and code.startswith(A2[alpha3] + "-"), code
+            assert sub.parent_code is None or spec.get("provinces"), code  # second level only where in use
             assert is_subdivision_of(alpha3, code)
-        counts[alpha3] = len(set(spec["codes"].values()))
+        if spec.get("codes"):
+            counts[alpha3] = len(set(spec["codes"].values()))
     # 32 Mexican states, 25 Peruvian departments (Lima Metropolitana has no UBIGEO department), 33 DANE, 27 IBGE
     assert counts == {"MEX": 32, "PER": 25, "COL": 33, "BRA": 27}
+
+
+@pytest.mark.parametrize(("country", "raw", "code"), [
+    ("DOM", "Santiago", "DO-25"), ("DOM", "Distrito Nacional", "DO-01"), ("DOM", "San Pedro de Macorís", "DO-23"),
+    ("DOM", "Cibao Norte", "DO-35"),  # ISO's first level still resolves
+    ("KNA", "Saint George Basseterre", "KN-03"), ("CHL", "Región Metropolitana", "CL-RM"),
+    ("GRD", "Carriacou and Petite Martinique", "GD-10")])
+def test_provinces_and_names_in_use(country: str, raw: str, code: str) -> None:
+    # the Dominican provinces and the Kittitian parishes are ISO's second level, and what agencies and the geometry use
+    assert resolve_subdivision(country, raw) == code
+
+
+def test_second_level_stays_out_where_agencies_do_not_use_it() -> None:
+    assert resolve_subdivision("PER", "Santiago") is None and resolve_subdivision("MEX", "Cibao Norte") is None

@@ -30,7 +30,7 @@ def test_the_page_lists_only_subdivisions_of_five_or_more(app, sqlite_db):
     assert [(r["code"], r["victims"]) for r in expl["rows"]] == [("PE-MDD", 6)]  # Lima Metropolitana (4) hidden
     html = client.get("/areas/PER", headers={"accept": "text/html"}).text
     assert "PE-CUS" in html and "PE-PUN" not in html and "PE-LIM" not in html
-    assert 'src="/areas/PER/map.svg?event=recruitment&amp;lang=en"' in html
+    assert 'src="/areas/PER/map.svg?event=recruitment&amp;layer=choropleth&amp;lang=en"' in html
     svg = client.get("/areas/PER/map.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert len(re.findall(r'<g id="subdivision-PE-', svg.text)) == 26
@@ -53,3 +53,54 @@ def test_the_country_page_leads_to_its_subdivisions(app, sqlite_db):
     client = signed_in_client(app, sqlite_db, "analyst", "PER")[0]
     html = client.get("/countries/PER?lang=es", headers={"accept": "text/html"}).text
     assert '<a href="/areas/PER">Víctimas por división territorial (mapa)</a>' in html
+
+
+ROUTES = Path(__file__).parent / "fixtures" / "areas_routes.csv"
+
+
+@pytest.fixture
+def routes_app(sqlite_db, settings):
+    assert import_file(ROUTES, sqlite_db, ImportOptions(country="PER"), settings).rows_accepted == 37
+    return create_app(sqlite_db, settings)
+
+
+def test_layers_on_the_page_carry_no_number_under_five(routes_app, sqlite_db):
+    client = signed_in_client(routes_app, sqlite_db, "analyst", "PER")[0]
+    flows = client.get("/areas/PER.json?layer=flows").json()["flows"]
+    # tests/fixtures/areas_routes.csv: Tumbes -> El Oro (4) and Lima -> Lima (1) are left out; Cusco -> Madre de
+    # Dios has 3 children of 6: the children's count is withheld
+    assert [(f["from"], f["to"], f["victims"], f["children"]) for f in flows] == [
+        ("BO-L", "PE-PUN", 10, 0), ("VE-V", "PE-LMA", 7, 0), ("PE-CUS", "PE-MDD", 6, None), ("PE-TAC", "CL-AP", 6, 6)]
+    assert flows[1]["via"] == ["Colombia", "Ecuador"]
+    borders = client.get("/areas/PER.json?layer=borders&lang=es").json()["borders"]
+    assert [(b["rank"], b["subdivision"], b["neighbour_name"], b["victims"], b["score"]) for b in borders] == [
+        (1, "PE-TAC", "Chile", 6, 0.8), (2, "PE-PUN", "Bolivia", 10, 0.5)]
+    assert "by_year" not in borders[0] and "minors" not in borders[0]
+    hot = client.get("/areas/PER.json?layer=hotspots").json()["hotspots"]
+    assert sorted(h["victims"] for h in hot) == [5, 5, 6, 7]
+    assert {h["centre"] for h in hot} == {"Lima", "Madre de Dios", "Puno"}  # the subdivision under each centre
+    html = client.get("/areas/PER?layer=borders&lang=es", headers={"accept": "text/html"}).text
+    assert 'id="area-borders"' in html and "PE-TUM" not in html  # Tumbes: 4 crossed
+    svg = client.get("/areas/PER/map.svg?layer=hotspots").text
+    assert len(re.findall(r'<g id="hotspot-', svg)) == 4
+    # the recorded coordinates stay inside: neither the page, its JSON nor the map carries one
+    page = client.get("/areas/PER?layer=hotspots", headers={"accept": "text/html"}).text
+    raw = client.get("/areas/PER.json?layer=hotspots").text
+    for coordinate in ("12.0464", "77.0428", "15.4997", "70.1333", "15.8402", "12.5933", "69.1891", "12.7433"):
+        assert coordinate not in page and coordinate not in raw and coordinate not in svg
+
+
+def test_filters_and_the_hemisphere(routes_app, sqlite_db):
+    client = signed_in_client(routes_app, sqlite_db, "analyst", "PER")[0]
+    kids = client.get("/areas/PER.json?layer=flows&age_group=minor").json()
+    assert [(f["from"], f["victims"]) for f in kids["flows"]] == [("PE-TAC", 6)]  # Cusco's 3 children: under 5
+    assert kids["filter"]["asked"]["age_group"] == "minor"
+    assert "age_group=minor" in kids["map_url"] and "age_group=minor" in kids["links"]["hotspots"]
+    assert client.get("/areas/PER.json?layer=flows&from=2024").json()["flows"] == []
+    labour = client.get("/areas/PER.json?layer=flows&form=forced_labour").json()["flows"]
+    assert [f["from"] for f in labour] == ["PE-TAC"]
+    every = client.get("/areas/OAS.json?event=exploitation").json()
+    assert every["subdivisions"] >= 600 and [(r["code"], r["victims"]) for r in every["rows"]] == [
+        ("PE-PUN", 10), ("PE-LMA", 7), ("PE-MDD", 6)]
+    for bad in ("layer=heat", "sex=x", "age_group=old", "form=nope", "from=19", "from=2024&to=2020"):
+        assert client.get(f"/areas/PER.json?{bad}").status_code == 422, bad

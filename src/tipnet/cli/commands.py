@@ -257,7 +257,8 @@ def routes(
 @app.command("map")
 def map_(
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .png, .svg or .html (self-contained)."),
-    kind: str = typer.Option("flows", "--kind", help="choropleth, flows or borders."),
+    kind: str = typer.Option(None, "--kind", help="choropleth, flows or borders (default flows); with --level "
+                             "subdivision: choropleth (default), flows, borders or hotspots."),
     country: str = typer.Option(None, "--country", help="Frame one country (ISO3) and its routes."),
     year_from: int = typer.Option(None, "--from"),
     year_to: int = typer.Option(None, "--to"),
@@ -266,6 +267,9 @@ def map_(
                               "first-level subdivision; under 5 victims never shown)."),
     event: str = typer.Option("recruitment", "--event", help="With --level subdivision: recruitment or "
                               "exploitation."),
+    sex: str = typer.Option(None, "--sex", help="With --level subdivision: female, male, other or unknown."),
+    age_group: str = typer.Option(None, "--age-group", help="With --level subdivision: minor, adult or unknown."),
+    form: str = typer.Option(None, "--form", help="With --level subdivision: a form of exploitation code."),
     db: str = DbOption,
 ) -> None:
     """Draw a map offline (nothing is fetched): choropleth of victims per 100,000, flows, or border crossings."""
@@ -278,14 +282,16 @@ def map_(
         fail(f"unknown level {level!r}; choose from country, subdivision", exit_code=2)
     try:
         if level == "subdivision":
+            from tipnet.maps.area_query import AreaFilter
             from tipnet.maps.subdivision_map import render_subdivision_map
 
-            if out.suffix.lower() not in (".png", ".svg"):
-                raise ValueError("a subdivision map is written as .png or .svg")
+            if out.suffix.lower() not in (".png", ".svg", ".html"):
+                raise ValueError("a subdivision map is written as .png, .svg or .html")
             path = render_subdivision_map(_db(db), out, country=country, event=event, year_from=year_from,
-                                          year_to=year_to, lang=lang)
+                                          year_to=year_to, lang=lang, kind=kind or "choropleth",
+                                          filt=AreaFilter(sex=sex, age_group=age_group, form=form))
         else:
-            path = render(stats_source(_db(db)), kind, out, country=country.upper() if country else None,
+            path = render(stats_source(_db(db)), kind or "flows", out, country=country.upper() if country else None,
                           year_from=year_from, year_to=year_to, lang=lang)
     except ValueError as exc:
         fail(str(exc), exit_code=2)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from tipnet.demo import details
-from tipnet.demo.areas import recruitment_subdivision
+from tipnet.demo.areas import exploitation_point, recruitment_subdivision
 from tipnet.demo.corrupt import Identity
 from tipnet.demo.people import Agency, Person, age_on, base_identity, identity_fields, new_person
 from tipnet.demo.profiles import CountryProfile
@@ -109,6 +109,9 @@ def route_fields(route: Route, place: Place | None, case: str = "") -> dict[str,
         out["transit_countries"] = details.join(route.transit)
     if place is not None:
         out["exploitation_subdivision"], out["exploitation_place"] = place.subdivision, place.town
+        point = exploitation_point(case, route.exploitation_country, place.subdivision) if case else None
+        if point is not None:
+            out["exploitation_latitude"], out["exploitation_longitude"] = f"{point[0]}", f"{point[1]}"
     return out
 
 

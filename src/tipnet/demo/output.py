@@ -41,6 +41,8 @@ _CORE = (
     "exploitation_country",
     "exploitation_subdivision",
     "exploitation_place",
+    "exploitation_latitude",
+    "exploitation_longitude",
     "consent_data_processing",
     "consent_share_hub",
 )

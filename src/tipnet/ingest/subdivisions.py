@@ -32,9 +32,12 @@ def _index(alpha3: str) -> dict[str, str]:
     if country is None:
         return {}
     out: dict[str, str] = {}
-    for sub in pycountry.subdivisions.get(country_code=country.alpha_2) or []:
-        if getattr(sub, "parent_code", None):
-            continue  # second level (e.g. a province inside a region): not a first-level subdivision
+    spec = _national().get(alpha3, {})
+    subs = pycountry.subdivisions.get(country_code=country.alpha_2) or []
+    # second level (a province inside a region) only where agencies use it (`provinces`); the first level wins a tie
+    for sub in sorted(subs, key=lambda s: bool(getattr(s, "parent_code", None))):
+        if getattr(sub, "parent_code", None) and not spec.get("provinces"):
+            continue
         code = str(sub.code)
         for key in (code, code.split("-", 1)[1], str(sub.name)):
             out.setdefault(normalise_token(key), code)
@@ -47,7 +50,7 @@ def _national_code(alpha3: str, raw: str) -> str | None:
     """A national numeric code ('09', '9', '150101', '5001') -> ISO 3166-2, or None."""
     spec = _national().get(alpha3)
     digits = raw.strip()
-    if spec is None or not digits.isdigit():
+    if spec is None or "codes" not in spec or not digits.isdigit():
         return None
     codes: dict[str, str] = spec["codes"]
     width = len(next(iter(codes)))

@@ -16,10 +16,9 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
-
 from tipnet.disclosure.spec import ReleaseSpec
 from tipnet.ingest.subdivisions import resolve_subdivision
+from tipnet.maps.area_query import NO_FILTER, AreaFilter, victim_rows
 from tipnet.stats.national import national
 from tipnet.store.tables import persons
 
@@ -57,38 +56,30 @@ def _categories(row: Any, by: str | None) -> list[str]:
 
 def microdata_cells(db: Any, country: str, event: str = "recruitment", by: str | None = None,
                     year: int | None = None, year_from: int | None = None,
-                    year_to: int | None = None, rows: Any = None) -> list[AreaCell]:
+                    year_to: int | None = None, rows: Any = None, filt: AreaFilter = NO_FILTER) -> list[AreaCell]:
     """Victims reported by `country` (ISO alpha-3) per subdivision of that country where they were recruited or
     exploited. A subdivision written as an ISO code, a name or a national code (INEGI, UBIGEO, DANE, IBGE) counts;
     one that does not resolve, or that lies in another country, is left out. `rows`: the SQLAlchemy condition on
-    persons that the caller may read (a scoped source's `RowFilter.persons`); None reads every record."""
+    persons that the caller may read (a scoped source's `RowFilter.persons`); None reads every record. `filt`: the
+    period, sex, age group and form an analyst chose."""
     _check(by, event)
     country = country.upper()
     place, sub = persons.c[f"{event}_country"], persons.c[f"{event}_subdivision"]
-    q = (select(place, sub, persons.c.sex, persons.c.is_minor, persons.c.forms_of_exploitation,
-                persons.c.role, persons.c.victim_status)
-         .where(persons.c.reporting_country == country, sub.is_not(None)))
-    if rows is not None:
-        q = q.where(rows)
+    where = [persons.c.reporting_country == country, sub.is_not(None)]
     if year is not None:
-        q = q.where(persons.c.identification_year == year)
-    if year_from is not None:
-        q = q.where(persons.c.identification_year >= year_from)
-    if year_to is not None:
-        q = q.where(persons.c.identification_year <= year_to)
+        where.append(persons.c.identification_year == year)
+    filt = replace(filt, year_from=year_from if year_from is not None else filt.year_from,
+                   year_to=year_to if year_to is not None else filt.year_to)
     counts: Counter[tuple[str, str]] = Counter()
-    with db.engine.connect() as conn:
-        for row in conn.execute(q):
-            if (row.role or "victim") != "victim" or row.victim_status == "not_a_victim":
-                continue
-            where = (row[0] or country).upper()
-            if where != country:
-                continue
-            code = resolve_subdivision(country, str(row[1]))
-            if code is None:
-                continue
-            for cat in _categories(row, by):
-                counts[(code, cat)] += 1
+    for row in victim_rows(db, (place, sub), where, filt, rows):
+        where_ = (row[0] or country).upper()
+        if where_ != country:
+            continue
+        code = resolve_subdivision(country, str(row[1]))
+        if code is None:
+            continue
+        for cat in _categories(row, by):
+            counts[(code, cat)] += 1
     return [AreaCell(s, c, n) for (s, c), n in sorted(counts.items())]
 
 

@@ -14,10 +14,18 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import pycountry
 
 SUBDIVISION_FILE = "subdivisions-10m.json"
 SUBDIVISION_URL = "/static/vendor/subdivisions-10m.json"
 LANGS = ("en", "es", "fr", "pt")
+
+
+def alpha2(iso3: str) -> str:
+    c = pycountry.countries.get(alpha_3=iso3.upper())
+    if c is None:
+        raise ValueError(f"unknown country {iso3!r}: use an ISO 3166-1 alpha-3 code")
+    return str(c.alpha_2)
 
 
 @dataclass(frozen=True)
@@ -120,3 +128,46 @@ def border_areas(country: str) -> dict[str, set[str]]:
             if foreign:
                 out.setdefault(c, set()).update(foreign)
     return out
+
+
+@cache
+def centroid(code: str) -> tuple[float, float]:
+    """A point (lon, lat) inside a subdivision's largest polygon: the area-weighted centroid of its outer ring, or,
+    when that falls outside (a crescent, a lake), the middle of the widest stretch along that parallel."""
+    from tipnet.maps.geometry import _area, _inside, _scanline_point
+
+    polys = polygons(code)
+    poly = tuple(polys[max(range(len(polys)), key=lambda i: _area(polys[i][0]))])
+    x, y = poly[0][:, 0], poly[0][:, 1]
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    a = cross.sum() / 2
+    if abs(a) < 1e-12:
+        return float(x.mean()), float(y.mean())
+    cx = float(((x[:-1] + x[1:]) * cross).sum() / (6 * a))
+    cy = float(((y[:-1] + y[1:]) * cross).sum() / (6 * a))
+    if _inside((cx, cy), poly):
+        return cx, cy
+    for dy in (0.0, 1e-6, -0.1, 0.1, -0.25, 0.25):
+        pt = _scanline_point(poly, cy + dy)
+        if pt is not None and _inside(pt, poly):
+            return pt
+    return cx, cy
+
+
+@cache
+def _boxes() -> dict[str, tuple[float, float, float, float]]:
+    out = {}
+    for s in _all():
+        pts = np.concatenate([ring for poly in polygons(s.code) for ring in poly])
+        out[s.code] = (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+    return out
+
+
+def subdivision_at(lon: float, lat: float) -> str | None:
+    """The ISO 3166-2 code of the subdivision holding a point, if any (for a hexagon's centre, say)."""
+    from tipnet.maps.geometry import _inside
+
+    for code, (w, s, e, n) in _boxes().items():
+        if w <= lon <= e and s <= lat <= n and any(_inside((lon, lat), tuple(p)) for p in polygons(code)):
+            return code
+    return None
