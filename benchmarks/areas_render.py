@@ -53,6 +53,9 @@ def main() -> None:
                 rows += import_file(f.path, db, ImportOptions(country=f.country, organisation=f.agency,
                                                               source_type=f.source_type), settings).rows_accepted
         print(json.dumps({"country": args.country, "records": rows}))  # noqa: T201
+        from tipnet.maps.warm import warm_in_background
+
+        warm_in_background()  # as `tipnet serve` does when it starts
         app = create_app(db, settings)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -402,6 +402,9 @@ def serve(
     database = _db(db)
     console.print(f"tipnet is serving on http://{host}:{port}/ ({workers} worker{'s' * (workers > 1)})")
     if workers == 1:
+        from tipnet.maps.warm import warm_in_background
+
+        warm_in_background()  # the first map does not wait for geometry and fonts
         uvicorn.run(create_app(database, Settings.from_env()), host=host, port=port, log_level="info", **proxies)
         return
     if database.backend_name == "sqlite":

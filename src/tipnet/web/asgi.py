@@ -19,8 +19,10 @@ from tipnet.store import Database
 
 
 def app_from_env() -> FastAPI:
+    from tipnet.maps.warm import warm_in_background
     from tipnet.web.app import create_app
 
+    warm_in_background()  # the first map of this worker does not wait for geometry and fonts
     return create_app(Database(), Settings.from_env())
 
 
