@@ -104,3 +104,34 @@ def test_filters_and_the_hemisphere(routes_app, sqlite_db):
         ("PE-PUN", 10), ("PE-LMA", 7), ("PE-MDD", 6)]
     for bad in ("layer=heat", "sex=x", "age_group=old", "form=nope", "from=19", "from=2024&to=2020"):
         assert client.get(f"/areas/PER.json?{bad}").status_code == 422, bad
+
+
+def test_a_national_statistics_table_by_state_beside_the_records(sqlite_db, settings):
+    """Mexico's SESNSP table (a real excerpt) by state on Mexico's areas page: its newest year, each state's sum of
+    the file's monthly cells, counted here from the file itself."""
+    import csv
+    from collections import Counter
+
+    from conftest import FIXTURES
+
+    sesnsp = FIXTURES / "real" / "sesnsp-victimas" / "IDVFC_NM_dic24_excerpt.csv"
+    assert import_file(sesnsp, sqlite_db, ImportOptions(profile="sesnsp-victimas-fc"), settings).rows_accepted == 42
+    months = ["Enero", "Febrero", "Marzo", "Abril", "Mayo", "Junio", "Julio", "Agosto", "Septiembre", "Octubre",
+              "Noviembre", "Diciembre"]
+    states = {"9": "MX-CMX", "15": "MX-MEX", "23": "MX-ROO"}
+    want: Counter[str] = Counter()
+    with sesnsp.open(encoding="cp1252", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Subtipo de delito"] == "Trata de personas"]
+    newest = max(r["Año"] for r in rows)
+    for r in rows:
+        if r["Año"] == newest:
+            want[states[r["Clave_Ent"]]] += sum(int(r[m]) for m in months if r[m].strip())
+    client = signed_in_client(create_app(sqlite_db, settings), sqlite_db, "analyst", "MEX")[0]
+    doc = client.get("/areas/MEX.json").json()
+    [table] = doc["national"]
+    assert (table["source"], table["year"]) == ("SESNSP", int(newest))
+    assert {r["code"]: r["victims"] for r in table["rows"]} == {k: v for k, v in want.items() if v >= 5}
+    assert [r["victims"] for r in table["rows"]] == sorted(want.values(), reverse=True)
+    html = client.get("/areas/MEX?lang=es", headers={"accept": "text/html"}).text
+    assert f"tabla estadística nacional SESNSP, {newest}" in html and "Quintana Roo" in html
+    assert client.get("/areas/OAS.json").json()["national"] == []

@@ -98,6 +98,31 @@ def aggregate_cells(source: Any, country: str, by: str | None = None, year: int 
     return sorted(out, key=lambda c: (c.subdivision, c.category))
 
 
+@dataclass(frozen=True)
+class NationalTable:
+    source: str  # the statistics table's source (e.g. SESNSP)
+    year: int  # its newest year with figures by subdivision
+    cells: tuple[AreaCell, ...]  # every subdivision it counts (restricted: `publishable` before anything leaves)
+
+
+def national_tables(source: Any, country: str, indicator: str = "detected_victims") -> list[NationalTable]:
+    """Victims by subdivision from each national statistics table of `country` (a subnational aggregate return, e.g.
+    Mexico's SESNSP by state), in the newest year each table has figures by subdivision. A censored figure (`<5`) has
+    no exact count and is left out."""
+    rows = national(source, ("country", "year", "subdivision"), indicator, {"country": country.upper()})
+    by_source: dict[str, dict[int, list[AreaCell]]] = {}
+    for r in rows:
+        if not r.get("subdivision") or r.get("victims") is None or not str(r.get("year") or "").isdigit():
+            continue
+        cells = by_source.setdefault(str(r.get("source") or ""), {}).setdefault(int(r["year"]), [])
+        cells.append(AreaCell(str(r["subdivision"]), ALL, int(r["victims"])))
+    out = []
+    for src, years in sorted(by_source.items()):
+        year = max(years)
+        out.append(NationalTable(src, year, tuple(sorted(years[year], key=lambda c: (-c.victims, c.subdivision)))))
+    return out
+
+
 @cache
 def _population(path: str) -> dict[tuple[str, int], float]:
     """(ISO 3166-2, year) -> population from a CSV shaped like the national table (Country Code, Year, Value)."""

@@ -20,7 +20,16 @@ from fastapi.responses import Response
 from tipnet.auth.policy import needs
 from tipnet.auth.roles import Permission
 from tipnet.maps.area_borders import public_row
-from tipnet.maps.area_figures import ALL, EVENTS, THRESHOLD, AreaCell, microdata_cells, publishable
+from tipnet.maps.area_figures import (
+    ALL,
+    EVENTS,
+    THRESHOLD,
+    AreaCell,
+    NationalTable,
+    microdata_cells,
+    national_tables,
+    publishable,
+)
 from tipnet.maps.area_flows import publishable_flows
 from tipnet.maps.area_layers import AreaLayers
 from tipnet.maps.area_query import AGE_GROUPS, SEXES, AreaFilter
@@ -85,6 +94,17 @@ def _view(src: StatsSource, code: str | None, event: str, layer: str,
         return counts, area_layers(src.db, layer, code, filt, rows)
 
     return src.memo(("areas", code, event, layer, filt), compute)
+
+
+def _national(src: StatsSource, code: str | None, lang: str) -> list[dict[str, Any]]:
+    """The country's national statistics tables by subdivision (newest year of each), publishable cells only."""
+    if code is None:
+        return []
+    tables: list[NationalTable] = src.memo(("areas-national", code), lambda: national_tables(src, code))
+    return [{"source": t.source, "year": t.year,
+             "rows": [{"code": c.subdivision, "name": _sub_name(c.subdivision, lang), "victims": c.victims}
+                      for c in publishable(t.cells)],
+             "under_threshold": sum(1 for c in t.cells if 0 < c.victims < THRESHOLD)} for t in tables]
 
 
 def publishable_counts(counts: dict[str, int]) -> dict[str, int]:
@@ -167,7 +187,8 @@ async def _restricted(request: Request, iso3: str, event: str, layer: str, me: A
 async def areas_page(request: Request, iso3: str, me: Me, lang: Lang, sources: Sources,
                      event: str = "recruitment", layer: str = "choropleth") -> Page:
     code, filt, counts, layers = await _restricted(request, iso3, event, layer, me, sources)
-    return Page("areas.html", _page(counts, layers, code, event, layer, filt, lang))
+    national = await run_in_threadpool(_national, sources.for_principal(me), code, lang)
+    return Page("areas.html", {**_page(counts, layers, code, event, layer, filt, lang), "national": national})
 
 
 def _svg(counts: dict[str, int], layers: AreaLayers | None, code: str | None, title: str, lang: str) -> bytes:
