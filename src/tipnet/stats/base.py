@@ -2,21 +2,19 @@
 
 The base holds every person and aggregate figure of the store once, as compact Arrow, with the columns scopes filter
 on (the person's consent to share with the hub, which submissions are shared with the hub, each submission's
-reporting country). A scoped source gets its own DuckDB connection in which the base's Arrow tables are registered
-(no copy) and `persons_raw` / `aggregates_raw` are views that keep only the rows its `ScopeSql` allows; the analysis
-views (`load_into`) are built over those. So memory grows with the data, not with the number of countries.
+reporting country). A scoped source gets its own DuckDB connection holding only its scope's rows of the base, as
+filtered datasets over the same Arrow tables (no copy; `stats.scoped`); the analysis views (`load_into`) are built
+over those. So memory grows with the data, not with the number of countries.
 
-A scope's condition is SQL text over the base's columns; the only value in it, a country code, is checked to be a
-code and quoted (`code_literal`): nothing else from outside ever reaches the SQL.
+The base follows the store: new submissions append their rows, and in-place changes re-read only the submissions
+the records revision's log names (`store.revision`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -24,35 +22,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import false, func, select
 
-from tipnet.errors import Invalid
+from tipnet.stats import scoped
 from tipnet.stats.editions import edition_ranks
 from tipnet.stats.reader import read_table
+from tipnet.stats.scoped import BaseScope, base_scope
 from tipnet.store import Database, revision
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
 
 log = logging.getLogger(__name__)
 
-_CODE = re.compile(r"[A-Z0-9]{2,8}")
 MAX_CHUNKS = 256  # a base patched into more pieces than this is loaded again in one piece
 MAX_IN_LIST = 500  # changed submissions read by their ids; more are read as a range and filtered
-
-
-def code_literal(value: str) -> str:
-    """A country code as a SQL string literal, or an error for anything that is not a plain code."""
-    if not isinstance(value, str) or not _CODE.fullmatch(value):
-        raise Invalid(f"not a country code: {value!r}")
-    return f"'{value}'"
-
-
-@dataclass(frozen=True)
-class ScopeSql:
-    """The DuckDB conditions of a scope over the base: `persons` on `persons_all`, `aggregates` on
-    `aggregates_all` (None: every row), which may use the base's `base_submissions` (id, reporting_country) and
-    `base_shared` (submission_id of those shared with the hub)."""
-
-    persons: str | None = None
-    aggregates: str | None = None
 
 
 class StatsBase:
@@ -152,18 +133,10 @@ class StatsBase:
             return _only(read_table(self.db, table, columns, table.c.submission_id >= min(ids)), ids)
         return read_table(self.db, table, columns, table.c.submission_id.in_(sorted(ids)))
 
-    def connect(self, version: tuple[int, ...], scope: ScopeSql) -> duckdb.DuckDBPyConnection:
-        """A new connection whose `persons_raw` and `aggregates_raw` are the scope's rows of the base."""
-        con = duckdb.connect(":memory:")
-        for name, table in self.tables(version).items():
-            con.register(name, table)
-        keep = [c for c in self.person_columns if c != "consent_share_hub"]
-        con.execute(f"CREATE VIEW persons_raw AS SELECT {', '.join(keep)} FROM persons_all"
-                    + (f" WHERE {scope.persons}" if scope.persons else ""))
-        con.execute("CREATE VIEW aggregates_raw AS SELECT * FROM (SELECT a.*, coalesce(e.edition, 0) AS edition "
-                    "FROM aggregates_all a LEFT JOIN base_submissions e ON e.id = a.submission_id)"
-                    + (f" WHERE {scope.aggregates}" if scope.aggregates else ""))
-        return con
+    def connect(self, version: tuple[int, ...], scope: BaseScope) -> duckdb.DuckDBPyConnection:
+        """A new connection whose `persons_raw` and `aggregates_raw` are the scope's rows of the base (and which
+        holds nothing else of it: `stats.scoped`)."""
+        return scoped.connect(self.tables(version), self.person_columns, scope)
 
 
 def _only(rows: pa.Table, ids: set[int]) -> pa.Table:
@@ -207,27 +180,10 @@ def base_of(db: Database, person_columns: list[str]) -> StatsBase:
         return base
 
 
-def scope_sql(kind: str, country: str | None) -> ScopeSql:
-    """The conditions of a tenancy scope (`all`, `country`, `hub`, anything else: none) over the base, the same rows
-    as `tipnet.auth.tenancy.Scope.persons()` / `.aggregates()` select in the store."""
-    public = "submission_id IN (SELECT id FROM base_submissions WHERE reporting_country IS NULL)"
-    shared = "submission_id IN (SELECT submission_id FROM base_shared)"
-    if kind == "all":
-        return ScopeSql()
-    if kind == "country" and country is not None:
-        code = code_literal(country)
-        own = f"submission_id IN (SELECT id FROM base_submissions WHERE reporting_country = {code})"
-        return ScopeSql(persons=f"reporting_country = {code}", aggregates=f"({public} OR {own})")
-    if kind == "hub":
-        consented = "(consent_share_hub IS TRUE OR coalesce(role, 'victim') <> 'victim')"
-        return ScopeSql(persons=f"({shared} AND {consented})", aggregates=f"({public} OR {shared})")
-    return ScopeSql(persons="false", aggregates=public)
-
-
 def uses_base(db: Database) -> bool:
     from tipnet.stats.reader import adbc_readable
 
     return adbc_readable(db)
 
 
-__all__ = ["ScopeSql", "StatsBase", "base_of", "code_literal", "scope_sql", "uses_base"]
+__all__ = ["BaseScope", "StatsBase", "base_of", "base_scope", "uses_base"]
