@@ -172,9 +172,11 @@ def base_of(db: Database, person_columns: list[str]) -> StatsBase:
         base = StatsBase(db, person_columns)
         key = id(db)
 
-        def forget(_ref: weakref.ref[Database]) -> None:  # no lock: the collector may run while it is held
-            if _bases.get(key, (None,))[0] is _ref:
-                _bases.pop(key, None)
+        def forget(_ref: weakref.ref[Database], bases: dict[int, Any] = _bases) -> None:
+            # no lock: the collector may run while it is held; `bases` bound here: at interpreter exit the module's
+            # globals may already be gone when the last databases are collected
+            if bases.get(key, (None,))[0] is _ref:
+                bases.pop(key, None)
 
         _bases[key] = (weakref.ref(db, forget), base)
         return base
