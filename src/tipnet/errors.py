@@ -56,3 +56,10 @@ class Throttled(TipnetError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, {"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+class Unavailable(TipnetError):
+    """Something the answer needs could not be reached just now (the store could not be read); asking again later
+    may work. The message says what, never the internal error (that is logged)."""
+
+    status, code = 503, "unavailable"

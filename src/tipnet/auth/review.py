@@ -119,7 +119,8 @@ def _release(db: Database, figure_id: int, values: dict[str, Any]) -> None:
                             .values(held=False, **values))
         if done.rowcount != 1:
             raise Invalid(f"figure {figure_id} was reviewed meanwhile")
-        revision.bump(conn)
+        sid = conn.execute(select(aggregates.c.submission_id).where(aggregates.c.id == figure_id)).scalar_one()
+        revision.bump(conn, [sid])
 
 
 def confirm(db: Database, principal: Principal, figure_id: int, reason: str | None = None,

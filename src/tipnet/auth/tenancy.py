@@ -19,7 +19,7 @@ from sqlalchemy import false, func, or_, select, true
 
 from tipnet.auth.principal import Principal
 from tipnet.auth.roles import Role
-from tipnet.stats.base import scope_sql
+from tipnet.stats.base import base_scope
 from tipnet.stats.source import RowFilter
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import audit_log, submission_sharing, users
@@ -99,11 +99,11 @@ class Scope:
     def rows(self) -> RowFilter:
         """The filter a statistics source reads the store through."""
         if self.kind == ALL:
-            return RowFilter(self.key, base=scope_sql(ALL, None))
+            return RowFilter(self.key, base=base_scope(ALL, None))
         version = (select(func.count(), func.coalesce(func.sum(submission_sharing.c.revision), 0))
                    if self.kind == HUB else None)
         return RowFilter(self.key, persons=self.persons(), aggregates=self.aggregates(), version=version,
-                         base=scope_sql(self.kind, self.country))
+                         base=base_scope(self.kind, self.country))
 
     # --- cooperation (directory, requests) ----------------------------------------------------------------------
     def directory_edit(self, country: str) -> bool:

@@ -321,7 +321,7 @@ def correct(db: Database, who: Principal, public_id: str, form: Mapping[str, Any
             conn.execute(submission_sharing.update()  # the hub's statistics reload when what it sees changes
                          .where(submission_sharing.c.submission_id == case.submission_id)
                          .values(revision=submission_sharing.c.revision + 1))
-        revision.bump(conn)  # the statistics of every scope reload with the corrected person
+        revision.bump(conn, [case.submission_id])  # every scope's statistics re-read the corrected submission
         conn.execute(case_corrections.insert().values(case_id=case.id, version=case.version + 1,
                                                       fields=";".join(changed), reason=why,
                                                       corrected_by=who.user_id, corrected_at=now))
@@ -363,7 +363,7 @@ def update_plan(db: Database, who: Principal, public_id: str, form: Mapping[str,
         if pid is not None:
             conn.execute(persons.update().where(persons.c.id == pid).values(
                 assistance_types=";".join(kinds) or None, assistance_start_date=start))
-            revision.bump(conn)
+            revision.bump(conn, [case.submission_id])
     audit.record(db, who, "case.plan.update", object_type="case", object_id=public_id, subject_country=case.country,
                  details={"assistance": kinds})
     after = _load(db, who, public_id)
@@ -439,7 +439,7 @@ def _withdraw_stored(conn: Any, case: Case, items: list[str]) -> None:
     pid = conn.execute(select(cases.c.person_id).where(cases.c.id == case.id)).scalar_one()
     if with_column and pid is not None:
         conn.execute(persons.update().where(persons.c.id == pid).values(**with_column))
-        revision.bump(conn)
+        revision.bump(conn, [case.submission_id])
     if case.submission_id is not None:  # the hub's statistics reload when what it may see changes
         conn.execute(submission_sharing.update().where(submission_sharing.c.submission_id == case.submission_id)
                      .values(revision=submission_sharing.c.revision + 1))

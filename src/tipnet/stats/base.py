@@ -2,21 +2,19 @@
 
 The base holds every person and aggregate figure of the store once, as compact Arrow, with the columns scopes filter
 on (the person's consent to share with the hub, which submissions are shared with the hub, each submission's
-reporting country). A scoped source gets its own DuckDB connection in which the base's Arrow tables are registered
-(no copy) and `persons_raw` / `aggregates_raw` are views that keep only the rows its `ScopeSql` allows; the analysis
-views (`load_into`) are built over those. So memory grows with the data, not with the number of countries.
+reporting country). A scoped source gets its own DuckDB connection holding only its scope's rows of the base, as
+filtered datasets over the same Arrow tables (no copy; `stats.scoped`); the analysis views (`load_into`) are built
+over those. So memory grows with the data, not with the number of countries.
 
-A scope's condition is SQL text over the base's columns; the only value in it, a country code, is checked to be a
-code and quoted (`code_literal`): nothing else from outside ever reaches the SQL.
+The base follows the store: new submissions append their rows, and in-place changes re-read only the submissions
+the records revision's log names (`store.revision`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -24,33 +22,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import false, func, select
 
-from tipnet.errors import Invalid
+from tipnet.stats import scoped
 from tipnet.stats.editions import edition_ranks
 from tipnet.stats.reader import read_table
+from tipnet.stats.scoped import BaseScope, base_scope
 from tipnet.store import Database, revision
 from tipnet.store.tables import aggregates, persons, submissions
 from tipnet.store.tables_auth import submission_sharing
 
 log = logging.getLogger(__name__)
 
-_CODE = re.compile(r"[A-Z0-9]{2,8}")
-
-
-def code_literal(value: str) -> str:
-    """A country code as a SQL string literal, or an error for anything that is not a plain code."""
-    if not isinstance(value, str) or not _CODE.fullmatch(value):
-        raise Invalid(f"not a country code: {value!r}")
-    return f"'{value}'"
-
-
-@dataclass(frozen=True)
-class ScopeSql:
-    """The DuckDB conditions of a scope over the base: `persons` on `persons_all`, `aggregates` on
-    `aggregates_all` (None: every row), which may use the base's `base_submissions` (id, reporting_country) and
-    `base_shared` (submission_id of those shared with the hub)."""
-
-    persons: str | None = None
-    aggregates: str | None = None
+MAX_CHUNKS = 256  # a base patched into more pieces than this is loaded again in one piece
+MAX_IN_LIST = 500  # changed submissions read by their ids; more are read as a range and filtered
 
 
 class StatsBase:
@@ -67,6 +50,8 @@ class StatsBase:
         self._aggs: list[pa.Table] = []
         self._known: set[int] = set()  # the submissions read
         self._agg_subs: set[int] = set()  # the submissions holding aggregate figures (editions rank among them)
+        self._reloads = 0  # full loads and patches so far (tests and benchmarks read them)
+        self._patches = 0
 
     def store_version(self) -> tuple[int, ...]:
         """What the base depends on: submissions, in-place changes to records, and what is shared with the hub."""
@@ -79,9 +64,10 @@ class StatsBase:
 
     def tables(self, version: tuple[int, ...]) -> dict[str, pa.Table]:
         """The base's Arrow tables as of `version` (at least: a newer commit may be in them too). A base that holds
-        an older version is brought forward: new submissions append their rows, a change of sharing re-reads only
-        the small tables; an in-place change of stored records (a correction, a consent withdrawn, a figure
-        released from review: the records revision) reloads all."""
+        an older version is brought forward: new submissions append their rows; an in-place change of stored
+        records (a correction, a consent withdrawn, a plan updated, a figure released from review: the records
+        revision, whose log names the submissions changed) re-reads only those submissions' rows; a change of
+        sharing re-reads only the small tables. A change the log cannot place, or a submission gone, reloads all."""
         with self._lock:
             if self._version != version:
                 self._refresh(version)
@@ -89,27 +75,40 @@ class StatsBase:
             return self._tables
 
     def _refresh(self, version: tuple[int, ...]) -> None:
+        old = self._version
         with self.db.engine.connect() as conn:
             subs = conn.execute(select(submissions.c.id, submissions.c.reporting_country, submissions.c.released_on,
                                        submissions.c.created_at)).all()
             shared = conn.execute(select(submission_sharing.c.submission_id)
                                   .where(submission_sharing.c.shared_with_hub.is_(True))).all()
+            changed = revision.changed_since(conn, old[2], version[2]) if old is not None else None
         ids = {r[0] for r in subs}
-        old = self._version
-        if old is None or old[2] != version[2] or not self._known <= ids:
+        if old is None or changed is None or not self._known <= ids or len(self._persons) > MAX_CHUNKS:
             self._persons = [self._read(persons, self.person_columns, ids)]
             self._aggs = [self._read(aggregates, self._agg_columns, ids)]
+            self._agg_subs = set()
+            self._reloads += 1
             log.info("stats base loaded: %d persons, %d aggregate figures", self._persons[0].num_rows,
                      self._aggs[0].num_rows)
-        elif ids - self._known:
-            new = sorted(ids - self._known)
-            self._persons.append(self._read(persons, self.person_columns, set(new)))
-            self._aggs.append(self._read(aggregates, self._agg_columns, set(new)))
-            log.info("stats base: %d new submission(s), %d persons, %d aggregate figures appended", len(new),
-                     self._persons[-1].num_rows, self._aggs[-1].num_rows)
+        else:
+            touched = changed & self._known
+            if touched:
+                self._persons = [*_without(self._persons, touched), self._read_exactly(persons, self.person_columns,
+                                                                                       touched)]
+                self._aggs = [*_without(self._aggs, touched), self._read_exactly(aggregates, self._agg_columns,
+                                                                                 touched)]
+                self._patches += 1
+                log.info("stats base: %d changed submission(s) read again", len(touched))
+            if ids - self._known:
+                new = sorted(ids - self._known)
+                self._persons.append(self._read(persons, self.person_columns, set(new)))
+                self._aggs.append(self._read(aggregates, self._agg_columns, set(new)))
+                log.info("stats base: %d new submission(s), %d persons, %d aggregate figures appended", len(new),
+                         self._persons[-1].num_rows, self._aggs[-1].num_rows)
         self._known = ids
-        for chunk in self._aggs[-1:]:
-            self._agg_subs.update(pc.unique(chunk.column("submission_id")).to_pylist() if chunk.num_rows else [])
+        for chunk in self._aggs:
+            if chunk.num_rows:
+                self._agg_subs.update(pc.unique(chunk.column("submission_id")).to_pylist())
         ranks = edition_ranks((r[0], r[2], r[3]) for r in subs if r[0] in self._agg_subs)
         self._tables = {
             "persons_all": pa.concat_tables(self._persons),
@@ -126,22 +125,38 @@ class StatsBase:
         if not ids:
             return read_table(self.db, table, columns, false())
         rows = read_table(self.db, table, columns, table.c.submission_id >= min(ids) if self._known else None)
-        mine = pc.is_in(rows.column("submission_id"), value_set=pa.array(sorted(ids), rows.schema.field(
-            "submission_id").type))
-        return rows if pc.all(mine).as_py() is not False else rows.filter(mine)
+        return _only(rows, ids)
 
-    def connect(self, version: tuple[int, ...], scope: ScopeSql) -> duckdb.DuckDBPyConnection:
-        """A new connection whose `persons_raw` and `aggregates_raw` are the scope's rows of the base."""
-        con = duckdb.connect(":memory:")
-        for name, table in self.tables(version).items():
-            con.register(name, table)
-        keep = [c for c in self.person_columns if c != "consent_share_hub"]
-        con.execute(f"CREATE VIEW persons_raw AS SELECT {', '.join(keep)} FROM persons_all"
-                    + (f" WHERE {scope.persons}" if scope.persons else ""))
-        con.execute("CREATE VIEW aggregates_raw AS SELECT * FROM (SELECT a.*, coalesce(e.edition, 0) AS edition "
-                    "FROM aggregates_all a LEFT JOIN base_submissions e ON e.id = a.submission_id)"
-                    + (f" WHERE {scope.aggregates}" if scope.aggregates else ""))
-        return con
+    def _read_exactly(self, table: Any, columns: list[str], ids: set[int]) -> pa.Table:
+        """The rows of a few submissions `ids` (through the submission index)."""
+        if len(ids) > MAX_IN_LIST:
+            return _only(read_table(self.db, table, columns, table.c.submission_id >= min(ids)), ids)
+        return read_table(self.db, table, columns, table.c.submission_id.in_(sorted(ids)))
+
+    def connect(self, version: tuple[int, ...], scope: BaseScope) -> duckdb.DuckDBPyConnection:
+        """A new connection whose `persons_raw` and `aggregates_raw` are the scope's rows of the base (and which
+        holds nothing else of it: `stats.scoped`)."""
+        return scoped.connect(self.tables(version), self.person_columns, scope)
+
+
+def _only(rows: pa.Table, ids: set[int]) -> pa.Table:
+    mine = pc.is_in(rows.column("submission_id"), value_set=pa.array(sorted(ids), rows.schema.field(
+        "submission_id").type))
+    return rows if pc.all(mine).as_py() is not False else rows.filter(mine)
+
+
+def _without(chunks: list[pa.Table], ids: set[int]) -> list[pa.Table]:
+    """The chunks with the rows of submissions `ids` taken out (chunks without any are kept as they are)."""
+    out: list[pa.Table] = []
+    for chunk in chunks:
+        if chunk.num_rows:
+            hit = pc.is_in(chunk.column("submission_id"), value_set=pa.array(sorted(ids), chunk.schema.field(
+                "submission_id").type))
+            if pc.any(hit).as_py():
+                chunk = chunk.filter(pc.invert(hit))
+        if chunk.num_rows or not out:
+            out.append(chunk)
+    return out
 
 
 _bases: dict[int, tuple[weakref.ref[Database], StatsBase]] = {}
@@ -157,29 +172,14 @@ def base_of(db: Database, person_columns: list[str]) -> StatsBase:
         base = StatsBase(db, person_columns)
         key = id(db)
 
-        def forget(_ref: weakref.ref[Database]) -> None:  # no lock: the collector may run while it is held
-            if _bases.get(key, (None,))[0] is _ref:
-                _bases.pop(key, None)
+        def forget(_ref: weakref.ref[Database], bases: dict[int, Any] = _bases) -> None:
+            # no lock: the collector may run while it is held; `bases` bound here: at interpreter exit the module's
+            # globals may already be gone when the last databases are collected
+            if bases.get(key, (None,))[0] is _ref:
+                bases.pop(key, None)
 
         _bases[key] = (weakref.ref(db, forget), base)
         return base
-
-
-def scope_sql(kind: str, country: str | None) -> ScopeSql:
-    """The conditions of a tenancy scope (`all`, `country`, `hub`, anything else: none) over the base, the same rows
-    as `tipnet.auth.tenancy.Scope.persons()` / `.aggregates()` select in the store."""
-    public = "submission_id IN (SELECT id FROM base_submissions WHERE reporting_country IS NULL)"
-    shared = "submission_id IN (SELECT submission_id FROM base_shared)"
-    if kind == "all":
-        return ScopeSql()
-    if kind == "country" and country is not None:
-        code = code_literal(country)
-        own = f"submission_id IN (SELECT id FROM base_submissions WHERE reporting_country = {code})"
-        return ScopeSql(persons=f"reporting_country = {code}", aggregates=f"({public} OR {own})")
-    if kind == "hub":
-        consented = "(consent_share_hub IS TRUE OR coalesce(role, 'victim') <> 'victim')"
-        return ScopeSql(persons=f"({shared} AND {consented})", aggregates=f"({public} OR {shared})")
-    return ScopeSql(persons="false", aggregates=public)
 
 
 def uses_base(db: Database) -> bool:
@@ -188,4 +188,4 @@ def uses_base(db: Database) -> bool:
     return adbc_readable(db)
 
 
-__all__ = ["ScopeSql", "StatsBase", "base_of", "code_literal", "scope_sql", "uses_base"]
+__all__ = ["BaseScope", "StatsBase", "base_of", "base_scope", "uses_base"]

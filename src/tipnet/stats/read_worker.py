@@ -18,6 +18,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from tipnet.errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 SQLITE_BATCH_ROWS = 65_536  # rows per batch the SQLite driver hands over (its default, 1,024, is slower)
@@ -60,8 +62,14 @@ def start() -> None:
         _worker_now()
 
 
-class ReadFailed(RuntimeError):
-    """The worker could not read the store (its error, as text)."""
+class ReadFailed(Unavailable):
+    """The statistics could not read the store (the worker's or the driver's error is logged, not shown)."""
+
+    code = "stats-read-failed"
+
+    def __init__(self, cause: str) -> None:
+        super().__init__("the statistics could not be read from the store just now; try again in a moment")
+        self.cause = cause
 
 
 def read_sqlite(path: str, sql: str, params: tuple[Any, ...], schema: pa.Schema,
@@ -76,12 +84,14 @@ def read_sqlite(path: str, sql: str, params: tuple[Any, ...], schema: pa.Schema,
                 conn.send(job)
                 ok, value = conn.recv()
                 break
-            except (EOFError, OSError, BrokenPipeError):
+            except (EOFError, OSError, BrokenPipeError) as exc:
                 _worker = None
                 if attempt == 2:
-                    raise
+                    log.error("the statistics read worker died twice in a row: %s", exc)
+                    raise ReadFailed(f"worker died: {type(exc).__name__}: {exc}") from exc
                 log.warning("the statistics read worker died; starting a new one")
     if not ok:
+        log.error("the statistics read worker could not read the store: %s", value)
         raise ReadFailed(value)
     return value  # type: ignore[no-any-return]
 

@@ -85,7 +85,13 @@ def read_arrow(db: Database, table: Any, columns: list[str], where: Any = None) 
     if db.backend_name == "sqlite":
         sql, params = _sqlite_query(db, table, columns, where)
         return read_worker.read_sqlite(str(make_url(db.url).database), sql, params, schema)
-    return compact_stream(_postgresql_batches(db, table, columns, where), schema)
+    from adbc_driver_manager import Error as AdbcError
+
+    try:
+        return compact_stream(_postgresql_batches(db, table, columns, where), schema)
+    except AdbcError as exc:
+        log.error("statistics could not read %s from PostgreSQL: %s", table.name, exc)
+        raise read_worker.ReadFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _compiled(stmt: Any, dialect: Any) -> tuple[str, tuple[Any, ...]]:

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, select
 
-from tipnet.stats.base import ScopeSql, StatsBase, base_of, uses_base
+from tipnet.stats import scoped
+from tipnet.stats.base import BaseScope, StatsBase, base_of, uses_base
 from tipnet.stats.cube import FORMS_LIST, group_case
 from tipnet.stats.editions import GLOTIP_CELL, edition_ranks, newest_edition
 from tipnet.stats.population import load_population
@@ -54,7 +55,7 @@ class RowFilter:
     """Which store rows a source may read. Built by `tipnet.auth.tenancy` (statistics know nothing of users):
     `persons` and `aggregates` are SQLAlchemy conditions on those tables, `version` a SELECT whose single row joins
     the store version (so a change in what is shared reloads the source); `base` the same rows as conditions over
-    the process's analytics base (`stats.base.ScopeSql`; None: every row)."""
+    the process's analytics base (`stats.scoped.BaseScope`; None: every row)."""
 
     key: str
     persons: Any = None
@@ -198,7 +199,7 @@ class StatsSource:
         if base is not None:
             if self.rows is not None and rows.base is None:
                 raise ValueError(f"the row filter {rows.key!r} has no conditions over the analytics base")
-            con = base.connect(version, rows.base or ScopeSql())
+            con = base.connect(version, rows.base or BaseScope())
             load_into(con)
         else:
             con = duckdb.connect(":memory:")
@@ -207,6 +208,7 @@ class StatsSource:
                                                       rows.aggregates))
             con.register("persons_raw", people)
             con.register("aggregates_raw", aggs)
+            scoped.lock(con)
             load_into(con)
             log.info("stats source loaded: %d persons, %d aggregate figures", people.num_rows, aggs.num_rows)
         pop = load_population()

@@ -146,3 +146,13 @@ store_state = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("records_revision", BigInteger, nullable=False),
 )
+
+# Which submissions each records revision changed in place (one row per revision and submission, written in the same
+# transaction as the change and its `store_state` bump): statistics re-read only those submissions' rows. A revision
+# without rows here changed something it did not name, and statistics reload everything for it.
+record_changes = Table(
+    "record_changes",
+    metadata,
+    Column("revision", BigInteger, primary_key=True, autoincrement=False),
+    Column("submission_id", Integer, primary_key=True, autoincrement=False),
+)
