@@ -112,23 +112,31 @@ def centroid(iso3: str) -> LonLat:
     The area-weighted centroid of the largest exterior ring; when that falls outside the polygon (a crescent-shaped
     country, a lake), the middle of the widest stretch of the polygon along the centroid's parallel.
     """
-    poly = _largest(iso3)
+    point, inside = interior_point(_largest(iso3), (0.0, 1e-6, -0.25, 0.25, -0.5, 0.5))
+    if not inside:
+        log.warning("no interior point found for %s; using the centroid", iso3)
+    return point
+
+
+def interior_point(poly: tuple[np.ndarray, ...], shifts: tuple[float, ...]) -> tuple[LonLat, bool]:
+    """A point inside `poly` (exterior ring first): the area-weighted centroid of its exterior ring, or, when that falls
+    outside, the middle of the widest stretch along a parallel shifted by each of `shifts` in turn; and whether the
+    point is inside (False: the centroid, none found)."""
     ring = poly[0]
     x, y = ring[:, 0], ring[:, 1]
     cross = x[:-1] * y[1:] - x[1:] * y[:-1]
     a = cross.sum() / 2
     if abs(a) < 1e-12:
-        return float(x.mean()), float(y.mean())
+        return (float(x.mean()), float(y.mean())), True
     cx = float(((x[:-1] + x[1:]) * cross).sum() / (6 * a))
     cy = float(((y[:-1] + y[1:]) * cross).sum() / (6 * a))
     if _inside((cx, cy), poly):
-        return cx, cy
-    for dy in (0.0, 1e-6, -0.25, 0.25, -0.5, 0.5):
+        return (cx, cy), True
+    for dy in shifts:
         pt = _scanline_point(poly, cy + dy)
         if pt is not None and _inside(pt, poly):
-            return pt
-    log.warning("no interior point found for %s; using the centroid", iso3)
-    return cx, cy
+            return pt, True
+    return (cx, cy), False
 
 
 @cache

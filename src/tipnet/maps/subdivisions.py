@@ -134,24 +134,11 @@ def border_areas(country: str) -> dict[str, set[str]]:
 def centroid(code: str) -> tuple[float, float]:
     """A point (lon, lat) inside a subdivision's largest polygon: the area-weighted centroid of its outer ring, or,
     when that falls outside (a crescent, a lake), the middle of the widest stretch along that parallel."""
-    from tipnet.maps.geometry import _area, _inside, _scanline_point
+    from tipnet.maps.geometry import _area, interior_point
 
     polys = polygons(code)
     poly = tuple(polys[max(range(len(polys)), key=lambda i: _area(polys[i][0]))])
-    x, y = poly[0][:, 0], poly[0][:, 1]
-    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
-    a = cross.sum() / 2
-    if abs(a) < 1e-12:
-        return float(x.mean()), float(y.mean())
-    cx = float(((x[:-1] + x[1:]) * cross).sum() / (6 * a))
-    cy = float(((y[:-1] + y[1:]) * cross).sum() / (6 * a))
-    if _inside((cx, cy), poly):
-        return cx, cy
-    for dy in (0.0, 1e-6, -0.1, 0.1, -0.25, 0.25):
-        pt = _scanline_point(poly, cy + dy)
-        if pt is not None and _inside(pt, poly):
-            return pt
-    return cx, cy
+    return interior_point(poly, (0.0, 1e-6, -0.1, 0.1, -0.25, 0.25))[0]
 
 
 @cache
