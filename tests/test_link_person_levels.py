@@ -7,6 +7,7 @@ import pytest
 from tipnet.link.compare import cross_pairs, default_comparisons, popcounts, segment_dice
 from tipnet.link.encode import encode_records
 from tipnet.link.keys import PseudonymKey
+from tipnet.link.match import _fills
 from tipnet.link.model import sessions
 from tipnet.link.schema import person_schema
 
@@ -37,7 +38,7 @@ def _levels(schema):
     a = _encode([c[0] for c in CASES], "AAA", schema)
     b = _encode([c[1] for c in CASES], "BBB", schema)
     pa, pb = popcounts(a), popcounts(b)
-    comps = default_comparisons(a.segments, schema.blip)
+    comps = default_comparisons(a.segments, schema.blip, _fills(a, pa))  # as the hub does
     idx = np.arange(len(CASES), dtype=np.int64)
     dice = segment_dice(a, b, idx, idx, pa, pb, cross_pairs(comps))
     return [c.name for c in comps], {c.name: c.gamma(dice).tolist() for c in comps}
@@ -65,15 +66,15 @@ def test_levels_hold_under_bit_flips():
 
 def test_cross_segments_need_one_key():
     """The one-name segments share a key, so one name sets the same bits in each; a segment of another key (the
-    town) holding the same word does not; segments of different lengths are refused."""
+    family names) holding the same word does not; segments of different lengths are refused."""
     schema = person_schema(hardened=False)
     a = _encode([("Lucía", "Lucía", "")], "AAA", schema, place="Lucía")
     b = _encode([("Lucía", "Lucía", "")], "BBB", schema, place="Lucía")
     pa, pb = popcounts(a), popcounts(b)
     one = np.zeros(1, np.int64)
-    d = segment_dice(a, b, one, one, pa, pb, [("given1", "surname1"), ("given1", "place")])
-    assert d["given1~surname1"][0] == 1.0 and d["place"][0] == 1.0
-    assert d["given1~place"][0] < 0.5  # different keys: unrelated bits
+    d = segment_dice(a, b, one, one, pa, pb, [("given1", "surname1"), ("given1", "family")])
+    assert d["given1~surname1"][0] == 1.0 and d["family"][0] == 1.0
+    assert d["given1~family"][0] < 0.5  # different keys: unrelated bits
     with pytest.raises(ValueError, match="differ in length"):
         segment_dice(a, b, one, one, pa, pb, [("given", "family")])
 

@@ -52,7 +52,7 @@ class MatchError(TipnetError, ValueError):
 
 @dataclass(frozen=True)
 class MatchSettings:
-    threshold: float = 0.3  # match probability at or above which a pair is accepted
+    threshold: float = 0.5  # match probability at or above which a pair is accepted (from the model, not labels)
     one_to_one: bool = True
     max_block_pairs: int = 250_000  # split blocks with more pairs than this (common values)
     split_bands: int = 4  # LSH bands an oversized block is split by (0: skip oversized blocks instead)

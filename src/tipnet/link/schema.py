@@ -286,9 +286,9 @@ def person_schema(hardened: bool = True) -> LinkageSchema:
         Feature("place", description="town of birth", segment_bits=192, bits_per_token=6),
         # one name each, under one key so the hub can compare them across (surnames in either order, a given name
         # written as a surname)
-        Feature("given1", description="first given name", segment_bits=192, bits_per_token=6, key="name"),
-        Feature("surname1", description="first surname", segment_bits=192, bits_per_token=6, key="name"),
-        Feature("surname2", description="second surname", segment_bits=192, bits_per_token=6, key="name"),
+        Feature("given1", description="first given name", segment_bits=320, bits_per_token=10, key="name"),
+        Feature("surname1", description="first surname", segment_bits=320, bits_per_token=10, key="name"),
+        Feature("surname2", description="second surname", segment_bits=320, bits_per_token=10, key="name"),
     )
     schema = LinkageSchema(features=feats, l=sum(f.segment_bits for f in feats), layout="segmented",
                            prepare="person", blocking=PERSON_BLOCKING, name="tipnet-person-v1")
