@@ -10,7 +10,9 @@ settings ride in ``x-tipnet`` objects, which clkhash's JSON Schema allows at the
   :mod:`tipnet.link.normalise`; ``"raw"`` reads the columns named by the feature identifiers, folded;
 - per feature ``source`` (prepared field), ``tokens`` (``qgram``, ``date_parts`` or ``exact``), ``salt`` (a prepared
   field whose value salts every token), ``balance`` (Schnell's balanced filter: segment + its complement, keyed
-  permutation), and per schema ``blip`` (randomised-response bit flips) and ``blocking`` rules.
+  permutation), ``key`` (a key group: features naming the same group hash under one key and one permutation, so
+  the hub can compare one's segment with another's, e.g. surnames in either order), and per schema ``blip``
+  (randomised-response bit flips) and ``blocking`` rules.
 
 Nothing secret lives in a schema: keys come from the shared secret (HKDF with the public ``kdf`` salt and info).
 """
