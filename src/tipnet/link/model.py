@@ -118,6 +118,20 @@ def train_em(g: I8, comparisons: Sequence[Comparison], u: list[F64], max_iter: i
 
 
 
+def exact_levels(comp: Comparison) -> tuple[int, ...]:
+    """The levels meaning exact agreement (level 0; for surnames also the only surname of a side agreeing, so a
+    population with one surname each is not left without exact agreements)."""
+    return tuple(getattr(comp, "exact_levels", (0,)))
+
+
+def _exact(g: I8, comparisons: Sequence[Comparison], cols: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Pairs agreeing exactly on every comparison of ``cols``."""
+    ok = np.ones(len(g), np.bool_)
+    for c in cols:
+        ok &= np.isin(g[:, c], exact_levels(comparisons[c]))
+    return ok
+
+
 def sessions(comparisons: Sequence[Comparison]) -> list[tuple[set[int], set[int]]]:
     """EM sessions: (the comparisons a session's pairs agree on exactly, the comparisons it leaves out). For
     persons with one-name segments: given name and surnames together (siblings share the surnames, rarely the
@@ -148,7 +162,7 @@ def train_sessions(g: I8, comparisons: Sequence[Comparison], u: list[F64], total
     seen = [0] * n
     plan = sessions(comparisons)
     for cond, masked in plan:
-        sub = g[np.all(g[:, sorted(cond)] == 0, axis=1)].copy()
+        sub = g[_exact(g, comparisons, sorted(cond))].copy()
         if len(sub) < 50:
             continue
         for c in masked:
@@ -160,10 +174,11 @@ def train_sessions(g: I8, comparisons: Sequence[Comparison], u: list[F64], total
                 seen[c] += 1
     m = [sums[c] / seen[c] if seen[c] else _initial_m(comparisons[c].n_levels) for c in range(n)]
     conds = sorted(set().union(*(c for c, _ in plan)))
-    agree = np.all(g[:, conds] == 0, axis=1) if conds else np.zeros(len(g), np.bool_)
+    agree = _exact(g, comparisons, conds) if conds else np.zeros(len(g), np.bool_)
     both = scale * int(agree.sum())
     shares = present if present is not None else [1.0] * n
-    recall = float(np.prod([m[c][0] * shares[c] for c in conds])) if conds else 1.0
+    recall = float(np.prod([m[c][list(exact_levels(comparisons[c]))].sum() * shares[c] for c in conds])) if conds \
+        else 1.0
     lam = float(np.clip(both / max(recall, 1e-6) / max(total_pairs, 1.0), 1e-12, 0.5))
     model = FSModel(tuple(comparisons), m, u, lam, max_iter)
     log.info("EM sessions: m from %s sessions, prior %.4g (about %.0f matches)", seen, lam, lam * total_pairs)

@@ -87,6 +87,7 @@ class SurnameLevels:
     mid: float = 0.8
     low: float = 0.6
     n_levels: int = 8
+    exact_levels: tuple[int, ...] = (0, 3)  # both surnames agree; the only surname of a side agrees
 
     @property
     def cross_pairs(self) -> tuple[tuple[str, str], ...]:
