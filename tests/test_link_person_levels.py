@@ -104,3 +104,26 @@ def test_em_keeps_relatives_out_of_the_matches():
 def _encode_columns(cols, country):
     return encode_records(cols, cols["record_id"], person_schema(), SECRET,
                           PseudonymKey.from_secret(b"own-" + country.encode() * 8, country), country)
+
+
+def test_population_with_one_surname_each_is_linked():
+    """No pair can agree on two surnames when everybody has one: exact agreement on surnames then means the one
+    surname, or the prior would be zero and nothing linked."""
+    import random
+
+    from tipnet.link.match import link_pair
+
+    rng = random.Random(8)
+    syl = ("ka", "lo", "mi", "ra", "te", "su", "no", "vi", "de", "za", "pe", "ju", "ban", "tor")
+
+    def person():
+        return ("".join(rng.choice(syl) for _ in range(3)).capitalize(),
+                "".join(rng.choice(syl) for _ in range(4)).capitalize(),
+                f"{1980 + rng.randrange(25)}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}")
+
+    shared = [person() for _ in range(60)]
+    a = _encode(shared + [person() for _ in range(60)], "AAA", person_schema())
+    b = _encode([person() for _ in range(60)] + shared, "BBB", person_schema())
+    links = link_pair(a, b)
+    found = set(zip(links.ia.tolist(), links.ib.tolist(), strict=True))
+    assert len(found & {(i, 60 + i) for i in range(60)}) >= 57 and len(found) <= 62, len(found)
