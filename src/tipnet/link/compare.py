@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from tipnet.link import fastdice
 from tipnet.link.clk import EncodedSet
+from tipnet.link.person_levels import GivenLevels, SurnameLevels, cross
 
 F32 = npt.NDArray[np.float32]
 I8 = npt.NDArray[np.int8]
@@ -28,8 +29,9 @@ def popcounts(es: EncodedSet) -> npt.NDArray[np.int32]:
 
 
 def segment_dice(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, pa: npt.NDArray[np.int32],
-                 pb: npt.NDArray[np.int32]) -> dict[str, F32]:
-    """Dice coefficient per segment for the record pairs (ia[k], ib[k]); NaN where a side is empty."""
+                 pb: npt.NDArray[np.int32], across: Sequence[tuple[str, str]] = ()) -> dict[str, F32]:
+    """Dice coefficient per segment for the record pairs (ia[k], ib[k]); NaN where a side is empty. ``across``:
+    also segment x of a with segment y of b, for segments of one key group and length (kept as ``x~y``)."""
     starts = [s for _, s, _ in a.segments]
     if fastdice.available() and len(ia) >= 4096:
         inter = fastdice.pair_counts(a.clks, b.clks, ia, ib, starts, a.words)
@@ -39,7 +41,19 @@ def segment_dice(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, pa: npt.NDArray
     with np.errstate(divide="ignore", invalid="ignore"):
         dice = (2.0 * inter / total).astype(np.float32)
     dice[(pa[ia] == 0) | (pb[ib] == 0)] = np.nan
-    return {name: dice[:, j] for j, (name, _, _) in enumerate(a.segments)}
+    out = {name: dice[:, j] for j, (name, _, _) in enumerate(a.segments)}
+    where = {name: (j, first, words) for j, (name, first, words) in enumerate(a.segments)}
+    for x, y in across:
+        (jx, fx, wx), (jy, fy, wy) = where[x], where[y]
+        if wx != wy:
+            raise ValueError(f"segments {x!r} and {y!r} differ in length")
+        inter = np.bitwise_count(a.clks[ia, fx:fx + wx] & b.clks[ib, fy:fy + wy]).sum(axis=1, dtype=np.int32)
+        cx, cy = pa[ia, jx], pb[ib, jy]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = (2.0 * inter / (cx + cy)).astype(np.float32)
+        d[(cx == 0) | (cy == 0)] = np.nan
+        out[cross(x, y)] = d
+    return out
 
 
 def dice_all(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], tile: int = 32,
@@ -124,7 +138,7 @@ class NameLevels:
                 "most tokens agree", "some tokens agree", "else"]
 
 
-Comparison = DiceLevels | NameLevels
+Comparison = DiceLevels | NameLevels | GivenLevels | SurnameLevels
 
 
 def blip_factor(blip: float, fill: float = 0.3) -> float:
@@ -148,7 +162,13 @@ def default_comparisons(segments: Sequence[tuple[str, int, int]], blip: float = 
         return tuple(round(t * k, 4) for t in ts)
 
     out: list[Comparison] = []
-    if {"given", "family", "names"} <= names:
+    if {"given", "family", "names", "given1", "surname1", "surname2"} <= names:  # one-name segments
+        seg = "given1"
+        out.append(GivenLevels(high=sc(0.9)[0], mid=sc(0.8)[0], low=sc(0.6)[0]))
+        seg = "surname1"
+        out.append(SurnameLevels(high=sc(0.9)[0], mid=sc(0.8)[0], low=sc(0.6)[0]))
+        names -= {"given", "family", "names", "given1", "surname1", "surname2"}
+    elif {"given", "family", "names"} <= names:
         seg = "names"
         h, m, lo = sc(0.9, 0.75, 0.55)
         out.append(NameLevels(high=h, mid=m, low=lo))
@@ -163,6 +183,11 @@ def default_comparisons(segments: Sequence[tuple[str, int, int]], blip: float = 
         else:
             out.append(DiceLevels(seg, seg, sc(0.9, 0.75, 0.6, 0.45)))
     return tuple(out)
+
+
+def cross_pairs(comparisons: Sequence[Comparison]) -> tuple[tuple[str, str], ...]:
+    """The pairs of different segments the comparisons compare (see :func:`segment_dice`)."""
+    return tuple(dict.fromkeys(p for c in comparisons for p in getattr(c, "cross_pairs", ())))
 
 
 def gammas(comparisons: Sequence[Comparison], dice: dict[str, F32]) -> I8:

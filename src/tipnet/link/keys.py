@@ -70,8 +70,8 @@ def derive_keys(secret: bytes, schema: LinkageSchema) -> FieldKeys:
     if len(secret) < MIN_SECRET_BYTES:
         raise SecretError(f"the secret must be at least {MIN_SECRET_BYTES} bytes long")
     size = max(schema.kdf.key_size, 32)
-    feats = {f.identifier: _hkdf(secret, schema, "feature:" + f.identifier, size) for f in schema.features}
-    perms = {f.identifier: _hkdf(secret, schema, "balance:" + f.identifier, 32) for f in schema.features}
+    feats = {f.identifier: _hkdf(secret, schema, "feature:" + f.key_label, size) for f in schema.features}
+    perms = {f.identifier: _hkdf(secret, schema, "balance:" + f.key_label, 32) for f in schema.features}
     return FieldKeys(feats, _hkdf(secret, schema, "blocking", 32), perms, _hkdf(secret, schema, "noise", 32))
 
 

@@ -34,7 +34,7 @@ import polars as pl
 
 from tipnet.errors import TipnetError
 from tipnet.link.clk import EncodedSet
-from tipnet.link.compare import Comparison, default_comparisons, gammas, popcounts, segment_dice
+from tipnet.link.compare import Comparison, cross_pairs, default_comparisons, gammas, popcounts, segment_dice
 from tipnet.link.model import FSModel, level_frequencies, train_sessions
 from tipnet.link.ranks import U64, pair_keys, record_keys, sample_records, smallest
 from tipnet.link.split import split_blocks
@@ -52,7 +52,7 @@ class MatchError(TipnetError, ValueError):
 
 @dataclass(frozen=True)
 class MatchSettings:
-    threshold: float = 0.3  # match probability at or above which a pair is accepted
+    threshold: float = 0.5  # match probability at or above which a pair is accepted (from the model, not labels)
     one_to_one: bool = True
     max_block_pairs: int = 250_000  # split blocks with more pairs than this (common values)
     split_bands: int = 4  # LSH bands an oversized block is split by (0: skip oversized blocks instead)
@@ -158,9 +158,10 @@ def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_ba
 def _gammas(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, comps: Sequence[Comparison], chunk: int,
             pa: npt.NDArray[np.int32], pb: npt.NDArray[np.int32]) -> npt.NDArray[np.int8]:
     out = np.empty((len(ia), len(comps)), np.int8)
+    across = cross_pairs(comps)
     for lo in range(0, len(ia), chunk):
         hi = min(lo + chunk, len(ia))
-        out[lo:hi] = gammas(comps, segment_dice(a, b, ia[lo:hi], ib[lo:hi], pa, pb))
+        out[lo:hi] = gammas(comps, segment_dice(a, b, ia[lo:hi], ib[lo:hi], pa, pb, across))
     return out
 
 
@@ -174,10 +175,13 @@ def train(a: EncodedSet, b: EncodedSet, comps: Sequence[Comparison], s: MatchSet
     ka, kb, kg = keys if keys is not None else (record_keys(a), record_keys(b), np.arange(len(g), dtype=np.uint64))
     ra = sample_records(ka, s.u_sample, 1, s.seed)
     rb = sample_records(kb, s.u_sample, 2, s.seed)
-    u = level_frequencies(_gammas(a, b, ra, rb, comps, s.chunk, pa, pb), comps)
+    g_u = _gammas(a, b, ra, rb, comps, s.chunk, pa, pb)
+    u = level_frequencies(g_u, comps)
+    present = (g_u >= 0).mean(axis=0).tolist() if len(g_u) else None
     sample = g if len(g) <= s.em_sample else g[smallest(kg, s.em_sample)]
     total = float(blocked_pairs if blocked_pairs is not None else len(g))
-    return train_sessions(sample, comps, u, float(len(a)) * float(len(b)), scale=total / max(len(sample), 1))
+    return train_sessions(sample, comps, u, float(len(a)) * float(len(b)), scale=total / max(len(sample), 1),
+                          present=present)
 
 
 def _fills(es: EncodedSet, pop: npt.NDArray[np.int32]) -> dict[str, float]:

@@ -118,32 +118,67 @@ def train_em(g: I8, comparisons: Sequence[Comparison], u: list[F64], max_iter: i
 
 
 
+def exact_levels(comp: Comparison) -> tuple[int, ...]:
+    """The levels meaning exact agreement (level 0; for surnames also the only surname of a side agreeing, so a
+    population with one surname each is not left without exact agreements)."""
+    return tuple(getattr(comp, "exact_levels", (0,)))
+
+
+def _exact(g: I8, comparisons: Sequence[Comparison], cols: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Pairs agreeing exactly on every comparison of ``cols``."""
+    ok = np.ones(len(g), np.bool_)
+    for c in cols:
+        ok &= np.isin(g[:, c], exact_levels(comparisons[c]))
+    return ok
+
+
+def sessions(comparisons: Sequence[Comparison]) -> list[tuple[set[int], set[int]]]:
+    """EM sessions: (the comparisons a session's pairs agree on exactly, the comparisons it leaves out). For
+    persons with one-name segments: given name and surnames together (siblings share the surnames, rarely the
+    given name too), then the birth date with the place left out (blocking ties places to birth dates); else the
+    first comparison, then the second."""
+    names = [c.name for c in comparisons]
+    n = len(names)
+    if {"given", "surname", "dob"} <= set(names):
+        gs = {names.index("given"), names.index("surname")}
+        d = names.index("dob")
+        return [(gs, gs), ({d}, {d} | ({names.index("place")} if "place" in names else set()))]
+    return [({c}, {c} | ({n - 1} if c == 1 else set())) for c in range(min(2, n))]
+
+
 def train_sessions(g: I8, comparisons: Sequence[Comparison], u: list[F64], total_pairs: float,
-                   scale: float = 1.0, max_iter: int = 60) -> FSModel:
-    """Splink's way, robust on large sets full of common names: u from random pairs (fixed); m by EM in two
-    sessions, each on the blocked pairs that agree exactly on one comparison (the first, then the second), which
-    is left out of that session (non-matches there are random with respect to the others). Each comparison's m
-    comes from the sessions that estimated it. The prior is that of two random records, as in Splink: the pairs
-    agreeing exactly on the first two comparisons, divided by the share of matches that do (from m), over all
-    ``total_pairs`` pairs (``g`` may be a sample of the blocked pairs: ``scale`` = blocked pairs / sample)."""
+                   scale: float = 1.0, max_iter: int = 60, present: Sequence[float] | None = None) -> FSModel:
+    """Splink's way, robust on large sets full of common names: u from random pairs; m by EM in two sessions
+    (:func:`sessions`), each on the blocked pairs that agree exactly on some comparisons, which are left out of
+    that session. Within a session u is re-estimated on its own non-matches (they share a blocking value and the
+    exact agreement, so they agree far more often than random pairs; with u fixed, EM takes siblings and twins for
+    matches); only its m is kept. Each comparison's m comes from the sessions that estimated it; the model scores
+    with the random pairs' u. The prior is that of two random records, as in Splink: the pairs agreeing exactly on
+    every session's comparisons, divided by the share of matches that do (m of those levels times ``present``,
+    the share of random pairs with both values there), over all ``total_pairs`` pairs (``g`` may be a sample of
+    the blocked pairs: ``scale`` = blocked pairs / sample)."""
     n = len(comparisons)
     sums = [np.zeros(c.n_levels) for c in comparisons]
     seen = [0] * n
-    for cond in range(min(2, n)):
-        sub = g[g[:, cond] == 0].copy()
+    plan = sessions(comparisons)
+    for cond, masked in plan:
+        sub = g[_exact(g, comparisons, sorted(cond))].copy()
         if len(sub) < 50:
             continue
-        masked = {cond} | ({n - 1} if cond == 1 else set())  # blocking ties the last (place) to birth dates
         for c in masked:
             sub[:, c] = -1  # the conditioning comparison says nothing in its own session
-        session = train_em(sub, comparisons, u, max_iter=max_iter, prior=0.3, fix_u=True)
+        session = train_em(sub, comparisons, u, max_iter=max_iter, prior=0.3, fix_u=False)
         for c in range(n):
             if c not in masked:
                 sums[c] += session.m[c]
                 seen[c] += 1
     m = [sums[c] / seen[c] if seen[c] else _initial_m(comparisons[c].n_levels) for c in range(n)]
-    both = scale * (int(((g[:, 0] == 0) & (g[:, 1] == 0)).sum()) if n >= 2 else int((g[:, 0] == 0).sum()))
-    recall = float(m[0][0] * m[1][0]) if n >= 2 else float(m[0][0])
+    conds = sorted(set().union(*(c for c, _ in plan)))
+    agree = _exact(g, comparisons, conds) if conds else np.zeros(len(g), np.bool_)
+    both = scale * int(agree.sum())
+    shares = present if present is not None else [1.0] * n
+    recall = float(np.prod([m[c][list(exact_levels(comparisons[c]))].sum() * shares[c] for c in conds])) if conds \
+        else 1.0
     lam = float(np.clip(both / max(recall, 1e-6) / max(total_pairs, 1.0), 1e-12, 0.5))
     model = FSModel(tuple(comparisons), m, u, lam, max_iter)
     log.info("EM sessions: m from %s sessions, prior %.4g (about %.0f matches)", seen, lam, lam * total_pairs)

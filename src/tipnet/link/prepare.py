@@ -31,7 +31,8 @@ def prepare_person(columns: Columns) -> Prepared:
     n = len(next(iter(columns.values()))) if columns else 0
     given_c, family_c = _col(columns, "given_names", n), _col(columns, "family_names", n)
     dob_c, sex_c, place_c = _col(columns, "birth_date", n), _col(columns, "sex", n), _col(columns, "place_of_birth", n)
-    text: dict[str, list[str]] = {k: [] for k in ("given", "family", "names", "dob", "sex", "place", "birth_year")}
+    text: dict[str, list[str]] = {k: [] for k in ("given", "family", "names", "dob", "sex", "place", "birth_year",
+                                                 "given1", "surname1", "surname2")}
     parts: dict[str, list[tuple[str, ...]]] = {k: [] for k in (
         "given1", "given1_ph", "family", "family_ph", "birth_year", "dob", "dob_md", "sex", "place", "place_ph",
         "names_ph2", "names_ph", "year2", "given1_i", "family_i")}
@@ -48,6 +49,9 @@ def prepare_person(columns: Columns) -> Prepared:
         text["sex"].append(sex)
         text["place"].append(place)
         text["birth_year"].append(dob[:4])
+        text["given1"].append(name.given1)
+        text["surname1"].append(name.surname1)
+        text["surname2"].append(name.family[-1] if len(name.family) > 1 else "")  # the last: maternal
         one = lambda v: (v,) if v else ()  # noqa: E731
         parts["given1"].append(one(name.given1))
         parts["given1_ph"].append(one(phonetic(name.given1)))

@@ -10,7 +10,9 @@ settings ride in ``x-tipnet`` objects, which clkhash's JSON Schema allows at the
   :mod:`tipnet.link.normalise`; ``"raw"`` reads the columns named by the feature identifiers, folded;
 - per feature ``source`` (prepared field), ``tokens`` (``qgram``, ``date_parts`` or ``exact``), ``salt`` (a prepared
   field whose value salts every token), ``balance`` (Schnell's balanced filter: segment + its complement, keyed
-  permutation), and per schema ``blip`` (randomised-response bit flips) and ``blocking`` rules.
+  permutation), ``key`` (a key group: features naming the same group hash under one key and one permutation, so
+  the hub can compare one's segment with another's, e.g. surnames in either order), and per schema ``blip``
+  (randomised-response bit flips) and ``blocking`` rules.
 
 Nothing secret lives in a schema: keys come from the shared secret (HKDF with the public ``kdf`` salt and info).
 """
@@ -53,6 +55,7 @@ class Feature:
     source: str | None = None  # prepared field; default: the identifier
     salt: str | None = None
     balance: bool = False
+    key: str | None = None  # key group: features naming the same group hash under one key (comparable across)
     prevent_singularity: bool = True
     missing_sentinel: str | None = None
     format: dict[str, Any] = field(default_factory=lambda: {"type": "string", "encoding": "utf-8"})
@@ -61,6 +64,11 @@ class Feature:
     @property
     def source_field(self) -> str:
         return self.source or self.identifier
+
+    @property
+    def key_label(self) -> str:
+        """The name its HMAC key and balancing permutation are derived under (its key group, else itself)."""
+        return self.key or self.identifier
 
     def k_for(self, n_tokens: int) -> int:
         if self.bits_per_token is not None:
@@ -88,6 +96,8 @@ class Feature:
             ext["salt"] = self.salt
         if self.balance:
             ext["balance"] = True
+        if self.key:
+            ext["key"] = self.key
         out: dict[str, Any] = {"identifier": self.identifier, "format": dict(self.format), "hashing": hashing,
                                "x-tipnet": ext}
         if self.description:
@@ -117,6 +127,7 @@ class Feature:
             source=ext.get("source"),
             salt=ext.get("salt"),
             balance=bool(ext.get("balance", False)),
+            key=ext.get("key"),
             prevent_singularity=bool(hashing.get("hash", {}).get("prevent_singularity", False)),
             missing_sentinel=hashing.get("missingValue", {}).get("sentinel"),
             format=dict(d.get("format", {"type": "string"})),
@@ -275,6 +286,11 @@ def person_schema(hardened: bool = True) -> LinkageSchema:
         Feature("sex", tokens="exact", segment_bits=64, bits_per_token=4,
                 format={"type": "enum", "values": ["f", "m"]}),
         Feature("place", description="town of birth", segment_bits=192, bits_per_token=6),
+        # one name each, under one key so the hub can compare them across (surnames in either order, a given name
+        # written as a surname)
+        Feature("given1", description="first given name", segment_bits=320, bits_per_token=10, key="name"),
+        Feature("surname1", description="first surname", segment_bits=320, bits_per_token=10, key="name"),
+        Feature("surname2", description="second surname", segment_bits=320, bits_per_token=10, key="name"),
     )
     schema = LinkageSchema(features=feats, l=sum(f.segment_bits for f in feats), layout="segmented",
                            prepare="person", blocking=PERSON_BLOCKING, name="tipnet-person-v1")
