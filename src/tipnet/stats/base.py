@@ -3,8 +3,9 @@
 The base holds every person and aggregate figure of the store once, as compact Arrow, with the columns scopes filter
 on (the person's consent to share with the hub, which submissions are shared with the hub, each submission's
 reporting country). A scoped source gets its own DuckDB connection holding only its scope's rows of the base, as
-filtered datasets over the same Arrow tables (no copy; `stats.scoped`); the analysis views (`load_into`) are built
-over those. So memory grows with the data, not with the number of countries.
+zero-copy slices of the same Arrow tables (`stats.scoped`: the base keeps each submission's rows together, those the
+hub may read first, so a scope's rows lie in few runs); the analysis views (`load_into`) are built over those. So
+memory grows with the data, not with the number of countries.
 
 The base follows the store: new submissions append their rows, and in-place changes re-read only the submissions
 the records revision's log names (`store.revision`).
