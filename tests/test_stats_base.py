@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
 import pytest
 import test_stats_reader
 from conftest import GLOTIP
@@ -151,3 +152,55 @@ def test_the_incremental_base_equals_a_full_rebuild_after_every_change(db, setti
     assert appended > 1  # the sequence did bring the base forward without reloading it
     assert incremental._reloads == 1 and incremental._patches > 0  # changes patched their submissions
 
+
+
+def _scope_rows(db, who):  # type: ignore[no-untyped-def]
+    """(the base's persons, the hub's or a country's condition over them)."""
+    from tipnet.stats import scoped
+
+    src = StatsSource(db, Scope.of(who).rows())
+    table = stats_base.base_of(db, stats_source.PERSON_COLUMNS).tables(src.store_version())
+    keep, _ = scoped._filters(table, Scope.of(who).rows().base)
+    return table["persons_all"], keep
+
+
+def test_a_scope_holds_its_rows_as_slices_of_the_base_not_a_copy(store, monkeypatch):
+    from tipnet.stats import scoped
+
+    with store.engine.begin() as conn:  # PER shared too: the hub's rows are some of each of two submissions
+        sid = conn.execute(select(submissions.c.id).where(submissions.c.reporting_country == "PER")).scalar_one()
+        conn.execute(submission_sharing.insert().values(submission_id=sid, shared_with_hub=True, revision=1,
+                                                        changed_at=dt.datetime.now(dt.UTC)))
+    default = scoped.MAX_RUNS
+    for who, n in ((_who(Role.ANALYST, "PER"), 3000), (_who(Role.ANALYST, "COL"), 2500),
+                   (_who(Role.HUB_ANALYST, None), None)):
+        people, keep = _scope_rows(store, who)
+        want = people.filter(keep)
+        assert n is None or want.num_rows == n
+        for max_runs, copied in ((default, False), (0, True)):
+            monkeypatch.setattr(scoped, "MAX_RUNS", max_runs)
+            before = pa.total_allocated_bytes()
+            got = scoped.select_rows(people, keep)
+            grew = pa.total_allocated_bytes() - before
+            assert got.equals(want), (who.country, max_runs)  # the same rows, in the same order
+            assert (grew > 10_000) is copied, (who.country, max_runs, grew)  # slices allocate nothing
+            del got
+
+
+@pytest.mark.parametrize("max_runs", [0, 1])
+def test_every_scope_is_exact_when_its_rows_are_copied(store, monkeypatch, max_runs):
+    from tipnet.stats import scoped
+
+    monkeypatch.setattr(scoped, "MAX_RUNS", max_runs)  # too many runs to slice: a filtered copy
+    test_each_scope_over_the_base_equals_its_own_store_read(store, monkeypatch)
+    test_a_country_never_sees_another_countrys_rows(store)
+
+
+def test_the_base_keeps_each_submissions_rows_together_and_the_hubs_first():
+    from tipnet.stats.base import _grouped
+
+    rows = pa.table({"submission_id": [2, 1, 2, 1, 1], "role": [None, "victim", "perpetrator", None, "victim"],
+                     "consent_share_hub": [False, True, None, False, None], "n": [0, 1, 2, 3, 4]})
+    assert _grouped(rows).column("n").to_pylist() == [1, 3, 4, 2, 0]
+    ordered = _grouped(rows)
+    assert _grouped(ordered) is ordered  # in order already: not copied
