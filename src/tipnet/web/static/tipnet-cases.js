@@ -61,7 +61,7 @@
     return res.status === 401 || (res.status === 403 && details && details.csrf === true);
   }
 
-  function stored(c) {
+  function stored(c, more) {
     var path = "/cases/" + c.id;
     if (form.getAttribute("action") !== path) {
       form.setAttribute("action", path);
@@ -76,7 +76,8 @@
     }
     version.value = String(c.version);
     form.dataset.caseId = c.id;
-    say(text.saved.replace("{time}", clock(c.updated_at)), "saved");
+    // changes made while this save was on its way are not saved yet: never say "saved" over them
+    if (!more) say(text.saved.replace("{time}", clock(c.updated_at)), "saved");
     document.dispatchEvent(new CustomEvent("tipnet:server-contact"));
   }
 
@@ -93,7 +94,7 @@
     inFlight = post(form.getAttribute("action") + ".json", fields, csrf()).then(function (res) {
       inFlight = null;
       if (res.status === 200 || res.status === 201) {
-        stored(res.data.case);
+        stored(res.data.case, again || dirty);
         if (again || dirty) { again = false; return save(); }
         return true;
       }
