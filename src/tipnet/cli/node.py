@@ -355,7 +355,9 @@ def hub_import(
 
 @hub_app.command("link")
 @exits
-def hub_link(threshold: float = typer.Option(0.3, "--threshold"), db: str = DbOption,
+def hub_link(threshold: float | None = typer.Option(
+                 None, "--threshold", help="match probability to accept a pair (default: as `tipnet link match`)"),
+             db: str = DbOption,
              as_json: bool = JsonOption) -> None:
     """Match the newest encodings of every country; queue each node's cluster ids as a results bundle."""
     from tipnet.federation import results

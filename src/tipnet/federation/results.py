@@ -48,8 +48,11 @@ def send(hub: Hub, node_id: str, parts: list[Part]) -> dict[str, Any]:
     return {"node_id": node_id, "sequence": seq, "bundle_id": b.bundle_id, "size": len(b.raw)}
 
 
-def link(hub: Hub, threshold: float = 0.3) -> dict[str, Any]:
-    """Match the newest encodings of every country and send each node its own cluster ids."""
+def link(hub: Hub, threshold: float | None = None) -> dict[str, Any]:
+    """Match the newest encodings of every country and send each node its own cluster ids.
+
+    ``threshold`` is a match probability from the trained model; by default the same one as ``tipnet link match``
+    (:class:`MatchSettings`), so a hub run and a country's own run accept the same pairs."""
     from tipnet.link.clk import read_encoded
     from tipnet.link.match import MatchSettings, link_many
 
@@ -67,7 +70,8 @@ def link(hub: Hub, threshold: float = 0.3) -> dict[str, Any]:
             path = Path(tmp) / f"{r.country}.parquet"
             path.write_bytes(r.data)
             sets.append(read_encoded(path))
-    clusters = link_many(sets, MatchSettings(threshold=threshold))
+    settings = MatchSettings() if threshold is None else MatchSettings(threshold=threshold)
+    clusters = link_many(sets, settings)
     sent = []
     for n in nodes:
         if n.country not in {s.country for s in sets}:
