@@ -132,3 +132,45 @@ def test_a_submission_shared_for_the_first_time_only_adds_for_the_hub(db, settin
     records.set_shared(db, focal, second, True)
     hub.connection()
     assert hub.peek_stale("n") is None
+
+
+def test_an_answer_computed_while_the_store_grew_again_is_kept_until_a_newer_one(db, settings, tmp_path):
+    """Imports committing faster than an answer is computed: the answer finished after the next import is still
+    given (it is newer than the one kept); never one older than what is kept, nor one from before a correction."""
+    _import(db, settings, tmp_path, "A", 40)
+    src = StatsSource(db, Scope.of(PER).rows())
+    assert src.memo("n", lambda: _count(src)) == 40
+
+    def outlived_by(prefix: str, n: int):  # type: ignore[no-untyped-def]
+        def compute() -> int:
+            got = _count(src)  # computed on the version the refresh started from
+            _import(db, settings, tmp_path, prefix, n)  # meanwhile another import commits
+            src.connection()
+            return got
+        return compute
+
+    _import(db, settings, tmp_path, "B", 25)
+    src.connection()
+    assert src.memo("n", outlived_by("C", 5)) == 65  # computed on the store of 65, which has 70 by now
+    assert src.peek("n") is None and src.peek_stale("n") == 65  # the newer answer, not the 40 of before
+    assert src.memo("n", lambda: _count(src)) == 70 and src.peek_stale("n") == 70
+    src._stale.keep("n", 65, (1,))  # an answer of a version superseded before (never seen here): not kept
+    assert src.peek_stale("n") == 70
+
+    with db.engine.begin() as conn:  # a correction while an answer is computed: that answer is never given
+        pid = conn.execute(select(func.min(persons.c.id))).scalar_one()
+        conn.execute(persons.update().where(persons.c.id == pid).values(role="witness"))
+        revision.bump(conn)
+
+    def corrected_meanwhile() -> int:
+        got = _count(src)
+        with db.engine.begin() as conn:
+            conn.execute(persons.update().where(persons.c.id == pid).values(role="victim"))
+            revision.bump(conn)
+        src.connection()
+        return got
+
+    src.connection()
+    assert src.memo("n", corrected_meanwhile) == 69
+    assert src.peek_stale("n") is None
+    assert src.memo("n", lambda: _count(src)) == 70

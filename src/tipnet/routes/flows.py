@@ -42,32 +42,53 @@ class RouteFilter:
         return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
-_ROUTES = """
-WITH raw AS (
-    SELECT id, country, year, age_group, forms, origin, destination,
-           list_filter([origin] || CASE WHEN transits = '' THEN []::VARCHAR[] ELSE string_split(transits, ';') END
-                       || [destination], lambda x: x IS NOT NULL) AS p
-    FROM victims WHERE origin IS NOT NULL AND destination IS NOT NULL
-), routes AS (
-    SELECT id, country, year, age_group, forms, origin, destination,
-           list_filter(p, lambda x, i: i = 1 OR x <> p[i - 1]) AS path
-    FROM raw
+# Victims with a route, grouped by everything route queries select or filter on (`n` victims per group): a route
+# depends only on (origin, transits, destination), so each group's path is built once (list lambdas are slow per
+# row), and the groups are computed once per store version and shared by every route query of that version.
+# "Victims per leg / per transit country" count a victim once however often the leg recurs on its path: distinct
+# legs per group, then summed.
+_ROUTE_GROUPS = """
+CREATE TABLE IF NOT EXISTS route_groups AS
+WITH g AS (
+    SELECT country, year, age_group, forms, origin, transits, destination, count(*) AS n
+    FROM victims WHERE origin IS NOT NULL AND destination IS NOT NULL GROUP BY ALL
+), raw AS (
+    SELECT *, list_filter([origin] || CASE WHEN transits = '' THEN []::VARCHAR[] ELSE string_split(transits, ';') END
+                          || [destination], lambda x: x IS NOT NULL) AS p
+    FROM g
 )
-SELECT * FROM routes
+SELECT row_number() OVER (ORDER BY country, year, age_group, forms, origin, transits, destination) AS g,
+       country, year, age_group, forms, origin, destination,
+       list_filter(p, lambda x, i: i = 1 OR x <> p[i - 1]) AS path, n
+FROM raw
 """
 
 
+def _query(source: StatsSource, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return source.query(sql, params, ensure=_ROUTE_GROUPS)
+
+
+_MINOR = "age_group = 'minor'"
+
+
+def _n(condition: str | None = None) -> str:
+    """Victims of the groups aggregated (those meeting `condition`): what `count(*)` was over one row per victim."""
+    where = f" FILTER (WHERE {condition})" if condition else ""
+    return f"CAST(coalesce(sum(n){where}, 0) AS BIGINT)"
+
+
 def _routes(f: RouteFilter) -> tuple[str, list[Any]]:
+    """The groups of victims with a route (`route_groups`, `n` victims each) that `f` selects."""
     where, params = f.sql()
-    return f"SELECT * FROM ({_ROUTES}){where}", params
+    return f"SELECT * FROM route_groups{where}", params
 
 
 def summary(source: StatsSource, f: RouteFilter = RouteFilter()) -> dict[str, Any]:
     routes, params = _routes(f)
-    row = source.query(
-        f"SELECT count(*) AS victims_with_route, count(*) FILTER (WHERE origin = destination) AS domestic, "
-        f"count(*) FILTER (WHERE origin <> destination) AS transnational, "
-        f"count(*) FILTER (WHERE len(path) > 2) AS with_transit FROM ({routes})", params)[0]
+    row = _query(
+        source, f"SELECT {_n()} AS victims_with_route, {_n('origin = destination')} AS domestic, "
+        f"{_n('origin <> destination')} AS transnational, "
+        f"{_n('len(path) > 2')} AS with_transit FROM ({routes})", params)[0]
     total = row["victims_with_route"] or 0
     row["domestic_share"] = round(row["domestic"] / total, 4) if total else None
     row["transnational_share"] = round(row["transnational"] / total, 4) if total else None
@@ -80,23 +101,23 @@ def flows(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: int 
     routes, params = _routes(f)
     year = "year, " if by_year else ""
     sql = (
-        f"SELECT {year}origin, destination, count(*) AS victims, "
-        f"count(*) FILTER (WHERE age_group = 'minor') AS minors, "
-        f"count(*) FILTER (WHERE len(path) > 2) AS via_transit "
-        f"FROM ({routes}) GROUP BY ALL HAVING count(*) >= ? ORDER BY victims DESC, origin, destination"
+        f"SELECT {year}origin, destination, {_n()} AS victims, "
+        f"{_n(_MINOR)} AS minors, "
+        f"{_n('len(path) > 2')} AS via_transit "
+        f"FROM ({routes}) GROUP BY ALL HAVING sum(n) >= ? ORDER BY victims DESC, origin, destination"
     )
-    return source.query(sql, [*params, min_victims])
+    return _query(source, sql, [*params, min_victims])
 
 
 def legs(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: int = 1) -> list[dict[str, Any]]:
     """Victims per leg (two consecutive countries of a route), domestic stays excluded."""
     routes, params = _routes(f)
     sql = (
-        f"SELECT path[i] AS from_country, path[i + 1] AS to_country, count(DISTINCT id) AS victims "
-        f"FROM (SELECT id, path, unnest(range(1, len(path))) AS i FROM ({routes})) "
-        f"GROUP BY ALL HAVING count(DISTINCT id) >= ? ORDER BY victims DESC, from_country, to_country"
+        f"SELECT from_country, to_country, {_n()} AS victims FROM (SELECT DISTINCT g, n, path[i] AS from_country, "
+        f"path[i + 1] AS to_country FROM (SELECT g, n, path, unnest(range(1, len(path))) AS i FROM ({routes}))) "
+        f"GROUP BY ALL HAVING sum(n) >= ? ORDER BY victims DESC, from_country, to_country"
     )
-    return source.query(sql, [*params, min_victims])
+    return _query(source, sql, [*params, min_victims])
 
 
 def border_crossings(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: int = 1,
@@ -117,17 +138,18 @@ def country_roles(source: StatsSource, f: RouteFilter = RouteFilter(), min_victi
     routes, params = _routes(f)
     sql = f"""
         WITH r AS ({routes}),
-        o AS (SELECT origin AS c, count(*) AS n FROM r WHERE origin <> destination GROUP BY 1),
-        d AS (SELECT destination AS c, count(*) AS n FROM r WHERE origin <> destination GROUP BY 1),
-        t AS (SELECT c, count(DISTINCT id) AS n FROM (SELECT id, unnest(path[2:-2]) AS c FROM r) GROUP BY 1),
-        h AS (SELECT origin AS c, count(*) AS n FROM r WHERE origin = destination GROUP BY 1),
+        o AS (SELECT origin AS c, {_n()} AS n FROM r WHERE origin <> destination GROUP BY 1),
+        d AS (SELECT destination AS c, {_n()} AS n FROM r WHERE origin <> destination GROUP BY 1),
+        t AS (SELECT c, {_n()} AS n FROM (SELECT DISTINCT g, n, c FROM (SELECT g, n, unnest(path[2:-2]) AS c FROM r))
+              GROUP BY 1),
+        h AS (SELECT origin AS c, {_n()} AS n FROM r WHERE origin = destination GROUP BY 1),
         cs AS (SELECT c FROM o UNION SELECT c FROM d UNION SELECT c FROM t UNION SELECT c FROM h)
         SELECT cs.c AS country, coalesce(o.n, 0) AS as_origin, coalesce(t.n, 0) AS as_transit,
                coalesce(d.n, 0) AS as_destination, coalesce(h.n, 0) AS domestic
         FROM cs LEFT JOIN o USING (c) LEFT JOIN d USING (c) LEFT JOIN t USING (c) LEFT JOIN h USING (c)
         ORDER BY country
     """
-    rows = source.query(sql, params)
+    rows = _query(source, sql, params)
     for r in rows:
         r["roles"] = [role for role, key in (("origin", "as_origin"), ("transit", "as_transit"),
                                              ("destination", "as_destination")) if r[key] >= min_victims]
@@ -148,14 +170,14 @@ def corridors(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: 
     routes, params = _routes(f)
     sql = f"""
         WITH r AS ({routes}), last AS (SELECT max(year) AS y FROM r)
-        SELECT origin, destination, count(*) AS victims, (SELECT y FROM last) AS last_year,
-               count(*) FILTER (WHERE age_group = 'minor') AS minors,
-               count(*) FILTER (WHERE year > (SELECT y FROM last) - 2) AS recent,
-               count(*) FILTER (WHERE year <= (SELECT y FROM last) - 2 AND year > (SELECT y FROM last) - 4) AS before,
+        SELECT origin, destination, {_n()} AS victims, (SELECT y FROM last) AS last_year,
+               {_n(_MINOR)} AS minors,
+               {_n("year > (SELECT y FROM last) - 2")} AS recent,
+               {_n("year <= (SELECT y FROM last) - 2 AND year > (SELECT y FROM last) - 4")} AS before,
                list_sort(list_distinct(flatten(list(string_split(forms, ';'))))) AS forms
-        FROM r WHERE origin <> destination GROUP BY origin, destination HAVING count(*) >= ?
+        FROM r WHERE origin <> destination GROUP BY origin, destination HAVING sum(n) >= ?
     """
-    rows = source.query(sql, [*params, min_victims])
+    rows = _query(source, sql, [*params, min_victims])
     top = max((r["victims"] for r in rows), default=0)
     wv, wg, wc = weights
     for r in rows:
@@ -194,6 +216,6 @@ def glotip_flows(source: StatsSource, destination: str | None = None, year: int 
 def paths(source: StatsSource, f: RouteFilter = RouteFilter(), min_victims: int = 1) -> list[dict[str, Any]]:
     """Victims per full route (origin, transits..., destination), e.g. for drawing arcs through transit countries."""
     routes, params = _routes(f)
-    sql = (f"SELECT path, count(*) AS victims FROM ({routes}) GROUP BY path HAVING count(*) >= ? "
+    sql = (f"SELECT path, {_n()} AS victims FROM ({routes}) GROUP BY path HAVING sum(n) >= ? "
            f"ORDER BY victims DESC, array_to_string(path, '>')")
-    return source.query(sql, [*params, min_victims])
+    return _query(source, sql, [*params, min_victims])

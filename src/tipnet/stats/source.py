@@ -154,13 +154,15 @@ class StatsSource:
                     return self._memo[key]  # type: ignore[no-any-return]
             value = compute()
             with self._lock:
+                assert version is not None
                 if self._version == version == self._memo_version:  # the store did not change meanwhile
                     self._memo[key] = value
-                    assert version is not None
-                    self._stale.keep(key, value, version)
                     while len(self._memo) > MEMO_ENTRIES:
                         dropped, _ = self._memo.popitem(last=False)
                         self._memo_locks.pop(dropped, None)
+                # kept as the answer of `version` even when the store changed meanwhile: given only while that
+                # change was growth (`stats.stale`), and better than the older answer it replaces
+                self._stale.keep(key, value, version)
             return value
 
     def peek_stale(self, key: Hashable) -> Any:
@@ -186,9 +188,13 @@ class StatsSource:
             return True
         return len(new) == 5 and 0 <= new[3] - old[3] == new[4] - old[4]
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: list[Any] | None = None, ensure: str | None = None) -> list[dict[str, Any]]:
+        """Rows of `sql`. `ensure` is a `CREATE TABLE IF NOT EXISTS ... AS` run first: a derived table computed
+        once per store version (each version has a new connection) and shared by the queries that need it."""
         con = self.connection()
         with self._lock:  # one query at a time on the connection (its registered Arrow tables are not in cursors)
+            if ensure is not None:
+                con.execute(ensure)
             rel = con.execute(sql, params or [])
             names = [d[0] for d in rel.description]
             return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]

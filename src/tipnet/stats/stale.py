@@ -34,17 +34,38 @@ class StaleAnswers:
         self._answers: dict[Hashable, tuple[Any, tuple[int, ...]]] = {}
         self._superseded: dict[tuple[int, ...], float] = {}  # version -> time.monotonic() when a newer one was seen
         self._refreshing: set[Hashable] = set()
+        self._current: tuple[int, ...] | None = None  # the newest version `superseded` was told of
 
     def keep(self, key: Hashable, value: Any, version: tuple[int, ...]) -> None:
+        """Keep `value`, computed on `version`, unless the answer kept for `key` is of a newer version. `version`
+        may already be superseded: a computation that outlived an import still gives a newer answer than the one
+        kept (with imports committing faster than a page is computed, no answer would ever be current)."""
         with self._lock:
+            if self._current not in (None, version) and version not in self._superseded:
+                return  # superseded by a change that was not growth: never given
+            found = self._answers.get(key)
+            if found is not None and found[1] != version and not self._older(found[1], version):
+                return
             self._answers.pop(key, None)
             self._answers[key] = (value, version)
             while len(self._answers) > _ENTRIES:
                 self._answers.pop(next(iter(self._answers)))
 
+    def _older(self, kept: tuple[int, ...], new: tuple[int, ...]) -> bool:
+        """Whether `kept` was superseded before `new` was (the current version is the newest; one superseded by a
+        change that was not growth is forgotten, and older than any)."""
+        if kept == self._current:
+            return False
+        since_kept = self._superseded.get(kept)
+        if since_kept is None:
+            return True
+        since_new = self._superseded.get(new)
+        return since_new is None or since_new >= since_kept
+
     def superseded(self, old: tuple[int, ...], new: tuple[int, ...], grew_only: bool) -> None:
         """The store went from `old` to `new`: answers of `old` may be given a while longer only if it grew."""
         with self._lock:
+            self._current = new
             if not grew_only:
                 self._answers.clear()
                 self._superseded.clear()
