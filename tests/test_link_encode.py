@@ -224,3 +224,15 @@ def test_blocking_tokens_in_rule_record_combination_order():
                 want_tok.append(int.from_bytes(hmac.digest(key, s.encode(), "sha256")[:8], "big", signed=True))
     assert rec.tolist() == want_rec and tok.tolist() == want_tok
     assert len(set(want_tok)) < len(want_tok)  # r1 and r2 share tokens: the cache is exercised
+
+
+def test_mac_is_hmac_sha256():
+    import hmac
+
+    from tipnet.link.keys import Mac
+
+    for key in (b"k" * 32, b"short", b"x" * 64, b"a-key-longer-than-one-sha256-block-" * 3):
+        for msg in (b"", b"names_ph+year2\x1fgrsia\x1f1990", "María".encode()):
+            assert Mac(key).digest(msg) == hmac.digest(key, msg, "sha256")
+    key = PseudonymKey.from_secret(b"peru-own-key-0123", "PER")
+    assert key.pseudonyms(["r1", "r2"]) == [key.pseudonym("r1"), key.pseudonym("r2")]

@@ -11,7 +11,6 @@ gives the same bytes. The encoder runs in the country that holds the names; its 
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Sequence
 from itertools import product
@@ -20,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tipnet.link.clk import EncodedSet
-from tipnet.link.keys import FieldKeys, PseudonymKey, derive_keys
+from tipnet.link.keys import FieldKeys, Mac, PseudonymKey, derive_keys
 from tipnet.link.noise import apply_flips, record_seeds
 from tipnet.link.prepare import Columns, Prepared, prepare_person, prepare_raw
 from tipnet.link.schema import Feature, LinkageSchema
@@ -51,11 +50,9 @@ def tokens_of(feature: Feature, value: str, salt: str = "") -> list[str]:
 
 def _positions(key: bytes, vocab: list[str], kmax: int, length: int, non_singular: bool) -> npt.NDArray[np.int64]:
     """(V, kmax) bit positions of each token: (h1 + i*h2) mod length from HMAC-SHA256."""
-    h = np.empty((len(vocab), 2), dtype=np.uint64)
-    for j, tok in enumerate(vocab):
-        mac = hmac.digest(key, tok.encode("utf-8"), "sha256")
-        h[j, 0] = int.from_bytes(mac[:8], "big")
-        h[j, 1] = int.from_bytes(mac[8:16], "big")
+    mac = Mac(key)
+    raw = b"".join(mac.digest(tok.encode("utf-8"))[:16] for tok in vocab)
+    h = np.frombuffer(raw, dtype=">u8").reshape(len(vocab), 2).astype(np.uint64)
     a = (h[:, 0] % np.uint64(length)).astype(np.int64)
     b = (h[:, 1] % np.uint64(length)).astype(np.int64)
     if non_singular:
@@ -154,14 +151,14 @@ def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys:
 class _RuleTokens(dict[tuple[str, ...], int]):
     """A blocking rule's token of each combination of values, hashed on first use."""
 
-    def __init__(self, key: bytes, prefix: str) -> None:
+    def __init__(self, mac: Mac, prefix: str) -> None:
         super().__init__()
-        self.key = key
+        self.mac = mac
         self.prefix = prefix
 
     def __missing__(self, combo: tuple[str, ...]) -> int:
         s = self.prefix + "\x1f".join(combo)
-        t = self[combo] = int.from_bytes(hmac.digest(self.key, s.encode("utf-8"), "sha256")[:8], "big", signed=True)
+        t = self[combo] = int.from_bytes(self.mac.digest(s.encode("utf-8"))[:8], "big", signed=True)
         return t
 
 
@@ -169,13 +166,14 @@ def block_tokens(prep: Prepared, schema: LinkageSchema, key: bytes) -> tuple[npt
                                                                                npt.NDArray[np.int64]]:
     """(record index, token) pairs: a keyed 64-bit hash of each combination of a blocking rule's values, in the
     order rule, record, combination. Each distinct combination of a rule's values is hashed once."""
+    mac = Mac(key)
     recs: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     toks: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     for rule in schema.blocking:
         missing = [p for p in rule.parts if p not in prep.parts]
         if missing:
             raise ValueError(f"blocking rule {rule.name!r}: unknown parts {missing}")
-        tokens = _RuleTokens(key, rule.name + "\x1f")
+        tokens = _RuleTokens(mac, rule.name + "\x1f")
         flat: list[int] = []
         ends: list[int] = []
         for vals in zip(*(prep.parts[p] for p in rule.parts), strict=True):
@@ -213,7 +211,7 @@ def encode_records(columns: Columns, record_ids: Sequence[str], schema: LinkageS
               for lo in range(0, prep.n, CHUNK)]
     clks = np.concatenate(chunks) if chunks else np.zeros((0, schema.words), np.uint64)
     rec, tok = block_tokens(prep, schema, keys.blocking)
-    pseudonyms = np.asarray([pseudonym_key.pseudonym(r) for r in record_ids], dtype=np.str_)
+    pseudonyms = np.asarray(pseudonym_key.pseudonyms([str(r) for r in record_ids]), dtype=np.str_)
     log.info("encoded %d records of %s into %d-bit CLKs, %d blocking tokens", prep.n, country, schema.l, len(tok))
     return EncodedSet(country.upper(), pseudonyms, clks, rec, tok, schema.segments(), schema.fingerprint(),
                       schema.to_json())

@@ -8,11 +8,12 @@ counter-based generator, vectorised over records and bits), flipped when below `
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from tipnet.link.keys import Mac
 
 U64 = npt.NDArray[np.uint64]
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -22,11 +23,11 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 def record_seeds(key: bytes, record_ids: Sequence[str], values: Sequence[Sequence[str]]) -> U64:
     """One seed per record: HMAC(key, record id, then each prepared value), the first 8 bytes."""
-    out = np.empty(len(record_ids), np.uint64)
-    for i, rid in enumerate(record_ids):
-        msg = "\x1f".join([rid, *(col[i] for col in values)]).encode("utf-8")
-        out[i] = int.from_bytes(hmac.digest(key, msg, "sha256")[:8], "big")
-    return out
+    mac = Mac(key)
+    raw = b"".join(mac.digest("\x1f".join([rid, *row]).encode("utf-8"))[:8]
+                   for rid, row in zip(record_ids, zip(*values, strict=True) if values else
+                                       ((),) * len(record_ids), strict=True))
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
 
 
 def mix64(x: U64) -> U64:
