@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from tipnet.link.normalise import NameParts, fold, normalise_place, normalise_sex, parse_date, parse_name, phonetic
+from tipnet.link.normalise import (
+    NameParts,
+    family_tokens,
+    fold,
+    given_tokens,
+    knowledge,
+    normalise_place,
+    normalise_sex,
+    parse_date,
+    phonetic,
+)
 
 # Columns of the case-data standard that identify a person.
 PERSON_COLUMNS = ("given_names", "family_names", "birth_date", "sex", "place_of_birth")
@@ -39,18 +49,43 @@ def _one(v: str) -> tuple[str, ...]:
     return (v,) if v else ()
 
 
-def _name_fields(given: str | None, family: str | None) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """The texts (``_NAME_TEXT``) and blocking parts (``_NAME_PARTS``) one pair of name fields gives."""
-    name = parse_name(given, family)
-    tokens = name.tokens
-    codes = sorted({phonetic(t) for t in tokens if len(t) > 1})
-    text = (" ".join(name.given), " ".join(name.family), " ".join(sorted(tokens)), name.given1, name.surname1,
-            name.family[-1] if len(name.family) > 1 else "")  # surname2: the last (maternal)
-    parts = (_one(name.given1), _one(phonetic(name.given1)), tuple(dict.fromkeys(name.family)),
-             tuple(dict.fromkeys(phonetic(t) for t in name.family)),
-             tuple(f"{a}|{b}" for a, b in combinations(codes, 2)),
-             tuple(sorted({phonetic(t) for t in name_variants(name, given, family, tokens)})),
-             _one(name.given1[:1]), tuple(dict.fromkeys(t[:1] for t in name.family)))
+def _joins(words: Sequence[str]) -> set[str]:
+    return {x + y for x, y in zip(words, words[1:], strict=False)}
+
+
+def _given_side(given: str | None) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """Given-name tokens, the sound keys of those longer than one letter, and those plus the keys of neighbouring
+    words joined (see :func:`name_variants`)."""
+    g = given_tokens(given)
+    codes = frozenset(phonetic(t) for t in g if len(t) > 1)
+    return g, codes, codes | {phonetic(j) for j in _joins(fold(given).split())}
+
+
+def _family_side(family: str | None) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]]:
+    """Family-name tokens, the name set they add (short forms resolved as :attr:`NameParts.tokens` does), and the
+    sound keys as for :func:`_given_side`."""
+    f = family_tokens(family)
+    nick = knowledge().nicknames
+    adds = frozenset(f) | {t for x in f if x in nick for t in nick[x]}
+    codes = frozenset(phonetic(t) for t in adds if len(t) > 1)
+    return f, adds, codes, codes | {phonetic(j) for j in _joins(fold(family).split()) | _joins(list(f))}
+
+
+def _name_fields(gs: tuple[tuple[str, ...], frozenset[str], frozenset[str]],
+                 fs: tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]],
+                 ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """The texts (``_NAME_TEXT``) and blocking parts (``_NAME_PARTS``) of one pair of name fields, from each
+    field's side: the same values as from ``parse_name(given, family)``, its ``tokens`` and ``name_variants``."""
+    (g, gcodes, gvar), (f, adds, fcodes, fvar) = gs, fs
+    given1 = g[0] if g else ""
+    tokens = frozenset(g) | adds
+    codes = sorted(gcodes | fcodes)
+    text = (" ".join(g), " ".join(f), " ".join(sorted(tokens)), given1, f[0] if f else "",
+            f[-1] if len(f) > 1 else "")  # surname2: the last (maternal)
+    parts = (_one(given1), _one(phonetic(given1)), tuple(dict.fromkeys(f)),
+             tuple(dict.fromkeys(phonetic(t) for t in f)), tuple(f"{a}|{b}" for a, b in combinations(codes, 2)),
+             tuple(sorted(gvar | fvar)),
+             _one(given1[:1]), tuple(dict.fromkeys(t[:1] for t in f)))
     return text, parts
 
 
@@ -70,7 +105,7 @@ def prepare_person(columns: Columns) -> Prepared:
     n = len(next(iter(columns.values()))) if columns else 0
     given_c, family_c = _col(columns, "given_names", n), _col(columns, "family_names", n)
     dob_c, sex_c, place_c = _col(columns, "birth_date", n), _col(columns, "sex", n), _col(columns, "place_of_birth", n)
-    names = _each(_name_fields, given_c, family_c)
+    names = list(map(_name_fields, _each(_given_side, given_c), _each(_family_side, family_c)))
     dates = _each(_date_fields, dob_c)
     places = _each(_place_fields, place_c)
     sexes = [normalise_sex(v) for v in sex_c]
@@ -90,9 +125,9 @@ def prepare_person(columns: Columns) -> Prepared:
     return Prepared(n, text, parts)
 
 
-def _each(fn: Callable[..., T], *columns: Sequence[str | None]) -> list[T]:
+def _each(fn: Callable[..., T], *columns: Sequence[Any]) -> list[T]:
     """``fn`` of each row's values, called once per distinct combination within this call."""
-    memo: dict[tuple[str | None, ...], T] = {}
+    memo: dict[tuple[Any, ...], T] = {}
     out: list[T] = []
     for args in zip(*columns, strict=True):
         got = memo.get(args)
