@@ -60,10 +60,18 @@ def _positions(key: bytes, vocab: list[str], kmax: int, length: int, non_singula
     return (a[:, None] + np.arange(kmax, dtype=np.int64)[None, :] * b[:, None]) % length
 
 
+class _Index(dict[object, int]):
+    """Numbers keys in order of first use."""
+
+    def __missing__(self, key: object) -> int:
+        i = self[key] = len(self)
+        return i
+
+
 def _distinct(keys: Sequence[object]) -> tuple[list[object], npt.NDArray[np.int64]]:
     """The distinct keys in order of first appearance, and each position's index among them."""
-    ids: dict[object, int] = {}
-    vid = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.int64, len(keys))
+    ids = _Index()
+    vid = np.fromiter(map(ids.__getitem__, keys), np.int64, len(keys))
     return list(ids), vid
 
 
@@ -72,7 +80,7 @@ def _hash_feature(feature: Feature, key: bytes, values: Sequence[str], salts: Se
     """Set the bits of ``feature`` for every record into ``out`` (n, length); returns which records had tokens.
     Each distinct (salt, value) is tokenised and its bit row built once; records take their value's row."""
     distinct, vid = _distinct(list(zip(salts, values, strict=True)) if salts else values)
-    vocab: dict[str, int] = {}
+    vocab = _Index()
     ids: list[int] = []
     lens = np.zeros(len(distinct), np.int64)
     ks = np.zeros(len(distinct), np.int64)
@@ -81,13 +89,13 @@ def _hash_feature(feature: Feature, key: bytes, values: Sequence[str], salts: Se
         toks = tokens_of(feature, str(v), str(salt))
         lens[j] = len(toks)
         ks[j] = feature.k_for(len(toks))
-        ids.extend(vocab.setdefault(t, len(vocab)) for t in toks)
+        ids.extend(map(vocab.__getitem__, toks))
     present = lens[vid] > 0
     if not ids:
         return present
     has = lens > 0
     kmax = int(ks[has].max())
-    pos = _positions(key, list(vocab), kmax, length, feature.prevent_singularity)[np.asarray(ids)]
+    pos = _positions(key, [str(t) for t in vocab], kmax, length, feature.prevent_singularity)[np.asarray(ids)]
     kk = np.repeat(ks, lens)
     if (kk != kmax).any():  # bitsPerFeature: fewer positions for tokens of long values; repeat the first one
         mask = np.arange(kmax)[None, :] >= kk[:, None]
