@@ -49,8 +49,11 @@ def fold(text: str | None) -> str:
     """Lower case, accents stripped, apostrophes dropped, anything else not a letter or digit -> one space."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    if text.isascii():  # NFKD leaves ASCII as it is and it has no combining marks
+        plain = text.casefold()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     plain = _APOSTROPHES.sub("", plain.replace("ß", "ss"))
     return _NON_ALNUM.sub(" ", plain).strip()
 
