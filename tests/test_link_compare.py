@@ -40,6 +40,25 @@ def test_numba_kernels_match_numpy():
     assert np.array_equal(fastdice.count_above(a, b, 0.5), (d >= 0.5).sum(axis=1))
 
 
+@pytest.mark.skipif(not fastdice.available(), reason="numba (tipnet[fast]) not installed")
+def test_count_above_popcount_windows_keep_every_pair():
+    """Skipping rows of b by popcount must not lose a pair the full scan keeps, at the threshold's edge too."""
+    rng = np.random.default_rng(3)
+    a = _clks(rng, 60, 16)
+    b = np.concatenate([_clks(rng, 80, 16), a[:10], np.zeros((2, 16), np.uint64)])  # exact copies: Dice 1.0
+    b[-1, 0] = a[0, 0]  # a near copy: popcounts close to a[0]'s
+    a = np.concatenate([a, np.zeros((1, 16), np.uint64)])
+    pa = np.bitwise_count(a).sum(axis=1)
+    pb = np.bitwise_count(b).sum(axis=1)
+    inter = np.bitwise_count(a[:, None, :] & b[None, :, :]).sum(axis=2)
+    for thr in (0.0, 0.3, 0.5, 0.6, 0.8, 0.95, 0.99, 1.0):
+        want = (2.0 * inter >= thr * (pa[:, None] + pb[None, :])).sum(axis=1)
+        assert np.array_equal(fastdice.count_above(a, b, thr), want), thr
+    assert fastdice.count_above(a, b, 1.0)[:10].tolist() == [1] * 10
+    lo, hi = fastdice.popcount_windows(np.sort(pb), 1024, 0.99)
+    assert (hi - lo).sum() < len(b) * 1025 // 4  # most of b is skipped at a high threshold
+
+
 def test_levels():
     dice = {"x": np.array([1.0, 0.8, 0.3, np.nan], np.float32)}
     assert DiceLevels("x", "x", (0.9, 0.5)).gamma(dice).tolist() == [0, 1, 2, -1]

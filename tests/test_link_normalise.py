@@ -76,3 +76,24 @@ def test_phonetic_keys_absorb_spelling_variants():
     assert phonetic("gonzalez") == phonetic("gonsales")
     assert phonetic("vasquez") == phonetic("basques")
     assert phonetic("yesenia") == phonetic("llesenia")
+
+
+def test_prepared_names_match_parse_name_and_variants():
+    """prepare_person derives each field's part once; the result must equal the whole-name derivation."""
+    from itertools import combinations
+
+    from tipnet.link.normalise import parse_name, phonetic
+    from tipnet.link.prepare import name_variants, prepare_person
+
+    given = ["María José", "Pepe", "Ana", None, "de los Ángeles", "Juan Carlos", "Pancho", "Lu"]
+    family = ["García-López", "Delacruz Quispe", "Pepe Rojas", "da Conceição", "", "De La", "Mamani Mamani", "Li"]
+    prep = prepare_person({"given_names": given, "family_names": family})
+    for i, (g, f) in enumerate(zip(given, family, strict=True)):
+        name = parse_name(g, f)
+        codes = sorted({phonetic(t) for t in name.tokens if len(t) > 1})
+        assert prep.text["names"][i] == name.token_key
+        assert prep.text["surname2"][i] == (name.family[-1] if len(name.family) > 1 else "")
+        assert prep.parts["names_ph2"][i] == tuple(f"{a}|{b}" for a, b in combinations(codes, 2))
+        assert prep.parts["names_ph"][i] == tuple(sorted({phonetic(t) for t in name_variants(name, g, f)}))
+        assert prep.parts["family_ph"][i] == tuple(dict.fromkeys(phonetic(t) for t in name.family))
+    assert "jose" in prep.text["names"][2].split()  # a short form in the family field adds its name

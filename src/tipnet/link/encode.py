@@ -11,7 +11,6 @@ gives the same bytes. The encoder runs in the country that holds the names; its 
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Sequence
 from itertools import product
@@ -20,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tipnet.link.clk import EncodedSet
-from tipnet.link.keys import FieldKeys, PseudonymKey, derive_keys
-from tipnet.link.noise import flips, record_seeds
+from tipnet.link.keys import FieldKeys, Mac, PseudonymKey, derive_keys
+from tipnet.link.noise import apply_flips, record_seeds
 from tipnet.link.prepare import Columns, Prepared, prepare_person, prepare_raw
 from tipnet.link.schema import Feature, LinkageSchema
 
@@ -51,11 +50,9 @@ def tokens_of(feature: Feature, value: str, salt: str = "") -> list[str]:
 
 def _positions(key: bytes, vocab: list[str], kmax: int, length: int, non_singular: bool) -> npt.NDArray[np.int64]:
     """(V, kmax) bit positions of each token: (h1 + i*h2) mod length from HMAC-SHA256."""
-    h = np.empty((len(vocab), 2), dtype=np.uint64)
-    for j, tok in enumerate(vocab):
-        mac = hmac.digest(key, tok.encode("utf-8"), "sha256")
-        h[j, 0] = int.from_bytes(mac[:8], "big")
-        h[j, 1] = int.from_bytes(mac[8:16], "big")
+    mac = Mac(key)
+    raw = b"".join(mac.digest(tok.encode("utf-8"))[:16] for tok in vocab)
+    h = np.frombuffer(raw, dtype=">u8").reshape(len(vocab), 2).astype(np.uint64)
     a = (h[:, 0] % np.uint64(length)).astype(np.int64)
     b = (h[:, 1] % np.uint64(length)).astype(np.int64)
     if non_singular:
@@ -63,32 +60,49 @@ def _positions(key: bytes, vocab: list[str], kmax: int, length: int, non_singula
     return (a[:, None] + np.arange(kmax, dtype=np.int64)[None, :] * b[:, None]) % length
 
 
+class _Index(dict[object, int]):
+    """Numbers keys in order of first use."""
+
+    def __missing__(self, key: object) -> int:
+        i = self[key] = len(self)
+        return i
+
+
+def _distinct(keys: Sequence[object]) -> tuple[list[object], npt.NDArray[np.int64]]:
+    """The distinct keys in order of first appearance, and each position's index among them."""
+    ids = _Index()
+    vid = np.fromiter(map(ids.__getitem__, keys), np.int64, len(keys))
+    return list(ids), vid
+
+
 def _hash_feature(feature: Feature, key: bytes, values: Sequence[str], salts: Sequence[str], length: int,
                   out: Bits) -> npt.NDArray[np.bool_]:
-    """Set the bits of ``feature`` for every record into ``out`` (n, length); returns which records had tokens."""
-    vocab: dict[str, int] = {}
-    rec: list[int] = []
+    """Set the bits of ``feature`` for every record into ``out`` (n, length); returns which records had tokens.
+    Each distinct (salt, value) is tokenised and its bit row built once; records take their value's row."""
+    distinct, vid = _distinct(list(zip(salts, values, strict=True)) if salts else values)
+    vocab = _Index()
     ids: list[int] = []
-    ks: list[int] = []
-    for i, v in enumerate(values):
-        toks = tokens_of(feature, v, salts[i] if salts else "")
-        k = feature.k_for(len(toks))
-        for t in toks:
-            rec.append(i)
-            ids.append(vocab.setdefault(t, len(vocab)))
-            ks.append(k)
-    present = np.zeros(len(values), dtype=np.bool_)
-    if not rec:
+    lens = np.zeros(len(distinct), np.int64)
+    ks = np.zeros(len(distinct), np.int64)
+    for j, d in enumerate(distinct):
+        salt, v = d if isinstance(d, tuple) else ("", str(d))
+        toks = tokens_of(feature, str(v), str(salt))
+        lens[j] = len(toks)
+        ks[j] = feature.k_for(len(toks))
+        ids.extend(map(vocab.__getitem__, toks))
+    present = lens[vid] > 0
+    if not ids:
         return present
-    kmax = max(ks)
-    pos = _positions(key, list(vocab), kmax, length, feature.prevent_singularity)[np.asarray(ids)]
-    kk = np.asarray(ks)
+    has = lens > 0
+    kmax = int(ks[has].max())
+    pos = _positions(key, [str(t) for t in vocab], kmax, length, feature.prevent_singularity)[np.asarray(ids)]
+    kk = np.repeat(ks, lens)
     if (kk != kmax).any():  # bitsPerFeature: fewer positions for tokens of long values; repeat the first one
         mask = np.arange(kmax)[None, :] >= kk[:, None]
         pos = np.where(mask, pos[:, :1], pos)
-    r = np.asarray(rec)
-    out[r[:, None], pos] = True
-    present[r] = True
+    rows = np.zeros((len(distinct), length), dtype=np.bool_)
+    rows[np.repeat(np.arange(len(distinct)), lens)[:, None], pos] = True
+    out |= rows[vid]
     return present
 
 
@@ -120,7 +134,7 @@ def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys:
                           bits)
         bits = _fold(bits, schema.xor_folds)
         if schema.blip:
-            bits ^= flips(seeds, 0, bits.shape[1], schema.blip)
+            apply_flips(bits, seeds, 0, schema.blip)
         return _pack(bits)
     segments = []
     first_bit = 0
@@ -136,35 +150,47 @@ def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys:
                                                                             2 * base)]
             bits[~present] = False  # a missing value stays all zeros
         if schema.blip:
-            flip = flips(seeds, first_bit, bits.shape[1], schema.blip)
-            flip[~present] = False
-            bits ^= flip
+            apply_flips(bits, seeds, first_bit, schema.blip, present)
         first_bit += bits.shape[1]
         segments.append(bits)
     return _pack(np.concatenate(segments, axis=1))
 
 
+class _RuleTokens(dict[tuple[str, ...], int]):
+    """A blocking rule's token of each combination of values, hashed on first use."""
+
+    def __init__(self, mac: Mac, prefix: str) -> None:
+        super().__init__()
+        self.mac = mac
+        self.prefix = prefix
+
+    def __missing__(self, combo: tuple[str, ...]) -> int:
+        s = self.prefix + "\x1f".join(combo)
+        t = self[combo] = int.from_bytes(self.mac.digest(s.encode("utf-8"))[:8], "big", signed=True)
+        return t
+
+
 def block_tokens(prep: Prepared, schema: LinkageSchema, key: bytes) -> tuple[npt.NDArray[np.int64],
                                                                                npt.NDArray[np.int64]]:
-    """(record index, token) pairs: a keyed 64-bit hash of each combination of a blocking rule's values."""
-    cache: dict[str, int] = {}
-    rec: list[int] = []
-    tok: list[int] = []
+    """(record index, token) pairs: a keyed 64-bit hash of each combination of a blocking rule's values, in the
+    order rule, record, combination. Each distinct combination of a rule's values is hashed once."""
+    mac = Mac(key)
+    recs: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    toks: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
     for rule in schema.blocking:
         missing = [p for p in rule.parts if p not in prep.parts]
         if missing:
             raise ValueError(f"blocking rule {rule.name!r}: unknown parts {missing}")
-        columns = [prep.parts[p] for p in rule.parts]
-        for i in range(prep.n):
-            for combo in product(*(c[i] for c in columns)):
-                s = rule.name + "\x1f" + "\x1f".join(combo)
-                t = cache.get(s)
-                if t is None:
-                    t = int.from_bytes(hmac.digest(key, s.encode("utf-8"), "sha256")[:8], "big", signed=True)
-                    cache[s] = t
-                rec.append(i)
-                tok.append(t)
-    return np.asarray(rec, dtype=np.int64), np.asarray(tok, dtype=np.int64)
+        tokens = _RuleTokens(mac, rule.name + "\x1f")
+        flat: list[int] = []
+        ends: list[int] = []
+        for vals in zip(*(prep.parts[p] for p in rule.parts), strict=True):
+            flat.extend(map(tokens.__getitem__, product(*vals)))
+            ends.append(len(flat))
+        per_rec = np.diff(np.asarray([0, *ends], dtype=np.int64)).astype(np.int64)
+        recs.append(np.repeat(np.arange(prep.n, dtype=np.int64), per_rec))
+        toks.append(np.asarray(flat, dtype=np.int64))
+    return np.concatenate(recs), np.concatenate(toks)
 
 
 def prepare(columns: Columns, schema: LinkageSchema) -> Prepared:
@@ -193,7 +219,7 @@ def encode_records(columns: Columns, record_ids: Sequence[str], schema: LinkageS
               for lo in range(0, prep.n, CHUNK)]
     clks = np.concatenate(chunks) if chunks else np.zeros((0, schema.words), np.uint64)
     rec, tok = block_tokens(prep, schema, keys.blocking)
-    pseudonyms = np.asarray([pseudonym_key.pseudonym(r) for r in record_ids], dtype=np.str_)
+    pseudonyms = np.asarray(pseudonym_key.pseudonyms([str(r) for r in record_ids]), dtype=np.str_)
     log.info("encoded %d records of %s into %d-bit CLKs, %d blocking tokens", prep.n, country, schema.l, len(tok))
     return EncodedSet(country.upper(), pseudonyms, clks, rec, tok, schema.segments(), schema.fingerprint(),
                       schema.to_json())

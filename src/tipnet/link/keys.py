@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,27 @@ from tipnet.link.schema import LinkageSchema
 
 MIN_SECRET_BYTES = 16
 _HASHES = {"SHA256": hashes.SHA256, "SHA512": hashes.SHA512}
+
+
+class Mac:
+    """HMAC-SHA256 under one key, the key's padded inner and outer hash states computed once: the same MACs as
+    ``hmac.digest(key, msg, "sha256")`` at about half the cost per short message."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:  # RFC 2104: longer keys are hashed first
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(self, msg: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(msg)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
 
 
 class SecretError(TipnetError, ValueError):
@@ -91,6 +113,11 @@ class PseudonymKey:
 
     def pseudonym(self, record_id: str) -> str:
         return hmac.new(self.key, record_id.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def pseudonyms(self, record_ids: Sequence[str]) -> list[str]:
+        """:meth:`pseudonym` of each id."""
+        mac = Mac(self.key)
+        return [mac.digest(r.encode("utf-8")).hex()[:32] for r in record_ids]
 
     def noise_key(self, keys: FieldKeys) -> bytes:
         """The key of this country's bit flips: both the shared secret and the country's own secret are needed

@@ -8,11 +8,12 @@ counter-based generator, vectorised over records and bits), flipped when below `
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from tipnet.link.keys import Mac
 
 U64 = npt.NDArray[np.uint64]
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -22,11 +23,11 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 def record_seeds(key: bytes, record_ids: Sequence[str], values: Sequence[Sequence[str]]) -> U64:
     """One seed per record: HMAC(key, record id, then each prepared value), the first 8 bytes."""
-    out = np.empty(len(record_ids), np.uint64)
-    for i, rid in enumerate(record_ids):
-        msg = "\x1f".join([rid, *(col[i] for col in values)]).encode("utf-8")
-        out[i] = int.from_bytes(hmac.digest(key, msg, "sha256")[:8], "big")
-    return out
+    mac = Mac(key)
+    raw = b"".join(mac.digest("\x1f".join([rid, *row]).encode("utf-8"))[:8]
+                   for rid, row in zip(record_ids, zip(*values, strict=True) if values else
+                                       ((),) * len(record_ids), strict=True))
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
 
 
 def mix64(x: U64) -> U64:
@@ -42,4 +43,37 @@ def flips(seeds: U64, first_bit: int, n_bits: int, p: float) -> npt.NDArray[np.b
     counter = (np.arange(first_bit + 1, first_bit + n_bits + 1, dtype=np.uint64) * _GAMMA)[None, :]
     with np.errstate(over="ignore"):
         draws = mix64(seeds[:, None] + counter)
-    return draws < np.uint64(min(int(p * 2.0**64), 2**64 - 1))
+    return draws < np.uint64(_limit(p))
+
+
+def _limit(p: float) -> int:
+    return min(int(p * 2.0**64), 2**64 - 1)
+
+
+def apply_flips(bits: npt.NDArray[np.bool_], seeds: U64, first_bit: int, p: float,
+                present: npt.NDArray[np.bool_] | None = None) -> None:
+    """``bits ^= flips(seeds, first_bit, bits.shape[1], p)`` in place, on the ``present`` rows only (all when
+    None). The same draws as :func:`flips`, computed in place on blocks of about 64K words that stay in cache
+    (the whole (n, bits) matrix of 64-bit draws would not)."""
+    n, m = bits.shape
+    if n == 0 or m == 0:
+        return
+    keep = np.ones(n, np.bool_) if present is None else present
+    counter = np.arange(first_bit + 1, first_bit + m + 1, dtype=np.uint64) * _GAMMA
+    limit = np.uint64(_limit(p))
+    step = max(1, (1 << 16) // m)
+    x = np.empty((min(step, n), m), np.uint64)
+    t = np.empty_like(x)
+    f = np.empty(x.shape, np.bool_)
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        xv, tv, fv = x[: hi - lo], t[: hi - lo], f[: hi - lo]
+        np.add(seeds[lo:hi, None], counter[None, :], out=xv)
+        for shift, mult in ((30, _M1), (27, _M2), (31, None)):  # mix64, in place
+            np.right_shift(xv, np.uint64(shift), out=tv)
+            xv ^= tv
+            if mult is not None:
+                xv *= mult
+        np.less(xv, limit, out=fv)
+        fv &= keep[lo:hi, None]
+        bits[lo:hi] ^= fv

@@ -49,20 +49,23 @@ def fold(text: str | None) -> str:
     """Lower case, accents stripped, apostrophes dropped, anything else not a letter or digit -> one space."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    if text.isascii():  # NFKD leaves ASCII as it is and it has no combining marks
+        plain = text.casefold()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     plain = _APOSTROPHES.sub("", plain.replace("ß", "ss"))
     return _NON_ALNUM.sub(" ", plain).strip()
 
 
 def _split_glued(token: str, kb: NameKnowledge) -> str:
     for prefix in kb.particle_prefixes:
-        rest = token[len(prefix):]
-        if token.startswith(prefix) and rest in kb.particle_surnames:
-            return rest
+        if token.startswith(prefix) and token[len(prefix):] in kb.particle_surnames:
+            return token[len(prefix):]
     return token
 
 
+@lru_cache(maxsize=1 << 18)
 def family_tokens(text: str | None) -> tuple[str, ...]:
     """Family-name tokens without particles, glued particles split off, compounds split, in written order."""
     kb = knowledge()
@@ -73,6 +76,7 @@ def family_tokens(text: str | None) -> tuple[str, ...]:
     return tuple(kept)
 
 
+@lru_cache(maxsize=1 << 18)
 def given_tokens(text: str | None, resolve_nicknames: bool = True) -> tuple[str, ...]:
     """Given-name tokens; a short form is replaced by the name(s) it stands for."""
     kb = knowledge()
