@@ -153,3 +153,23 @@ def test_country_names_in_four_languages_resolve(tmp_path, bad_field):
     )
     report = validate_file(path, ImportOptions(country="PER"))
     assert report.valid and report.rows_valid == 6
+
+
+def test_a_user_mapping_file_is_parsed_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    from tipnet.ingest import profiles
+
+    parsed: list[str] = []
+    real = profiles.parse_yaml
+    monkeypatch.setattr(profiles, "parse_yaml", lambda text: parsed.append(text) or real(text))
+    path = tmp_path / "mine.yaml"
+    text = (FIX / "national_mapping.yaml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = profiles.load_profile(str(path))
+    assert profiles.profile_kind(str(path)) == "records"
+    assert profiles.load_profile(str(path)) == first
+    assert len(parsed) == 1  # kind and rules of an unchanged file: one parse
+    renamed = text.replace(f"name: {first.name}", "name: renamed-mapping", 1)
+    assert renamed != text
+    path.write_text(renamed + "\n", encoding="utf-8")  # a change of size: seen whatever the mtime resolution
+    assert profiles.load_profile(str(path)).name == "renamed-mapping"
+    assert len(parsed) == 2

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
 from tipnet.ingest.flags import flag_states
 from tipnet.ingest.readers import ROW
 from tipnet.standard import load_standard
 from tipnet.standard.model import LIST_SEPARATOR, normalise_token
+from tipnet.standard.yaml_parse import parse_yaml
 
 DEFAULT_MISSING = ["", "-99", "-999", "NULL", "null", "N/A", "n/a", "NA", "#N/A", "None", "none"]
 
@@ -169,7 +169,7 @@ def _builtin_docs() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for entry in resources.files("tipnet.ingest").joinpath("profiles").iterdir():
         if entry.name.endswith(".yaml"):
-            doc = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            doc = parse_yaml(entry.read_text(encoding="utf-8"))
             out[str(doc["name"])] = doc
     return out
 
@@ -186,9 +186,28 @@ def profile_doc(name_or_path: str) -> dict[str, Any] | None:
         return _builtin_docs()[name_or_path]
     path = Path(name_or_path)
     if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = _file_doc(path)
         return doc if isinstance(doc, dict) else None
     return None
+
+
+_FILE_DOCS: dict[Path, tuple[tuple[int, int, int], Any]] = {}  # path -> (its stat stamp, the parsed document)
+_FILE_DOCS_MAX = 64
+
+
+def _file_doc(path: Path) -> Any:
+    """A user's mapping file parsed once per process while it is unchanged (same inode, size and mtime): an import
+    asks for its profile more than once (kind, then rules)."""
+    key = path.resolve()
+    st = key.stat()
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    hit = _FILE_DOCS.get(key)
+    if hit is None or hit[0] != stamp:
+        if len(_FILE_DOCS) >= _FILE_DOCS_MAX:
+            _FILE_DOCS.clear()
+        hit = (stamp, parse_yaml(key.read_text(encoding="utf-8")))
+        _FILE_DOCS[key] = hit
+    return hit[1]
 
 
 def profile_kind(name_or_path: str) -> str | None:

@@ -13,15 +13,15 @@ from importlib import resources
 from typing import Any
 
 import pycountry
-import yaml
 
 from tipnet.standard.model import normalise_token
+from tipnet.standard.yaml_parse import parse_yaml
 
 
 @cache
 def _national() -> dict[str, dict[str, Any]]:
     text = resources.files("tipnet.ingest").joinpath("data", "subdivision_codes.yaml").read_text(encoding="utf-8")
-    data: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    data: dict[str, dict[str, Any]] = parse_yaml(text)
     return data
 
 

@@ -9,11 +9,11 @@ from functools import cache
 from importlib import resources
 
 import pycountry
-import yaml
 
 from tipnet.i18n.collation import sort_key
 from tipnet.standard.demonyms import demonym_index
 from tipnet.standard.model import normalise_token
+from tipnet.standard.yaml_parse import parse_yaml
 
 OWN = "OWN"
 # Codes that ISO 3166-1 leaves user-assigned but that official statistics use.
@@ -30,7 +30,7 @@ class CountryMatch:
 
 def _read(name: str) -> dict:
     ref = resources.files("tipnet.standard").joinpath("data", name)
-    return yaml.safe_load(ref.read_text(encoding="utf-8"))
+    return parse_yaml(ref.read_text(encoding="utf-8"))
 
 
 @cache

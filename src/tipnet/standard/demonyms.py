@@ -13,9 +13,8 @@ from collections import defaultdict
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from tipnet.standard.model import normalise_token
+from tipnet.standard.yaml_parse import parse_yaml
 
 
 def _spanish(word: str) -> list[str]:
@@ -65,7 +64,7 @@ _FORMS = {"en": _english, "es": _spanish, "fr": _french, "pt": _portuguese}
 def demonym_index() -> dict[str, str]:
     """Normalised form -> ISO 3166-1 alpha-3, without the forms that more than one country has."""
     ref = resources.files("tipnet.standard").joinpath("data", "demonyms.yaml")
-    doc = yaml.safe_load(ref.read_text(encoding="utf-8"))["demonyms"]
+    doc = parse_yaml(ref.read_text(encoding="utf-8"))["demonyms"]
     seen: dict[str, set[str]] = defaultdict(set)
     for code, languages in doc.items():
         for lang, words in languages.items():

@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from tipnet.standard.yaml_parse import parse_yaml
 
 LIST_TYPES = frozenset({"code_list", "country_list"})
 LIST_SEPARATOR = ";"
@@ -136,7 +136,7 @@ def _build_vocabulary(doc: dict[str, Any]) -> Vocabulary:
 
 def _read_yaml(*parts: str) -> Any:
     ref = resources.files("tipnet.standard").joinpath("data", *parts)
-    return yaml.safe_load(ref.read_text(encoding="utf-8"))
+    return parse_yaml(ref.read_text(encoding="utf-8"))
 
 
 @cache
@@ -147,7 +147,7 @@ def load_standard() -> Standard:
     vocabularies = {}
     for entry in sorted(vocab_dir.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
-            voc = _build_vocabulary(yaml.safe_load(entry.read_text(encoding="utf-8")))
+            voc = _build_vocabulary(parse_yaml(entry.read_text(encoding="utf-8")))
             vocabularies[voc.id] = voc
     try:
         labels_doc = _read_yaml("field_labels.yaml") or {}
