@@ -83,14 +83,16 @@ def _hash_feature(feature: Feature, key: bytes, values: Sequence[str], salts: Se
     distinct, vid = _distinct(list(zip(salts, values, strict=True)) if salts else values)
     vocab = _Index()
     ids: list[int] = []
-    lens = np.zeros(len(distinct), np.int64)
-    ks = np.zeros(len(distinct), np.int64)
-    for j, d in enumerate(distinct):
-        salt, v = d if isinstance(d, tuple) else ("", str(d))
+    add = ids.extend
+    counts: list[int] = []
+    for d in distinct:
+        salt, v = d if isinstance(d, tuple) else ("", d)
         toks = tokens_of(feature, str(v), str(salt))
-        lens[j] = len(toks)
-        ks[j] = feature.k_for(len(toks))
-        ids.extend(map(vocab.__getitem__, toks))
+        counts.append(len(toks))
+        add(map(vocab.__getitem__, toks))
+    lens = np.asarray(counts, np.int64).reshape(-1)
+    k_of = {c: feature.k_for(c) for c in set(counts)}
+    ks = np.asarray([k_of[c] for c in counts], np.int64).reshape(-1)
     present = lens[vid] > 0
     if not ids:
         return present
