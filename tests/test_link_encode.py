@@ -236,3 +236,46 @@ def test_mac_is_hmac_sha256():
             assert Mac(key).digest(msg) == hmac.digest(key, msg, "sha256")
     key = PseudonymKey.from_secret(b"peru-own-key-0123", "PER")
     assert key.pseudonyms(["r1", "r2"]) == [key.pseudonym("r1"), key.pseudonym("r2")]
+
+
+def test_blocking_tokens_of_three_part_rules_with_many_and_no_values():
+    """Rules of one, two and three parts over records with several values per part, none, and repeated ones: the
+    array-built cross product gives the plain per-record loop's tokens, in its order."""
+    import dataclasses
+    import hmac
+    from itertools import product
+
+    from tipnet.link.encode import block_tokens
+    from tipnet.link.prepare import Prepared
+    from tipnet.link.schema import BlockingRule
+
+    parts = {"a": [("x", "y"), (), ("y",), ("x", "y", "z"), ("z",)],
+             "b": [("1",), ("2", "3"), ("3", "1"), ("1",), ()],
+             "c": [("p", "q"), ("p",), ("q", "p"), ("p", "q"), ("q",)]}
+    rules = (BlockingRule(("a",)), BlockingRule(("c", "a")), BlockingRule(("a", "b", "c")),
+             BlockingRule(("c", "b", "a")))
+    schema = dataclasses.replace(person_schema(), blocking=rules)
+    key = b"q" * 32
+    rec, tok = block_tokens(Prepared(5, {}, parts), schema, key)
+    want_rec, want_tok = [], []
+    for rule in rules:
+        for i in range(5):
+            for combo in product(*(parts[p][i] for p in rule.parts)):
+                s = rule.name + "\x1f" + "\x1f".join(combo)
+                want_rec.append(i)
+                want_tok.append(int.from_bytes(hmac.digest(key, s.encode(), "sha256")[:8], "big", signed=True))
+    assert rec.tolist() == want_rec and tok.tolist() == want_tok
+    assert len(want_tok) > 30 and len(set(want_tok)) < len(want_tok)
+    empty = block_tokens(Prepared(0, {}, {p: [] for p in parts}), schema, key)
+    assert empty[0].size == 0 and empty[1].size == 0
+
+
+def test_mac_digests_are_the_macs_prefixes():
+    import hmac
+
+    from tipnet.link.keys import Mac
+
+    msgs = [b"", b"a", "José".encode(), b"x" * 200]
+    for size in (8, 16, 32):
+        want = b"".join(hmac.digest(b"k" * 32, m, "sha256")[:size] for m in msgs)
+        assert Mac(b"k" * 32).digests(iter(msgs), size) == want

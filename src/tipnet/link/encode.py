@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from itertools import product
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tipnet.link.clk import EncodedSet
 from tipnet.link.keys import FieldKeys, Mac, PseudonymKey, derive_keys
@@ -50,8 +52,7 @@ def tokens_of(feature: Feature, value: str, salt: str = "") -> list[str]:
 
 def _positions(key: bytes, vocab: list[str], kmax: int, length: int, non_singular: bool) -> npt.NDArray[np.int64]:
     """(V, kmax) bit positions of each token: (h1 + i*h2) mod length from HMAC-SHA256."""
-    mac = Mac(key)
-    raw = b"".join(mac.digest(tok.encode("utf-8"))[:16] for tok in vocab)
+    raw = Mac(key).digests((tok.encode("utf-8") for tok in vocab), 16)
     h = np.frombuffer(raw, dtype=">u8").reshape(len(vocab), 2).astype(np.uint64)
     a = (h[:, 0] % np.uint64(length)).astype(np.int64)
     b = (h[:, 1] % np.uint64(length)).astype(np.int64)
@@ -82,14 +83,16 @@ def _hash_feature(feature: Feature, key: bytes, values: Sequence[str], salts: Se
     distinct, vid = _distinct(list(zip(salts, values, strict=True)) if salts else values)
     vocab = _Index()
     ids: list[int] = []
-    lens = np.zeros(len(distinct), np.int64)
-    ks = np.zeros(len(distinct), np.int64)
-    for j, d in enumerate(distinct):
-        salt, v = d if isinstance(d, tuple) else ("", str(d))
+    add = ids.extend
+    counts: list[int] = []
+    for d in distinct:
+        salt, v = d if isinstance(d, tuple) else ("", d)
         toks = tokens_of(feature, str(v), str(salt))
-        lens[j] = len(toks)
-        ks[j] = feature.k_for(len(toks))
-        ids.extend(map(vocab.__getitem__, toks))
+        counts.append(len(toks))
+        add(map(vocab.__getitem__, toks))
+    lens = np.asarray(counts, np.int64).reshape(-1)
+    k_of = {c: feature.k_for(c) for c in set(counts)}
+    ks = np.asarray([k_of[c] for c in counts], np.int64).reshape(-1)
     present = lens[vid] > 0
     if not ids:
         return present
@@ -156,40 +159,65 @@ def _encode_chunk(prep: Prepared, lo: int, hi: int, schema: LinkageSchema, keys:
     return _pack(np.concatenate(segments, axis=1))
 
 
-class _RuleTokens(dict[tuple[str, ...], int]):
-    """A blocking rule's token of each combination of values, hashed on first use."""
-
-    def __init__(self, mac: Mac, prefix: str) -> None:
-        super().__init__()
-        self.mac = mac
-        self.prefix = prefix
-
-    def __missing__(self, combo: tuple[str, ...]) -> int:
-        s = self.prefix + "\x1f".join(combo)
-        t = self[combo] = int.from_bytes(self.mac.digest(s.encode("utf-8"))[:8], "big", signed=True)
-        return t
+I64 = npt.NDArray[np.int64]
 
 
-def block_tokens(prep: Prepared, schema: LinkageSchema, key: bytes) -> tuple[npt.NDArray[np.int64],
-                                                                               npt.NDArray[np.int64]]:
+def _part_ids(values: Sequence[tuple[str, ...]]) -> tuple[I64, I64, list[str]]:
+    """A blocking part as flat arrays: each record's number of values, the values' ids (records in order, each
+    record's values in order) and the distinct values (id -> value)."""
+    lens = np.fromiter(map(len, values), np.int64, len(values))
+    ids = _Index()
+    flat = np.fromiter(map(ids.__getitem__, chain.from_iterable(values)), np.int64, int(lens.sum()))
+    return lens, flat, [str(v) for v in ids]
+
+
+def _cross(lens_a: I64, ids_a: I64, lens_b: I64, ids_b: I64) -> tuple[I64, I64, I64]:
+    """Each record's pairs of an A value and a B value, in ``itertools.product`` order (A-major): the number of
+    pairs per record and the A and B ids of each pair."""
+    lens = lens_a * lens_b
+    rec = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    first = np.cumsum(lens) - lens
+    k = np.arange(int(lens.sum()), dtype=np.int64) - first[rec]
+    nb = lens_b[rec]
+    start_a, start_b = np.cumsum(lens_a) - lens_a, np.cumsum(lens_b) - lens_b
+    return lens, ids_a[start_a[rec] + k // nb], ids_b[start_b[rec] + k % nb]
+
+
+def _rule_tokens(mac: Mac, name: str, parts: Sequence[tuple[I64, I64, list[str]]]) -> tuple[I64, I64]:
+    """(number of tokens per record, tokens) of one rule: each combination of its parts' values, hashed once."""
+    lens, cur, vocab = parts[0]
+    table = np.arange(len(vocab), dtype=np.int64)[:, None]  # distinct combinations so far: value id per part
+    vocabs = [vocab]
+    for lens_b, ids_b, vocab_b in parts[1:]:
+        lens, a, b = _cross(lens, cur, lens_b, ids_b)
+        nb = max(len(vocab_b), 1)
+        distinct, cur = np.unique(a * nb + b, return_inverse=True)
+        cur = cur.reshape(-1).astype(np.int64)
+        table = np.concatenate([table[distinct // nb], (distinct % nb)[:, None]], axis=1)
+        vocabs.append(vocab_b)
+    cols = [pa.array(v, pa.string()).take(pa.array(table[:, j])) for j, v in enumerate(vocabs)]
+    texts = pc.binary_join_element_wise(pa.scalar(name), *cols, "\x1f")  # name \x1f value \x1f value ...
+    raw = mac.digests(texts.cast(pa.binary()).to_pylist(), 8)
+    hashed = np.frombuffer(raw, dtype=">i8").astype(np.int64)
+    return lens, hashed[cur]
+
+
+def block_tokens(prep: Prepared, schema: LinkageSchema, key: bytes) -> tuple[I64, I64]:
     """(record index, token) pairs: a keyed 64-bit hash of each combination of a blocking rule's values, in the
-    order rule, record, combination. Each distinct combination of a rule's values is hashed once."""
+    order rule, record, combination (``itertools.product`` of the rule's parts). Each distinct combination of a
+    rule's values is hashed once; the combinations are built with array operations, not per record."""
     mac = Mac(key)
-    recs: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
-    toks: list[npt.NDArray[np.int64]] = [np.zeros(0, np.int64)]
+    recs: list[I64] = [np.zeros(0, np.int64)]
+    toks: list[I64] = [np.zeros(0, np.int64)]
+    cache: dict[str, tuple[I64, I64, list[str]]] = {}
     for rule in schema.blocking:
         missing = [p for p in rule.parts if p not in prep.parts]
         if missing:
             raise ValueError(f"blocking rule {rule.name!r}: unknown parts {missing}")
-        tokens = _RuleTokens(mac, rule.name + "\x1f")
-        flat: list[int] = []
-        ends: list[int] = []
-        for vals in zip(*(prep.parts[p] for p in rule.parts), strict=True):
-            flat.extend(map(tokens.__getitem__, product(*vals)))
-            ends.append(len(flat))
-        per_rec = np.diff(np.asarray([0, *ends], dtype=np.int64)).astype(np.int64)
+        parts = [cache[p] if p in cache else cache.setdefault(p, _part_ids(prep.parts[p])) for p in rule.parts]
+        per_rec, tok = _rule_tokens(mac, rule.name, parts)
         recs.append(np.repeat(np.arange(prep.n, dtype=np.int64), per_rec))
-        toks.append(np.asarray(flat, dtype=np.int64))
+        toks.append(tok)
     return np.concatenate(recs), np.concatenate(toks)
 
 

@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,19 @@ class Mac:
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()
+
+    def digests(self, msgs: Iterable[bytes], size: int = 32) -> bytes:
+        """The first ``size`` bytes of the MAC of each message, concatenated (one loop, no call per message)."""
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        out: list[bytes] = []
+        add = out.append
+        for msg in msgs:
+            inner = inner_copy()
+            inner.update(msg)
+            outer = outer_copy()
+            outer.update(inner.digest())
+            add(outer.digest()[:size])
+        return b"".join(out)
 
 
 class SecretError(TipnetError, ValueError):
@@ -116,8 +129,8 @@ class PseudonymKey:
 
     def pseudonyms(self, record_ids: Sequence[str]) -> list[str]:
         """:meth:`pseudonym` of each id."""
-        mac = Mac(self.key)
-        return [mac.digest(r.encode("utf-8")).hex()[:32] for r in record_ids]
+        raw = Mac(self.key).digests((r.encode("utf-8") for r in record_ids), 16)
+        return [raw[i:i + 16].hex() for i in range(0, len(raw), 16)]
 
     def noise_key(self, keys: FieldKeys) -> bytes:
         """The key of this country's bit flips: both the shared secret and the country's own secret are needed

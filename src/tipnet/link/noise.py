@@ -24,9 +24,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 def record_seeds(key: bytes, record_ids: Sequence[str], values: Sequence[Sequence[str]]) -> U64:
     """One seed per record: HMAC(key, record id, then each prepared value), the first 8 bytes."""
     mac = Mac(key)
-    raw = b"".join(mac.digest("\x1f".join([rid, *row]).encode("utf-8"))[:8]
-                   for rid, row in zip(record_ids, zip(*values, strict=True) if values else
-                                       ((),) * len(record_ids), strict=True))
+    raw = mac.digests(("\x1f".join([rid, *row]).encode("utf-8")
+                       for rid, row in zip(record_ids, zip(*values, strict=True) if values else
+                                           ((),) * len(record_ids), strict=True)), 8)
     return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
 
 

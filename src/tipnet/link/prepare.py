@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, TypeVar
+from operator import itemgetter
+from typing import Any
 
 from tipnet.link.normalise import (
     NameParts,
@@ -23,7 +24,6 @@ from tipnet.link.normalise import (
 PERSON_COLUMNS = ("given_names", "family_names", "birth_date", "sex", "place_of_birth")
 
 Columns = Mapping[str, Sequence[str | None]]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,6 @@ def _col(columns: Columns, name: str, n: int) -> Sequence[str | None]:
     return columns[name] if name in columns else [None] * n
 
 
-_NAME_TEXT = ("given", "family", "names", "given1", "surname1", "surname2")
-_NAME_PARTS = ("given1", "given1_ph", "family", "family_ph", "names_ph2", "names_ph", "given1_i", "family_i")
-_DATE_TEXT = ("dob", "birth_year")
-_DATE_PARTS = ("birth_year", "dob", "dob_md", "year2")
-
-
 def _one(v: str) -> tuple[str, ...]:
     return (v,) if v else ()
 
@@ -53,88 +47,100 @@ def _joins(words: Sequence[str]) -> set[str]:
     return {x + y for x, y in zip(words, words[1:], strict=False)}
 
 
-def _given_side(given: str | None) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
-    """Given-name tokens, the sound keys of those longer than one letter, and those plus the keys of neighbouring
-    words joined (see :func:`name_variants`)."""
+# What each side gives: per-record texts and blocking parts that depend on that field alone (in this order), then
+# what the pair of fields combines (see _pair).
+_GIVEN_OUT = ("given", "given1", "p:given1", "p:given1_ph", "p:given1_i")
+_FAMILY_OUT = ("family", "surname1", "surname2", "p:family", "p:family_ph", "p:family_i")
+
+
+def _given_side(given: str | None) -> tuple[Any, ...]:
+    """Given-name outputs (``_GIVEN_OUT``), then the tokens, the sound keys of those longer than one letter, and
+    those plus the keys of neighbouring words joined (see :func:`name_variants`)."""
     g = given_tokens(given)
     codes = frozenset(phonetic(t) for t in g if len(t) > 1)
-    return g, codes, codes | {phonetic(j) for j in _joins(fold(given).split())}
+    given1 = g[0] if g else ""
+    return (" ".join(g), given1, _one(given1), _one(phonetic(given1)), _one(given1[:1]),
+            frozenset(g), codes, codes | {phonetic(j) for j in _joins(fold(given).split())})
 
 
-def _family_side(family: str | None) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]]:
-    """Family-name tokens, the name set they add (short forms resolved as :attr:`NameParts.tokens` does), and the
-    sound keys as for :func:`_given_side`."""
+def _family_side(family: str | None) -> tuple[Any, ...]:
+    """Family-name outputs (``_FAMILY_OUT``; surname2 is the last, maternal), then the name set the field adds
+    (short forms resolved as :attr:`NameParts.tokens` does) and the sound keys as for :func:`_given_side`."""
     f = family_tokens(family)
     nick = knowledge().nicknames
     adds = frozenset(f) | {t for x in f if x in nick for t in nick[x]}
     codes = frozenset(phonetic(t) for t in adds if len(t) > 1)
-    return f, adds, codes, codes | {phonetic(j) for j in _joins(fold(family).split()) | _joins(list(f))}
+    return (" ".join(f), f[0] if f else "", f[-1] if len(f) > 1 else "", tuple(dict.fromkeys(f)),
+            tuple(dict.fromkeys(phonetic(t) for t in f)), tuple(dict.fromkeys(t[:1] for t in f)),
+            adds, codes, codes | {phonetic(j) for j in _joins(fold(family).split()) | _joins(list(f))})
 
 
-def _name_fields(gs: tuple[tuple[str, ...], frozenset[str], frozenset[str]],
-                 fs: tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]],
-                 ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """The texts (``_NAME_TEXT``) and blocking parts (``_NAME_PARTS``) of one pair of name fields, from each
-    field's side: the same values as from ``parse_name(given, family)``, its ``tokens`` and ``name_variants``."""
-    (g, gcodes, gvar), (f, adds, fcodes, fvar) = gs, fs
-    given1 = g[0] if g else ""
-    tokens = frozenset(g) | adds
+def _pair(g: frozenset[str], gcodes: frozenset[str], gvar: frozenset[str], adds: frozenset[str],
+          fcodes: frozenset[str], fvar: frozenset[str]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The text ``names`` and the parts ``names_ph2`` and ``names_ph`` of one record's pair of name fields: the
+    same values as from ``parse_name(given, family)``, its ``tokens`` and ``name_variants``."""
     codes = sorted(gcodes | fcodes)
-    text = (" ".join(g), " ".join(f), " ".join(sorted(tokens)), given1, f[0] if f else "",
-            f[-1] if len(f) > 1 else "")  # surname2: the last (maternal)
-    parts = (_one(given1), _one(phonetic(given1)), tuple(dict.fromkeys(f)),
-             tuple(dict.fromkeys(phonetic(t) for t in f)), tuple(f"{a}|{b}" for a, b in combinations(codes, 2)),
-             tuple(sorted(gvar | fvar)),
-             _one(given1[:1]), tuple(dict.fromkeys(t[:1] for t in f)))
-    return text, parts
+    return (" ".join(sorted(g | adds)), tuple(f"{a}|{b}" for a, b in combinations(codes, 2)),
+            tuple(sorted(gvar | fvar)))
 
 
-def _date_fields(text: str | None) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+_DATE_OUT = ("dob", "birth_year", "p:birth_year", "p:dob", "p:dob_md", "p:year2")
+
+
+def _date_side(text: str | None) -> tuple[Any, ...]:
     d = parse_date(text)
     dob = d.isoformat() if d else ""
-    return (dob, dob[:4]), (_one(dob[:4]), _one(dob), _one(dob[5:]), year_buckets(dob[:4]))
+    return dob, dob[:4], _one(dob[:4]), _one(dob), _one(dob[5:]), year_buckets(dob[:4])
 
 
-def _place_fields(text: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+_PLACE_OUT = ("place", "p:place", "p:place_ph")
+
+
+def _place_side(text: str | None) -> tuple[Any, ...]:
     place = normalise_place(text)
     return place, _one(place), _one(phonetic(place.replace(" ", "")))
 
 
+_SEX_OUT = ("sex", "p:sex")
+
+
+def _sex_side(text: str | None) -> tuple[Any, ...]:
+    sex = normalise_sex(text)
+    return sex, _one(sex)
+
+
+def _per_record(fn: Callable[[str | None], tuple[Any, ...]], column: Sequence[str | None]) -> list[tuple[Any, ...]]:
+    """``fn`` of each record's value, called once per distinct value (values repeat across records)."""
+    memo: dict[str | None, tuple[Any, ...]] = {}
+    return [memo[v] if v in memo else memo.setdefault(v, fn(v)) for v in column]
+
+
+def _spread(names: Sequence[str], rows: list[tuple[Any, ...]], into: dict[str, list[Any]]) -> None:
+    for j, name in enumerate(names):
+        into[name] = list(map(itemgetter(j), rows))
+
+
+_TEXTS = ("given", "family", "names", "dob", "sex", "place", "birth_year", "given1", "surname1", "surname2")
+_PARTS = ("given1", "given1_ph", "family", "family_ph", "birth_year", "dob", "dob_md", "sex", "place", "place_ph",
+          "names_ph2", "names_ph", "year2", "given1_i", "family_i")
+
+
 def prepare_person(columns: Columns) -> Prepared:
-    """Each distinct name pair, date, sex and place is normalised once (values repeat across records)."""
+    """Each distinct given name, family name, date, sex and place is normalised once (values repeat across
+    records); only what combines a record's two name fields is computed per record."""
     n = len(next(iter(columns.values()))) if columns else 0
-    given_c, family_c = _col(columns, "given_names", n), _col(columns, "family_names", n)
-    dob_c, sex_c, place_c = _col(columns, "birth_date", n), _col(columns, "sex", n), _col(columns, "place_of_birth", n)
-    names = list(map(_name_fields, _each(_given_side, given_c), _each(_family_side, family_c)))
-    dates = _each(_date_fields, dob_c)
-    places = _each(_place_fields, place_c)
-    sexes = [normalise_sex(v) for v in sex_c]
-    cols = {k: [r[0][j] for r in names] for j, k in enumerate(_NAME_TEXT)}
-    cols |= {k: [r[0][j] for r in dates] for j, k in enumerate(_DATE_TEXT)}
-    cols["sex"] = sexes
-    cols["place"] = [r[0] for r in places]
-    text = {k: cols[k] for k in ("given", "family", "names", "dob", "sex", "place", "birth_year", "given1",
-                                 "surname1", "surname2")}
-    got = {k: [r[1][j] for r in names] for j, k in enumerate(_NAME_PARTS)}
-    got |= {k: [r[1][j] for r in dates] for j, k in enumerate(_DATE_PARTS)}
-    got["sex"] = [_one(v) for v in sexes]
-    got["place"] = [r[1] for r in places]
-    got["place_ph"] = [r[2] for r in places]
-    parts = {k: got[k] for k in ("given1", "given1_ph", "family", "family_ph", "birth_year", "dob", "dob_md", "sex",
-                                 "place", "place_ph", "names_ph2", "names_ph", "year2", "given1_i", "family_i")}
-    return Prepared(n, text, parts)
-
-
-def _each(fn: Callable[..., T], *columns: Sequence[Any]) -> list[T]:
-    """``fn`` of each row's values, called once per distinct combination within this call."""
-    memo: dict[tuple[Any, ...], T] = {}
-    out: list[T] = []
-    for args in zip(*columns, strict=True):
-        got = memo.get(args)
-        if got is None:
-            got = memo[args] = fn(*args)
-        out.append(got)
-    return out
+    gs = _per_record(_given_side, _col(columns, "given_names", n))
+    fs = _per_record(_family_side, _col(columns, "family_names", n))
+    got: dict[str, list[Any]] = {}
+    _spread(_GIVEN_OUT, gs, got)
+    _spread(_FAMILY_OUT, fs, got)
+    ng, nf = len(_GIVEN_OUT), len(_FAMILY_OUT)
+    pairs = [_pair(*g[ng:], *f[nf:]) for g, f in zip(gs, fs, strict=True)]
+    _spread(("names", "p:names_ph2", "p:names_ph"), pairs, got)
+    for names, fn, col in ((_DATE_OUT, _date_side, "birth_date"), (_PLACE_OUT, _place_side, "place_of_birth"),
+                           (_SEX_OUT, _sex_side, "sex")):
+        _spread(names, _per_record(fn, _col(columns, col, n)), got)
+    return Prepared(n, {k: got[k] for k in _TEXTS}, {k: got["p:" + k] for k in _PARTS})
 
 
 def name_variants(name: NameParts, given: str | None, family: str | None,
