@@ -12,17 +12,14 @@ from importlib import resources
 from itertools import combinations
 from typing import Any
 
-import duckdb
-import pyarrow as pa
 import pytest
 import yaml
+from arrow_source import ArrowSource
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tipnet.stats.cube import CubeSpec
 from tipnet.stats.figures import victims
-from tipnet.stats.source import PERSON_COLUMNS, load_into
-from tipnet.store.tables import aggregates
 
 ALL = "_all"
 PLAIN = ("country", "year", "sex", "age_group", "age_band", "citizenship", "source_type", "destination")
@@ -33,27 +30,6 @@ _VOCAB = yaml.safe_load(resources.files("tipnet.standard").joinpath("data", "voc
                         .read_text(encoding="utf-8"))
 GROUP = {v["code"]: v["glotip"] for v in _VOCAB["values"]}
 FORMS = ("sexual_exploitation", "forced_labour", "child_labour", "forced_marriage", "organ_removal")
-
-
-class ArrowSource:
-    """What `figures.victims` needs from a StatsSource (`query`), over persons given as dicts."""
-
-    def __init__(self, persons: list[Mapping[str, Any]]) -> None:
-        types = {"id": pa.int64(), "submission_id": pa.int64(), "identification_year": pa.int64(),
-                 "age": pa.int64(), "is_minor": pa.bool_()}
-        self.con = duckdb.connect(":memory:")
-        people = pa.table({c: pa.array([p.get(c) for p in persons], type=types.get(c, pa.string()))
-                           for c in PERSON_COLUMNS})
-        aggs = pa.table({c.name: pa.array([], pa.bool_() if c.name == "held" else pa.string())
-                         for c in aggregates.columns})  # no figures, every column the views read
-        self.con.register("persons_raw", people)
-        self.con.register("aggregates_raw", aggs)
-        load_into(self.con)
-
-    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        rel = self.con.execute(sql, params or [])
-        names = [d[0] for d in rel.description]
-        return [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
 
 
 # --- the independent count ------------------------------------------------------------------------------------
