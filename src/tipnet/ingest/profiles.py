@@ -22,6 +22,7 @@ read by `tipnet.ingest.aggregate_profile`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
@@ -207,7 +208,7 @@ def _file_doc(path: Path) -> Any:
             _FILE_DOCS.clear()
         hit = (stamp, parse_yaml(key.read_text(encoding="utf-8")))
         _FILE_DOCS[key] = hit
-    return hit[1]
+    return copy.deepcopy(hit[1])  # the caller may change its document; the kept one stays as the file says
 
 
 def profile_kind(name_or_path: str) -> str | None:
