@@ -182,7 +182,7 @@ def main() -> None:
     got = set(zip(ia.tolist(), ib.tolist(), strict=True))
     print(json.dumps({"bench": "latam_blocking", "n": args.n, "true_pairs": len(truth),
                       "blocking_recall": round(len(truth & got) / max(len(truth), 1), 4),
-                      "candidate_pairs": len(got), "blocks_split": st.get("blocks_split", 0),
+                      "candidate_pairs": len(got), "blocks_searched": st.get("blocks_searched", 0),
                       "blocks_skipped": st["blocks_skipped"], "encode_seconds": round(enc, 1),
                       "block_seconds": round(time.perf_counter() - t, 1)}))
 

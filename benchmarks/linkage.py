@@ -485,11 +485,16 @@ def _splink_febrl4(a, b, fields: list[str]) -> set:  # noqa: ANN001 - pandas fra
 
 
 def bench_million(args: argparse.Namespace) -> dict:
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    log = logging.getLogger("benchmarks.linkage")
     n = args.n
     t0 = time.perf_counter()
     ss = generate(n, seed=args.seed)
     t1 = time.perf_counter()
+    log.info("generated 2 x %d records in %.0f s", n, t1 - t0)
     sets, enc = _encoded(ss, person_schema(True))
+    log.info("encoded both countries in %.0f s", enc)
     a_ids, b_ids = ss.countries["AAA"]["record_id"], ss.countries["BBB"]["record_id"]
     truth = normalise_pairs(ss.truth_pairs("AAA", "BBB"))
     del ss

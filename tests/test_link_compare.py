@@ -33,9 +33,10 @@ def test_numba_kernels_match_numpy():
     a, b = _clks(rng, 50, 8), _clks(rng, 70, 8)
     assert np.allclose(dice_all(a, b, compiled=True), dice_all(a, b, compiled=False))
     ia, ib = rng.integers(0, 50, 300), rng.integers(0, 70, 300)
-    got = fastdice.pair_counts(a, b, ia, ib, [0, 3, 5], 8)
+    got = fastdice.pair_counts(a, b, ia, ib, np.asarray([[0, 0, 3], [3, 3, 2], [5, 5, 3], [0, 5, 3]]))
     want = np.add.reduceat(np.bitwise_count(a[ia] & b[ib]), [0, 3, 5], axis=1)
-    assert np.array_equal(got, want)
+    assert np.array_equal(got[:, :3], want)
+    assert np.array_equal(got[:, 3], np.bitwise_count(a[ia, 0:3] & b[ib, 5:8]).sum(axis=1))  # across segments
     d = dice_all(a, b, compiled=False)
     assert np.array_equal(fastdice.count_above(a, b, 0.5), (d >= 0.5).sum(axis=1))
 
@@ -66,3 +67,33 @@ def test_levels():
              "names": np.array([1.0, 0.95, 0.7], np.float32)}
     assert NameLevels().gamma(names).tolist() == [0, 1, 3]
     assert blip_factor(0.0) == 1.0 and 0.9 < blip_factor(0.02) < 0.95
+
+
+@pytest.mark.skipif(not fastdice.available(), reason="numba (tipnet[fast]) not installed")
+def test_segment_dice_compiled_equals_numpy(monkeypatch):
+    """Per-segment and across-segment Dice, with empty segments (NaN), the same bits from both paths."""
+    from tipnet.link.clk import EncodedSet
+    from tipnet.link.compare import popcounts, segment_dice
+
+    rng = np.random.default_rng(5)
+    segs = (("given", 0, 3), ("family", 3, 3), ("dob", 6, 2))
+
+    def enc(n, country):
+        clks = _clks(rng, n, 8)
+        clks[rng.random(n) < 0.2, 3:6] = 0  # some records without a family name
+        return EncodedSet(country, np.asarray([f"{country}{i}" for i in range(n)]), clks,
+                          np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.int64), segs, "fp", {})
+
+    a, b = enc(300, "AAA"), enc(400, "BBB")
+    ia, ib = rng.integers(0, 300, 6000), rng.integers(0, 400, 6000)  # above the compiled path's minimum
+    pa, pb = popcounts(a), popcounts(b)
+    fast = segment_dice(a, b, ia, ib, pa, pb, [("given", "family")])
+    monkeypatch.setattr(fastdice, "available", lambda: False)
+    slow = segment_dice(a, b, ia, ib, pa, pb, [("given", "family")])
+    assert fast.keys() == slow.keys() == {"given", "family", "dob", "given~family"}
+    for name in fast:
+        assert np.array_equal(fast[name], slow[name], equal_nan=True), name
+    assert np.isnan(fast["family"]).any() and np.isnan(fast["given~family"]).any()
+    x, y = int(ia[0]), int(ib[0])
+    want = 2 * int(np.bitwise_count(a.clks[x, 0:3] & b.clks[y, 3:6]).sum()) / (pa[x, 0] + pb[y, 1])
+    assert fast["given~family"][0] == np.float32(want) or (pb[y, 1] == 0 and np.isnan(fast["given~family"][0]))

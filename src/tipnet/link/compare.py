@@ -32,28 +32,26 @@ def segment_dice(a: EncodedSet, b: EncodedSet, ia: I64, ib: I64, pa: npt.NDArray
                  pb: npt.NDArray[np.int32], across: Sequence[tuple[str, str]] = ()) -> dict[str, F32]:
     """Dice coefficient per segment for the record pairs (ia[k], ib[k]); NaN where a side is empty. ``across``:
     also segment x of a with segment y of b, for segments of one key group and length (kept as ``x~y``)."""
-    starts = [s for _, s, _ in a.segments]
-    if fastdice.available() and len(ia) >= 4096:
-        inter = fastdice.pair_counts(a.clks, b.clks, ia, ib, starts, a.words)
-    else:
-        inter = np.add.reduceat(np.bitwise_count(a.clks[ia] & b.clks[ib]), starts, axis=1, dtype=np.int32)
-    total = pa[ia] + pb[ib]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dice = (2.0 * inter / total).astype(np.float32)
-    dice[(pa[ia] == 0) | (pb[ib] == 0)] = np.nan
-    out = {name: dice[:, j] for j, (name, _, _) in enumerate(a.segments)}
     where = {name: (j, first, words) for j, (name, first, words) in enumerate(a.segments)}
+    cols = [(name, j, j, first, first, words) for j, (name, first, words) in enumerate(a.segments)]
     for x, y in across:
         (jx, fx, wx), (jy, fy, wy) = where[x], where[y]
         if wx != wy:
             raise ValueError(f"segments {x!r} and {y!r} differ in length")
-        inter = np.bitwise_count(a.clks[ia, fx:fx + wx] & b.clks[ib, fy:fy + wy]).sum(axis=1, dtype=np.int32)
-        cx, cy = pa[ia, jx], pb[ib, jy]
+        cols.append((cross(x, y), jx, jy, fx, fy, wx))
+    spans = np.asarray([c[3:] for c in cols], dtype=np.int64).reshape(-1, 3)
+    ja = np.asarray([c[1] for c in cols], dtype=np.int64)
+    jb = np.asarray([c[2] for c in cols], dtype=np.int64)
+    if fastdice.available() and len(ia) >= 4096:
+        dice = fastdice.pair_dice(a.clks, b.clks, ia, ib, spans, ja, jb, pa, pb)
+    else:
+        inter = np.stack([np.bitwise_count(a.clks[ia, fa:fa + w] & b.clks[ib, fb:fb + w]).sum(axis=1, dtype=np.int32)
+                          for fa, fb, w in spans.tolist()], axis=1) if len(spans) else np.empty((len(ia), 0), np.int32)
+        ca, cb = pa[ia][:, ja], pb[ib][:, jb]
         with np.errstate(divide="ignore", invalid="ignore"):
-            d = (2.0 * inter / (cx + cy)).astype(np.float32)
-        d[(cx == 0) | (cy == 0)] = np.nan
-        out[cross(x, y)] = d
-    return out
+            dice = (2.0 * inter / (ca + cb)).astype(np.float32)
+        dice[(ca == 0) | (cb == 0)] = np.nan
+    return {c[0]: dice[:, k] for k, c in enumerate(cols)}
 
 
 def dice_all(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], tile: int = 32,

@@ -53,7 +53,7 @@ def recall_breakdown(a: EncodedSet, b: EncodedSet, truth: Iterable[Pair], settin
     links the hub would give with ``settings``. ``uncapped`` also counts the true pairs that would share a block
     if no block were too large (costly on large sets)."""
     true = set(truth)
-    ca, cb, _ = candidate_pairs(a, b, settings.max_block_pairs, settings.split_bands)
+    ca, cb, _ = candidate_pairs(a, b, settings.max_block_pairs, settings.neighbours)
     blocked = _pairs(ca, cb)
     loose = link_pair(a, b, replace(settings, one_to_one=False))
     ia, ib, prob = loose.ia, loose.ib, loose.probability
@@ -77,7 +77,7 @@ def recall_breakdown(a: EncodedSet, b: EncodedSet, truth: Iterable[Pair], settin
         "links": len(final), "threshold": settings.threshold,
     }
     if uncapped:
-        ua, ub, _ = candidate_pairs(a, b, max_block_pairs=2**62, split_bands=0)
+        ua, ub, _ = candidate_pairs(a, b, max_block_pairs=2**62, neighbours=0)
         report["blocking_recall_uncapped"] = _share(len(true & _pairs(ua, ub)), n_true)
     report["lost"] = lost_share(report)
     return report, links

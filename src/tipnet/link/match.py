@@ -1,8 +1,8 @@
 """Hub-side matching. Receives :class:`~tipnet.link.clk.EncodedSet` objects only: pseudonyms, CLK words, opaque
 blocking tokens and the public schema. It never holds a key, a name or a record id.
 
-Two countries: candidate pairs from shared blocking tokens (blocks larger than ``max_block_pairs`` are split by LSH
-over the encodings, :mod:`tipnet.link.split`; what is still too large is skipped and logged), segment Dice by
+Two countries: candidate pairs from shared blocking tokens (in a block larger than ``max_block_pairs``, each
+record's nearest records by Dice over the encodings, :mod:`tipnet.link.neighbours`), segment Dice by
 popcount, comparison levels, a Fellegi-Sunter model trained by EM, a probability threshold, then a one-to-one
 assignment (greedy by probability). Memory stays bounded on large sets: the candidate pairs are generated part by part
 (the first country's records hashed into parts of about ``part_pairs`` pairs each), each part is scored and only its
@@ -36,8 +36,8 @@ from tipnet.errors import TipnetError
 from tipnet.link.clk import EncodedSet
 from tipnet.link.compare import Comparison, cross_pairs, default_comparisons, gammas, popcounts, segment_dice
 from tipnet.link.model import FSModel, level_frequencies, train_sessions
+from tipnet.link.neighbours import nearest_in_blocks
 from tipnet.link.ranks import U64, pair_keys, record_keys, sample_records, smallest
-from tipnet.link.split import split_blocks
 
 log = logging.getLogger("tipnet.link")
 I64 = npt.NDArray[np.int64]
@@ -55,7 +55,7 @@ class MatchSettings:
     threshold: float = 0.5  # match probability at or above which a pair is accepted (from the model, not labels)
     one_to_one: bool = True
     max_block_pairs: int = 250_000  # split blocks with more pairs than this (common values)
-    split_bands: int = 4  # LSH bands an oversized block is split by (0: skip oversized blocks instead)
+    neighbours: int = 4  # in a larger block, each record's nearest records by Dice (0: skip such blocks instead)
     u_sample: int = 300_000  # random pairs for the u probabilities (drawn by record keys)
     em_sample: int = 2_000_000  # blocked pairs used for EM (those with the smallest pair keys when there are more)
     chunk: int = 250_000  # pairs scored at once
@@ -92,36 +92,39 @@ def _check(sets: Sequence[EncodedSet]) -> None:
         raise MatchError("each encoded set must come from a different country")
 
 
-def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_bands: int = 4
-                  ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
-    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs;
-    larger blocks are split by LSH over the encodings (:mod:`tipnet.link.split`) when ``split_bands``."""
+def _block_tables(a: EncodedSet, b: EncodedSet, max_block_pairs: int, neighbours: int = 4,
+                  keys: tuple[U64, U64] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                                                                dict[str, Any]]:
+    """(token, record) rows of each side restricted to the shared blocks of at most ``max_block_pairs`` pairs, and
+    the (ra, rb) pairs found in the larger blocks: each record's ``neighbours`` nearest records of the block
+    (:mod:`tipnet.link.neighbours`; 0: larger blocks are skipped)."""
     da = pl.DataFrame({"t": a.block_tok, "ra": a.block_rec}).unique()
     db = pl.DataFrame({"t": b.block_tok, "rb": b.block_rec}).unique()
     sizes = _sizes(da, db)
     big = sizes.filter(_SIZE > max_block_pairs)
-    stats: dict[str, Any] = {"blocks_shared": sizes.height, "blocks_split": 0}
+    big_pairs = int(big.select(_SIZE.sum()).item() or 0)
+    stats: dict[str, Any] = {"blocks_shared": sizes.height, "blocks_searched": 0, "pairs_searched": 0}
+    log.info("%d shared blocks, %d of them over %d pairs (%d pairs)", sizes.height, big.height, max_block_pairs,
+             big_pairs)
+    near = pl.DataFrame({"ra": [], "rb": []}, schema={"ra": da.schema["ra"], "rb": db.schema["rb"]})
+    if big.height and neighbours > 0:
+        t0 = time.perf_counter()
+        ka, kb = keys if keys is not None else (record_keys(a), record_keys(b))
+        ia, ib = nearest_in_blocks(a, b, da, db, big, neighbours, ka, kb)
+        near = pl.DataFrame({"ra": ia, "rb": ib}).cast(near.schema)
+        stats |= {"blocks_searched": big.height, "pairs_searched": big_pairs}
+        log.info("searched %d oversized blocks (%d pairs): %d nearest pairs in %.1f s", big.height, big_pairs,
+                 len(ia), time.perf_counter() - t0)
+        big = big.clear()
     kt = sizes.filter(_SIZE <= max_block_pairs).select("t")
-    all_a, all_b = da, db
     da, db = da.join(kt, on="t"), db.join(kt, on="t")
-    if big.height and split_bands > 0:
-        stats["blocks_split"] = big.height
-        for depth in range(SPLIT_DEPTH):  # sub-blocks still too large are split again, with one band
-            all_a, all_b = split_blocks(a, b, all_a, all_b, big, split_bands if depth == 0 else 1, max_block_pairs)
-            sub = _sizes(all_a, all_b)
-            big = sub.filter(_SIZE > max_block_pairs)
-            ks = sub.filter(_SIZE <= max_block_pairs).select("t")
-            da, db = pl.concat([da, all_a.join(ks, on="t")]), pl.concat([db, all_b.join(ks, on="t")])
-            if not big.height:
-                break
     stats |= {"blocks_skipped": big.height, "pairs_skipped": int(big.select(_SIZE.sum()).item() or 0)}
-    stats["block_pairs"] = int(_sizes(da, db).select(_SIZE.sum()).item() or 0)  # with repeats across blocks
+    stats["block_pairs"] = int(_sizes(da, db).select(_SIZE.sum()).item() or 0) + near.height
     if big.height:
         log.info("skipped %d oversized blocks (%d pairs)", big.height, stats["pairs_skipped"])
-    return da, db, stats
+    return da, db, near, stats
 
 
-SPLIT_DEPTH = 3
 _SIZE = pl.col("na").cast(pl.Int64) * pl.col("nb").cast(pl.Int64)
 
 
@@ -140,18 +143,20 @@ def _with_parts(da: pl.DataFrame, parts: int, ka: U64 | None = None) -> pl.DataF
     return da.with_columns(pl.Series("p", part.astype(np.uint32)))
 
 
-def _pairs_of_part(da: pl.DataFrame, db: pl.DataFrame, part: int) -> tuple[I64, I64]:
-    """Distinct (ia, ib) pairs sharing a block, for the first country's records of one part (a pair's part is
-    that of its record in ``a``, so no pair is in two parts)."""
-    pairs = da.filter(pl.col("p") == part).join(db, on="t").select("ra", "rb").unique()
+def _pairs_of_part(da: pl.DataFrame, db: pl.DataFrame, near: pl.DataFrame, part: int) -> tuple[I64, I64]:
+    """Distinct (ia, ib) pairs sharing a block or found near in an oversized one, for the first country's records
+    of one part (a pair's part is that of its record in ``a``, so no pair is in two parts)."""
+    joined = da.filter(pl.col("p") == part).join(db, on="t").select("ra", "rb")
+    pairs = pl.concat([joined, near.filter(pl.col("p") == part).select("ra", "rb")]).unique()
     return pairs["ra"].to_numpy().astype(np.int64), pairs["rb"].to_numpy().astype(np.int64)
 
 
-def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int, split_bands: int = 4
+def candidate_pairs(a: EncodedSet, b: EncodedSet, max_block_pairs: int, neighbours: int = 4
                     ) -> tuple[I64, I64, dict[str, Any]]:
-    """Distinct (ia, ib) pairs sharing at least one blocking token; oversized blocks split (or skipped)."""
-    da, db, stats = _block_tables(a, b, max_block_pairs, split_bands)
-    ia, ib = _pairs_of_part(_with_parts(da, 1), db, 0)
+    """Distinct (ia, ib) pairs sharing at least one blocking token; in oversized blocks, each record's
+    ``neighbours`` nearest (0: oversized blocks skipped)."""
+    da, db, near, stats = _block_tables(a, b, max_block_pairs, neighbours)
+    ia, ib = _pairs_of_part(_with_parts(da, 1), db, _with_parts(near, 1), 0)
     return ia, ib, stats | {"candidate_pairs": len(ia)}
 
 
@@ -225,15 +230,15 @@ def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSetti
     pa, pb = popcounts(a), popcounts(b)
     comps = model.comparisons if model else default_comparisons(a.segments, blip, _fills(a, pa))
     ka, kb = record_keys(a), record_keys(b)
-    da, db, stats = _block_tables(a, b, settings.max_block_pairs, settings.split_bands)
+    da, db, near, stats = _block_tables(a, b, settings.max_block_pairs, settings.neighbours, (ka, kb))
     parts = max(1, -(-stats["block_pairs"] // max(settings.part_pairs, 1)))
-    da = _with_parts(da, parts, ka)
+    da, near = _with_parts(da, parts, ka), _with_parts(near, parts, ka)
     pending: list[tuple[I64, I64, npt.NDArray[np.int8]]] = []  # parts scored before the model exists
     kept: list[tuple[I64, I64, F64, F64]] = []
     candidates = 0
     t_train = 0.0
     for part in range(parts):
-        ia, ib = _pairs_of_part(da, db, part)
+        ia, ib = _pairs_of_part(da, db, near, part)
         candidates += len(ia)
         g = _gammas(a, b, ia, ib, comps, settings.chunk, pa, pb)
         if model is None:
@@ -254,7 +259,8 @@ def link_pair(a: EncodedSet, b: EncodedSet, settings: MatchSettings = MatchSetti
             kept.append((ia_p[acc], ib_p[acc], prob[acc], weight[acc]))
         pending = []
         if parts > 1:
-            log.info("part %d of %d: %d candidate pairs", part + 1, parts, len(ia))
+            log.info("part %d of %d: %d candidate pairs, %.0f s since the start", part + 1, parts, len(ia),
+                     time.perf_counter() - t0)
     assert model is not None
     ia, ib, prob, weight = (np.concatenate([k[i] for k in kept]) for i in range(4))
     if settings.one_to_one:

@@ -1,0 +1,88 @@
+"""Oversized blocks searched, not skipped: each record's nearest records of the block by Dice over the encoding.
+
+A block shared by more than ``max_block_pairs`` pairs (a common surname with a common initial, in a million
+records) would give too many candidate pairs to score. Instead every pair of such a block is compared by Dice over
+the whole encoding - a popcount per word, nothing kept - and only each record's ``k`` most similar records on the
+other side become candidate pairs: at most ``k (na + nb)`` pairs per block however large it is, and no block is
+skipped. The search is exact (no sampling, no hashing): the person's other record, which agrees with it on most
+bits, is among the nearest unless ``k`` records of the block are closer still. Within a block the records are
+taken in the order of their keys (:func:`tipnet.link.ranks.record_keys`) and ties go to the smaller key, so the
+pairs do not depend on the order the records came in. Runs on the hub, on encodings only: no key is needed.
+
+Uses the compiled kernel of :mod:`tipnet.link.fastdice` when numba is installed, else numpy (the same pairs; a
+test checks it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from tipnet.link import fastdice
+from tipnet.link.clk import EncodedSet
+
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+_NUMPY_PAIRS = 4_000_000  # pairs compared at once by the numpy fallback
+
+
+def _block_rows(d: pl.DataFrame, col: str, keys: U64, blocks: pl.DataFrame) -> tuple[I64, I64]:
+    """The records of each block in ``blocks`` (sorted by token), each block's in key order, and the offsets."""
+    rows = d.join(blocks.select("t"), on="t")
+    rec = rows[col].to_numpy().astype(np.int64)
+    tok = rows["t"].to_numpy()
+    order = np.lexsort((keys[rec], tok))
+    tok = tok[order]
+    starts = np.searchsorted(tok, blocks["t"].to_numpy(), "left")
+    return rec[order], np.append(starts, len(tok)).astype(np.int64)
+
+
+def _numpy_neighbours(a: U64, b: U64, ra: I64, rb: I64, oa: I64, ob: I64, k: int) -> tuple[I64, I64]:
+    pa = np.bitwise_count(a).sum(axis=1, dtype=np.int64)
+    pb = np.bitwise_count(b).sum(axis=1, dtype=np.int64)
+    out_a = np.full((len(ra), k), -1, np.int64)
+    out_b = np.full((len(rb), k), -1, np.int64)
+    for t in range(len(oa) - 1):
+        xa, xb = ra[oa[t]:oa[t + 1]], rb[ob[t]:ob[t + 1]]
+        step = max(1, _NUMPY_PAIRS // max(len(xb), 1))
+        dice = np.empty((len(xa), len(xb)), np.float64)
+        for lo in range(0, len(xa), step):
+            rows = xa[lo:lo + step]
+            inter = np.bitwise_count(a[rows][:, None, :] & b[xb][None, :, :]).sum(axis=2, dtype=np.int64)
+            tot = pa[rows][:, None] + pb[xb][None, :]
+            dice[lo:lo + step] = np.where(tot > 0, 2.0 * inter / np.maximum(tot, 1), 0.0)
+        kk = min(k, len(xb))
+        out_a[oa[t]:oa[t + 1], :kk] = np.argsort(-dice, axis=1, kind="stable")[:, :kk]
+        kk = min(k, len(xa))
+        out_b[ob[t]:ob[t + 1], :kk] = np.argsort(-dice.T, axis=1, kind="stable")[:, :kk]
+    return out_a, out_b
+
+
+def nearest_in_blocks(a: EncodedSet, b: EncodedSet, da: pl.DataFrame, db: pl.DataFrame, blocks: pl.DataFrame,
+                      k: int, ka: U64, kb: U64, compiled: bool | None = None) -> tuple[I64, I64]:
+    """Distinct (ia, ib) pairs: within each block of ``blocks`` (column t; its rows in ``da`` (t, ra) and ``db``
+    (t, rb)), each record's ``k`` nearest records on the other side. ``ka``, ``kb``: the records' keys."""
+    blocks = blocks.select("t").unique().sort("t")
+    if not blocks.height or k <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    ra, oa = _block_rows(da, "ra", ka, blocks)
+    rb, ob = _block_rows(db, "rb", kb, blocks)
+    if compiled or (compiled is None and fastdice.available()):
+        near_a, near_b = fastdice.neighbours(a.clks, b.clks, ra, rb, oa, ob, k)
+    else:
+        near_a, near_b = _numpy_neighbours(a.clks, b.clks, ra, rb, oa, ob, k)
+    # positions within the block -> record indices
+    block_a = np.repeat(np.arange(len(oa) - 1), np.diff(oa))
+    block_b = np.repeat(np.arange(len(ob) - 1), np.diff(ob))
+    ia1 = np.repeat(ra, k)
+    jb = near_a.ravel()
+    ok = jb >= 0
+    ib1 = rb[ob[np.repeat(block_a, k)[ok]] + jb[ok]]
+    ib2 = np.repeat(rb, k)
+    ja = near_b.ravel()
+    ok2 = ja >= 0
+    ia2 = ra[oa[np.repeat(block_b, k)[ok2]] + ja[ok2]]
+    nb = np.int64(max(len(b), 1))
+    pairs = pl.Series("p", np.concatenate([ia1[ok] * nb + ib1, ia2 * nb + ib2[ok2]])).unique().sort().to_numpy()
+    return pairs // nb, pairs % nb
