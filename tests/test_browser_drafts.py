@@ -60,7 +60,12 @@ def test_typing_saves_one_draft_that_a_reload_shows(page, server, sqlite_db):
     page.focus("#f-interpreter_needed")
     page.keyboard.press("Tab")  # into the child section: leaving a section saves at once
     page.fill("#f-guardian_name", "DEMUNA Cusco")
-    page.wait_for_function("() => document.querySelector('#autosave-status').dataset.state === 'unsaved'")
+    # "unsaved" can be over before a poll sees it (the save for the section, then this one), so wait for the
+    # change to reach the store and then for the page to say so
+    deadline = time.monotonic() + 20
+    while '"guardian_name": "DEMUNA Cusco"' not in _drafts(sqlite_db, ngo.user.id)[0][2]:
+        assert time.monotonic() < deadline, "the change never reached the store"
+        time.sleep(0.1)
     _saved(page)
     rows = _drafts(sqlite_db, ngo.user.id)
     assert len(rows) == 1 and rows[0][0] == case_id and rows[0][1] >= 3  # one draft, saved again and again
