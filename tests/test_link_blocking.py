@@ -3,6 +3,7 @@ split, the birth year +-1, swapped fields) and oversized blocks searched for eac
 instead of skipped."""
 
 import numpy as np
+import pytest
 
 from tipnet.link import match as hub
 from tipnet.link.clk import EncodedSet
@@ -90,11 +91,14 @@ def test_oversized_block_is_searched_not_skipped():
     assert {(int(perm[i]), j) for i, j in zip(ja.tolist(), jb.tolist(), strict=True)} == found
 
 
-def test_nearest_in_blocks_compiled_and_numpy_agree_with_brute_force():
+@pytest.mark.parametrize("batch_rows", [2_000_000, 100])  # one batch of blocks, or a batch per block
+def test_nearest_in_blocks_compiled_and_numpy_agree_with_brute_force(monkeypatch, batch_rows):
     import polars as pl
 
-    from tipnet.link import fastdice
+    from tipnet.link import fastdice, neighbours
     from tipnet.link.neighbours import nearest_in_blocks
+
+    monkeypatch.setattr(neighbours, "_BATCH_ROWS", batch_rows)
     from tipnet.link.ranks import record_keys
 
     rng = np.random.Generator(np.random.PCG64(11))

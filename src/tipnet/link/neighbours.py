@@ -68,21 +68,38 @@ def nearest_in_blocks(a: EncodedSet, b: EncodedSet, da: pl.DataFrame, db: pl.Dat
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ra, oa = _block_rows(da, "ra", ka, blocks)
     rb, ob = _block_rows(db, "rb", kb, blocks)
+    nb = np.int64(max(len(b), 1))
+    found: list[pl.Series] = []
+    lo = 0
+    while lo < len(oa) - 1:  # blocks in batches of about _BATCH_ROWS records: bounded memory however many blocks
+        rows = oa[lo + 1:] - oa[lo] + ob[lo + 1:] - ob[lo]
+        hi = lo + max(1, int(np.searchsorted(rows, _BATCH_ROWS, "right")))
+        sa, sb = oa[lo:hi + 1], ob[lo:hi + 1]
+        keys = _batch_pairs(a, b, ra[sa[0]:sa[-1]], rb[sb[0]:sb[-1]], sa - sa[0], sb - sb[0], k, nb, compiled)
+        found.append(pl.Series("p", keys).unique())
+        lo = hi
+    pairs = pl.concat(found).unique().sort().to_numpy()
+    return pairs // nb, pairs % nb
+
+
+_BATCH_ROWS = 2_000_000
+
+
+def _batch_pairs(a: EncodedSet, b: EncodedSet, ra: I64, rb: I64, oa: I64, ob: I64, k: int, nb: np.int64,
+                 compiled: bool | None) -> I64:
+    """The nearest pairs of one batch of blocks, as keys ia * nb + ib (with repeats)."""
     if compiled or (compiled is None and fastdice.available()):
         near_a, near_b = fastdice.neighbours(a.clks, b.clks, ra, rb, oa, ob, k)
     else:
         near_a, near_b = _numpy_neighbours(a.clks, b.clks, ra, rb, oa, ob, k)
     # positions within the block -> record indices
-    block_a = np.repeat(np.arange(len(oa) - 1), np.diff(oa))
-    block_b = np.repeat(np.arange(len(ob) - 1), np.diff(ob))
-    ia1 = np.repeat(ra, k)
     jb = near_a.ravel()
     ok = jb >= 0
-    ib1 = rb[ob[np.repeat(block_a, k)[ok]] + jb[ok]]
-    ib2 = np.repeat(rb, k)
+    first_b = np.repeat(ob[:-1], np.diff(oa) * k)[ok]  # each a-row's block's first row in rb
+    from_a = np.repeat(ra, k)[ok] * nb + rb[first_b + jb[ok]]
+    del first_b, near_a, jb, ok
     ja = near_b.ravel()
-    ok2 = ja >= 0
-    ia2 = ra[oa[np.repeat(block_b, k)[ok2]] + ja[ok2]]
-    nb = np.int64(max(len(b), 1))
-    pairs = pl.Series("p", np.concatenate([ia1[ok] * nb + ib1, ia2 * nb + ib2[ok2]])).unique().sort().to_numpy()
-    return pairs // nb, pairs % nb
+    ok = ja >= 0
+    first_a = np.repeat(oa[:-1], np.diff(ob) * k)[ok]
+    from_b = ra[first_a + ja[ok]] * nb + np.repeat(rb, k)[ok]
+    return np.concatenate([from_a, from_b])
