@@ -33,10 +33,14 @@ def test_numba_kernels_match_numpy():
     a, b = _clks(rng, 50, 8), _clks(rng, 70, 8)
     assert np.allclose(dice_all(a, b, compiled=True), dice_all(a, b, compiled=False))
     ia, ib = rng.integers(0, 50, 300), rng.integers(0, 70, 300)
-    got = fastdice.pair_counts(a, b, ia, ib, np.asarray([[0, 0, 3], [3, 3, 2], [5, 5, 3], [0, 5, 3]]))
-    want = np.add.reduceat(np.bitwise_count(a[ia] & b[ib]), [0, 3, 5], axis=1)
-    assert np.array_equal(got[:, :3], want)
-    assert np.array_equal(got[:, 3], np.bitwise_count(a[ia, 0:3] & b[ib, 5:8]).sum(axis=1))  # across segments
+    seg = lambda x: np.add.reduceat(np.bitwise_count(x), [0, 3, 5], axis=1)  # noqa: E731 - set bits per segment
+    pa, pb = seg(a).astype(np.int32), seg(b).astype(np.int32)
+    got = fastdice.pair_dice(a, b, ia, ib, np.asarray([[0, 0, 3], [3, 3, 2], [5, 5, 3], [0, 5, 3]]),
+                             np.asarray([0, 1, 2, 0]), np.asarray([0, 1, 2, 2]), pa, pb)
+    inter = seg(a[ia] & b[ib])
+    assert np.array_equal(got[:, :3], (2.0 * inter / (pa[ia] + pb[ib])).astype(np.float32))
+    across = np.bitwise_count(a[ia, 0:3] & b[ib, 5:8]).sum(axis=1)  # segment 0 of a with segment 2 of b
+    assert np.array_equal(got[:, 3], (2.0 * across / (pa[ia, 0] + pb[ib, 2])).astype(np.float32))
     d = dice_all(a, b, compiled=False)
     assert np.array_equal(fastdice.count_above(a, b, 0.5), (d >= 0.5).sum(axis=1))
 

@@ -32,21 +32,6 @@ def _kernels() -> dict[str, Any] | None:
     popcount: Any = intrinsic(_ctpop)
 
     @njit(parallel=True, cache=False)
-    def pair_counts(a: Any, b: Any, ia: Any, ib: Any, spans: Any, out: Any) -> None:  # pragma: no cover
-        n = ia.shape[0]
-        ncol = spans.shape[0]
-        for k in prange(n):
-            x = ia[k]
-            y = ib[k]
-            for s in range(ncol):
-                fa = spans[s, 0]
-                fb = spans[s, 1]
-                c = 0
-                for w in range(spans[s, 2]):
-                    c += popcount(a[x, fa + w] & b[y, fb + w])
-                out[k, s] = c
-
-    @njit(parallel=True, cache=False)
     def pair_dice(a: Any, b: Any, ia: Any, ib: Any, spans: Any, ja: Any, jb: Any, pa: Any, pb: Any,
                   out: Any) -> None:  # pragma: no cover - compiled
         n = ia.shape[0]
@@ -68,8 +53,7 @@ def _kernels() -> dict[str, Any] | None:
                     c += popcount(a[x, fa + w] & b[y, fb + w])
                 out[k, s] = np.float32(2.0 * c / (cx + cy))
 
-    return {"pair_counts": pair_counts, "pair_dice": pair_dice, "popcount": popcount, "njit": njit,
-            "prange": prange}
+    return {"pair_dice": pair_dice, "popcount": popcount, "njit": njit, "prange": prange}
 
 
 @cache
@@ -252,18 +236,6 @@ def dice_matrix(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDA
     return out
 
 
-def pair_counts(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], ia: npt.NDArray[np.int64],
-                ib: npt.NDArray[np.int64], spans: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
-    """(P, C) popcount of a[ia] & b[ib] over each span (first word in a, first word in b, words) of ``spans``
-    (C, 3), without materialising the gathered words."""
-    k = _kernels()
-    assert k is not None, "numba is not installed"
-    out = np.empty((len(ia), len(spans)), np.int32)
-    k["pair_counts"](np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(ia, np.int64),
-                     np.ascontiguousarray(ib, np.int64), np.ascontiguousarray(spans, np.int64), out)
-    return out
-
-
 def pair_dice(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], ia: npt.NDArray[np.int64],
               ib: npt.NDArray[np.int64], spans: npt.NDArray[np.int64], ja: npt.NDArray[np.int64],
               jb: npt.NDArray[np.int64], pa: npt.NDArray[np.int32],
@@ -300,18 +272,18 @@ _SMALL_BLOCK = 4_000_000  # pairs: blocks up to this size are searched one per t
 
 
 def neighbours(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], ra: npt.NDArray[np.int64],
-               rb: npt.NDArray[np.int64], oa: npt.NDArray[np.int64], ob: npt.NDArray[np.int64],
-               k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+               rb: npt.NDArray[np.int64], oa: npt.NDArray[np.int64], ob: npt.NDArray[np.int64], k: int,
+               pa: npt.NDArray[np.int64], pb: npt.NDArray[np.int64]
+               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Blocks given as rows ``ra[oa[t]:oa[t+1]]`` of ``a`` and ``rb[ob[t]:ob[t+1]]`` of ``b``: for each a-row
     its ``k`` most similar b-rows of the same block by Dice (positions within the block, -1 where the block has
-    fewer), and for each b-row its ``k`` a-rows. Ties go to the earlier position."""
-    kern = _row_kernels(int(a.shape[1]))
-    pa = np.bitwise_count(a).sum(axis=1, dtype=np.int64)
-    pb = np.bitwise_count(b).sum(axis=1, dtype=np.int64)
-    out_a = np.full((len(ra), k), -1, np.int64)
-    out_b = np.full((len(rb), k), -1, np.int64)
+    fewer), and for each b-row its ``k`` a-rows. Ties go to the earlier position. ``pa``, ``pb``: each row's set
+    bits."""
     from numba import get_num_threads
 
+    kern = _row_kernels(int(a.shape[1]))
+    out_a = np.full((len(ra), k), -1, np.int64)
+    out_b = np.full((len(rb), k), -1, np.int64)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     size = np.diff(oa) * np.diff(ob)
     small = np.flatnonzero(size <= _SMALL_BLOCK)

@@ -54,7 +54,7 @@ class MatchError(TipnetError, ValueError):
 class MatchSettings:
     threshold: float = 0.5  # match probability at or above which a pair is accepted (from the model, not labels)
     one_to_one: bool = True
-    max_block_pairs: int = 250_000  # split blocks with more pairs than this (common values)
+    max_block_pairs: int = 250_000  # blocks with more pairs than this (common values) are searched, not joined
     neighbours: int = 4  # in a larger block, each record's nearest records by Dice (0: skip such blocks instead)
     u_sample: int = 300_000  # random pairs for the u probabilities (drawn by record keys)
     em_sample: int = 2_000_000  # blocked pairs used for EM (those with the smallest pair keys when there are more)

@@ -38,9 +38,8 @@ def _block_rows(d: pl.DataFrame, col: str, keys: U64, blocks: pl.DataFrame) -> t
     return rec[order], np.append(starts, len(tok)).astype(np.int64)
 
 
-def _numpy_neighbours(a: U64, b: U64, ra: I64, rb: I64, oa: I64, ob: I64, k: int) -> tuple[I64, I64]:
-    pa = np.bitwise_count(a).sum(axis=1, dtype=np.int64)
-    pb = np.bitwise_count(b).sum(axis=1, dtype=np.int64)
+def _numpy_neighbours(a: U64, b: U64, ra: I64, rb: I64, oa: I64, ob: I64, k: int, pa: I64,
+                      pb: I64) -> tuple[I64, I64]:
     out_a = np.full((len(ra), k), -1, np.int64)
     out_b = np.full((len(rb), k), -1, np.int64)
     for t in range(len(oa) - 1):
@@ -69,13 +68,16 @@ def nearest_in_blocks(a: EncodedSet, b: EncodedSet, da: pl.DataFrame, db: pl.Dat
     ra, oa = _block_rows(da, "ra", ka, blocks)
     rb, ob = _block_rows(db, "rb", kb, blocks)
     nb = np.int64(max(len(b), 1))
+    pa = np.bitwise_count(a.clks).sum(axis=1, dtype=np.int64)
+    pb = np.bitwise_count(b.clks).sum(axis=1, dtype=np.int64)
     found: list[pl.Series] = []
     lo = 0
     while lo < len(oa) - 1:  # blocks in batches of about _BATCH_ROWS records: bounded memory however many blocks
         rows = oa[lo + 1:] - oa[lo] + ob[lo + 1:] - ob[lo]
         hi = lo + max(1, int(np.searchsorted(rows, _BATCH_ROWS, "right")))
         sa, sb = oa[lo:hi + 1], ob[lo:hi + 1]
-        keys = _batch_pairs(a, b, ra[sa[0]:sa[-1]], rb[sb[0]:sb[-1]], sa - sa[0], sb - sb[0], k, nb, compiled)
+        keys = _batch_pairs(a, b, ra[sa[0]:sa[-1]], rb[sb[0]:sb[-1]], sa - sa[0], sb - sb[0], k, nb, compiled,
+                            (pa, pb))
         found.append(pl.Series("p", keys).unique())
         lo = hi
     pairs = pl.concat(found).unique().sort().to_numpy()
@@ -86,12 +88,12 @@ _BATCH_ROWS = 2_000_000
 
 
 def _batch_pairs(a: EncodedSet, b: EncodedSet, ra: I64, rb: I64, oa: I64, ob: I64, k: int, nb: np.int64,
-                 compiled: bool | None) -> I64:
+                 compiled: bool | None, pops: tuple[I64, I64]) -> I64:
     """The nearest pairs of one batch of blocks, as keys ia * nb + ib (with repeats)."""
     if compiled or (compiled is None and fastdice.available()):
-        near_a, near_b = fastdice.neighbours(a.clks, b.clks, ra, rb, oa, ob, k)
+        near_a, near_b = fastdice.neighbours(a.clks, b.clks, ra, rb, oa, ob, k, *pops)
     else:
-        near_a, near_b = _numpy_neighbours(a.clks, b.clks, ra, rb, oa, ob, k)
+        near_a, near_b = _numpy_neighbours(a.clks, b.clks, ra, rb, oa, ob, k, *pops)
     # positions within the block -> record indices
     jb = near_a.ravel()
     ok = jb >= 0
