@@ -571,7 +571,7 @@ def main() -> None:
     p.add_argument("--part-pairs", type=int, default=MatchSettings().part_pairs,
                    help="million: candidate pairs generated and scored at once")
     p.add_argument("--max-block-pairs", type=int, default=10_000,
-                   help="million: split larger blocks (LSH over the CLKs)")
+                   help="million: search larger blocks for each record's nearest records")
     args = p.parse_args()
     if args.n is None:
         args.n = {"dice": 0, "hard": 20_000, "million": 1_000_000, "febrl4": 5_000, "encode": 20_000}[args.bench]

@@ -163,6 +163,23 @@ def test_clk_files_round_trip(tmp_path, suffix):
         assert header["format"] == "tipnet-clk" and header["count"] == 3
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_clk_files_round_trip_a_record_without_blocking_tokens_and_an_empty_set(tmp_path, suffix):
+    from dataclasses import replace
+
+    es = _encode(person_schema(hardened=False))
+    keep = es.block_rec != 1
+    holed = replace(es, block_rec=es.block_rec[keep], block_tok=es.block_tok[keep])
+    back = read_encoded(holed.write(tmp_path / f"holed{suffix}"))
+    assert 1 not in back.block_rec.tolist() and len(back) == 3 and back.block_rec.dtype == np.int64
+    assert sorted(zip(back.block_rec.tolist(), back.block_tok.tolist(), strict=True)) == \
+        sorted(zip(holed.block_rec.tolist(), holed.block_tok.tolist(), strict=True))
+    empty = replace(es, pseudonyms=es.pseudonyms[:0], clks=es.clks[:0], block_rec=es.block_rec[:0],
+                    block_tok=es.block_tok[:0])
+    back = read_encoded(empty.write(tmp_path / f"empty{suffix}"))
+    assert len(back) == 0 and back.clks.shape == (0, es.words) and len(back.block_tok) == 0
+
+
 # sha256 (first 32 hex digits) of clks + block_rec + block_tok for 300 synthetic records, taken from the encoder
 # before its speed-ups: a faster encoder must give the same bytes.
 GOLDEN = {"hard": "d1fb90e927a93b18ac5abf706b44c692", "plain": "c37c6b67f231f4065e2011009d8baa32",

@@ -211,3 +211,44 @@ def test_hard_synthetic_set_encoded_vs_plaintext_splink():
     print("hard set 2k: encoded", enc, "splink plaintext", plain)
     assert enc["f1"] >= 0.88, enc
     assert enc["f1"] >= plain["f1"] - 0.02, (enc, plain)
+
+
+def test_candidate_pairs_are_every_pair_sharing_a_blocking_token_once():
+    """The sorted numpy join against a plain Python one: each (a, b) sharing at least one token, once, in any
+    number of parts."""
+    ss = generate(600, countries=("PER", "CHL"), seed=5)
+    sets = _encode_all(ss, person_schema())
+    a, b = sets["PER"], sets["CHL"]
+    by_token: dict[int, set[int]] = {}
+    for r, t in zip(b.block_rec.tolist(), b.block_tok.tolist(), strict=True):
+        by_token.setdefault(t, set()).add(r)
+    want = {(r, rb) for r, t in zip(a.block_rec.tolist(), a.block_tok.tolist(), strict=True)
+            for rb in by_token.get(t, ())}
+    ia, ib, stats = hub.candidate_pairs(a, b, max_block_pairs=2**62, neighbours=0)
+    got = list(zip(ia.tolist(), ib.tolist(), strict=True))
+    assert len(got) == len(set(got)) and set(got) == want and stats["blocks_skipped"] == 0
+    ka = hub.record_keys(a)
+    da, db, near, _ = hub._block_tables(a, b, 2**62, 0)
+    joins = hub._Parts(hub._with_parts(da, 5, ka), db, hub._with_parts(near, 5, ka), len(b))
+    parts = [joins.pairs(p) for p in range(5)]
+    assert sum(len(x) for x, _ in parts) == len(want)
+    assert {(x, y) for pa_, pb_ in parts for x, y in zip(pa_.tolist(), pb_.tolist(), strict=True)} == want
+
+
+def test_level_patterns_and_counts_equal_numpys():
+    from tipnet.link.model import patterns_and_counts
+
+    rng = np.random.default_rng(7)
+    for shape, high in (((20_000, 9), 4), ((300, 2), 1), ((1, 3), 0), ((0, 4), 2)):
+        g = rng.integers(-1, high + 1, shape).astype(np.int8)
+        want_rows, want_counts = np.unique(g, axis=0, return_counts=True)
+        rows, counts = patterns_and_counts(g)
+        assert np.array_equal(rows, want_rows) and np.array_equal(counts, want_counts) and rows.dtype == np.int8
+
+
+def test_block_rows_are_distinct_token_record_rows():
+    import polars as pl
+
+    df = pl.DataFrame({"t": [3, -1, 3, -1, 2, 3], "ra": [0, 0, 0, 1, 0, 2]})
+    got = hub._distinct(df).rows()
+    assert got == sorted({(3, 0), (-1, 0), (-1, 1), (2, 0), (3, 2)})

@@ -81,13 +81,37 @@ def _floored(counts: npt.NDArray[Any], floor: float) -> F64:
     return p / p.sum()
 
 
+def patterns_and_counts(g: I8) -> tuple[I8, npt.NDArray[np.int64]]:
+    """The distinct rows of ``g`` in lexicographic order, with how often each occurs (``np.unique(g, axis=0,
+    return_counts=True)``, which took 11 s on 2 million rows): each row packed into one integer, sorted."""
+    if g.ndim != 2 or len(g) == 0 or g.shape[1] == 0:
+        return np.unique(g, axis=0, return_counts=True)  # type: ignore[no-any-return]
+    lo = g.min(axis=0).astype(np.int64)
+    radix = g.max(axis=0).astype(np.int64) - lo + 1
+    if float(np.prod(radix.astype(np.float64))) >= 2.0**62:
+        return np.unique(g, axis=0, return_counts=True)  # type: ignore[no-any-return]
+    key = np.zeros(len(g), np.int64)
+    for c in range(g.shape[1]):  # first column most significant: the keys sort as the rows do
+        key *= radix[c]
+        key += g[:, c].astype(np.int64) - lo[c]
+    key.sort()
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    counts = np.diff(np.append(starts, len(key))).astype(np.int64)
+    distinct = key[starts]
+    rows = np.empty((len(distinct), g.shape[1]), g.dtype)
+    for c in range(g.shape[1] - 1, -1, -1):
+        rows[:, c] = distinct % radix[c] + lo[c]
+        distinct = distinct // radix[c]
+    return rows, counts
+
+
 def train_em(g: I8, comparisons: Sequence[Comparison], u: list[F64], max_iter: int = 100, tol: float = 1e-6,
              prior: float | None = None, fix_u: bool = False, m_floor: float = 0.005) -> FSModel:
     """m, the prior and (unless ``fix_u``) u by EM on the level patterns ``g`` (P, C) of blocked pairs, starting
     from u measured on random pairs. Blocked non-matches agree far more often than random pairs (they share a
     blocking value), so u is re-estimated on them: the scores then apply to blocked pairs, which is what is scored.
     """
-    patterns, counts = np.unique(g, axis=0, return_counts=True)
+    patterns, counts = patterns_and_counts(g)
     w = counts.astype(np.float64)
     m = [_initial_m(c.n_levels) for c in comparisons]
     lam = prior if prior is not None else 0.1
