@@ -57,7 +57,7 @@ from tipnet.settings import Settings  # noqa: E402
 from tipnet.stats import read_worker  # noqa: E402
 from tipnet.stats.source import PERSON_COLUMNS, StatsSource  # noqa: E402
 from tipnet.store import Database  # noqa: E402
-from tipnet.store.tables import persons  # noqa: E402
+from tipnet.store.tables import persons, submissions  # noqa: E402
 
 CUBE = "SELECT country, year, sex, count(*) AS n FROM victims GROUP BY CUBE (country, year, sex)"
 TOTAL = "SELECT count(*) AS n FROM victims"
@@ -186,9 +186,13 @@ def main() -> None:
 
     # 2. a committed import of 10,000 rows (a new submission)
     total = _cell(before, None, None, None)
-    data = ensure_dataset(args.workdir, 10_000, SEED + 1, 0.0)
+    with db.engine.connect() as conn:  # a new file on each run: one imported before holds the same records
+        runs = conn.execute(select(func.count()).select_from(submissions)).scalar_one()
+    data = ensure_dataset(args.workdir, 10_000, SEED + 1 + runs, 0.0)
     report = import_file(data.csv, db, ImportOptions(country="PER"), settings)
     result["import_rows_accepted"] = report.rows_accepted
+    if not report.rows_accepted:
+        raise SystemExit(f"the import of {data.csv} accepted no row: nothing to see")
     result["import_to_fresh_cube_s"] = round(_wait_fresh(
         src, CUBE, lambda rows: _cell(rows, None, None, None) > total), 3)  # a submission arrives whole
 
