@@ -17,7 +17,15 @@ import numpy as np
 
 from tipnet.errors import TipnetError
 from tipnet.link.clk import EncodedSet
-from tipnet.link.match import I64, MatchSettings, PairLinks, candidate_pairs, greedy_one_to_one, link_pair
+from tipnet.link.match import (
+    I64,
+    MatchSettings,
+    PairLinks,
+    candidate_pairs,
+    greedy_one_to_one,
+    link_pair,
+    sorted_distinct,
+)
 from tipnet.link.ranks import pair_keys, record_keys
 
 Pair = tuple[int, int]
@@ -43,9 +51,7 @@ def truth_index_pairs(ids_a: Sequence[str], ids_b: Sequence[str], person: Mappin
 def _keys(ia: I64, ib: I64, nb: int) -> I64:
     """Sorted distinct integer keys of the pairs (ia[k], ib[k]): sets of tuples of a 200,000 x 200,000 linkage's
     100 million candidate pairs took more than 14 GB."""
-    key = np.asarray(ia, np.int64) * np.int64(max(nb, 1)) + np.asarray(ib, np.int64)
-    key.sort()
-    return key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
+    return sorted_distinct(np.asarray(ia, np.int64) * np.int64(max(nb, 1)) + np.asarray(ib, np.int64))
 
 
 def _found(keys: I64, among: I64) -> int:
